@@ -1,0 +1,94 @@
+"""The judge interface (DESIGN §5).
+
+A judge receives :class:`JudgeRequest` s whose responses are already in *presentation order* (the runner
+swaps or permutes them and maps the verdicts back), and returns one :class:`JudgeResult` per request, in
+the same order. A judge either returns raw text for :mod:`judgeanything.parsing` to read, or (baselines,
+replay, token-probability verdicts) structured ``outcomes`` directly. A transport or server fault is a
+``Failure("api_error")`` in ``failure``; a judge never raises for one item's fault.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from judgeanything.modalities.base import Encoded
+from judgeanything.schema import Failure, Item, Outcome, Prompt, TextPart
+
+
+class JudgeConfigError(ValueError):
+    """A judge is misconfigured (missing model path, missing API key variable, unknown option)."""
+
+
+@dataclass
+class JudgeRequest:
+    """One judging unit as the judge sees it.
+
+    ``item``: the item with its responses in presentation order (``order[k]`` is the dataset slot shown in
+    position ``k``). ``parts``: the prompt's content with media decoded, in prompt order (empty for judges
+    with ``needs_media = False``). ``sizes``: per presented response, the size features of
+    :meth:`~judgeanything.modalities.base.ModalityEncoder.measure` (``chars``, ``duration_s``…).
+    """
+
+    key: str
+    item: Item
+    prompt: Prompt
+    order: tuple[int, ...] = (0,)
+    repeat: int = 0
+    parts: Sequence[TextPart | Encoded] = ()
+    sizes: Sequence[Mapping[str, float]] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class JudgeResult:
+    """What came back for one request.
+
+    ``raw``: the model's text (kept verbatim in the run log). ``finish_reason``: e.g. ``"stop"``,
+    ``"length"`` (→ ``truncated``). ``outcomes``: structured verdicts, when the judge produces them itself.
+    ``failure``: a whole-request failure (``api_error``, ``safety_block``, ``media_error``,
+    ``unsupported_modality``). ``usage``: token counts. ``latency_s``: wall seconds for this request
+    (a batched call's time divided evenly). ``model``: the model id/snapshot that answered.
+    """
+
+    raw: str = ""
+    finish_reason: str | None = None
+    outcomes: list[Outcome] | None = None
+    failure: Failure | None = None
+    usage: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    model: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Judge(abc.ABC):
+    """Base class of every judge backend (instantiated by Hydra from ``conf/judge/*.yaml``).
+
+    Attributes:
+        name: the judge's display name in reports and leaderboards.
+        capabilities: modalities the judge accepts natively (``{"text", "image"}``…).
+        needs_media: whether requests must carry decoded media parts (False for baselines/replay).
+        batch_size: how many requests one ``judge`` call should receive.
+        concurrency: how many ``judge`` calls may run at once.
+        settings: the settings this judge supports.
+    """
+
+    name: str = "judge"
+    capabilities: frozenset[str] = frozenset({"text"})
+    needs_media: bool = True
+    batch_size: int = 1
+    concurrency: int = 1
+    settings: frozenset[str] = frozenset({"score", "pair", "batch"})
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What identifies this judge's outputs for caching/resume (model, snapshot, sampling). No secrets."""
+        return {"name": self.name}
+
+    @abc.abstractmethod
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        """Judge a batch of requests; one result per request, in order."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (HTTP clients, models)."""

@@ -1,0 +1,532 @@
+"""The common schema every layer speaks (DESIGN §2).
+
+Nothing here imports another module of this package. Dataset adapters convert the conventions of their
+source files into these types at the edge; everything downstream uses one internal convention:
+
+* pair choices are ``"first"``, ``"tie"``, ``"second"`` (JudgeAnything's ``0/1/2`` and MLLM-as-a-Judge's
+  ``A/B/C`` are converted when read);
+* scores are integers on the 1–5 scale of the Judge Anything paper (§3.2);
+* batch rankings are tuples of 0-based response slots, best first (MLLM-as-a-Judge's ``"CDAB"`` becomes
+  ``(2, 3, 0, 1)``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, TypeAlias, Union
+
+# --------------------------------------------------------------------------------------------------
+# Modalities, task types, settings
+# --------------------------------------------------------------------------------------------------
+
+TEXT = "text"
+IMAGE = "image"
+AUDIO = "audio"
+VIDEO = "video"
+CORE_MODALITIES: tuple[str, ...] = (TEXT, IMAGE, AUDIO, VIDEO)
+
+Setting: TypeAlias = Literal["score", "pair", "batch"]
+SETTINGS: tuple[str, ...] = ("score", "pair", "batch")
+Mode: TypeAlias = Literal["overall", "rubrics", "checklist"]
+MODES: tuple[str, ...] = ("overall", "rubrics", "checklist")
+
+OVERALL = "overall"
+#: The six rubrics of the Judge Anything paper (§3.2), in the paper's order.
+RUBRICS: tuple[str, ...] = (
+    "relevance",
+    "trustworthiness",
+    "creativity",
+    "clarity",
+    "coherence",
+    "completeness",
+)
+
+PairChoice: TypeAlias = Literal["first", "tie", "second"]
+PAIR_CHOICES: tuple[str, ...] = ("first", "tie", "second")
+SCORE_MIN, SCORE_MAX = 1, 5
+
+#: The 15 TaskAnything task types (Judge Anything, Table 1): 5 MMU (text output) and 10 MMG.
+TASK_TYPES: tuple[str, ...] = (
+    "Text2Text",
+    "Image2Text",
+    "Video2Text",
+    "Audio2Text",
+    "AudioVideo2Text",
+    "Text2Image",
+    "Text2Video",
+    "Text2Audio",
+    "Image2Image",
+    "Image2Video",
+    "Image2Audio",
+    "Video2Video",
+    "Video2Audio",
+    "Audio2Video",
+    "Audio2Audio",
+)
+
+_TASK_RE = re.compile(r"^((?:[A-Z][a-z0-9]*)+)2([A-Z][a-z0-9]*)$")
+_PART_RE = re.compile(r"[A-Z][a-z0-9]*")
+
+
+class SchemaError(ValueError):
+    """Bad input data. The message names the file, row and field when they are known."""
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
+                 field: str | None = None) -> None:
+        where = []
+        if file is not None:
+            where.append(f"file {file}")
+        if row is not None:
+            where.append(f"row {row}")
+        if field is not None:
+            where.append(f"field {field!r}")
+        self.file, self.row, self.field = file, row, field
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+@dataclass(frozen=True)
+class TaskType:
+    """A task type ``<inputs>2<output>`` such as ``AudioVideo2Text`` (inputs audio+video, output text).
+
+    ``mmu`` (multimodal understanding) when the output is text, otherwise ``mmg`` (generation), as in the
+    Judge Anything paper §3.1.
+    """
+
+    name: str
+    inputs: tuple[str, ...]
+    output: str
+
+    @property
+    def family(self) -> Literal["mmu", "mmg"]:
+        return "mmu" if self.output == TEXT else "mmg"
+
+    @property
+    def non_text_inputs(self) -> tuple[str, ...]:
+        return tuple(m for m in self.inputs if m != TEXT)
+
+    @classmethod
+    def parse(cls, name: str) -> TaskType:
+        """Parse ``"Image2Video"`` → ``TaskType("Image2Video", ("image",), "video")``.
+
+        Raises:
+            SchemaError: the name is not of the form ``<Modality...>2<Modality>``.
+        """
+        m = _TASK_RE.match(name or "")
+        if not m:
+            raise SchemaError(f"unknown task type {name!r}; expected <Inputs>2<Output>, e.g. Image2Text "
+                              f"(known: {', '.join(TASK_TYPES)})")
+        inputs = tuple(p.lower() for p in _PART_RE.findall(m.group(1)))
+        return cls(name=name, inputs=inputs, output=m.group(2).lower())
+
+
+# --------------------------------------------------------------------------------------------------
+# Media, queries, responses
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """A reference to one media item of one modality.
+
+    Exactly one source is set: ``path`` (relative to the dataset's data root), ``url``, ``data`` (raw
+    bytes) or ``frames`` (a video given as an ordered list of image paths, e.g. the CoDi Audio2Video
+    responses in JudgeAnything.json). ``text`` carries inline text for the text modality.
+    """
+
+    modality: str
+    path: str | None = None
+    url: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    frames: tuple[str, ...] = ()
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        n = sum(x is not None for x in (self.path, self.url, self.data, self.text)) + bool(self.frames)
+        if n != 1:
+            raise SchemaError(f"MediaRef({self.modality}) needs exactly one of path/url/data/frames/text, got {n}")
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name (the path, the first frame, or the kind of source)."""
+        if self.path is not None:
+            return self.path
+        if self.frames:
+            return f"{self.frames[0]} (+{len(self.frames) - 1} frames)"
+        if self.url is not None:
+            return self.url[:80]
+        return f"<{self.modality} {'bytes' if self.data is not None else 'text'}>"
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"modality": self.modality}
+        if self.path is not None:
+            d["path"] = self.path
+        if self.url is not None:
+            d["url"] = self.url
+        if self.data is not None:
+            d["sha256"] = hashlib.sha256(self.data).hexdigest()
+        if self.frames:
+            d["frames"] = list(self.frames)
+        if self.text is not None:
+            d["text"] = self.text
+        return d
+
+
+@dataclass(frozen=True)
+class Query:
+    """One TaskAnything query: the instruction and its input media (in prompt order).
+
+    ``checklist`` maps a rubric name (or ``"overall"``) to its checklist items (Judge Anything §3.3).
+    """
+
+    uniq_id: str
+    task_name: str
+    question: str
+    media: tuple[MediaRef, ...] = ()
+    reference: str | None = None
+    checklist: Mapping[str, tuple[str, ...]] | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def task(self) -> TaskType:
+        return TaskType.parse(self.task_name)
+
+
+@dataclass(frozen=True)
+class Response:
+    """One candidate response to a query: text, or media in the task's output modality."""
+
+    response_id: str
+    uniq_id: str
+    model_name: str
+    modality: str
+    text: str | None = None
+    media: tuple[MediaRef, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "response_id": self.response_id,
+            "model_name": self.model_name,
+            "modality": self.modality,
+            "text": self.text,
+            "media": [m.to_dict() for m in self.media],
+        }
+
+
+# --------------------------------------------------------------------------------------------------
+# Judging units
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreItem:
+    """Score evaluation of one response (1–5 per rubric)."""
+
+    item_id: str
+    query: Query
+    response: Response
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    setting: Literal["score"] = "score"
+
+    @property
+    def responses(self) -> tuple[Response, ...]:
+        return (self.response,)
+
+
+@dataclass(frozen=True)
+class PairItem:
+    """Pair comparison: ``response_a`` is the first response as the dataset forms the pair."""
+
+    item_id: str
+    query: Query
+    response_a: Response
+    response_b: Response
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    setting: Literal["pair"] = "pair"
+
+    @property
+    def responses(self) -> tuple[Response, ...]:
+        return (self.response_a, self.response_b)
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """Batch ranking of N responses (MLLM-as-a-Judge §3); slots are 0-based in dataset order."""
+
+    item_id: str
+    query: Query
+    responses: tuple[Response, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    setting: Literal["batch"] = "batch"
+
+
+Item: TypeAlias = Union[ScoreItem, PairItem, BatchItem]
+
+LabelValue: TypeAlias = Union[int, float, str, tuple[int, ...]]
+
+
+@dataclass(frozen=True)
+class HumanLabel:
+    """A human judgement of one item for one rubric (``"overall"`` or a rubric name).
+
+    ``value``: an int 1–5 (score), a :data:`PairChoice` (pair) or a ranking tuple (batch).
+    Several annotators per item are allowed (human–human ceiling).
+    """
+
+    item_id: str
+    rubric: str
+    value: LabelValue
+    annotator: str = "human"
+
+    def to_dict(self) -> dict[str, Any]:
+        v = list(self.value) if isinstance(self.value, tuple) else self.value
+        return {"item_id": self.item_id, "rubric": self.rubric, "value": v, "annotator": self.annotator}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> HumanLabel:
+        v = d["value"]
+        return cls(d["item_id"], d["rubric"], tuple(v) if isinstance(v, list) else v, d.get("annotator", "human"))
+
+
+# --------------------------------------------------------------------------------------------------
+# Verdicts and failures
+# --------------------------------------------------------------------------------------------------
+
+FailureKind: TypeAlias = Literal[
+    "api_error",
+    "refusal",
+    "parse_fail",
+    "out_of_range",
+    "truncated",
+    "safety_block",
+    "media_error",
+    "unsupported_modality",
+]
+FAILURE_KINDS: tuple[str, ...] = (
+    "api_error",
+    "refusal",
+    "parse_fail",
+    "out_of_range",
+    "truncated",
+    "safety_block",
+    "media_error",
+    "unsupported_modality",
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's verdict for one rubric, in the internal convention (see module docstring).
+
+    ``probs`` (token-probability verdicts, CLUE-style): candidate → probability, summing to 1.
+    ``expected``: the probability-weighted score (score setting) when ``probs`` is set.
+    """
+
+    rubric: str
+    value: LabelValue
+    comment: str = ""
+    probs: Mapping[str, float] | None = None
+    expected: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"rubric": self.rubric,
+                             "value": list(self.value) if isinstance(self.value, tuple) else self.value}
+        if self.comment:
+            d["comment"] = self.comment
+        if self.probs is not None:
+            d["probs"] = dict(self.probs)
+        if self.expected is not None:
+            d["expected"] = self.expected
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
+        v = d["value"]
+        return cls(d["rubric"], tuple(v) if isinstance(v, list) else v, d.get("comment", ""),
+                   d.get("probs"), d.get("expected"))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A judgement that produced no verdict. Never converted into a score.
+
+    ``rubric`` is the rubric concerned, or ``"*"`` when the whole request failed.
+    """
+
+    kind: FailureKind
+    detail: str
+    rubric: str = "*"
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAILURE_KINDS:
+            raise SchemaError(f"unknown failure kind {self.kind!r}; known: {', '.join(FAILURE_KINDS)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rubric": self.rubric, "failure": self.kind, "detail": self.detail}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Failure:
+        return cls(d["failure"], d.get("detail", ""), d.get("rubric", "*"))
+
+
+Outcome: TypeAlias = Union[Verdict, Failure]
+
+
+def outcome_from_dict(d: Mapping[str, Any]) -> Outcome:
+    """Inverse of ``Verdict.to_dict`` / ``Failure.to_dict``."""
+    return Failure.from_dict(d) if "failure" in d else Verdict.from_dict(d)
+
+
+# --------------------------------------------------------------------------------------------------
+# Prompts: what the prompt builder hands to the runner (media still unresolved)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextPart:
+    """A run of prompt text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class MediaSlot:
+    """Where one media item goes in the prompt. ``role`` says whose it is: ``"query"``, ``"response 1"``…"""
+
+    ref: MediaRef
+    role: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A rendered judge prompt: a system text, then user content parts in order.
+
+    ``output_schema`` is the JSON schema of the expected answer (generated from the rubric set, usable for
+    structured output); ``version`` is the template version recorded with every verdict.
+    """
+
+    setting: str
+    mode: str
+    rubrics: tuple[str, ...]
+    system: str
+    parts: tuple[TextPart | MediaSlot, ...]
+    version: str
+    output_schema: Mapping[str, Any] = field(default_factory=dict)
+    n_responses: int = 1
+
+    @property
+    def text(self) -> str:
+        """The prompt with media shown as ``<role modality>`` markers (for hashing and display)."""
+        return "".join(p.text if isinstance(p, TextPart) else f"<{p.role} {p.ref.modality}>" for p in self.parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# Label conversions at the dataset edge
+# --------------------------------------------------------------------------------------------------
+
+_JA_CHOICE = {"0": "first", "1": "tie", "2": "second"}
+_LETTER_CHOICE = {"A": "first", "B": "second", "C": "tie"}
+
+
+def pair_choice_from_judgeanything(v: Any) -> str:
+    """JudgeAnything pairing ``choice``: ``0`` first better, ``1`` tie, ``2`` second better.
+
+    Raises:
+        ValueError: anything else.
+    """
+    key = str(v).strip()
+    if key not in _JA_CHOICE:
+        raise ValueError(f"pair choice {v!r} is not one of 0 (first better), 1 (tie), 2 (second better)")
+    return _JA_CHOICE[key]
+
+
+def pair_choice_to_judgeanything(choice: str) -> str:
+    """Inverse of :func:`pair_choice_from_judgeanything`."""
+    return {v: k for k, v in _JA_CHOICE.items()}[choice]
+
+
+def pair_choice_from_letter(v: Any) -> str:
+    """MLLM-as-a-Judge ``human_answer`` / ``result.judge``: ``A`` first, ``B`` second, ``C`` tie.
+
+    Raises:
+        ValueError: anything else.
+    """
+    key = str(v).strip().upper()
+    if key not in _LETTER_CHOICE:
+        raise ValueError(f"pair label {v!r} is not one of A (first), B (second), C (tie)")
+    return _LETTER_CHOICE[key]
+
+
+def swap_choice(choice: str) -> str:
+    """The same choice seen from the other presentation order."""
+    return {"first": "second", "second": "first", "tie": "tie"}[choice]
+
+
+def ranking_from_letters(s: str, n: int | None = None) -> tuple[int, ...]:
+    """``"CDAB"`` → ``(2, 3, 0, 1)`` (slots best first).
+
+    Raises:
+        ValueError: non-letters, repeated letters, or a letter beyond ``n`` slots.
+    """
+    letters = re.sub(r"[^A-Za-z]", "", str(s)).upper()
+    if not letters:
+        raise ValueError(f"ranking {s!r} has no letters")
+    slots = tuple(ord(c) - ord("A") for c in letters)
+    if len(set(slots)) != len(slots):
+        raise ValueError(f"ranking {s!r} repeats a letter")
+    if n is not None and max(slots) >= n:
+        raise ValueError(f"ranking {s!r} names a slot beyond the {n} responses")
+    return slots
+
+
+def ranking_to_letters(r: Iterable[int]) -> str:
+    """Inverse of :func:`ranking_from_letters`."""
+    return "".join(chr(ord("A") + i) for i in r)
+
+
+# --------------------------------------------------------------------------------------------------
+# Stable ids and hashing
+# --------------------------------------------------------------------------------------------------
+
+
+def stable_hash(*parts: Any, n: int = 16) -> str:
+    """A short hex SHA-256 of the JSON form of ``parts`` (stable across processes and platforms)."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()[:n]
+
+
+def item_seed(item_id: str, *salt: Any) -> int:
+    """A 63-bit seed derived from an item id (order swaps, shuffles, seeded baselines)."""
+    return int(stable_hash(item_id, *salt), 16) & ((1 << 63) - 1)
+
+
+def item_to_dict(item: Item) -> dict[str, Any]:
+    """A JSON-able description of an item (for the run's ``items.jsonl``)."""
+    q = item.query
+    d: dict[str, Any] = {
+        "item_id": item.item_id,
+        "setting": item.setting,
+        "uniq_id": q.uniq_id,
+        "task_name": q.task_name,
+        "question": q.question,
+        "query_media": [m.to_dict() for m in q.media],
+        "responses": [r.to_dict() for r in item.responses],
+    }
+    if item.meta:
+        d["meta"] = {k: v for k, v in item.meta.items() if _jsonable(v)}
+    return d
+
+
+def _jsonable(v: Any) -> bool:
+    try:
+        json.dumps(v)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + ["asdict"]

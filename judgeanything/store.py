@@ -1,0 +1,146 @@
+"""The run store: an append-only JSONL run log, resumable after any crash (DESIGN §6).
+
+A run directory holds:
+
+* ``run.json`` — what ran: benchmark, setting, mode, judge fingerprint, config (secrets removed), versions.
+* ``items.jsonl`` — one line per item: :func:`~judgeanything.schema.item_to_dict` plus ``sizes`` (per
+  response, dataset order, from the modality encoders' ``measure``), ``input_modalities``,
+  ``output_modality`` and ``family`` (``mmu``/``mmg``).
+* ``labels.jsonl`` — one :class:`~judgeanything.schema.HumanLabel` per line.
+* ``verdicts.jsonl`` — the run log, one line per judged unit, appended (and fsync'ed) as each lands:
+
+  ``key`` (unit id: item × setting × mode × rubrics × order × repeat × judge fingerprint × prompt
+  version), ``item_id``, ``task_name``, ``setting``, ``mode``, ``rubrics``, ``order`` (the dataset slot
+  shown at each position), ``repeat``, ``judge``, ``model``, ``prompt_version``, ``outcomes`` (per rubric,
+  a verdict ``{rubric, value, comment?, probs?, expected?}`` or a failure ``{rubric, failure, detail}``,
+  always in **dataset orientation**: a pair choice ``"first"`` means the dataset's first response
+  whatever order it was shown in), ``raw``, ``finish_reason``, ``usage``, ``latency_s``, ``media``
+  (provenance of each decoded part), ``downgrades``, ``ts``.
+
+Resume: reopening a run directory reads the log, drops a torn last line left by a kill (truncating the
+file back to its last complete line, so appends stay valid JSONL), and reports the finished keys; the
+runner skips them. Each key is written at most once per run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+VERDICTS = "verdicts.jsonl"
+ITEMS = "items.jsonl"
+LABELS = "labels.jsonl"
+RUN = "run.json"
+
+
+class StoreError(RuntimeError):
+    """The run log cannot be read or written (names the file and line)."""
+
+
+def read_jsonl(path: Path, *, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
+    """Read a JSONL file into dicts.
+
+    Args:
+        path: the file.
+        tolerate_torn_tail: ignore an unterminated, unparseable last line (a write cut by a kill).
+
+    Raises:
+        StoreError: a malformed line (naming file and line number), other than a tolerated torn tail.
+    """
+    rows: list[dict[str, Any]] = []
+    if not path.exists():
+        return rows
+    data = path.read_bytes()
+    lines = data.split(b"\n")
+    for i, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError as e:
+            last = i == len(lines) and not data.endswith(b"\n")
+            if tolerate_torn_tail and last:
+                break
+            raise StoreError(f"{path}: line {i} is not valid JSON ({e.msg})") from e
+    return rows
+
+
+def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Write rows atomically (temp file + rename)."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n")
+    os.replace(tmp, path)
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, (set, frozenset, tuple)):
+        return list(o)
+    if hasattr(o, "item"):  # numpy scalars
+        return o.item()
+    if hasattr(o, "tolist"):
+        return o.tolist()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+class RunLog:
+    """The append-only verdict log of one run directory.
+
+    Thread-safe appends; every record is flushed and fsync'ed before :meth:`append` returns, so a
+    SIGKILL loses at most the record being written, never a finished one.
+    """
+
+    def __init__(self, run_dir: Path | str) -> None:
+        self.run_dir = Path(run_dir)
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.run_dir / VERDICTS
+        self._lock = threading.Lock()
+        self._repair_tail()
+        self.records: list[dict[str, Any]] = read_jsonl(self.path)
+        self.done: set[str] = {r["key"] for r in self.records}
+        self._fh = self.path.open("a", encoding="utf-8")
+
+    def _repair_tail(self) -> None:
+        """Truncate a torn last line (no trailing newline) left by a killed writer."""
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        if not data or data.endswith(b"\n"):
+            return
+        cut = data.rfind(b"\n") + 1
+        with self.path.open("r+b") as f:
+            f.truncate(cut)
+
+    def append(self, record: Mapping[str, Any]) -> bool:
+        """Append one record; returns False (and writes nothing) if its key is already logged."""
+        line = json.dumps(record, ensure_ascii=False, default=_json_default)
+        with self._lock:
+            if record["key"] in self.done:
+                return False
+            self._fh.write(line + "\n")
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self.done.add(record["key"])
+            self.records.append(dict(record))
+        return True
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(list(self.records))
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._fh.closed:
+                self._fh.close()
+
+    def __enter__(self) -> RunLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

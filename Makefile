@@ -1,0 +1,35 @@
+# judgeanything — `make demo` runs the main job on the embedded probe suite; `make test` runs the tests.
+# Both create their own virtualenv (.venv) on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# torch is installed first and explicitly: a bare `torch` requirement resolved later may pull other
+# multi-GB builds; transformers' Qwen VL/Omni processors need torchvision, which needs this pair.
+TORCH  := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q -U pip
+	$(BIN)/pip install -q $(TORCH)
+	$(BIN)/pip install -q $(TORCH) -e ".[dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/judgeanything -m experiment=demo
+	$(BIN)/judgeanything-compare multirun/demo --out multirun/demo
+
+test: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
+	$(BIN)/ruff check .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf outputs multirun

@@ -1,0 +1,192 @@
+"""Reference baselines: ``random``, ``first`` and ``longer`` (alpaca_eval reports the last two as its
+judge-quality columns "P(prefer first)" and "P(prefer longer)").
+
+They look at no media and produce structured verdicts in presentation orientation. Their expected
+agreement with any label set follows from their definition (:meth:`RandomJudge.expected_metrics`), which
+the report states next to the measured value.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.schema import (
+    PAIR_CHOICES,
+    SCORE_MAX,
+    SCORE_MIN,
+    Failure,
+    HumanLabel,
+    Outcome,
+    Verdict,
+    item_seed,
+)
+
+_ALL = frozenset({"text", "image", "audio", "video"})
+
+
+def _levenshtein(a: Sequence[int], b: Sequence[int]) -> int:
+    # Tiny exact DP, only used to enumerate the expectation over permutations below (n ≤ 8); the
+    # metrics themselves live in judgeanything.analysis.
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+class RandomJudge(Judge):
+    """Uniformly random verdicts, seeded per (item id, order, rubric, repeat, seed).
+
+    Pair: a uniform draw from ``choices`` (default first / tie / second); score: uniform on 1–5; batch: a
+    uniform random permutation. Reproducible across runs and processes.
+    """
+
+    needs_media = False
+    capabilities = _ALL
+
+    def __init__(self, seed: int = 0, choices: Sequence[str] = PAIR_CHOICES, name: str = "random") -> None:
+        bad = [c for c in choices if c not in PAIR_CHOICES]
+        if bad or not choices:
+            raise JudgeConfigError(f"random judge: choices must be a non-empty subset of {PAIR_CHOICES}, got {bad}")
+        self.seed, self.choices, self.name = int(seed), tuple(choices), name
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "random", "seed": self.seed, "choices": list(self.choices)}
+
+    def _verdict(self, req: JudgeRequest, rubric: str) -> Verdict:
+        rng = np.random.default_rng(item_seed(req.item.item_id, self.seed, list(req.order), rubric, req.repeat))
+        setting = req.item.setting
+        if setting == "pair":
+            return Verdict(rubric, self.choices[int(rng.integers(len(self.choices)))], "random baseline")
+        if setting == "score":
+            return Verdict(rubric, int(rng.integers(SCORE_MIN, SCORE_MAX + 1)), "random baseline")
+        return Verdict(rubric, tuple(int(i) for i in rng.permutation(len(req.item.responses))), "random baseline")
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        out = []
+        for req in requests:
+            vs: list[Outcome] = [self._verdict(req, r) for r in req.prompt.rubrics]
+            out.append(JudgeResult(raw="", outcomes=vs, model="baseline:random"))
+        return out
+
+    def expected_metrics(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
+        """The expected value of each agreement metric under this judge's definition, given the labels.
+
+        Pair: ``accuracy_with_tie`` = mean over labels of P(draw = label) = [label ∈ choices] / |choices|;
+        ``accuracy_without_tie`` = the same over non-tie labels (a judge tie counts wrong).
+        Score: ``exact`` = 1/5 per in-range label; ``mae`` = mean over labels of E|U − h|, U uniform on 1–5.
+        Batch: ``norm_levenshtein`` = mean over labels of the exact average over all permutations.
+        """
+        labels = list(labels)
+        if not labels:
+            return {}
+        if setting == "pair":
+            k = len(self.choices)
+            hit = [1.0 / k if lab.value in self.choices else 0.0 for lab in labels]
+            nt = [1.0 / k if lab.value in self.choices else 0.0 for lab in labels if lab.value != "tie"]
+            d = {"accuracy_with_tie": float(np.mean(hit))}
+            if nt:
+                d["accuracy_without_tie"] = float(np.mean(nt))
+            return d
+        if setting == "score":
+            scores = np.arange(SCORE_MIN, SCORE_MAX + 1)
+            vals = [float(lab.value) for lab in labels]
+            return {"exact": float(np.mean([1.0 / len(scores) if v in scores else 0.0 for v in vals])),
+                    "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))}
+        if setting == "batch":
+            res = []
+            for lab in labels:
+                ranking = tuple(lab.value)  # type: ignore[arg-type]
+                n = max(max(ranking) + 1, len(ranking))
+                ds = [_levenshtein(p, ranking) / max(len(p), len(ranking))
+                      for p in itertools.permutations(range(n))]
+                res.append(float(np.mean(ds)))
+            return {"norm_levenshtein": float(np.mean(res))}
+        return {}
+
+
+class FirstJudge(Judge):
+    """Always prefers the response shown first (pair) / keeps the shown order (batch).
+
+    A pure position-bias probe: P(prefer slot 1) = 1 and, judged in both orders, flip rate = 1.
+    """
+
+    needs_media = False
+    capabilities = _ALL
+    settings = frozenset({"pair", "batch"})
+
+    def __init__(self, name: str = "first") -> None:
+        self.name = name
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "first"}
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        out = []
+        for req in requests:
+            if req.item.setting == "pair":
+                value: Any = "first"
+            elif req.item.setting == "batch":
+                value = tuple(range(len(req.item.responses)))
+            else:
+                raise JudgeConfigError("the 'first' baseline has no score verdict (settings: pair, batch)")
+            out.append(JudgeResult(outcomes=[Verdict(r, value, "first baseline") for r in req.prompt.rubrics],
+                                   model="baseline:first"))
+        return out
+
+
+#: Which size feature stands for a response's "length" per output modality.
+SIZE_FEATURE: Mapping[str, str] = {"text": "chars", "audio": "duration_s", "video": "duration_s",
+                                   "image": "pixels"}
+
+
+def response_size(sizes: Mapping[str, float], modality: str) -> float | None:
+    """The size that ``longer`` compares: text characters, audio/video seconds, image pixels × count."""
+    feat = SIZE_FEATURE.get(modality)
+    if feat is None or feat not in sizes:
+        return None
+    v = float(sizes[feat])
+    if modality == "image":
+        v *= float(sizes.get("count", 1.0))
+    return v
+
+
+class LongerJudge(Judge):
+    """Prefers the longer / larger response: more characters (text), longer duration (audio, video), more
+    pixels (images). Equal sizes → tie (pair). Batch: ranked by size, largest first (stable)."""
+
+    needs_media = False
+    capabilities = _ALL
+    settings = frozenset({"pair", "batch"})
+
+    def __init__(self, name: str = "longer") -> None:
+        self.name = name
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "longer", "features": dict(SIZE_FEATURE)}
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        out = []
+        for req in requests:
+            sizes = [response_size(s, r.modality) for s, r in zip(req.sizes, req.item.responses, strict=False)]
+            if len(sizes) != len(req.item.responses) or any(s is None for s in sizes):
+                out.append(JudgeResult(failure=Failure(
+                    "media_error", f"'longer' baseline: size unknown for some response (sizes={list(req.sizes)})")))
+                continue
+            if req.item.setting == "pair":
+                a, b = sizes
+                value: Any = "first" if a > b else "second" if b > a else "tie"  # type: ignore[operator]
+            elif req.item.setting == "batch":
+                value = tuple(sorted(range(len(sizes)), key=lambda i: -sizes[i]))  # type: ignore[operator]
+            else:
+                raise JudgeConfigError("the 'longer' baseline has no score verdict (settings: pair, batch)")
+            out.append(JudgeResult(outcomes=[Verdict(r, value, f"sizes {sizes}") for r in req.prompt.rubrics],
+                                   model="baseline:longer"))
+        return out

@@ -1,0 +1,209 @@
+"""``openai``: any OpenAI-compatible chat-completions server through the official ``openai`` SDK.
+
+Works with OpenAI, vLLM / SGLang servers, Ollama, OpenRouter, Gemini's compatible endpoint and
+``transformers serve``. The API key is read from the environment variable *named* in the config
+(``api_key_env``); the key itself never enters a config, a log or a report. Transient faults (rate
+limits, timeouts, connection errors, 5xx) are retried with exponential backoff and jitter (tenacity);
+anything else becomes an ``api_error`` failure for that request only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+from urllib.parse import urlparse
+
+import openai
+from tenacity import (
+    AsyncRetrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.judges.openai_payload import chat_messages
+from judgeanything.schema import Failure
+
+#: Errors worth retrying: the server or network may recover.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    openai.RateLimitError,
+    openai.APITimeoutError,
+    openai.APIConnectionError,
+    openai.InternalServerError,
+)
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+class OpenAIJudge(Judge):
+    """A judge behind an OpenAI-compatible ``/v1/chat/completions`` endpoint.
+
+    Args:
+        model: the served model id.
+        base_url: e.g. ``http://127.0.0.1:8000/v1``; ``None`` = api.openai.com.
+        api_key_env: name of the environment variable holding the key. For a loopback ``base_url`` a
+            missing variable is allowed (local servers need no key).
+        name: display name (default: the model id).
+        temperature, top_p, max_tokens, seed: sampling (temperature 0 by default: greedy judging).
+        response_format: ``json_object`` (default; request JSON output), ``json_schema`` (send the
+            prompt's JSON schema, strict), or ``none`` (servers that reject the field, e.g.
+            ``transformers serve``).
+        capabilities: modalities the model accepts natively (default text + image).
+        downgrades: allowed visible downgrades, e.g. ``{"video": "frames"}`` (see judges/capabilities.py).
+        video_mode, image_format, audio_format: how media are sent (see :mod:`.openai_payload`).
+        concurrency: simultaneous requests; timeout: seconds per request; max_attempts: tries per
+            request on transient errors.
+        extra_body: extra JSON fields for servers with non-standard options.
+
+    Raises:
+        JudgeConfigError: a non-local server and the key variable is unset or empty.
+    """
+
+    needs_media = True
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None = None,
+        api_key_env: str = "OPENAI_API_KEY",
+        name: str | None = None,
+        temperature: float = 0.0,
+        top_p: float | None = None,
+        max_tokens: int = 1024,
+        seed: int | None = None,
+        response_format: Literal["json_object", "json_schema", "none"] = "json_object",
+        capabilities: Sequence[str] = ("text", "image"),
+        downgrades: Mapping[str, str] | None = None,
+        video_mode: Literal["frames", "video_url"] = "frames",
+        image_format: Literal["png", "jpeg"] = "png",
+        audio_format: Literal["wav", "mp3"] = "wav",
+        concurrency: int = 8,
+        timeout: float = 120.0,
+        max_attempts: int = 6,
+        max_wait_s: float = 60.0,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> None:
+        if response_format not in ("json_object", "json_schema", "none"):
+            raise JudgeConfigError(f"openai judge: response_format {response_format!r} is not one of "
+                                   "json_object, json_schema, none")
+        self.model, self.base_url, self.api_key_env = model, base_url, api_key_env
+        self.name = name or model
+        self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
+        self.response_format = response_format
+        self.capabilities = frozenset(capabilities) | {"text"}
+        self.downgrades = dict(downgrades or {})
+        self.video_mode, self.image_format, self.audio_format = video_mode, image_format, audio_format
+        self.concurrency, self.timeout = int(concurrency), float(timeout)
+        self.max_attempts, self.max_wait_s = int(max_attempts), float(max_wait_s)
+        self.extra_body = dict(extra_body or {})
+        self._client: openai.AsyncOpenAI | None = None
+
+    # -- config ---------------------------------------------------------------------------------------
+
+    def _api_key(self) -> str:
+        key = os.environ.get(self.api_key_env, "")
+        if key:
+            return key
+        host = urlparse(self.base_url or "https://api.openai.com/v1").hostname or ""
+        if host in _LOCAL_HOSTS:
+            return "EMPTY"  # local servers ignore the key, but the SDK requires a non-empty one
+        raise JudgeConfigError(f"openai judge: environment variable {self.api_key_env} is not set "
+                               f"(needed for {self.base_url or 'api.openai.com'})")
+
+    def client(self) -> openai.AsyncOpenAI:
+        if self._client is None:
+            # The SDK's own retries are off: tenacity below owns retrying, so attempts are counted once.
+            self._client = openai.AsyncOpenAI(api_key=self._api_key(), base_url=self.base_url,
+                                              timeout=self.timeout, max_retries=0)
+        return self._client
+
+    def fingerprint(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": "openai", "model": self.model, "base_url": self.base_url,
+                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
+                "seed": self.seed, "response_format": self.response_format,
+                "video_mode": self.video_mode, "image_format": self.image_format,
+                "audio_format": self.audio_format}
+
+    # -- requests -------------------------------------------------------------------------------------
+
+    def request_body(self, req: JudgeRequest) -> dict[str, Any]:
+        """The chat-completions keyword arguments for one request (messages included)."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": chat_messages(req.prompt.system, req.parts, image_format=self.image_format,
+                                      audio_format=self.audio_format, video_mode=self.video_mode),
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
+        if self.top_p is not None:
+            body["top_p"] = self.top_p
+        if self.seed is not None:
+            body["seed"] = self.seed
+        if self.response_format == "json_object":
+            body["response_format"] = {"type": "json_object"}
+        elif self.response_format == "json_schema":
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": "verdict", "schema": dict(req.prompt.output_schema), "strict": True}}
+        if self.extra_body:
+            body["extra_body"] = dict(self.extra_body)
+        return body
+
+    async def _one(self, req: JudgeRequest) -> JudgeResult:
+        t0 = time.perf_counter()
+        try:
+            body = self.request_body(req)
+        except (ValueError, TypeError) as e:
+            return JudgeResult(failure=Failure("media_error", f"could not build the request: {e}"))
+        try:
+            async for attempt in AsyncRetrying(
+                retry=retry_if_exception_type(TRANSIENT_ERRORS),
+                wait=wait_exponential_jitter(initial=1.0, max=self.max_wait_s),
+                stop=stop_after_attempt(self.max_attempts),
+                reraise=True,
+            ):
+                with attempt:
+                    resp = await self.client().chat.completions.create(**body)
+        except openai.APIStatusError as e:
+            return JudgeResult(failure=Failure("api_error", f"HTTP {e.status_code}: {_short(e.message)}"),
+                               latency_s=time.perf_counter() - t0, model=self.model)
+        except openai.OpenAIError as e:
+            return JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {_short(str(e))}"),
+                               latency_s=time.perf_counter() - t0, model=self.model)
+        latency = time.perf_counter() - t0
+        if not resp.choices:
+            return JudgeResult(failure=Failure("api_error", "the server returned no choices"),
+                               latency_s=latency, model=resp.model or self.model)
+        choice = resp.choices[0]
+        usage = {}
+        if resp.usage is not None:
+            usage = {"prompt_tokens": resp.usage.prompt_tokens or 0,
+                     "completion_tokens": resp.usage.completion_tokens or 0}
+        model = resp.model or self.model
+        if getattr(resp, "system_fingerprint", None):
+            model = f"{model}@{resp.system_fingerprint}"
+        raw = choice.message.content or ""
+        refusal = getattr(choice.message, "refusal", None)
+        failure = None
+        if choice.finish_reason == "content_filter":
+            failure = Failure("safety_block", "the provider's content filter stopped the answer")
+        elif refusal and not raw:
+            failure = Failure("refusal", _short(refusal))
+        return JudgeResult(raw=raw, finish_reason=choice.finish_reason, failure=failure, usage=usage,
+                           latency_s=latency, model=model)
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        return list(await asyncio.gather(*(self._one(r) for r in requests)))
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
+
+def _short(s: str, n: int = 300) -> str:
+    s = " ".join(str(s).split())
+    return s if len(s) <= n else s[: n - 1] + "…"

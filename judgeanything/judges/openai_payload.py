@@ -1,0 +1,126 @@
+"""Encoded content parts → OpenAI chat-completions message content (official SDK types).
+
+* image → ``image_url`` with a base64 data URL (PNG or JPEG);
+* audio → ``input_audio`` (base64 WAV 16-bit PCM, or MP3 when asked and an encoder is available);
+* video → either its sampled frames as images, each preceded by a timestamp line, plus the audio track
+  as ``input_audio`` (``video_mode="frames"``), or ``video_url`` (``video_mode="video_url"``: a local path
+  or URL of the source file, which vLLM / SGLang / ``transformers serve`` accept), configurable;
+* text → ``text``.
+
+The result validates against ``openai.types.chat.ChatCompletionMessageParam`` (checked in tests).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import soundfile as sf
+
+from judgeanything.modalities.base import Encoded, EncodedAudio, EncodedImage, EncodedText, EncodedVideo
+from judgeanything.schema import TextPart
+
+
+def image_data_url(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
+    """A PIL RGB image as a ``data:image/<fmt>;base64,…`` URL."""
+    buf = io.BytesIO()
+    if fmt == "jpeg":
+        image.convert("RGB").save(buf, format="JPEG", quality=quality)
+    else:
+        image.save(buf, format="PNG")
+    return f"data:image/{fmt};base64,{base64.b64encode(buf.getvalue()).decode()}"
+
+
+def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> str:
+    """Mono ``(N,) float32`` samples at ``sample_rate`` Hz → base64 of a WAV (PCM 16) or MP3 file.
+
+    Raises:
+        ValueError: an unknown format.
+    """
+    buf = io.BytesIO()
+    if fmt == "wav":
+        sf.write(buf, np.asarray(samples, dtype=np.float32), int(sample_rate), format="WAV", subtype="PCM_16")
+    elif fmt == "mp3":
+        sf.write(buf, np.asarray(samples, dtype=np.float32), int(sample_rate), format="MP3")
+    else:
+        raise ValueError(f"audio format {fmt!r} is not one of wav, mp3")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def _frame_image(frame: np.ndarray) -> Any:
+    from PIL import Image
+
+    return Image.fromarray(np.ascontiguousarray(frame), mode="RGB")
+
+
+def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal["png", "jpeg"] = "png",
+                  audio_format: Literal["wav", "mp3"] = "wav",
+                  video_mode: Literal["frames", "video_url"] = "frames",
+                  send_video_audio: bool = True) -> list[dict[str, Any]]:
+    """Convert prompt parts to a list of chat content parts (dicts of the SDK's TypedDicts).
+
+    Args:
+        parts: text parts and decoded media, in prompt order.
+        image_format: encoding of images and video frames.
+        audio_format: encoding of audio (``input_audio.format``).
+        video_mode: ``frames`` (images + timestamps) or ``video_url`` (needs ``provenance["path"]`` or
+            ``provenance["url"]`` of the source file).
+        send_video_audio: include a video's audio track as ``input_audio`` after its frames.
+
+    Raises:
+        ValueError: ``video_url`` asked for a video whose source location is unknown.
+    """
+    out: list[dict[str, Any]] = []
+
+    def text(t: str) -> None:
+        if out and out[-1]["type"] == "text":
+            out[-1]["text"] += t
+        else:
+            out.append({"type": "text", "text": t})
+
+    for p in parts:
+        if isinstance(p, TextPart):
+            if p.text:
+                text(p.text)
+        elif isinstance(p, EncodedText):
+            text(p.text)
+        elif isinstance(p, EncodedImage):
+            out.append({"type": "image_url", "image_url": {"url": image_data_url(p.image, image_format)}})
+        elif isinstance(p, EncodedAudio):
+            out.append({"type": "input_audio",
+                        "input_audio": {"data": audio_base64(p.samples, p.sample_rate, audio_format),
+                                        "format": audio_format}})
+        elif isinstance(p, EncodedVideo):
+            if video_mode == "video_url":
+                src = p.provenance.get("url") or p.provenance.get("path")
+                if not src:
+                    raise ValueError(f"video_url mode needs the source file of {p.role or 'a video'}; "
+                                     "its provenance has no path/url")
+                out.append({"type": "video_url", "video_url": {"url": str(src)}})
+            else:
+                text(f"[video: {len(p.frames)} frames sampled at {p.fps:.3g} fps]")
+                for t, frame in zip(p.timestamps, p.frames, strict=False):
+                    text(f"[t={t:.2f}s]")
+                    out.append({"type": "image_url",
+                                "image_url": {"url": image_data_url(_frame_image(frame), image_format)}})
+            if send_video_audio and p.audio is not None:
+                text("[the video's audio track]")
+                out.append({"type": "input_audio",
+                            "input_audio": {"data": audio_base64(p.audio.samples, p.audio.sample_rate,
+                                                                 audio_format),
+                                            "format": audio_format}})
+        else:
+            raise TypeError(f"cannot send a {type(p).__name__} to an OpenAI-compatible judge")
+    return out
+
+
+def chat_messages(system: str, parts: Sequence[TextPart | Encoded], **kwargs: Any) -> list[dict[str, Any]]:
+    """``[system, user]`` messages for one judge request (see :func:`content_parts` for kwargs)."""
+    msgs: list[dict[str, Any]] = []
+    if system:
+        msgs.append({"role": "system", "content": system})
+    msgs.append({"role": "user", "content": content_parts(parts, **kwargs)})
+    return msgs

@@ -1,0 +1,129 @@
+"""The OpenAI-compatible judge against a scripted loopback server: payloads, retries, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+
+import numpy as np
+import pytest
+import soundfile as sf
+from openai.types.chat import ChatCompletionMessageParam
+from PIL import Image
+from pydantic import TypeAdapter
+
+from judgeanything.judges.base import JudgeConfigError, JudgeRequest
+from judgeanything.judges.openai_compat import OpenAIJudge
+from judgeanything.judges.openai_payload import chat_messages
+from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedVideo
+from judgeanything.schema import PairItem, Prompt, Query, Response, TextPart
+from tests.support.fake_openai import FakeServer, Script
+
+MESSAGES = TypeAdapter(list[ChatCompletionMessageParam])
+
+
+def judge_once(judge: OpenAIJudge, req: JudgeRequest):
+    async def go():
+        try:
+            return (await judge.judge([req]))[0]
+        finally:
+            await judge.aclose()
+
+    return asyncio.run(go())
+
+
+def _item() -> PairItem:
+    q = Query("u1", "Text2Text", "What is 2+2?")
+    return PairItem("u1::a_vs_b", q, Response("r1", "u1", "a", "text", text="4"),
+                    Response("r2", "u1", "b", "text", text="5"))
+
+
+def _request(parts=None) -> JudgeRequest:
+    prompt = Prompt("pair", "overall", ("overall",), "You are a judge.",
+                    (TextPart("Compare."),), "v1/pair_overall", {"type": "object"}, 2)
+    return JudgeRequest("k1", _item(), prompt, (0, 1), 0, parts or [TextPart("Compare the two.")])
+
+
+def _media_parts():
+    img = Image.new("RGB", (8, 6), (255, 0, 0))
+    audio = EncodedAudio(np.sin(np.linspace(0, 100, 1600)).astype(np.float32), 16000, role="query")
+    frames = np.zeros((3, 6, 8, 3), dtype=np.uint8)
+    video = EncodedVideo(frames, [0.0, 0.5, 1.0], 2.0, audio=audio, role="response 1",
+                         provenance={"path": "/tmp/x.mp4"})
+    return [TextPart("Input:"), EncodedImage(img, role="query"), audio, TextPart("Response 1:"), video]
+
+
+def test_payload_validates_against_sdk_types_and_carries_media():
+    msgs = chat_messages("sys", _media_parts())
+    MESSAGES.validate_python(msgs)  # raises on any shape the SDK does not accept
+    content = msgs[1]["content"]
+    kinds = [c["type"] for c in content]
+    # image, audio, then 3 video frames (each after a timestamp line) and the video's audio track
+    assert kinds.count("image_url") == 1 + 3
+    assert kinds.count("input_audio") == 2
+    png = base64.b64decode(content[1]["image_url"]["url"].split(",", 1)[1])
+    assert Image.open(io.BytesIO(png)).size == (8, 6)
+    wav = base64.b64decode(content[2]["input_audio"]["data"])
+    data, sr = sf.read(io.BytesIO(wav))
+    assert sr == 16000 and len(data) == 1600
+    assert "[t=0.50s]" in "".join(c.get("text", "") for c in content)
+    url_mode = chat_messages("sys", _media_parts(), video_mode="video_url")
+    MESSAGES.validate_python(url_mode)
+    assert any(c["type"] == "video_url" and c["video_url"]["url"] == "/tmp/x.mp4" for c in url_mode[1]["content"])
+
+
+def test_success_records_raw_usage_and_model():
+    with FakeServer(Script(reply='{"overall_comment": "x", "overall_choice": "2"}')) as srv:
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, api_key_env="JA_TEST_NO_SUCH_KEY")
+        res = judge_once(judge, _request())
+    assert res.failure is None
+    assert res.raw == '{"overall_comment": "x", "overall_choice": "2"}'
+    assert res.usage == {"prompt_tokens": 11, "completion_tokens": 7}
+    assert res.model == "m@fp_test" and res.finish_reason == "stop"
+    body = srv.script.requests[0]
+    assert body["temperature"] == 0.0 and body["response_format"] == {"type": "json_object"}
+    assert body["messages"][0] == {"role": "system", "content": "You are a judge."}
+
+
+def test_transient_errors_are_retried_then_succeed():
+    with FakeServer(Script(statuses=[429, 500, 503])) as srv:
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, max_wait_s=0.05)
+        res = judge_once(judge, _request())
+    assert res.failure is None and len(srv.script.requests) == 4
+
+
+def test_retries_are_bounded_and_become_api_error():
+    with FakeServer(Script(statuses=[500] * 10)) as srv:
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, max_wait_s=0.01, max_attempts=3)
+        res = judge_once(judge, _request())
+    assert res.failure is not None and res.failure.kind == "api_error"
+    assert "500" in res.failure.detail and len(srv.script.requests) == 3
+
+
+def test_client_error_is_not_retried():
+    with FakeServer(Script(statuses=[400])) as srv:
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, max_wait_s=0.01)
+        res = judge_once(judge, _request())
+    assert res.failure.kind == "api_error" and len(srv.script.requests) == 1
+
+
+def test_content_filter_is_a_safety_block():
+    with FakeServer(Script(reply="", finish_reason="content_filter")) as srv:
+        judge = OpenAIJudge(model="m", base_url=srv.base_url)
+        res = judge_once(judge, _request())
+    assert res.failure.kind == "safety_block"
+
+
+def test_remote_server_without_key_is_a_config_error(monkeypatch):
+    monkeypatch.delenv("JA_TEST_NO_SUCH_KEY", raising=False)
+    judge = OpenAIJudge(model="m", base_url="https://api.example.com/v1", api_key_env="JA_TEST_NO_SUCH_KEY")
+    with pytest.raises(JudgeConfigError, match="JA_TEST_NO_SUCH_KEY"):
+        judge.client()
+
+
+def test_key_never_in_fingerprint(monkeypatch):
+    monkeypatch.setenv("JA_TEST_KEY", "sk-secret-123")
+    judge = OpenAIJudge(model="m", base_url="https://api.example.com/v1", api_key_env="JA_TEST_KEY")
+    judge.client()
+    assert "sk-secret-123" not in repr(judge.fingerprint())

@@ -1,0 +1,88 @@
+"""A small OpenAI-compatible chat-completions server on loopback for tests (FastAPI + uvicorn).
+
+Behaviour is scripted per test: a queue of HTTP statuses to return first (e.g. 429, 500), a fixed
+reply text or a function of the request, a delay, and a record of every request body received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Script:
+    statuses: list[int] = field(default_factory=list)       # returned (with an error body) before replies
+    reply: str | Callable[[dict[str, Any]], str] = '{"overall_comment": "ok", "overall_choice": "0"}'
+    finish_reason: str = "stop"
+    delay_s: float = 0.0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+
+def make_app(script: Script) -> FastAPI:
+    app = FastAPI()
+    lock = threading.Lock()
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> JSONResponse:
+        body = await request.json()
+        with lock:
+            script.requests.append(body)
+            status = script.statuses.pop(0) if script.statuses else 200
+        if script.delay_s:
+            await asyncio.sleep(script.delay_s)
+        if status != 200:
+            return JSONResponse({"error": {"message": f"scripted {status}", "type": "test"}}, status_code=status)
+        text = script.reply(body) if callable(script.reply) else script.reply
+        return JSONResponse({
+            "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+            "model": body.get("model", "fake"), "system_fingerprint": "fp_test",
+            "choices": [{"index": 0, "finish_reason": script.finish_reason,
+                         "message": {"role": "assistant", "content": text}}],
+            "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+        })
+
+    return app
+
+
+class FakeServer:
+    """Run :func:`make_app` in a background thread; ``base_url`` is ``http://127.0.0.1:<port>/v1``."""
+
+    def __init__(self, script: Script | None = None) -> None:
+        self.script = script or Script()
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(make_app(self.script), host="127.0.0.1", port=self.port,
+                                                    log_level="error", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def __enter__(self) -> FakeServer:
+        self.thread.start()
+        deadline = time.time() + 10
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("fake OpenAI server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)

@@ -82,7 +82,7 @@ class RandomJudge(Judge):
         Pair: ``accuracy_with_tie`` = mean over labels of P(draw = label) = [label ∈ choices] / |choices|;
         ``accuracy_without_tie`` = the same over non-tie labels (a judge tie counts wrong).
         Score: ``exact`` = 1/5 per in-range label; ``mae`` = mean over labels of E|U − h|, U uniform on 1–5.
-        Batch: ``norm_levenshtein`` = mean over labels of the exact average over all permutations.
+        Batch: ``nlev`` = mean over labels of the exact average over all permutations.
         """
         labels = list(labels)
         if not labels:
@@ -108,7 +108,7 @@ class RandomJudge(Judge):
                 ds = [_levenshtein(p, ranking) / max(len(p), len(ranking))
                       for p in itertools.permutations(range(n))]
                 res.append(float(np.mean(ds)))
-            return {"norm_levenshtein": float(np.mean(res))}
+            return {"nlev": float(np.mean(res))}
         return {}
 
 

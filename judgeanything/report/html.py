@@ -1,0 +1,407 @@
+"""The static HTML report of one run: ``<run_dir>/report.html`` plus ``<run_dir>/report_media/``.
+
+One self-contained page (no CDN, no network fetch; inline CSS and vanilla JS under a Content-Security-Policy
+nonce): a header with the facts of ``run.json`` and the summary numbers (pooled/macro metrics from
+``metrics.csv``, failure counts from ``verdicts.jsonl``), the plots of :mod:`judgeanything.report.plots`,
+then one card per item with the query and responses played in the page (``<img>``, ``<audio controls>``,
+``<video controls>``, frame strips), the human labels, every verdict record (presentation order, verdicts,
+rationale, raw output, failures) and flags for judge ≠ human and for verdicts that change with the order.
+A task-type ``<select>`` and a "disagreements only" checkbox filter the cards.
+
+Every piece of model or dataset text goes through Jinja2 autoescaping (a response ``<script>…`` is shown
+as text). Media paths in ``items.jsonl`` are relative to ``run.json``'s ``data_root``; the files shown are
+copied to ``report_media/`` under content-hash names (``copy_media=True``) or linked by relative path.
+A missing file, a path escaping the data root or an unknown data root shows a visible "missing media"
+note instead of failing the report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import secrets
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlparse
+
+import jinja2
+
+from judgeanything.report._run import RunFiles, agrees, as_value, finite, human_consensus, read_run
+from judgeanything.report.plots import PLOTS_DIR, read_metrics_csv, write_plots_for
+from judgeanything.schema import AUDIO, IMAGE, VIDEO
+
+log = logging.getLogger(__name__)
+
+REPORT_HTML = "report.html"
+MEDIA_DIR = "report_media"
+_PLOT_TITLES = {
+    "agreement_by_task.png": "Agreement with humans by task type",
+    "offset_heatmap.png": "Judge − human score offset by modality",
+    "calibration.png": "Calibration of token-probability verdicts",
+}
+
+
+def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_media: bool = True) -> Path:
+    """Write ``run_dir/report.html`` (and ``run_dir/report_media/``, ``run_dir/plots/``).
+
+    Args:
+        run_dir: a run directory (see :mod:`judgeanything.store`).
+        max_items: cards for the first N items of ``items.jsonl`` (a note says how many were left out);
+            ``None`` shows every item.
+        copy_media: copy the media shown into ``report_media/`` under SHA-256 names so the folder is
+            portable; ``False`` links the files where they are (relative paths).
+
+    Returns:
+        The path of ``report.html``. The plots are (re)drawn first with
+        :func:`~judgeanything.report.plots.write_plots`.
+
+    Raises:
+        FileNotFoundError: not a run directory (no ``run.json``).
+        StoreError: a malformed run file (names the file and line).
+        ValueError: ``max_items`` is negative.
+    """
+    if max_items is not None and max_items < 0:
+        raise ValueError(f"max_items must be >= 0 or None, got {max_items}")
+    run = read_run(run_dir)
+    plots = write_plots_for(run)
+    media = _MediaResolver(run.run_dir, _data_root(run), copy_media)
+    shown = run.items if max_items is None else run.items[:max_items]
+    cards = [_card(run, item, media) for item in shown]
+    media.prune()
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("judgeanything.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = env.get_template("report.html.j2").render(
+        nonce=secrets.token_urlsafe(16),
+        title=f"judgeanything report — {_name(run.run.get('judge')) or run.run_dir.name}",
+        facts=_facts(run),
+        run_json=json.dumps(run.run, indent=2, ensure_ascii=False, default=str),
+        notes=[str(n) for n in run.run.get("notes") or ()],
+        summary=_summary_rows(run),
+        failures=_failure_counts(run),
+        plots=[{"src": f"{PLOTS_DIR}/{p.name}", "title": _PLOT_TITLES.get(p.name, p.stem)} for p in plots],
+        cards=cards,
+        task_types=sorted({c["task"] for c in cards}),
+        n_items=len(run.items),
+        n_disagree=sum(c["disagree"] for c in cards),
+    )
+    out = run.run_dir / REPORT_HTML
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Header
+# --------------------------------------------------------------------------------------------------
+
+
+def _name(x: Any) -> str:
+    """A display name for a run.json entry that is a string or a config/fingerprint dict."""
+    if x is None:
+        return ""
+    if isinstance(x, dict):
+        name = x.get("name") or x.get("_target_") or ""
+        model = x.get("model") or x.get("model_name") or ""
+        return f"{name} ({model})" if model and model != name else str(name or model)
+    return str(x)
+
+
+def _facts(run: RunFiles) -> list[tuple[str, str]]:
+    r = run.run
+    versions = sorted({str(v["prompt_version"]) for v in run.verdicts if v.get("prompt_version")})
+    models = sorted({str(v["model"]) for v in run.verdicts if v.get("model")})
+    facts = [
+        ("judge", _name(r.get("judge"))),
+        ("model", ", ".join(models)),
+        ("benchmark", _name(r.get("benchmark"))),
+        ("setting", _name(r.get("setting"))),
+        ("mode", _name(r.get("mode"))),
+        ("prompt version", _name(r.get("prompt_version")) or ", ".join(versions)),
+        ("items", str(len(run.items))),
+        ("human labels", str(len(run.labels))),
+        ("verdict records", str(len(run.verdicts))),
+        ("data root", _name(r.get("data_root"))),
+        ("run directory", str(run.run_dir)),
+    ]
+    return [(k, v) for k, v in facts if v]
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else f"{x:.3f}"
+
+
+def _summary_rows(run: RunFiles) -> list[dict[str, str]]:
+    """Pooled and macro rows of metrics.csv, formatted."""
+    rows = []
+    for r in read_metrics_csv(run.run_dir):
+        if r["group_by"] not in ("pooled", "macro"):
+            continue
+        lo, hi = finite(r.get("ci_low")), finite(r.get("ci_high"))
+        rows.append(
+            {
+                "setting": r["setting"],
+                "rubric": r["rubric"],
+                "group_by": r["group_by"],
+                "metric": r["metric"],
+                "value": _fmt(finite(r["value"])),
+                "ci": f"[{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else "",
+                "n": r.get("n") or "",
+            }
+        )
+    return rows
+
+
+def _failure_counts(run: RunFiles) -> dict[str, Any]:
+    kinds: Counter[str] = Counter()
+    n_verdicts = 0
+    for rec in run.verdicts:
+        for o in rec.get("outcomes") or ():
+            if "failure" in o:
+                kinds[str(o["failure"])] += 1
+            else:
+                n_verdicts += 1
+    total = n_verdicts + sum(kinds.values())
+    return {
+        "verdicts": n_verdicts,
+        "failures": sum(kinds.values()),
+        "by_kind": sorted(kinds.items()),
+        "coverage": f"{n_verdicts / total:.1%}" if total else "",
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# Media
+# --------------------------------------------------------------------------------------------------
+
+
+def _data_root(run: RunFiles) -> Path | None:
+    """``run.json``'s ``data_root``: absolute as is; relative, against the run directory then the cwd."""
+    raw = run.run.get("data_root")
+    if not raw:
+        return None
+    p = Path(str(raw)).expanduser()
+    if p.is_absolute():
+        return p
+    for base in (run.run_dir, Path.cwd()):
+        if (base / p).is_dir():
+            return (base / p).absolute()
+    return run.run_dir / p
+
+
+class _MediaResolver:
+    """Resolves ``items.jsonl`` media dicts into view dicts for the template, copying files on demand."""
+
+    def __init__(self, run_dir: Path, root: Path | None, copy: bool) -> None:
+        self.run_dir, self.root, self.copy = run_dir, root, copy
+        self.out_dir = run_dir / MEDIA_DIR
+        self._src: dict[Path, str] = {}
+        self.used: set[str] = set()
+
+    def _locate(self, rel: str) -> tuple[Path | None, str]:
+        """The file for a data-root-relative path, or ``(None, reason)``."""
+        if self.root is None:
+            p = Path(rel)
+            if not p.is_absolute():
+                return None, "run.json has no data_root to resolve this relative path"
+        else:
+            # Lexical check (no symlink resolution: Hub snapshots link into a blob store outside the root).
+            p = Path(os.path.normpath(self.root / rel))
+            root = Path(os.path.normpath(self.root))
+            if p != root and root not in p.parents:
+                return None, "path escapes the data root"
+        if not p.is_file():
+            return None, "file not found"
+        return p, ""
+
+    def _src_for(self, p: Path) -> str:
+        if p in self._src:
+            return self._src[p]
+        if self.copy:
+            h = hashlib.sha256()
+            with p.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    h.update(chunk)
+            name = h.hexdigest()[:32] + p.suffix.lower()
+            dest = self.out_dir / name
+            if not dest.is_file():
+                self.out_dir.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(p, dest)
+            self.used.add(name)
+            src = f"{MEDIA_DIR}/{name}"
+        else:
+            src = quote(Path(os.path.relpath(p.absolute(), self.run_dir.absolute())).as_posix())
+        self._src[p] = src
+        return src
+
+    def _file(self, kind: str, rel: str) -> dict[str, Any]:
+        p, why = self._locate(rel)
+        if p is None:
+            return {"kind": "missing", "label": rel, "note": why}
+        return {"kind": kind, "label": rel, "src": self._src_for(p)}
+
+    def view(self, ref: dict[str, Any]) -> dict[str, Any]:
+        """A template view of one media dict (``MediaRef.to_dict`` form)."""
+        modality = str(ref.get("modality", ""))
+        if ref.get("text") is not None:
+            return {"kind": "text", "label": modality, "text": str(ref["text"])}
+        if ref.get("frames"):
+            frames = [self._file("image", str(f)) for f in ref["frames"]]
+            return {"kind": "frames", "label": f"{len(frames)} frames", "frames": frames}
+        if ref.get("path") is not None:
+            kind = modality if modality in (IMAGE, AUDIO, VIDEO) else "file"
+            return self._file(kind, str(ref["path"]))
+        if ref.get("url") is not None:
+            url = str(ref["url"])
+            if urlparse(url).scheme in ("http", "https"):
+                return {
+                    "kind": "link",
+                    "label": url,
+                    "src": url,
+                    "note": "remote media: not embedded (the report fetches nothing by itself)",
+                }
+            return {"kind": "missing", "label": url[:80], "note": "URL scheme not shown in the report"}
+        if ref.get("sha256"):
+            return {
+                "kind": "missing",
+                "label": f"{modality} bytes sha256 {str(ref['sha256'])[:16]}…",
+                "note": "given as in-memory bytes; not stored in the run",
+            }
+        return {"kind": "missing", "label": modality or "media", "note": "no path, URL or text"}
+
+    def prune(self) -> None:
+        """Remove files of earlier reports from ``report_media/`` that this report no longer shows."""
+        if not self.copy or not self.out_dir.is_dir():
+            return
+        for f in self.out_dir.iterdir():
+            if f.is_file() and f.name not in self.used:
+                f.unlink()
+
+
+# --------------------------------------------------------------------------------------------------
+# Cards
+# --------------------------------------------------------------------------------------------------
+
+
+def _show_value(setting: str, v: Any) -> str:
+    v = as_value(v)
+    if setting == "pair" and v in ("first", "second"):
+        return f"{v} (Response {1 if v == 'first' else 2} better)"
+    if isinstance(v, tuple):
+        return " > ".join(f"R{int(s) + 1}" for s in v)
+    if isinstance(v, float):
+        return f"{v:.2f}".rstrip("0").rstrip(".")
+    return str(v)
+
+
+def _order_text(setting: str, order: Any) -> str:
+    if not order or setting == "score":
+        return ""
+    shown = ", ".join(f"Response {int(s) + 1}" for s in order)
+    swapped = list(order) != sorted(order)
+    return f"presented as: {shown}" + (" (swapped)" if swapped and setting == "pair" else "")
+
+
+def _inconsistent(records: list[dict[str, Any]]) -> list[str]:
+    """Rubrics whose verdict differs between records shown in different orders."""
+    seen: dict[str, list[tuple[tuple[int, ...], Any]]] = {}
+    for rec in records:
+        order = tuple(rec.get("order") or ())
+        for o in rec.get("outcomes") or ():
+            if "failure" not in o:
+                seen.setdefault(str(o.get("rubric")), []).append((order, as_value(o.get("value"))))
+    return sorted(
+        r for r, vals in seen.items() if any(o1 != o2 and v1 != v2 for o1, v1 in vals for o2, v2 in vals)
+    )
+
+
+def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[str, Any]:
+    setting = run.setting_of(item)
+    labels = run.labels_of(item["item_id"])
+    consensus = {
+        rubric: human_consensus(setting, [r["value"] for r in rows]) for rubric, rows in labels.items()
+    }
+    responses = []
+    for k, resp in enumerate(item.get("responses") or ()):
+        responses.append(
+            {
+                "label": f"Response {k + 1}",
+                "model": str(resp.get("model_name") or ""),
+                "modality": str(resp.get("modality") or ""),
+                "text": None if resp.get("text") is None else str(resp["text"]),
+                "media": [media.view(m) for m in resp.get("media") or ()],
+            }
+        )
+    human = [
+        {
+            "rubric": rubric,
+            "given": [(str(r.get("annotator", "human")), _show_value(setting, r["value"])) for r in rows],
+            "consensus": _show_value(setting, consensus[rubric]) if len(rows) > 1 else "",
+        }
+        for rubric, rows in labels.items()
+    ]
+    records, disagree_rubrics, failed = [], set(), False
+    for rec in run.verdicts_of(item["item_id"]):
+        outcomes = []
+        for o in rec.get("outcomes") or ():
+            rubric = str(o.get("rubric", "*"))
+            if "failure" in o:
+                failed = True
+                outcomes.append(
+                    {"rubric": rubric, "failure": str(o["failure"]), "detail": str(o.get("detail", ""))}
+                )
+                continue
+            ok = agrees(setting, o.get("value"), consensus.get(rubric))
+            if ok is False:
+                disagree_rubrics.add(rubric)
+            probs = o.get("probs") or {}
+            outcomes.append(
+                {
+                    "rubric": rubric,
+                    "value": _show_value(setting, o.get("value")),
+                    "agrees": ok,
+                    "expected": _fmt(finite(o.get("expected"))),
+                    "comment": str(o.get("comment") or ""),
+                    "probs": " · ".join(f"{k} {float(p):.2f}" for k, p in probs.items()),
+                }
+            )
+        records.append(
+            {
+                "order": _order_text(setting, rec.get("order")),
+                "repeat": rec.get("repeat", 0),
+                "judge": _name(rec.get("judge")),
+                "model": str(rec.get("model") or ""),
+                "finish_reason": str(rec.get("finish_reason") or ""),
+                "raw": str(rec.get("raw") or ""),
+                "outcomes": outcomes,
+                "has_comment": any(o.get("comment") for o in outcomes),
+            }
+        )
+    inconsistent = _inconsistent(run.verdicts_of(item["item_id"]))
+    return {
+        "item_id": str(item["item_id"]),
+        "uniq_id": str(item.get("uniq_id") or ""),
+        "task": str(item.get("task_name") or "unknown"),
+        "setting": setting,
+        "question": str(item.get("question") or ""),
+        "query_media": [media.view(m) for m in item.get("query_media") or ()],
+        "responses": responses,
+        "human": human,
+        "records": records,
+        "judge_vs_human": sorted(disagree_rubrics),
+        "inconsistent": inconsistent,
+        "failed": failed,
+        "disagree": bool(disagree_rubrics or inconsistent),
+    }
+
+
+__all__ = ["MEDIA_DIR", "REPORT_HTML", "write_html_report"]

@@ -1,0 +1,408 @@
+"""Plots of one run (matplotlib, Agg canvas, PNG files in ``<run_dir>/plots/``).
+
+* ``agreement_by_task.png`` — agreement with the humans per task type with bootstrap CI error bars, read
+  from ``metrics.csv`` rows with ``group_by == "task_type"``: pair accuracy, score Pearson r, batch
+  normalised Levenshtein distance (the headline metrics of Judge Anything §4 and MLLM-as-a-Judge §4).
+* ``offset_heatmap.png`` — mean judge − human score offset by input modality × output modality (score
+  setting), computed from ``verdicts.jsonl`` and ``labels.jsonl``.
+* ``calibration.png`` — reliability diagram of token-probability verdicts (records whose verdicts carry
+  ``probs``): confidence = the largest candidate probability, correct = the verdict equals the human
+  consensus; 10 equal-width bins and the expected calibration error (ECE, Guo et al. 2017, "On
+  Calibration of Modern Neural Networks", eq. 3) in the title and in the PNG's ``Description`` text chunk.
+
+Each plot is skipped (no file, an INFO log line) when its data is absent. Figures are drawn on
+``matplotlib.figure.Figure`` with the Agg canvas, so importing this module never changes pyplot's backend.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import TwoSlopeNorm
+from matplotlib.figure import Figure
+
+from judgeanything.report._run import (
+    RunFiles,
+    agrees,
+    as_value,
+    finite,
+    human_consensus,
+    input_modalities,
+    output_modality,
+    read_run,
+)
+from judgeanything.store import StoreError
+
+log = logging.getLogger(__name__)
+
+PLOTS_DIR = "plots"
+METRICS_CSV = "metrics.csv"
+AGREEMENT_PNG = "agreement_by_task.png"
+OFFSET_PNG = "offset_heatmap.png"
+CALIBRATION_PNG = "calibration.png"
+N_BINS = 10
+
+#: The agreement metric plotted per setting: names tried in order in ``metrics.csv``'s ``metric`` column,
+#: then the first metric containing the fallback stem.
+AGREEMENT_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
+    "pair": (("accuracy", "accuracy_with_tie", "acc_with_tie", "acc"), "acc"),
+    "score": (("pearson", "pearson_r"), "pearson"),
+    "batch": (
+        ("levenshtein", "norm_levenshtein", "normalized_levenshtein", "levenshtein_norm", "mean_levenshtein"),
+        "levenshtein",
+    ),
+}
+
+
+def write_plots(run_dir: Path | str) -> list[Path]:
+    """Draw every plot whose data the run has into ``run_dir/plots/``.
+
+    Returns:
+        The PNG files written (a subset of ``agreement_by_task.png``, ``offset_heatmap.png``,
+        ``calibration.png``). A plot without data is skipped: its file is removed if an earlier call left
+        one, and the reason is logged at INFO.
+
+    Raises:
+        FileNotFoundError: not a run directory (no ``run.json``).
+        StoreError: a malformed run file (names the file and line).
+    """
+    return write_plots_for(read_run(run_dir))
+
+
+def write_plots_for(run: RunFiles) -> list[Path]:
+    """:func:`write_plots` for a run already read (the HTML report reads the run once)."""
+    out_dir = run.run_dir / PLOTS_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, draw in (
+        (AGREEMENT_PNG, plot_agreement_by_task),
+        (OFFSET_PNG, plot_offset_heatmap),
+        (CALIBRATION_PNG, plot_calibration),
+    ):
+        path = draw(run, out_dir / name)
+        if path is None:
+            (out_dir / name).unlink(missing_ok=True)
+        else:
+            written.append(path)
+    return written
+
+
+def _save(fig: Figure, path: Path, description: str = "") -> Path:
+    FigureCanvasAgg(fig)
+    fig.tight_layout()
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, format="png", dpi=110, metadata={"Description": description} if description else None)
+    tmp.replace(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------------
+# Agreement by task type (metrics.csv)
+# --------------------------------------------------------------------------------------------------
+
+
+def read_metrics_csv(run_dir: Path) -> list[dict[str, str]]:
+    """Rows of ``run_dir/metrics.csv`` (empty when the file does not exist).
+
+    Raises:
+        StoreError: the file lacks one of the columns ``setting, rubric, group_by, group, metric, value``.
+    """
+    path = Path(run_dir) / METRICS_CSV
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        missing = {"setting", "rubric", "group_by", "group", "metric", "value"} - set(reader.fieldnames or ())
+        if missing:
+            raise StoreError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+        return list(reader)
+
+
+def pick_agreement_metric(setting: str, metrics: Sequence[str]) -> str | None:
+    """The metric name plotted for ``setting`` among those present (see :data:`AGREEMENT_METRICS`)."""
+    if setting not in AGREEMENT_METRICS:
+        return None
+    names, stem = AGREEMENT_METRICS[setting]
+    present = list(dict.fromkeys(metrics))
+    for n in names:
+        if n in present:
+            return n
+    return next((m for m in present if stem in m.lower()), None)
+
+
+def plot_agreement_by_task(run: RunFiles, path: Path) -> Path | None:
+    """Bar chart of the agreement metric per task type (one panel per setting, one bar per rubric) with
+    the ``ci_low``–``ci_high`` interval as error bars. Returns ``None`` (nothing drawn) when
+    ``metrics.csv`` is absent or has no task-type rows for a known setting."""
+    rows = [r for r in read_metrics_csv(run.run_dir) if r["group_by"] == "task_type"]
+    panels: list[tuple[str, str, dict[str, dict[str, tuple[float, float | None, float | None]]]]] = []
+    for setting in AGREEMENT_METRICS:
+        srows = [r for r in rows if r["setting"] == setting]
+        metric = pick_agreement_metric(setting, [r["metric"] for r in srows])
+        if metric is None:
+            continue
+        data: dict[str, dict[str, tuple[float, float | None, float | None]]] = defaultdict(dict)
+        for r in srows:
+            v = finite(r["value"])
+            if r["metric"] == metric and v is not None:
+                data[r["rubric"]][r["group"]] = (v, finite(r.get("ci_low")), finite(r.get("ci_high")))
+        if data:
+            panels.append((setting, metric, dict(data)))
+    if not panels:
+        log.info(
+            "plot %s skipped: %s has no task_type rows with an agreement metric",
+            path.name,
+            run.run_dir / METRICS_CSV,
+        )
+        return None
+    fig = Figure(
+        figsize=(
+            max(6.0, 0.9 * max(len({g for d in p[2].values() for g in d}) for p in panels)),
+            3.6 * len(panels),
+        )
+    )
+    for k, (setting, metric, data) in enumerate(panels):
+        ax = fig.add_subplot(len(panels), 1, k + 1)
+        tasks = sorted({g for d in data.values() for g in d})
+        rubrics = sorted(data, key=lambda r: (r != "overall", r))
+        width = 0.8 / len(rubrics)
+        x = np.arange(len(tasks))
+        for j, rubric in enumerate(rubrics):
+            vals = [data[rubric].get(t, (math.nan, None, None)) for t in tasks]
+            y = np.array([v[0] for v in vals])
+            lo = np.array([v[0] - v[1] if v[1] is not None else 0.0 for v in vals])
+            hi = np.array([v[2] - v[0] if v[2] is not None else 0.0 for v in vals])
+            ax.bar(
+                x + (j - (len(rubrics) - 1) / 2) * width,
+                y,
+                width,
+                yerr=np.vstack([np.clip(lo, 0, None), np.clip(hi, 0, None)]),
+                capsize=3,
+                label=rubric,
+            )
+        ax.set_xticks(x, tasks, rotation=30, ha="right", fontsize=8)
+        better = " (lower is better)" if setting == "batch" else ""
+        ax.set_ylabel(f"{metric}{better}")
+        ax.set_title(f"{setting}: {metric} by task type (95% CI)")
+        ax.axhline(0, color="black", lw=0.6)
+        if len(rubrics) > 1:
+            ax.legend(fontsize=7, ncol=min(4, len(rubrics)))
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Judge − human offset by input × output modality (score setting)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class OffsetTable:
+    """Mean judge − human score offsets.
+
+    Attributes:
+        rubric: the rubric shown (``"overall"`` when the run has it, else ``"all rubrics"`` pooled).
+        inputs / outputs: row / column modality names.
+        mean: ``(len(inputs), len(outputs))`` float, NaN where no item falls.
+        n: ``(len(inputs), len(outputs))`` int, item × rubric pairs per cell.
+    """
+
+    rubric: str
+    inputs: list[str]
+    outputs: list[str]
+    mean: np.ndarray
+    n: np.ndarray
+
+
+def modality_offsets(run: RunFiles) -> OffsetTable | None:
+    """Judge − human offsets of the score setting, per input modality × output modality.
+
+    Per item × rubric, the judge's score is the mean over its records (orders, repeats) and the human's
+    is the consensus (mean of annotators); the offset is their difference. An item with several non-text
+    inputs (AudioVideo2Text) counts under each of them. Failures are left out. Returns ``None`` when the
+    run has no score item with both a verdict and a label.
+    """
+    per_rubric: dict[str, list[tuple[list[str], str, float]]] = defaultdict(list)
+    for item in run.items:
+        if run.setting_of(item) != "score":
+            continue
+        labels = run.labels_of(item["item_id"])
+        judged: dict[str, list[float]] = defaultdict(list)
+        for rec in run.verdicts_of(item["item_id"]):
+            for o in rec.get("outcomes") or ():
+                if "failure" not in o and o.get("rubric") in labels and finite(o.get("value")) is not None:
+                    judged[o["rubric"]].append(float(o["value"]))
+        for rubric, scores in judged.items():
+            human = human_consensus("score", [r["value"] for r in labels[rubric]])
+            per_rubric[rubric].append(
+                (input_modalities(item), output_modality(item), sum(scores) / len(scores) - human)
+            )
+    if not per_rubric:
+        return None
+    if "overall" in per_rubric:
+        rubric, rows = "overall", per_rubric["overall"]
+    else:
+        rubric, rows = "all rubrics", [r for v in per_rubric.values() for r in v]
+    inputs = sorted({m for ins, _, _ in rows for m in ins})
+    outputs = sorted({out for _, out, _ in rows})
+    total = np.zeros((len(inputs), len(outputs)))
+    n = np.zeros((len(inputs), len(outputs)), dtype=int)
+    for ins, out, off in rows:
+        for m in ins:
+            total[inputs.index(m), outputs.index(out)] += off
+            n[inputs.index(m), outputs.index(out)] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
+    return OffsetTable(rubric, inputs, outputs, mean, n)
+
+
+def plot_offset_heatmap(run: RunFiles, path: Path) -> Path | None:
+    """Heat map of :func:`modality_offsets` (diverging colours centred on 0, cells annotated with the
+    mean offset and n). Returns ``None`` when there is no score data."""
+    table = modality_offsets(run)
+    if table is None:
+        log.info("plot %s skipped: no score-setting item has both a verdict and a human label", path.name)
+        return None
+    fig = Figure(figsize=(1.6 * len(table.outputs) + 2.5, 1.0 * len(table.inputs) + 1.8))
+    ax = fig.add_subplot(1, 1, 1)
+    lim = float(np.nanmax(np.abs(table.mean))) or 1.0
+    im = ax.imshow(np.ma.masked_invalid(table.mean), cmap="RdBu_r", norm=TwoSlopeNorm(0.0, -lim, lim))
+    for i in range(len(table.inputs)):
+        for j in range(len(table.outputs)):
+            if table.n[i, j]:
+                ax.text(
+                    j, i, f"{table.mean[i, j]:+.2f}\nn={table.n[i, j]}", ha="center", va="center", fontsize=8
+                )
+    ax.set_xticks(range(len(table.outputs)), table.outputs)
+    ax.set_yticks(range(len(table.inputs)), table.inputs)
+    ax.set_xlabel("output modality")
+    ax.set_ylabel("input modality")
+    ax.set_title(f"judge − human score offset ({table.rubric})")
+    fig.colorbar(im, ax=ax, label="mean offset (score points)")
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Calibration of token-probability verdicts
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Calibration:
+    """A reliability diagram's data.
+
+    Attributes:
+        confidence: ``(N,) float`` largest candidate probability of each verdict with ``probs`` and a label.
+        correct: ``(N,) bool`` whether that verdict agrees with the human consensus.
+        bin_count / bin_confidence / bin_accuracy: ``(n_bins,)`` per equal-width bin ``(k/n, (k+1)/n]``
+            (the first bin also holds 0); mean confidence and accuracy are NaN in empty bins.
+        ece: expected calibration error ``Σ_b (n_b / N) |acc_b − conf_b|`` (Guo et al. 2017, eq. 3).
+    """
+
+    confidence: np.ndarray
+    correct: np.ndarray
+    bin_count: np.ndarray
+    bin_confidence: np.ndarray
+    bin_accuracy: np.ndarray
+    ece: float
+
+
+def reliability(confidence: Sequence[float], correct: Sequence[bool], n_bins: int = N_BINS) -> Calibration:
+    """Bin ``confidence`` into ``n_bins`` equal-width bins and compute the ECE.
+
+    Hand-rolled on numpy because scikit-learn's ``calibration_curve`` drops the per-bin counts the ECE
+    weights by. Raises ``ValueError`` for empty input or confidences outside [0, 1].
+    """
+    conf = np.asarray(confidence, dtype=float)
+    ok = np.asarray(correct, dtype=bool)
+    if conf.size == 0 or conf.shape != ok.shape:
+        raise ValueError(f"need equal, non-empty confidence/correct arrays, got {conf.shape} and {ok.shape}")
+    if np.any((conf < 0) | (conf > 1 + 1e-9)):
+        raise ValueError("confidences must lie in [0, 1]")
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.digitize(conf, edges[1:-1], right=True)  # bin k holds (edges[k], edges[k+1]]
+    count = np.bincount(idx, minlength=n_bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(idx, weights=conf, minlength=n_bins) / count
+        acc = np.bincount(idx, weights=ok.astype(float), minlength=n_bins) / count
+    gaps = np.where(count > 0, np.abs(acc - mean_conf), 0.0)
+    ece = float(np.sum(count / conf.size * gaps))
+    return Calibration(conf, ok, count, mean_conf, acc, ece)
+
+
+def calibration(run: RunFiles, n_bins: int = N_BINS) -> Calibration | None:
+    """Reliability data of every verdict that carries ``probs`` and has a human label (all records:
+    both orders and every repeat count). The verdict's ``value`` is the judge's answer; its confidence is
+    ``max(probs)``. Returns ``None`` when no such verdict exists."""
+    conf: list[float] = []
+    ok: list[bool] = []
+    for item in run.items:
+        setting = run.setting_of(item)
+        labels = run.labels_of(item["item_id"])
+        for rec in run.verdicts_of(item["item_id"]):
+            for o in rec.get("outcomes") or ():
+                probs: Any = o.get("probs")
+                if "failure" in o or not probs or o.get("rubric") not in labels:
+                    continue
+                human = human_consensus(setting, [r["value"] for r in labels[o["rubric"]]])
+                conf.append(max(float(p) for p in probs.values()))
+                ok.append(bool(agrees(setting, as_value(o.get("value")), human)))
+    if not conf:
+        return None
+    return reliability(conf, ok, n_bins)
+
+
+def plot_calibration(run: RunFiles, path: Path) -> Path | None:
+    """Reliability diagram (accuracy per confidence bin against the diagonal, bar widths = bins, counts
+    annotated) with the ECE in the title and in the PNG ``Description`` chunk (``ECE=<value>``).
+    Returns ``None`` when no verdict has ``probs``."""
+    cal = calibration(run)
+    if cal is None:
+        log.info("plot %s skipped: no verdict with token probabilities (probs) and a human label", path.name)
+        return None
+    n_bins = cal.bin_count.size
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    fig = Figure(figsize=(5.2, 4.8))
+    ax = fig.add_subplot(1, 1, 1)
+    filled = cal.bin_count > 0
+    ax.bar(
+        edges[:-1][filled],
+        cal.bin_accuracy[filled],
+        width=1.0 / n_bins,
+        align="edge",
+        edgecolor="black",
+        alpha=0.75,
+        label="accuracy",
+    )
+    ax.plot(
+        cal.bin_confidence[filled],
+        cal.bin_accuracy[filled],
+        "o",
+        color="black",
+        ms=3,
+        label="mean confidence",
+    )
+    for k in np.flatnonzero(filled):
+        ax.text(
+            edges[k] + 0.5 / n_bins,
+            min(cal.bin_accuracy[k] + 0.02, 0.97),
+            f"n={cal.bin_count[k]}",
+            ha="center",
+            fontsize=7,
+        )
+    ax.plot([0, 1], [0, 1], "--", color="gray", label="perfect calibration")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("confidence (largest candidate probability)")
+    ax.set_ylabel("accuracy vs human")
+    ax.set_title(f"calibration of token-probability verdicts\nn={cal.confidence.size}, ECE={cal.ece:.3f}")
+    ax.legend(fontsize=7, loc="upper left")
+    return _save(fig, path, description=f"ECE={cal.ece!r}")

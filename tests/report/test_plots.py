@@ -1,0 +1,175 @@
+"""Plots: files exist and are PNGs, skipped plots leave no file, numbers equal independent computations."""
+
+from __future__ import annotations
+
+import logging
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from judgeanything.report._run import read_run
+from judgeanything.report.plots import (
+    AGREEMENT_PNG,
+    CALIBRATION_PNG,
+    OFFSET_PNG,
+    calibration,
+    modality_offsets,
+    pick_agreement_metric,
+    read_metrics_csv,
+    reliability,
+    write_plots,
+)
+from judgeanything.store import StoreError, read_jsonl
+
+
+def _png_ok(path: Path) -> Image.Image:
+    im = Image.open(path)
+    im.verify()
+    im = Image.open(path)
+    assert im.format == "PNG" and im.size[0] > 100 and im.size[1] > 100
+    return im
+
+
+def _independent_ece(conf: list[float], correct: list[bool], n_bins: int = 10) -> float:
+    """ECE by a plain loop with exact rational bin edges: bin k holds (k/n, (k+1)/n], 0 goes to bin 0."""
+    total = 0.0
+    for k in range(n_bins):
+        lo, hi = Fraction(k, n_bins), Fraction(k + 1, n_bins)
+        pairs = zip(conf, correct, strict=True)
+        members = [(c, ok) for c, ok in pairs if lo < Fraction(c) <= hi or (k == 0 and c == 0)]
+        if members:
+            acc = sum(ok for _, ok in members) / len(members)
+            mean_conf = sum(c for c, _ in members) / len(members)
+            total += len(members) / len(conf) * abs(acc - mean_conf)
+    return total
+
+
+def _ece_from_png(path: Path) -> float:
+    desc = Image.open(path).text["Description"]
+    assert desc.startswith("ECE=")
+    return float(desc.removeprefix("ECE="))
+
+
+def test_pair_run_plots(pair_run: Path, caplog: pytest.LogCaptureFixture) -> None:
+    (pair_run / "plots").mkdir()
+    (pair_run / "plots" / OFFSET_PNG).write_bytes(b"stale")  # from an earlier call: must go
+    with caplog.at_level(logging.INFO, logger="judgeanything.report.plots"):
+        written = write_plots(pair_run)
+    assert sorted(p.name for p in written) == sorted([AGREEMENT_PNG, CALIBRATION_PNG])
+    for p in written:
+        _png_ok(p)
+    assert not (pair_run / "plots" / OFFSET_PNG).exists()
+    assert any(OFFSET_PNG in r.getMessage() and "skipped" in r.getMessage() for r in caplog.records)
+
+
+def test_calibration_ece_pair_matches_independent(pair_run: Path) -> None:
+    # Independent: every non-failed record's max prob; correct = choice == human majority (tie on a split).
+    human = {
+        "p-img": "first",
+        "p-aud": "second",
+        "p-vid": "tie",
+        "p-av": "tie",
+        "p-miss": "first",
+        "p-txt": "second",
+    }
+    conf, ok = [], []
+    for rec in read_jsonl(pair_run / "verdicts.jsonl"):
+        for o in rec["outcomes"]:
+            if "failure" not in o:
+                conf.append(max(o["probs"].values()))
+                ok.append(o["value"] == human[rec["item_id"]])
+    assert len(conf) == 11 and sum(ok) == 9
+    expected = _independent_ece(conf, ok)
+    cal = calibration(read_run(pair_run))
+    assert cal is not None and cal.ece == pytest.approx(expected, abs=1e-12)
+    write_plots(pair_run)
+    assert _ece_from_png(pair_run / "plots" / CALIBRATION_PNG) == pytest.approx(expected, abs=1e-12)
+
+
+def test_score_run_plots_offsets_and_ece(score_run: Path, score_cases: list) -> None:
+    written = write_plots(score_run)
+    assert sorted(p.name for p in written) == sorted([OFFSET_PNG, CALIBRATION_PNG])
+    assert not (score_run / "plots" / AGREEMENT_PNG).exists()  # no metrics.csv → skipped
+    for p in written:
+        _png_ok(p)
+
+    # Offsets, recomputed from the case table: judge mean − human mean, per non-text input × output.
+    cells: dict[tuple[str, str], list[float]] = {}
+    conf, ok = [], []
+    for _iid, task, judged, human, probs in score_cases:
+        off = sum(judged) / len(judged) - sum(human) / len(human)
+        ins = {
+            "Image2Text": ["image"],
+            "Text2Image": ["text"],
+            "AudioVideo2Text": ["audio", "video"],
+            "Text2Audio": ["text"],
+            "Audio2Audio": ["audio"],
+        }[task]
+        out = task.split("2")[1].lower()
+        for m in ins:
+            cells.setdefault((m, out), []).append(off)
+        if probs is not None:
+            conf.append(max(probs.values()))
+            ok.append(round(sum(human) / len(human), 6) == judged[0])
+    table = modality_offsets(read_run(score_run))
+    assert table is not None and table.rubric == "overall"
+    got = {
+        (i, o): (table.mean[a, b], table.n[a, b])
+        for a, i in enumerate(table.inputs)
+        for b, o in enumerate(table.outputs)
+        if table.n[a, b]
+    }
+    assert set(got) == set(cells)
+    for key, offs in cells.items():
+        assert got[key][0] == pytest.approx(sum(offs) / len(offs)) and got[key][1] == len(offs)
+    assert got[("image", "text")][0] == pytest.approx(0.25)  # (4−3 + 2.5−3) / 2
+    assert math.isnan(table.mean[table.inputs.index("video"), table.outputs.index("audio")])
+
+    assert ok == [False, False, True, False, True]
+    expected = _independent_ece(conf, ok)
+    assert _ece_from_png(score_run / "plots" / CALIBRATION_PNG) == pytest.approx(expected, abs=1e-12)
+    assert expected == pytest.approx((0.75 + 0.45 + 0.58 + (1 - 0.92) + (1 - 0.61)) / 5)
+
+
+def test_reliability_bins_and_errors() -> None:
+    cal = reliability([0.0, 0.1, 0.15, 1.0], [True, False, True, True])
+    assert cal.bin_count.tolist() == [2, 1, 0, 0, 0, 0, 0, 0, 0, 1]
+    assert cal.ece == pytest.approx(_independent_ece([0.0, 0.1, 0.15, 1.0], [True, False, True, True]))
+    with pytest.raises(ValueError, match="non-empty"):
+        reliability([], [])
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        reliability([1.5], [True])
+
+
+def test_agreement_plot_multi_rubric_and_settings(tmp_path: Path, score_run: Path) -> None:
+    header = "setting,rubric,group_by,group,metric,value,ci_low,ci_high,n\n"
+    rows = [
+        "score,overall,task_type,Image2Text,pearson,0.5,0.1,0.8,20",
+        "score,clarity,task_type,Image2Text,pearson,0.3,,,20",
+        "score,clarity,task_type,Text2Audio,pearson,nan,,,3",
+        "batch,overall,task_type,Image2Text,norm_levenshtein,0.4,0.3,0.5,10",
+        "score,overall,pooled,all,pearson,0.4,0.2,0.6,40",
+    ]
+    (score_run / "metrics.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    written = write_plots(score_run)
+    assert AGREEMENT_PNG in {p.name for p in written}
+    _png_ok(score_run / "plots" / AGREEMENT_PNG)
+
+
+def test_metric_choice_and_bad_csv(tmp_path: Path) -> None:
+    assert pick_agreement_metric("pair", ["kappa", "accuracy_without_tie", "accuracy"]) == "accuracy"
+    assert pick_agreement_metric("pair", ["kappa", "acc_no_tie"]) == "acc_no_tie"
+    assert pick_agreement_metric("score", ["spearman", "pearson_expected", "pearson"]) == "pearson"
+    assert pick_agreement_metric("batch", ["exact", "levenshtein_mean"]) == "levenshtein_mean"
+    assert pick_agreement_metric("score", ["mae"]) is None
+    (tmp_path / "metrics.csv").write_text("setting,metric,value\npair,accuracy,1\n", encoding="utf-8")
+    with pytest.raises(StoreError, match=r"metrics.csv: missing column\(s\) group, group_by, rubric"):
+        read_metrics_csv(tmp_path)
+
+
+def test_not_a_run_dir(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match=r"run\.json"):
+        write_plots(tmp_path)

@@ -1,0 +1,139 @@
+"""Where media files are, whether they may be read, and what their bytes hash to.
+
+Path policy (one rule for every encoder):
+
+* a media path is always *relative* to a data root; the root is the dataset's ``data_root``, or the
+  current working directory when the dataset has none (``root=None``);
+* absolute paths, ``..`` escapes and symlinks whose target lies outside the root are refused with a
+  :class:`MediaError` whose reason starts with ``"path escapes the data root"`` — a dataset file must
+  never make the tool read ``/etc/passwd`` or a user's home directory;
+* symlinks that stay inside the root are followed.
+
+Then, before any decoder runs, the file must exist (``"file not found"``), be a regular file
+(``"not a regular file"``) and be non-empty (``"empty file (0 bytes)"``): decoders report all of these
+with the same (or an empty) message, so we look first (offline-models.md §3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+from judgeanything.modalities.base import MediaError
+from judgeanything.schema import MediaRef
+
+#: Reasons shared by every encoder (tests and the report match on these prefixes).
+NOT_FOUND = "file not found"
+EMPTY = "empty file (0 bytes)"
+ESCAPES = "path escapes the data root"
+NOT_REGULAR = "not a regular file"
+TRUNCATED = "truncated"
+NO_AUDIO = "no audio stream"
+UNSUPPORTED_SOURCE = "unsupported source"
+
+
+def not_decodable(modality: str) -> str:
+    """The reason for garbage / wrong-format content: ``"not a decodable <modality> file"``."""
+    return f"not a decodable {modality} file"
+
+
+def resolve_media_path(root: Path | str | None, rel: str | os.PathLike[str]) -> Path:
+    """Resolve a dataset media path inside its data root.
+
+    Args:
+        root: the data root; ``None`` means the current working directory.
+        rel: the path as written in the dataset, relative to ``root``.
+
+    Returns:
+        The absolute, symlink-resolved path (it may not exist: existence is checked by
+        :func:`check_file`).
+
+    Raises:
+        MediaError: ``rel`` is empty, absolute, contains a NUL byte, or resolves (after following
+            symlinks) outside ``root`` — reason ``"path escapes the data root: ..."``.
+    """
+    text = os.fspath(rel)
+    if not text or "\x00" in text:
+        raise MediaError(text or "<empty path>", f"{ESCAPES}: empty path or NUL byte in the path")
+    base = Path(root) if root is not None else Path.cwd()
+    base_resolved = base.resolve()
+    p = Path(text)
+    if p.is_absolute() or p.drive or p.root:
+        raise MediaError(text, f"{ESCAPES}: absolute paths are refused; write it relative to {base}")
+    # resolve() follows every symlink on the way (strict=False: a missing file still resolves).
+    full = (base_resolved / p).resolve()
+    if not full.is_relative_to(base_resolved):
+        raise MediaError(text, f"{ESCAPES}: {text!r} resolves to {full}, outside {base_resolved}")
+    return full
+
+
+def check_file(path: Path, shown: str | None = None) -> int:
+    """Check that ``path`` is an existing, non-empty regular file; return its size in bytes.
+
+    Raises:
+        MediaError: ``"file not found"``, ``"not a regular file"`` or ``"empty file (0 bytes)"``,
+            naming ``shown`` (the dataset's spelling) or the path.
+    """
+    name = shown or str(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise MediaError(name, f"{NOT_FOUND} ({path})") from None
+    except OSError as e:
+        raise MediaError(name, f"cannot access the file: {e.strerror or e}") from e
+    if not path.is_file():
+        raise MediaError(name, f"{NOT_REGULAR} ({path})")
+    if st.st_size == 0:
+        raise MediaError(name, EMPTY)
+    return int(st.st_size)
+
+
+def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None) -> Path:
+    """Resolve and check the file of ``ref`` (or one of its ``frames`` given as ``path``).
+
+    Raises:
+        MediaError: see :func:`resolve_media_path` and :func:`check_file`; a ``url`` source is refused
+            (``"unsupported source"``: media are never downloaded during a run).
+    """
+    rel = path if path is not None else ref.path
+    if rel is None:
+        if ref.url is not None:
+            raise MediaError(ref.url, f"{UNSUPPORTED_SOURCE}: URLs are not fetched; download the media "
+                                      f"under the data root and refer to it by path")
+        raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: this {ref.modality} reference has no file path")
+    full = resolve_media_path(root, rel)
+    check_file(full, rel)
+    return full
+
+
+_HASH_CACHE: dict[tuple[str, int, int], str] = {}
+_HASH_LOCK = threading.Lock()
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 hex digest of a file's bytes (memoised on path, size and mtime_ns).
+
+    Raises:
+        OSError: the file cannot be read.
+    """
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    with _HASH_LOCK:
+        hit = _HASH_CACHE.get(key)
+    if hit is not None:
+        return hit
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    digest = h.hexdigest()
+    with _HASH_LOCK:
+        _HASH_CACHE[key] = digest
+    return digest
+
+
+def sha256_bytes(data: bytes) -> str:
+    """The SHA-256 hex digest of ``data``."""
+    return hashlib.sha256(data).hexdigest()

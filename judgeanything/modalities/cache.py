@@ -1,0 +1,216 @@
+"""Decode each media item once per run: an in-memory LRU keyed by content, not by path.
+
+A query's input media appear in the prompt of every one of its responses' units (4 responses × orders ×
+repeats); the cache decodes them once. The key is the SHA-256 of the media's bytes (for a ``frames``
+video: of every frame file's digest, in order; for inline text: of the text), plus the modality and the
+encoder's full options — so two paths to identical bytes share one entry, and a changed file or changed
+option never returns a stale decode.
+
+Encoded values are shared between hits: their numpy arrays are read-only, and each hit returns a
+shallow copy with its own ``role`` and its own ``provenance`` dict. A :class:`MediaError` from decoding
+is cached as well (the same bytes fail the same way); a missing/empty/escaping file is re-checked every
+time (those checks are cheap and the file may appear).
+
+Thread-safe: concurrent requests for the same key wait for the one decode in flight.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from judgeanything.modalities._files import media_file, sha256_bytes, sha256_file
+from judgeanything.modalities.base import Encoded, MediaError, ModalityEncoder
+from judgeanything.modalities.registry import UnknownModalityError, default_options, get_encoder
+from judgeanything.schema import MediaRef, stable_hash
+
+
+class MediaCache:
+    """Encode and measure media through the registered encoders, decoding each item once.
+
+    Args:
+        root: the data root media paths are relative to (None: the current directory).
+        options: per-modality encoder options (``{"video": {"num_frames": 8}}``), overlaid on each
+            modality's ``conf/modality/<name>.yaml`` defaults.
+        max_items: how many encoded items to keep (least recently used are dropped).
+
+    Attributes:
+        hits: encodes answered from the cache (including waits on a decode already in flight).
+        misses: encodes that ran a decoder.
+        decode_seconds: wall seconds spent in decoders (misses only).
+        measure_errors: media label → reason, for items whose ``measure`` returned ``{}``.
+    """
+
+    def __init__(self, root: Path | None, options: Mapping[str, Mapping[str, Any]] | None = None,
+                 max_items: int = 256) -> None:
+        if max_items < 1:
+            raise ValueError(f"max_items must be >= 1, got {max_items}")
+        self.root = Path(root) if root is not None else None
+        self.options = {str(k): dict(v or {}) for k, v in (options or {}).items()}
+        self.max_items = int(max_items)
+        self.hits = 0
+        self.misses = 0
+        self.decode_seconds = 0.0
+        self.measure_errors: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, Encoded | MediaError] = OrderedDict()
+        self._inflight: dict[str, Future[Encoded]] = {}
+        self._encoders: dict[str, tuple[ModalityEncoder, str]] = {}
+        self._measures: dict[tuple[Any, ...], dict[str, float]] = {}
+
+    # -- encoders -----------------------------------------------------------------------------------
+
+    def encoder(self, modality: str) -> tuple[ModalityEncoder, str]:
+        """The encoder of ``modality`` (built once) and the JSON of its full options (part of the key).
+
+        Raises:
+            MediaError: no encoder for this modality (reason ``"unsupported modality ..."``).
+            ValueError: bad options in the configuration.
+        """
+        with self._lock:
+            hit = self._encoders.get(modality)
+        if hit is not None:
+            return hit
+        given = self.options.get(modality, {})
+        try:
+            enc = get_encoder(modality, **given)
+            full = {**default_options(modality), **given}
+        except UnknownModalityError as e:
+            raise MediaError(f"<{modality}>", f"unsupported modality {modality!r}: {e}") from None
+        built = (enc, json.dumps(full, sort_keys=True, default=str))
+        with self._lock:
+            return self._encoders.setdefault(modality, built)
+
+    def content_hash(self, ref: MediaRef) -> str:
+        """SHA-256 of the media's content (see the module docstring).
+
+        Raises:
+            MediaError: a missing, empty or escaping file, or a URL source.
+        """
+        if ref.text is not None:
+            return sha256_bytes(ref.text.encode("utf-8"))
+        if ref.data is not None:
+            return sha256_bytes(ref.data)
+        if ref.frames:
+            digests = [sha256_file(media_file(ref, self.root, rel)) for rel in ref.frames]
+            return sha256_bytes("\n".join(digests).encode())
+        return sha256_file(media_file(ref, self.root))
+
+    # -- encode -------------------------------------------------------------------------------------
+
+    def encode(self, ref: MediaRef, role: str = "") -> Encoded:
+        """The encoded media of ``ref`` with ``role`` set (decoded on the first request only).
+
+        Raises:
+            MediaError: the media cannot be used (see the encoders), or its modality has no encoder.
+        """
+        enc, opts = self.encoder(ref.modality)
+        key = stable_hash(ref.modality, self.content_hash(ref), opts, n=32)
+        owner = False
+        with self._lock:
+            cached = self._items.get(key)
+            if cached is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+            else:
+                fut = self._inflight.get(key)
+                if fut is not None:
+                    self.hits += 1
+                else:
+                    fut = Future()
+                    self._inflight[key] = fut
+                    self.misses += 1
+                    owner = True
+        if cached is None:
+            if owner:
+                cached = self._decode(enc, ref, key, fut)
+            else:
+                try:
+                    cached = fut.result()
+                except MediaError as e:
+                    cached = e
+        if isinstance(cached, MediaError):
+            raise MediaError(cached.path, cached.reason, backend=cached.backend)
+        return dataclasses.replace(cached, role=role, provenance=dict(cached.provenance))
+
+    def _decode(self, enc: ModalityEncoder, ref: MediaRef, key: str,
+                fut: Future[Encoded]) -> Encoded | MediaError:
+        t0 = time.perf_counter()
+        result: Encoded | MediaError
+        try:
+            result = enc.encode(ref, self.root, "")
+        except MediaError as e:
+            result = e
+        except BaseException as e:  # an encoder bug: release the waiters, then let it propagate
+            with self._lock:
+                self._inflight.pop(key, None)
+            fut.set_exception(e)
+            raise
+        elapsed = time.perf_counter() - t0
+        with self._lock:
+            self.decode_seconds += elapsed
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_items:
+                self._items.popitem(last=False)
+            self._inflight.pop(key, None)
+        if isinstance(result, MediaError):
+            fut.set_exception(result)
+        else:
+            fut.set_result(result)
+        return result
+
+    # -- measure ------------------------------------------------------------------------------------
+
+    def measure(self, ref: MediaRef) -> dict[str, float]:
+        """Size features of ``ref`` (``chars``/``words``, ``width``/``height``/``pixels``/``count``,
+        ``duration_s``…), cached by file identity (path, size, mtime) and options.
+
+        Never raises for a media fault: a missing, empty, corrupt or unsupported item gives ``{}`` (the
+        reason is kept in :attr:`measure_errors`), so a run is never stopped by measuring.
+        """
+        try:
+            enc, opts = self.encoder(ref.modality)
+            ident = self._identity(ref)
+        except MediaError as e:
+            self.measure_errors[ref.label] = e.reason
+            return {}
+        key = (ref.modality, ident, opts)
+        with self._lock:
+            hit = self._measures.get(key)
+        if hit is not None:
+            return dict(hit)
+        try:
+            out = {str(k): float(v) for k, v in enc.measure(ref, self.root).items()}
+        except MediaError as e:
+            self.measure_errors[ref.label] = e.reason
+            out = {}
+        with self._lock:
+            self._measures[key] = out
+        return dict(out)
+
+    def _identity(self, ref: MediaRef) -> tuple[Any, ...]:
+        if ref.text is not None:
+            return ("text", sha256_bytes(ref.text.encode("utf-8")))
+        if ref.data is not None:
+            return ("data", sha256_bytes(ref.data))
+        rels = ref.frames if ref.frames else (ref.path,)
+        out: list[Any] = []
+        for rel in rels:
+            p = media_file(ref, self.root, rel)
+            st = p.stat()
+            out.append((str(p), st.st_size, st.st_mtime_ns))
+        return tuple(out)
+
+    def stats(self) -> dict[str, float]:
+        """``hits``, ``misses``, ``items`` held and ``decode_seconds`` (for the run summary)."""
+        with self._lock:
+            return {"hits": self.hits, "misses": self.misses, "items": len(self._items),
+                    "decode_seconds": round(self.decode_seconds, 6)}

@@ -1,0 +1,221 @@
+"""Images: decode with Pillow, show them as a person would see them, as RGB.
+
+Normalisation, in order (each step recorded in ``provenance``):
+
+1. EXIF orientation applied (``ImageOps.exif_transpose``): phone photos are stored sideways and carry an
+   orientation tag that VLM loaders have ignored (sglang #33449, ollama #18418);
+2. the first frame of an animated GIF/WebP/TIFF (``n_frames`` recorded);
+3. to RGB: palette/grey/RGB images with transparency, ``LA``, ``PA`` and ``RGBA`` are composited on
+   **white** (flattening alpha to black made black content invisible, Qwen3-VL #661); ``CMYK`` and
+   ``YCbCr`` go through Pillow's converters; 16-bit and float greyscale are scaled to 8 bits;
+4. optional ``max_side``: the longer side is brought down to ``max_side`` pixels, aspect kept, with
+   Lanczos resampling (never enlarged).
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from judgeanything.modalities._files import (
+    TRUNCATED,
+    UNSUPPORTED_SOURCE,
+    media_file,
+    not_decodable,
+    sha256_bytes,
+    sha256_file,
+)
+from judgeanything.modalities.base import EncodedImage, MediaError
+from judgeanything.schema import MediaRef
+
+_EXIF_ORIENTATION = 0x0112
+#: EXIF orientations 5–8 swap width and height (a quarter turn, possibly mirrored).
+_SWAPS_AXES = {5, 6, 7, 8}
+_WHITE = (255, 255, 255)
+
+
+def fit_within(size: tuple[int, int], max_side: int | None) -> tuple[int, int]:
+    """The (width, height) of ``size`` scaled down so the longer side is at most ``max_side`` pixels.
+
+    Aspect ratio kept, each side at least 1 px; unchanged when already small enough or ``max_side`` is
+    None.
+
+    Raises:
+        ValueError: ``max_side`` < 1.
+    """
+    if max_side is None:
+        return size
+    if max_side < 1:
+        raise ValueError(f"max_side must be a positive number of pixels, got {max_side}")
+    w, h = size
+    longest = max(w, h)
+    if longest <= max_side:
+        return size
+    scale = max_side / longest
+    return max(1, round(w * scale)), max(1, round(h * scale))
+
+
+def to_rgb(img: Image.Image) -> tuple[Image.Image, dict[str, Any]]:
+    """Convert any Pillow image to mode ``RGB``; alpha is composited on white.
+
+    Returns:
+        The RGB image and what was done (``{"alpha_composited_on": "white"}``, ``{"scaled_bits": 16}``…).
+    """
+    info: dict[str, Any] = {}
+    mode = img.mode
+    if mode == "RGB":
+        if "transparency" not in img.info:
+            return img, info
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img).astype(np.float64)
+        if mode.startswith("I;16"):
+            top = 65535.0
+        else:  # 32-bit int / float: scale by the image's own maximum when it exceeds 8 bits
+            top = float(arr.max()) if arr.size and arr.max() > 255 else 255.0
+        arr = np.clip(arr / (top or 1.0) * 255.0, 0, 255).astype(np.uint8)
+        info["scaled_bits"] = 16 if mode.startswith("I;16") else 32
+        return Image.fromarray(arr, mode="L").convert("RGB"), info
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+    if has_alpha:
+        rgba = img.convert("RGBA")
+        page = Image.new("RGBA", rgba.size, (*_WHITE, 255))
+        page.alpha_composite(rgba)
+        info["alpha_composited_on"] = "white"
+        return page.convert("RGB"), info
+    return img.convert("RGB"), info
+
+
+def _open(source: Path | bytes, shown: str) -> Image.Image:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(source if isinstance(source, Path) else io.BytesIO(source))
+            img.load()
+    except UnidentifiedImageError:
+        raise MediaError(shown, f"{not_decodable('image')} (Pillow cannot identify it)",
+                         backend="PIL") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise MediaError(shown, f"image too large to decode safely: {e}", backend="PIL") from None
+    except OSError as e:
+        msg = str(e)
+        if "truncated" in msg.lower() or "broken data stream" in msg.lower():
+            raise MediaError(shown, f"{TRUNCATED}: {msg}", backend="PIL") from None
+        raise MediaError(shown, f"{not_decodable('image')}: {msg or type(e).__name__}",
+                         backend="PIL") from None
+    except (SyntaxError, ValueError, EOFError) as e:  # Pillow's plugins raise these for bad headers
+        raise MediaError(shown, f"{not_decodable('image')}: {e or type(e).__name__}", backend="PIL") from None
+    return img
+
+
+def decode_image(source: Path | bytes, shown: str,
+                 max_side: int | None = None) -> tuple[Image.Image, dict[str, Any]]:
+    """Decode one image file or byte string into an RGB ``PIL.Image`` as displayed.
+
+    Args:
+        source: a checked file path, or the encoded bytes.
+        shown: the name used in errors (the dataset's path).
+        max_side: see the module docstring.
+
+    Returns:
+        ``(image, provenance)``; provenance has ``format``, ``mode`` (original), ``original_size``
+        ``[w, h]`` as stored, ``exif_orientation``, ``exif_rotated``, ``displayed_size``, ``final_size``,
+        ``resized`` and, when relevant, ``n_frames``, ``alpha_composited_on``, ``scaled_bits``,
+        ``icc_profile_ignored``.
+
+    Raises:
+        MediaError: not an image (``"not a decodable image file"``), truncated, or too large.
+    """
+    img = _open(source, shown)
+    prov: dict[str, Any] = {"format": img.format, "mode": img.mode, "original_size": [img.width, img.height]}
+    n_frames = int(getattr(img, "n_frames", 1) or 1)
+    if n_frames > 1:
+        prov["n_frames"] = n_frames
+        prov["frame_used"] = 0
+        img.seek(0)
+    orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+    prov["exif_orientation"] = orientation
+    if orientation != 1:
+        transposed = ImageOps.exif_transpose(img)
+        img = transposed if transposed is not None else img
+    prov["exif_rotated"] = orientation != 1
+    if img.info.get("icc_profile"):
+        prov["icc_profile_ignored"] = True
+    img, how = to_rgb(img)
+    prov.update(how)
+    prov["displayed_size"] = [img.width, img.height]
+    target = fit_within(img.size, max_side)
+    if target != img.size:
+        img = img.resize(target, Image.Resampling.LANCZOS)
+    prov["resized"] = list(target) != prov["displayed_size"]
+    prov["final_size"] = [img.width, img.height]
+    return img, prov
+
+
+def image_header_size(source: Path | bytes) -> tuple[int, int]:
+    """(width, height) as displayed, read from the header only (EXIF orientations 5–8 swap them).
+
+    Raises:
+        MediaError: not an image.
+    """
+    shown = str(source) if isinstance(source, Path) else "<image bytes>"
+    try:
+        with Image.open(source if isinstance(source, Path) else io.BytesIO(source)) as img:
+            w, h = img.size
+            orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
+    except UnidentifiedImageError:
+        raise MediaError(shown, not_decodable("image"), backend="PIL") from None
+    except (OSError, SyntaxError, ValueError) as e:
+        raise MediaError(shown, f"{not_decodable('image')}: {e}", backend="PIL") from None
+    return (h, w) if orientation in _SWAPS_AXES else (w, h)
+
+
+class ImageEncoder:
+    """The ``image`` modality (options from ``conf/modality/image.yaml``).
+
+    Args:
+        max_side: the longest side in pixels after resizing (None: keep the size).
+    """
+
+    name = "image"
+
+    def __init__(self, max_side: int | None = 1024) -> None:
+        if max_side is not None and int(max_side) < 1:
+            raise ValueError(f"image max_side must be a positive number of pixels or null, got {max_side}")
+        self.max_side = int(max_side) if max_side is not None else None
+
+    def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str]:
+        if ref.frames:
+            raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: a list of frames is a video; "
+                                        f"give it the video modality")
+        if ref.data is not None:
+            return ref.data, "<image bytes>"
+        path = media_file(ref, root)
+        return path, ref.path or str(path)
+
+    def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedImage:
+        """Decode ``ref`` into an :class:`EncodedImage` (RGB ``PIL.Image``, see the module docstring).
+
+        Raises:
+            MediaError: missing, empty, escaping the root, not an image, truncated, or a URL source.
+        """
+        source, shown = self._source(ref, root)
+        digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source)
+        img, prov = decode_image(source, shown, self.max_side)
+        prov = {"source": shown, "sha256": digest, **prov, "max_side": self.max_side}
+        return EncodedImage(image=img, role=role, provenance=prov)
+
+    def measure(self, ref: MediaRef, root: Path | None) -> dict[str, float]:
+        """``width``, ``height`` (px, as displayed, before resizing), ``pixels`` and ``count`` (= 1), read
+        from the header without decoding the pixels.
+
+        Raises:
+            MediaError: as :meth:`encode` for a missing or undecodable file.
+        """
+        source, _ = self._source(ref, root)
+        w, h = image_header_size(source)
+        return {"width": float(w), "height": float(h), "pixels": float(w * h), "count": 1.0}

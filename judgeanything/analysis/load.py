@@ -1,0 +1,288 @@
+"""Read one run directory (the format of :mod:`judgeanything.store`) into pandas frames.
+
+Analysis reads run directories only: it never calls a judge and never imports the runner, the judges or
+the dataset adapters. Everything downstream works on the frames built here:
+
+* ``items`` — one row per item: ``item_id, setting, uniq_id, task_name, n_responses, models`` (tuple of
+  ``Response.model_name`` in dataset order), ``sizes`` (tuple of per-response size dicts),
+  ``input_modalities`` (tuple), ``output_modality``, ``family`` (``mmu``/``mmg``), ``input_modality``
+  (the non-text inputs joined with ``+``, or ``"text"`` for Text2X), ``modality_pair``
+  (``"image→text"``), ``meta`` (dict).
+* ``labels`` — one row per human label: ``item_id, rubric, value, annotator, line``.
+* ``verdicts`` — one row per (verdict record × rubric): ``line, key, item_id, setting, mode, order`` (tuple:
+  the dataset slot shown at each position), ``repeat, judge, model, rubric, value`` (a pair choice, a
+  number, or a ranking tuple; ``None`` for failures), ``failure`` (kind or ``None``), ``detail, probs,
+  expected`` (NaN when absent).
+* ``records`` — one row per verdict record (for cost): ``line, key, item_id, judge, model, order, repeat,
+  prompt_tokens, completion_tokens, latency_s``.
+
+A whole-request failure (outcome rubric ``"*"``) is expanded to one failure row per rubric the record
+asked for (its ``rubrics`` list), so failure rates are per (item × rubric) like verdicts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, TaskType
+from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, read_jsonl
+
+ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "models", "sizes",
+                "input_modalities", "output_modality", "family", "input_modality", "modality_pair", "meta"]
+LABEL_COLUMNS = ["item_id", "rubric", "value", "annotator", "line"]
+VERDICT_COLUMNS = ["line", "key", "item_id", "setting", "mode", "order", "repeat", "judge", "model",
+                   "rubric", "value", "failure", "detail", "probs", "expected"]
+RECORD_COLUMNS = ["line", "key", "item_id", "setting", "judge", "model", "order", "repeat",
+                  "prompt_tokens", "completion_tokens", "latency_s"]
+
+
+@dataclass
+class RunData:
+    """One run directory, loaded.
+
+    Attributes:
+        items, labels, verdicts, records: the frames described in the module docstring.
+        run: the ``run.json`` dict (empty when the file is absent).
+        run_dir: where it was read from.
+    """
+
+    items: pd.DataFrame
+    labels: pd.DataFrame
+    verdicts: pd.DataFrame
+    run: dict[str, Any]
+    run_dir: Path
+    records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
+
+    @property
+    def judge_name(self) -> str:
+        """The judge's display name: ``run.json`` ``judge`` (a string, or a dict's ``name``), else the
+        records' ``judge`` field, else ``"?"``."""
+        return run_field(self.run, "judge", self.verdicts)
+
+    @property
+    def settings(self) -> list[str]:
+        """Settings present in the verdicts (normally one per run directory)."""
+        return sorted(set(self.verdicts["setting"].dropna())) if len(self.verdicts) else []
+
+
+def run_field(run: dict[str, Any], name: str, verdicts: pd.DataFrame | None = None) -> str:
+    """A run-level fact as a string: ``run[name]`` (or ``run[name]["name"]`` when it is a dict), else the
+    single value of that column in the verdicts, else ``"?"``."""
+    v = run.get(name)
+    if isinstance(v, dict):
+        v = v.get("name") or v.get("model") or v.get("_target_")
+    if v is not None and not (isinstance(v, float) and math.isnan(v)):
+        return str(v)
+    if verdicts is not None and name in verdicts.columns and len(verdicts):
+        vals = sorted({str(x) for x in verdicts[name].dropna()})
+        if vals:
+            return vals[0] if len(vals) == 1 else "+".join(vals)
+    return "?"
+
+
+def load_run(run_dir: Path | str) -> RunData:
+    """Load ``run.json``, ``items.jsonl``, ``labels.jsonl`` and ``verdicts.jsonl`` of one run directory.
+
+    Args:
+        run_dir: the run directory.
+
+    Returns:
+        :class:`RunData` (frames as in the module docstring; missing labels → an empty labels frame).
+
+    Raises:
+        StoreError: the directory or ``verdicts.jsonl`` is missing, or a line is not valid JSON (names file
+            and line).
+        SchemaError: a row lacks a required field or has a value of the wrong kind (names file, row =
+            1-based line, and field).
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise StoreError(f"{run_dir}: not a run directory")
+    vpath = run_dir / VERDICTS
+    if not vpath.exists():
+        raise StoreError(f"{vpath}: missing (not a run directory)")
+    run: dict[str, Any] = {}
+    rpath = run_dir / RUN
+    if rpath.exists():
+        try:
+            run = json.loads(rpath.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise StoreError(f"{rpath}: line {e.lineno} is not valid JSON ({e.msg})") from e
+        if not isinstance(run, dict):
+            raise SchemaError("run.json must hold a JSON object", file=str(rpath))
+    items = _load_items(run_dir / ITEMS)
+    labels = _load_labels(run_dir / LABELS)
+    verdicts, records = _load_verdicts(vpath)
+    known = set(items["item_id"])
+    missing = sorted(set(verdicts["item_id"]) - known)
+    if missing:
+        line = int(verdicts.loc[verdicts["item_id"] == missing[0], "line"].iloc[0])
+        raise SchemaError(f"verdict for item {missing[0]!r} which is not in {ITEMS} "
+                          f"({len(missing)} unknown item ids)", file=str(vpath), row=line, field="item_id")
+    return RunData(items=items, labels=labels, verdicts=verdicts, run=run, run_dir=run_dir, records=records)
+
+
+def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(1-based line number, row) pairs; the store's reader validates JSON and names the line."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    if not path.exists():
+        return out
+    rows = iter(read_jsonl(path, tolerate_torn_tail=path.name == VERDICTS))
+    for i, raw in enumerate(path.read_bytes().split(b"\n"), start=1):
+        if raw.strip():
+            try:
+                row = next(rows)
+            except StopIteration:  # a tolerated torn tail
+                break
+            if not isinstance(row, dict):
+                raise SchemaError("each line must be a JSON object", file=str(path), row=i)
+            out.append((i, row))
+    return out
+
+
+def _need(row: dict[str, Any], name: str, path: Path, line: int) -> Any:
+    if name not in row or row[name] is None:
+        raise SchemaError("required field missing", file=str(path), row=line, field=name)
+    return row[name]
+
+
+def _load_items(path: Path) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for line, r in _lines(path):
+        item_id = str(_need(r, "item_id", path, line))
+        if item_id in seen:
+            raise SchemaError(f"duplicate item id {item_id!r}", file=str(path), row=line, field="item_id")
+        seen.add(item_id)
+        task_name = str(_need(r, "task_name", path, line))
+        responses = r.get("responses") or []
+        if not isinstance(responses, list):
+            raise SchemaError("must be a list", file=str(path), row=line, field="responses")
+        inputs = r.get("input_modalities")
+        output = r.get("output_modality")
+        family = r.get("family")
+        if inputs is None or output is None or family is None:
+            try:
+                tt = TaskType.parse(task_name)
+            except SchemaError as e:
+                raise SchemaError(str(e), file=str(path), row=line, field="task_name") from e
+            inputs = tt.inputs if inputs is None else inputs
+            output = tt.output if output is None else output
+            family = tt.family if family is None else family
+        inputs = tuple(inputs)
+        non_text = [m for m in inputs if m != "text"]
+        input_modality = "+".join(non_text) if non_text else "text"
+        sizes = r.get("sizes") or [{} for _ in responses]
+        if not isinstance(sizes, list) or not all(isinstance(s, dict) for s in sizes):
+            raise SchemaError("must be a list of dicts (one per response)", file=str(path), row=line,
+                              field="sizes")
+        meta = dict(r.get("meta") or {})
+        for k, v in (r.get("query_meta") or {}).items():
+            meta.setdefault(k, v)
+        rows.append({
+            "item_id": item_id,
+            "setting": r.get("setting"),
+            "uniq_id": r.get("uniq_id"),
+            "task_name": task_name,
+            "n_responses": len(responses),
+            "models": tuple(str(x.get("model_name", "?")) for x in responses),
+            "sizes": tuple(sizes),
+            "input_modalities": inputs,
+            "output_modality": str(output),
+            "family": str(family),
+            "input_modality": input_modality,
+            "modality_pair": f"{input_modality}→{output}",
+            "meta": meta,
+        })
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+
+
+def _load_labels(path: Path) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for line, r in _lines(path):
+        v = _need(r, "value", path, line)
+        rows.append({"item_id": str(_need(r, "item_id", path, line)),
+                     "rubric": str(_need(r, "rubric", path, line)),
+                     "value": tuple(v) if isinstance(v, list) else v,
+                     "annotator": str(r.get("annotator", "human")), "line": line})
+    return pd.DataFrame(rows, columns=LABEL_COLUMNS)
+
+
+def check_value(setting: str | None, value: Any, *, file: str, row: int, field: str) -> Any:
+    """Validate one verdict/label value against its setting and return it normalised (ranking → tuple).
+
+    Raises:
+        SchemaError: a pair value not in ``first/tie/second``, a non-numeric score, a ranking that is not a
+            list of distinct non-negative ints.
+    """
+    if setting == "pair":
+        if value not in PAIR_CHOICES:
+            raise SchemaError(f"pair choice {value!r} is not one of {PAIR_CHOICES}", file=file, row=row,
+                              field=field)
+        return value
+    if setting == "score":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise SchemaError(f"score {value!r} is not a finite number", file=file, row=row, field=field)
+        return value
+    if setting == "batch":
+        if (not isinstance(value, (list, tuple)) or not value
+                or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in value)
+                or len(set(value)) != len(value)):
+            raise SchemaError(f"ranking {value!r} is not a list of distinct 0-based slots", file=file,
+                              row=row, field=field)
+        return tuple(value)
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _num(x: Any) -> float:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else math.nan
+
+
+def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows: list[dict[str, Any]] = []
+    recs: list[dict[str, Any]] = []
+    for line, r in _lines(path):
+        item_id = str(_need(r, "item_id", path, line))
+        outcomes = _need(r, "outcomes", path, line)
+        if not isinstance(outcomes, list):
+            raise SchemaError("must be a list of outcomes", file=str(path), row=line, field="outcomes")
+        setting = r.get("setting")
+        order = tuple(r.get("order") or ())
+        usage = r.get("usage") or {}
+        base = {"line": line, "key": str(r.get("key", line)), "item_id": item_id, "setting": setting,
+                "judge": r.get("judge"), "model": r.get("model"), "order": order,
+                "repeat": int(r.get("repeat") or 0)}
+        recs.append({**base, "prompt_tokens": _num(usage.get("prompt_tokens")),
+                     "completion_tokens": _num(usage.get("completion_tokens")),
+                     "latency_s": _num(r.get("latency_s"))})
+        asked = [str(x) for x in (r.get("rubrics") or [])]
+        for j, o in enumerate(outcomes):
+            fld = f"outcomes[{j}]"
+            if not isinstance(o, dict):
+                raise SchemaError("must be an object", file=str(path), row=line, field=fld)
+            rubric = str(o.get("rubric", "*"))
+            if "failure" in o:
+                kind = o["failure"]
+                if kind not in FAILURE_KINDS:
+                    raise SchemaError(f"unknown failure kind {kind!r}", file=str(path), row=line,
+                                      field=fld + ".failure")
+                targets = asked if rubric == "*" and asked else [rubric]
+                for rb in targets:
+                    rows.append({**base, "mode": r.get("mode"), "rubric": rb, "value": None, "failure": kind,
+                                 "detail": str(o.get("detail", "")), "probs": None, "expected": math.nan})
+                continue
+            if "value" not in o:
+                raise SchemaError("outcome has neither value nor failure", file=str(path), row=line,
+                                  field=fld)
+            value = check_value(setting, o["value"], file=str(path), row=line, field=fld + ".value")
+            probs = o.get("probs")
+            rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
+                         "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
+                         "expected": _num(o.get("expected"))})
+    return (pd.DataFrame(rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS))

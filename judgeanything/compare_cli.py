@@ -1,0 +1,61 @@
+"""``judgeanything-compare``: one judge leaderboard over run directories (or a Hydra multirun folder).
+
+Finds every directory holding ``verdicts.jsonl`` under the given paths, analyses those without
+``metrics.json``, prints the leaderboard as Markdown and writes ``leaderboard.csv`` / ``leaderboard.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from judgeanything.analysis.leaderboard import (
+    build_leaderboard,
+    find_run_dirs,
+    leaderboard_markdown,
+    write_leaderboard,
+)
+from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
+from judgeanything.schema import SchemaError
+from judgeanything.store import StoreError
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point. Exit codes: 0 ok, 2 bad arguments / no run directories, 1 unreadable run."""
+    ap = argparse.ArgumentParser(prog="judgeanything-compare", description=__doc__.splitlines()[0])
+    ap.add_argument("paths", nargs="+", type=Path, help="run directories or a folder holding them (searched "
+                    "recursively for verdicts.jsonl)")
+    ap.add_argument("--out", type=Path, default=None, help="where to write leaderboard.csv/.md (default: the "
+                    "single path given, else the current directory)")
+    ap.add_argument("--recompute", action="store_true", help="re-analyse runs that already have metrics.json")
+    ap.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples when analysing a run")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args(argv)
+    try:
+        runs = find_run_dirs(args.paths)
+    except FileNotFoundError as e:
+        print(f"judgeanything-compare: {e}", file=sys.stderr)
+        return 2
+    if not runs:
+        print("judgeanything-compare: no run directories (with verdicts.jsonl) under "
+              + ", ".join(map(str, args.paths)), file=sys.stderr)
+        return 2
+    try:
+        for r in runs:
+            if args.recompute or not (r / METRICS_JSON).exists():
+                analyze_run(r, bootstrap=args.bootstrap, seed=args.seed)
+        df = build_leaderboard(runs)
+    except (StoreError, SchemaError) as e:
+        print(f"judgeanything-compare: {e}", file=sys.stderr)
+        return 1
+    out = args.out or (args.paths[0] if len(args.paths) == 1 and args.paths[0].is_dir() else Path.cwd())
+    csv, md = write_leaderboard(df, out)
+    print(leaderboard_markdown(df))
+    print(f"\nwrote {csv} and {md} ({len(runs)} run directories)", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,10 +18,10 @@ Every row's query: ``uniq_id`` = ``id`` (shared by rows about the same image and
 ``human_answer``, ``judge_Evaluator`` / ``judge_evaluator``).
 
 Item ids: ``mllmj-pair::{pair_id}``, ``mllmj-score::{score_id}``, ``mllmj-batch::{id}`` (batch rows have
-unique ``id`` s; ``mllmj-batch::row{N}`` when a file's ids repeat). The release repeats a few keys: a row
-that is an exact copy of an earlier one (HQ_Score.jsonl lines 29 and 30) is dropped, so it is not counted
-twice; rows that share a key but differ (HQ_Pair.jsonl ``pair_id`` 1229 on lines 25 and 34, two different
-images) are both kept, each id suffixed with ``@row{N}``. Both are stated in ``BenchmarkData.notes``.
+unique ``id`` s; ``mllmj-batch::row{N}`` when a file's ids repeat). The release repeats a few keys: every row
+stays an item of its own, as the published per-row metrics count them — an exact copy of an earlier row
+(HQ_Score.jsonl lines 29 and 30) and rows that share a key but differ (HQ_Pair.jsonl ``pair_id`` 1229 on
+lines 25 and 34, two different images) — each repeated id suffixed with ``@row{N}``. Both are stated in ``BenchmarkData.notes``.
 
 Ranking quirks of HQ_Batch.jsonl, kept as given and stated in the notes: some human rankings are partial
 (3 letters for 4 answers, or 2) — the given slots are kept and nothing is invented; some rows with 3
@@ -172,28 +172,28 @@ def _assign_ids(recs: Sequence[Record],
                 key_of: Callable[[Record], str]) -> tuple[list[tuple[Record, str]], list[str]]:
     """Stable, unique item ids for a whole file (decided before any ``limit``).
 
-    An exact copy of an earlier row is dropped; rows sharing a key with different content each get
-    ``@row{N}`` appended (batch files fall back to ``mllmj-batch::row{N}`` for every row).
+    Every row is an item (an exact copy of an earlier row too: published metrics count rows); rows
+    sharing a key each get ``@row{N}`` appended (batch files fall back to ``mllmj-batch::row{N}`` for every row).
     """
     notes: list[str] = []
     canon: dict[str, int] = {}
-    kept: list[Record] = []
-    dropped: list[str] = []
+    repeats: list[str] = []
     for rec in recs:
         blob = json.dumps(rec.data, sort_keys=True, ensure_ascii=False)
         if blob in canon:
-            dropped.append(f"row {rec.row} repeats row {canon[blob]}")
-            continue
-        canon[blob] = rec.row
-        kept.append(rec)
+            repeats.append(f"row {rec.row} repeats row {canon[blob]}")
+        else:
+            canon[blob] = rec.row
+    kept = list(recs)
     keys = [key_of(rec) for rec in kept]
     n = Counter(keys)
     if key_of is _batch_key and any(c > 1 for c in n.values()):
         notes.append("batch ids repeat in this file: items are keyed by row (mllmj-batch::row<N>)")
         return [(rec, f"{_PREFIX}-batch::row{rec.row}") for rec in kept], notes
     out = [(rec, k if n[k] == 1 else f"{k}@row{rec.row}") for rec, k in zip(kept, keys, strict=True)]
-    if dropped:
-        notes.append(f"{len(dropped)} exact duplicate rows dropped ({'; '.join(dropped)})")
+    if repeats:
+        notes.append(f"{len(repeats)} rows are exact copies of earlier rows and are kept as rows of their own, "
+                     f"as the published per-row metrics count them ({'; '.join(repeats)})")
     shared = sorted(k for k, c in n.items() if c > 1)
     if shared:
         notes.append(f"rows sharing an id but differing were kept apart with @row<N>: {', '.join(shared)}")

@@ -185,18 +185,19 @@ def test_batch_ids_fall_back_to_rows_when_ids_repeat(write):
     assert [i.item_id for i in data.items] == ["mllmj-batch::row1", "mllmj-batch::row2"]
 
 
-def test_duplicate_rows_dropped_and_shared_ids_kept_apart(write):
+def test_every_row_is_an_item_and_repeated_ids_are_kept_apart(write):
     rows = [score_row(5), score_row(5), score_row(6), score_row(6, answer="different"), score_row(7)]
     data = MLLMJudgeDataset(score_file=write("s.jsonl", rows)).load("score")
     assert [i.item_id for i in data.items] == [
-        "mllmj-score::5",
+        "mllmj-score::5@row1",
+        "mllmj-score::5@row2",
         "mllmj-score::6@row3",
         "mllmj-score::6@row4",
         "mllmj-score::7",
     ]
-    assert "1 exact duplicate rows dropped (row 2 repeats row 1)" in data.notes
+    assert any("row 2 repeats row 1" in n for n in data.notes)
     limited = MLLMJudgeDataset(score_file=write("s.jsonl", rows), limit=2).load("score")
-    assert [i.item_id for i in limited.items] == ["mllmj-score::5", "mllmj-score::6@row3"]
+    assert [i.item_id for i in limited.items] == ["mllmj-score::5@row1", "mllmj-score::5@row2"]
 
 
 @pytest.mark.parametrize(
@@ -298,15 +299,17 @@ def test_hq_score(hq):
     raw = _raw(hq["score_file"])
     assert len(raw) == 95
     data = MLLMJudgeDataset(**hq).load("score")
-    assert len(data.items) == 94  # line 30 is an exact copy of line 29
-    assert "1 exact duplicate rows dropped (row 30 repeats row 29)" in data.notes
+    assert len(data.items) == 95  # line 30 is an exact copy of line 29: still a row of the file
+    assert any("row 30 repeats row 29" in n for n in data.notes)
     labels = {lab.item_id: lab.value for lab in data.labels}
     first = data.items[0]
     assert (first.item_id, labels[first.item_id]) == ("mllmj-score::0", 3)
     assert data.recorded["gpt4"]["mllmj-score::0"][0].value == 4
     by_id = {i.item_id: i for i in data.items}
-    for row in raw:
+    for line, row in enumerate(raw, start=1):
         item_id = f"mllmj-score::{row['score_id']}"
+        if item_id not in by_id:
+            item_id = f"{item_id}@row{line}"
         assert labels[item_id] == int(row["Human_answer"])
         assert by_id[item_id].response.text == row["answer"]
         assert data.recorded[row["result"]["name"]][item_id][0].value == int(

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, TypeAlias, Union
+from typing import Any, Literal, TypeAlias
 
 # --------------------------------------------------------------------------------------------------
 # Modalities, task types, settings
@@ -264,9 +264,9 @@ class BatchItem:
     setting: Literal["batch"] = "batch"
 
 
-Item: TypeAlias = Union[ScoreItem, PairItem, BatchItem]
+Item: TypeAlias = ScoreItem | PairItem | BatchItem
 
-LabelValue: TypeAlias = Union[int, float, str, tuple[int, ...]]
+LabelValue: TypeAlias = int | float | str | tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -373,7 +373,7 @@ class Failure:
         return cls(d["failure"], d.get("detail", ""), d.get("rubric", "*"))
 
 
-Outcome: TypeAlias = Union[Verdict, Failure]
+Outcome: TypeAlias = Verdict | Failure
 
 
 def outcome_from_dict(d: Mapping[str, Any]) -> Outcome:

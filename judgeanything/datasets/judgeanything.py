@@ -90,6 +90,10 @@ class JudgeAnythingDataset:
         response_dir: folder under ``data_dir`` holding the response media, when it differs from the
             query media root (the released scripts read queries from one folder and responses from
             another); ``None`` = the same root.
+        recorded_outputs: recorded judges to replay: judge name → a judging-script output file (rows
+            ``{uniq_id, task_name, model_pair|model_name, rubric_name, choice|score, comment}``), read
+            with :func:`read_judging_output` (non-strict: an unreadable row becomes "no recorded
+            verdict", never an invented one) into ``BenchmarkData.recorded``.
 
     Raises:
         ValueError: ``limit`` below 1.
@@ -109,6 +113,7 @@ class JudgeAnythingDataset:
         all_pairs: bool = False,
         limit: int | None = None,
         response_dir: str | None = None,
+        recorded_outputs: Mapping[str, PathLike] | None = None,
     ) -> None:
         if limit is not None and int(limit) < 1:
             raise ValueError(f"judgeanything: limit must be at least 1 (or null for all), got {limit}")
@@ -122,6 +127,7 @@ class JudgeAnythingDataset:
         self.all_pairs = bool(all_pairs)
         self.limit = None if limit is None else int(limit)
         self.response_dir = response_dir
+        self.recorded_outputs = dict(recorded_outputs or {})
 
     # ------------------------------------------------------------------------------------------------
 
@@ -157,8 +163,14 @@ class JudgeAnythingDataset:
         if self.data_dir is not None and not self.data_dir.is_dir():
             notes.append(f"media root {self.data_dir} does not exist: only judges that need no media "
                          f"(baselines, replay) can run")
+        recorded = {}
+        if setting in ("score", "pair"):
+            for judge_name, path in self.recorded_outputs.items():
+                recorded[judge_name] = read_judging_output(path, items, strict=False)
+                notes.append(f"recorded judge {judge_name!r}: verdicts for {len(recorded[judge_name])} "
+                             f"of {len(items)} items from {path}")
         return BenchmarkData(name=self.name, setting=setting, items=items, labels=labels,
-                             data_root=self.data_dir, notes=notes)
+                             data_root=self.data_dir, recorded=recorded, notes=notes)
 
     # ------------------------------------------------------------------------------------------------
 

@@ -90,13 +90,17 @@ class LabelRead:
 
 
 def normalize_rubric(rec: Record, field_name: str, value: object) -> str:
-    """``overall_score`` / ``overall`` → ``"overall"``; a rubric name (any case) → its lower-case name.
+    """``overall_score`` / ``overall_choice`` / ``overall`` → ``"overall"``; a rubric name (any case, with
+    or without a ``_score`` / ``_choice`` suffix, as the judging scripts' JSON keys have it) → its name.
 
     Raises:
         SchemaError: any other value (naming file, row and field).
     """
     s = str(value).strip().lower()
-    if s in ("overall_score", OVERALL):
+    for suffix in ("_score", "_choice"):
+        if s.endswith(suffix) and s[: -len(suffix)] in (OVERALL, *RUBRICS):
+            s = s[: -len(suffix)]
+    if s == OVERALL:
         return OVERALL
     if s in RUBRICS:
         return s

@@ -21,7 +21,8 @@ Item ids: ``mllmj-pair::{pair_id}``, ``mllmj-score::{score_id}``, ``mllmj-batch:
 unique ``id`` s; ``mllmj-batch::row{N}`` when a file's ids repeat). The release repeats a few keys: every row
 stays an item of its own, as the published per-row metrics count them — an exact copy of an earlier row
 (HQ_Score.jsonl lines 29 and 30) and rows that share a key but differ (HQ_Pair.jsonl ``pair_id`` 1229 on
-lines 25 and 34, two different images) — each repeated id suffixed with ``@row{N}``. Both are stated in ``BenchmarkData.notes``.
+lines 25 and 34, two different images) — each repeated id suffixed with ``@row{N}``. Both are stated
+in ``BenchmarkData.notes``.
 
 Ranking quirks of HQ_Batch.jsonl, kept as given and stated in the notes: some human rankings are partial
 (3 letters for 4 answers, or 2) — the given slots are kept and nothing is invented; some rows with 3
@@ -173,7 +174,8 @@ def _assign_ids(recs: Sequence[Record],
     """Stable, unique item ids for a whole file (decided before any ``limit``).
 
     Every row is an item (an exact copy of an earlier row too: published metrics count rows); rows
-    sharing a key each get ``@row{N}`` appended (batch files fall back to ``mllmj-batch::row{N}`` for every row).
+    sharing a key each get ``@row{N}`` appended (batch files fall back to ``mllmj-batch::row{N}`` for
+    every row).
     """
     notes: list[str] = []
     canon: dict[str, int] = {}
@@ -192,8 +194,8 @@ def _assign_ids(recs: Sequence[Record],
         return [(rec, f"{_PREFIX}-batch::row{rec.row}") for rec in kept], notes
     out = [(rec, k if n[k] == 1 else f"{k}@row{rec.row}") for rec, k in zip(kept, keys, strict=True)]
     if repeats:
-        notes.append(f"{len(repeats)} rows are exact copies of earlier rows and are kept as rows of their own, "
-                     f"as the published per-row metrics count them ({'; '.join(repeats)})")
+        notes.append(f"{len(repeats)} rows are exact copies of earlier rows and are kept as rows of their "
+                     f"own, as the published per-row metrics count them ({'; '.join(repeats)})")
     shared = sorted(k for k, c in n.items() if c > 1)
     if shared:
         notes.append(f"rows sharing an id but differing were kept apart with @row<N>: {', '.join(shared)}")

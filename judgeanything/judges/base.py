@@ -90,8 +90,9 @@ class Judge(abc.ABC):
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         """Judge a batch of requests; one result per request, in order."""
 
-    def bind(self, recorded: Mapping[str, Mapping[str, list[Any]]],
-             recorded_raw: Mapping[str, Mapping[str, str]]) -> None:  # noqa: B027 - optional hook
+    def bind(  # noqa: B027 - an optional hook; most judges ignore recorded verdicts
+        self, recorded: Mapping[str, Mapping[str, list[Any]]], recorded_raw: Mapping[str, Mapping[str, str]]
+    ) -> None:
         """Receive the benchmark's recorded judge verdicts (judge name → item id → verdicts) and raw texts.
 
         Only the ``replay`` judge uses them; the runner calls this once before judging.

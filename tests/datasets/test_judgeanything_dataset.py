@@ -566,3 +566,23 @@ def test_yaml_instantiates(shared_dir, monkeypatch):
     data = ds.load("pair")
     assert isinstance(ds, JudgeAnythingDataset) and len(data.items) == 200
     assert data.data_root == shared_dir / "data" / "judgeanything"
+
+
+def test_recorded_outputs_feed_replay(tmp_path, shared_dir):
+    import json
+
+    from judgeanything.datasets.judgeanything import JudgeAnythingDataset
+
+    ja = shared_dir / "data" / "judgeanything"
+    ds = JudgeAnythingDataset(ja / "TaskAnything.json", ja / "JudgeAnything.json", tasks=["Text2Text"],
+                              limit=2)
+    items = ds.load("pair").items
+    a, b = items[0].item_id.split("::")[1].split("_vs_")
+    rows = [{"uniq_id": items[0].query.uniq_id, "task_name": "Text2Text", "model_pair": f"{b}_vs_{a}",
+             "rubric_name": "overall_choice", "choice": "0", "comment": "second wins"}]
+    out = tmp_path / "judge_out.json"
+    out.write_text(json.dumps(rows))
+    ds.recorded_outputs = {"gpt-4o": out}
+    data = ds.load("pair")
+    (v,) = data.recorded["gpt-4o"][items[0].item_id]
+    assert v.value == "second"  # "0" = first of the file's pair, which is our item's second response

@@ -1,0 +1,130 @@
+"""The answer format the prompts ask for: JSON keys, the JSON schema, and answers written in that format.
+
+Keys (one pair per rubric, comment first):
+
+* score: ``<rubric>_comment`` + ``<rubric>_score`` (integer 1–5, Judge Anything §3.2);
+* pair: ``<rubric>_comment`` + ``<rubric>_choice`` (``"0"`` first better, ``"1"`` tie, ``"2"`` second better:
+  the convention of the Judge Anything release);
+* batch: ``<rubric>_comment`` + ``<rubric>_ranking`` (the responses' letters best first, e.g. ``"CADB"``,
+  as in MLLM-as-a-Judge's batch ranking).
+
+:mod:`judgeanything.parsing` reads this format (it keeps its own copy of the suffixes, since the two
+layers may not import each other; a test checks that the copies agree).
+"""
+
+from __future__ import annotations
+
+import json
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from judgeanything.schema import (
+    PAIR_CHOICES,
+    SCORE_MAX,
+    SCORE_MIN,
+    SETTINGS,
+    LabelValue,
+    pair_choice_to_judgeanything,
+    ranking_to_letters,
+)
+
+#: Suffix of the verdict key per setting: ``overall_score``, ``clarity_choice``, ``overall_ranking``.
+ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking"}
+#: Batch responses are labelled with these letters, in presentation order.
+LETTERS = string.ascii_uppercase
+
+
+def comment_key(rubric: str) -> str:
+    """``"clarity"`` → ``"clarity_comment"``."""
+    return f"{rubric}_comment"
+
+
+def verdict_key(setting: str, rubric: str) -> str:
+    """``("pair", "clarity")`` → ``"clarity_choice"``.
+
+    Raises:
+        ValueError: unknown setting.
+    """
+    if setting not in ANSWER_SUFFIX:
+        raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
+    return f"{rubric}_{ANSWER_SUFFIX[setting]}"
+
+
+def _verdict_schema(setting: str, n_responses: int) -> dict[str, Any]:
+    if setting == "score":
+        return {"type": "integer", "enum": list(range(SCORE_MIN, SCORE_MAX + 1)),
+                "description": f"score from {SCORE_MIN} (worst) to {SCORE_MAX} (best)"}
+    if setting == "pair":
+        return {"type": "string", "enum": ["0", "1", "2"],
+                "description": '"0" the first response is better, "1" tie, "2" the second response is better'}
+    letters = LETTERS[:n_responses]
+    # A regex cannot say "each letter once" without back-references, which structured-output engines
+    # do not support; the parser checks that the ranking is a permutation.
+    return {"type": "string", "pattern": f"^[{letters[0]}-{letters[-1]}]{{{n_responses}}}$",
+            "description": f"the letters {letters} ordered best to worst, each exactly once"}
+
+
+def output_schema(setting: str, rubrics: Sequence[str], n_responses: int = 2) -> dict[str, Any]:
+    """The JSON schema (draft 2020-12) of the answer a prompt asks for.
+
+    An object with exactly the keys ``<rubric>_comment`` (string) and ``<rubric>_<suffix>`` for each rubric,
+    in order, all required, no others (``additionalProperties: false``, as strict structured-output modes
+    require). Verdict values: score ``integer`` enum 1..5; pair ``string`` enum ``"0"/"1"/"2"``; batch a
+    ``string`` of ``n_responses`` letters.
+
+    Raises:
+        ValueError: unknown setting, no rubrics, repeated rubrics, or fewer than 2 (more than 26) batch
+            responses.
+    """
+    if setting not in SETTINGS:
+        raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
+    if not rubrics:
+        raise ValueError("at least one rubric is needed")
+    if len(set(rubrics)) != len(rubrics):
+        raise ValueError(f"rubrics repeat: {list(rubrics)}")
+    if setting == "batch" and not 2 <= n_responses <= len(LETTERS):
+        raise ValueError(f"batch ranking needs 2..{len(LETTERS)} responses, got {n_responses}")
+    props: dict[str, Any] = {}
+    for r in rubrics:
+        props[comment_key(r)] = {"type": "string", "description": f"short justification for {r}"}
+        props[verdict_key(setting, r)] = _verdict_schema(setting, n_responses)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"judge_{setting}_answer",
+        "type": "object",
+        "properties": props,
+        "required": list(props),
+        "additionalProperties": False,
+    }
+
+
+def render_answer(setting: str, values: Mapping[str, LabelValue], *, n_responses: int = 2,
+                  comments: Mapping[str, str] | None = None) -> str:
+    """Write verdicts (internal convention, presentation orientation) as the JSON answer a prompt asks for.
+
+    ``values`` maps rubric → score ``int`` / pair choice ``"first"|"tie"|"second"`` / batch ranking tuple
+    of 0-based slots. The inverse of :func:`judgeanything.parsing.parse_output`; used by tests, demos and
+    judges that fabricate answers (baselines).
+
+    Raises:
+        ValueError: a value that does not fit the setting.
+    """
+    out: dict[str, Any] = {}
+    for rubric, v in values.items():
+        out[comment_key(rubric)] = (comments or {}).get(rubric, "")
+        if setting == "score":
+            if isinstance(v, bool) or not isinstance(v, int) or not SCORE_MIN <= v <= SCORE_MAX:
+                raise ValueError(f"{rubric}: score {v!r} is not an integer {SCORE_MIN}..{SCORE_MAX}")
+            out[verdict_key(setting, rubric)] = v
+        elif setting == "pair":
+            if v not in PAIR_CHOICES:
+                raise ValueError(f"{rubric}: pair choice {v!r} is not one of {PAIR_CHOICES}")
+            out[verdict_key(setting, rubric)] = pair_choice_to_judgeanything(str(v))
+        elif setting == "batch":
+            if not isinstance(v, tuple) or sorted(v) != list(range(n_responses)):
+                raise ValueError(f"{rubric}: ranking {v!r} is not a permutation of 0..{n_responses - 1}")
+            out[verdict_key(setting, rubric)] = ranking_to_letters(v)
+        else:
+            raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
+    return json.dumps(out, ensure_ascii=False)

@@ -1,0 +1,276 @@
+"""Build a judge prompt (setting × mode × rubrics) from an item whose responses are in presentation order.
+
+The user template is rendered to plain text in which every media item is written as a sentinel
+``"\\x00<n>\\x00"``; the text is then split on the sentinels, giving text parts and media slots in exactly
+the order the template placed them. Text coming from the data (instruction, responses, checklist items)
+has NUL characters removed first, so it can never forge a sentinel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from judgeanything.prompts._answer import LETTERS, comment_key, output_schema, verdict_key
+from judgeanything.prompts._templates import (
+    PromptError,
+    RubricSpec,
+    load_rubrics,
+    load_task_texts,
+    render,
+    version_dir,
+)
+from judgeanything.schema import (
+    MODES,
+    OVERALL,
+    RUBRICS,
+    SETTINGS,
+    Item,
+    MediaRef,
+    MediaSlot,
+    Prompt,
+    Response,
+    TaskType,
+    TextPart,
+)
+
+_SENTINEL = "\x00{}\x00"
+_SENTINEL_RE = re.compile("\x00([0-9]+)\x00")
+_IMAGE_MARKER_RE = re.compile(r"\{image#(\d+)\}")
+_MANY_BLANK_LINES = re.compile(r"\n{3,}")
+_TRAILING_SPACE = re.compile(r"[ \t]+\n")
+
+
+def _clean(text: str) -> str:
+    """Data text made safe for the sentinel scheme (NUL removed)."""
+    return text.replace("\x00", "")
+
+
+def describe_task(task_name: str, *, version: str = "v1", template_dir: Path | None = None) -> str:
+    """What a good response of this task type looks like, in a sentence or two (prompt data ``tasks.yaml``).
+
+    Known task types (the 15 of TaskAnything, Judge Anything Table 1) have their own text; any other
+    ``<Inputs>2<Output>`` name (a plugin modality, e.g. ``Document2Text``) gets a generic sentence.
+
+    Raises:
+        SchemaError: ``task_name`` is not of the form ``<Inputs>2<Output>``.
+        PromptError: the version folder or ``tasks.yaml`` is missing.
+    """
+    texts = load_task_texts(version, template_dir)
+    if task_name in texts.tasks:
+        return texts.tasks[task_name]
+    task = TaskType.parse(task_name)
+
+    def noun(m: str) -> str:
+        return texts.modalities.get(m, f"{m} content")
+
+    inputs = " and ".join(noun(m) for m in task.inputs)
+    return texts.generic.replace("{inputs}", inputs).replace("{output}", noun(task.output))
+
+
+def _resolve_rubrics(mode: str, rubrics: Sequence[str] | None, known: Mapping[str, RubricSpec],
+                     vdir: Path) -> tuple[str, ...]:
+    if isinstance(rubrics, str):
+        raise PromptError(f"rubrics must be a sequence of names, not the string {rubrics!r}")
+    if rubrics is None:
+        chosen: tuple[str, ...] = (OVERALL,) if mode == "overall" else RUBRICS
+    else:
+        chosen = tuple(rubrics)
+    if not chosen:
+        raise PromptError("rubrics is empty; give at least one rubric (or None for the mode's default)")
+    if len(set(chosen)) != len(chosen):
+        raise PromptError(f"rubrics repeat: {list(chosen)}")
+    if mode == "overall" and chosen != (OVERALL,):
+        raise PromptError(f"mode 'overall' judges the single rubric 'overall', got {list(chosen)}; "
+                          "use mode 'rubrics' to judge named rubrics")
+    unknown = [r for r in chosen if r not in known]
+    if unknown:
+        raise PromptError(f"unknown rubric(s) {unknown}; {vdir / 'rubrics.yaml'} defines {list(known)}")
+    return chosen
+
+
+def _checklist_items(item: Item, rubric: str) -> list[str]:
+    cl = item.query.checklist
+    if not cl:
+        raise PromptError(f"item {item.item_id}: checklist mode needs query.checklist, but query "
+                          f"{item.query.uniq_id} has none")
+    items = cl.get(rubric)
+    if items is None:  # checklist files may capitalise rubric names
+        items = next((v for k, v in cl.items() if str(k).lower() == rubric), None)
+    if isinstance(items, str):
+        items = (items,)
+    points = [_clean(str(x)).strip() for x in (items or ())]
+    points = [p for p in points if p]
+    if not points:
+        raise PromptError(f"item {item.item_id}: query {item.query.uniq_id} has no checklist items for "
+                          f"rubric {rubric!r} (it has: {sorted(map(str, cl))}); pass rubrics= for the ones "
+                          "it has")
+    return points
+
+
+class _Slots:
+    """Hands out sentinels for media items and remembers which ref/role each stands for."""
+
+    def __init__(self) -> None:
+        self.slots: list[MediaSlot] = []
+
+    def add(self, ref: MediaRef, role: str) -> str:
+        self.slots.append(MediaSlot(ref=ref, role=role))
+        return _SENTINEL.format(len(self.slots) - 1)
+
+    def media_context(self, refs: Sequence[MediaRef], role: str,
+                      markers: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
+        """Template view of a list of media refs: modality, 1-based index and count within the modality,
+        and the ``{image#k}`` marker the instruction uses for the k-th image (when it uses one)."""
+        counts: dict[str, int] = {}
+        for r in refs:
+            counts[r.modality] = counts.get(r.modality, 0) + 1
+        seen: dict[str, int] = {}
+        out = []
+        for ref in refs:
+            seen[ref.modality] = seen.get(ref.modality, 0) + 1
+            k = seen[ref.modality]
+            out.append({
+                "modality": ref.modality,
+                "index": k,
+                "count": counts[ref.modality],
+                "frames": bool(ref.frames),
+                "marker": f"{{image#{k}}}" if ref.modality == "image" and k in markers else "",
+                "slot": self.add(ref, role),
+            })
+        return out
+
+
+def _response_context(item: Item, resp: Response, pos: int, setting: str, slots: _Slots) -> dict[str, Any]:
+    if setting == "score":
+        label = "Response"
+    elif setting == "pair":
+        label = f"Response {pos + 1}"
+    else:
+        label = f"Response {LETTERS[pos]}"
+    if resp.text is None and not resp.media:
+        raise PromptError(f"item {item.item_id}: response {resp.response_id} ({resp.model_name}) has neither "
+                          "text nor media")
+    text = _clean(resp.text) if resp.text is not None else None
+    return {
+        "label": label,
+        "modality": resp.modality,
+        "text": text,
+        "empty": not resp.media and not (text or "").strip(),
+        "media": slots.media_context(resp.media, f"response {pos + 1}"),
+    }
+
+
+def _to_parts(rendered: str, slots: Sequence[MediaSlot], template: str) -> tuple[TextPart | MediaSlot, ...]:
+    text = _MANY_BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("\n", rendered)).strip("\n")
+    pieces = _SENTINEL_RE.split(text)
+    parts: list[TextPart | MediaSlot] = []
+    used = [0] * len(slots)
+    for i, piece in enumerate(pieces):
+        if i % 2 == 0:
+            if piece:
+                parts.append(TextPart(piece))
+            continue
+        k = int(piece)
+        if k >= len(slots):
+            raise PromptError(f"template {template} produced an unknown media slot {k}")
+        used[k] += 1
+        parts.append(slots[k])
+    wrong = [(slots[k].role, slots[k].ref.label, n) for k, n in enumerate(used) if n != 1]
+    if wrong:
+        raise PromptError(f"template {template} must place every media item exactly once; "
+                          f"(role, media, times placed): {wrong}")
+    return tuple(parts)
+
+
+def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | None = None, *,
+                 version: str = "v1", template_dir: Path | None = None) -> Prompt:
+    """Render the judge prompt for one item (DESIGN §4).
+
+    Args:
+        item: a ScoreItem / PairItem / BatchItem whose responses are already in presentation order.
+        mode: ``overall`` (one holistic verdict), ``rubrics`` (one verdict per rubric, Judge Anything §3.2)
+            or ``checklist`` (rubric judging with the query's per-rubric checklist items, §3.3).
+        rubrics: ``None`` → ``("overall",)`` in overall mode, :data:`~judgeanything.schema.RUBRICS` otherwise.
+        version: the prompt version folder under ``template_dir`` (default ``conf/prompts`` of the package).
+        template_dir: a folder with one sub-folder per version (same layout as ``conf/prompts``).
+
+    Returns:
+        A :class:`~judgeanything.schema.Prompt`: system text; parts in order (instruction text, then the
+        query's media as ``MediaSlot(role="query")`` in ``item.query.media`` order, then each response as
+        text or ``MediaSlot(role="response k")`` with k = 1-based presentation position, then the criteria
+        and the JSON answer format); ``version`` such as ``"v1/pair_rubrics"``; ``output_schema`` from
+        :func:`output_schema`; ``n_responses``.
+
+    Raises:
+        PromptError: unknown setting/mode/rubric, overall mode with other rubrics, checklist mode without
+            checklist items for a rubric, a response with neither text nor media, a batch of fewer than 2
+            or more than 26 responses, or a template problem (missing file, undefined variable, misplaced
+            media).
+    """
+    setting = getattr(item, "setting", None)
+    if setting not in SETTINGS:
+        raise PromptError(f"item {getattr(item, 'item_id', '?')}: unknown setting {setting!r}; "
+                          f"expected one of {', '.join(SETTINGS)}")
+    if mode not in MODES:
+        raise PromptError(f"unknown mode {mode!r}; expected one of {', '.join(MODES)}")
+    vdir = version_dir(version, template_dir)
+    known = load_rubrics(version, template_dir)
+    chosen = _resolve_rubrics(mode, rubrics, known, vdir)
+    responses = tuple(item.responses)
+    n = len(responses)
+    if setting == "batch" and not 2 <= n <= len(LETTERS):
+        raise PromptError(f"item {item.item_id}: batch ranking needs 2..{len(LETTERS)} responses, got {n}")
+
+    query = item.query
+    task = TaskType.parse(query.task_name)
+    slots = _Slots()
+    question = _clean(query.question).strip()
+    markers = frozenset(int(k) for k in _IMAGE_MARKER_RE.findall(question))
+    query_media = slots.media_context(query.media, "query", markers=markers)
+    response_ctx = [_response_context(item, r, k, setting, slots) for k, r in enumerate(responses)]
+    criteria = []
+    for r in chosen:
+        spec = known[r]
+        criteria.append({
+            "name": r,
+            "title": spec.title,
+            "description": spec.description,
+            "levels": dict(spec.levels),
+            "checklist": _checklist_items(item, r) if mode == "checklist" else [],
+            "comment_key": comment_key(r),
+            "verdict_key": verdict_key(setting, r),
+        })
+    context: dict[str, Any] = {
+        "setting": setting,
+        "mode": mode,
+        "n": n,
+        "letters": list(LETTERS[:n]),
+        "task": {
+            "name": task.name,
+            "inputs": list(task.inputs),
+            "output": task.output,
+            "family": task.family,
+            "guidance": describe_task(task.name, version=version, template_dir=template_dir),
+        },
+        "question": question,
+        "reference": _clean(query.reference).strip() if query.reference else None,
+        "query_media": query_media,
+        "responses": response_ctx,
+        "criteria": criteria,
+    }
+    name = f"{setting}_{mode}.j2"
+    parts = _to_parts(render(vdir, name, context), slots.slots, str(vdir / name))
+    system = _MANY_BLANK_LINES.sub("\n\n", render(vdir, "system.j2", context)).strip()
+    return Prompt(
+        setting=setting,
+        mode=mode,
+        rubrics=chosen,
+        system=system,
+        parts=parts,
+        version=f"{version}/{setting}_{mode}",
+        output_schema=output_schema(setting, chosen, n),
+        n_responses=n,
+    )

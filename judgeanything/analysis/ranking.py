@@ -12,6 +12,7 @@ objectives (block-separable, so its minimiser is every replicate's own minimiser
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -161,7 +162,9 @@ def model_rankings(units: pd.DataFrame, *, n_boot: int = 1000, ci: float = 0.95,
                 if len(common) >= 2:
                     js = jdf.set_index("model").loc[common, "strength"]
                     hs = hdf.set_index("model").loc[common, "strength"]
-                    rho = stats.spearmanr(js, hs).statistic
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", stats.ConstantInputWarning)  # → NaN → None
+                        rho = stats.spearmanr(js, hs).statistic
                     entry["spearman"] = float(rho) if np.isfinite(rho) else None
         out[name] = entry
     return out

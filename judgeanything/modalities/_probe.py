@@ -109,6 +109,8 @@ def parse_probe(log: str) -> Probe:
     """Parse ``ffmpeg -hide_banner -i FILE`` stderr (see the module docstring)."""
     opened = "Input #0" in log
     p = Probe(opened=opened, log=log)
+    if "misdetection possible" in log and not opened:
+        return p  # ffmpeg guessed the format from the file name; its complaints say nothing about truncation
     for sign in _TRUNCATION_SIGNS:
         for line in log.splitlines():
             if sign.lower() in line.lower():
@@ -163,4 +165,22 @@ def probe(path: Path, timeout_s: float = 30.0) -> Probe:
                             timeout=timeout_s, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         raise ProbeUnavailable(f"running {exe} failed: {e}") from e
-    return parse_probe(cp.stderr.decode("utf-8", errors="replace"))
+    p = parse_probe(cp.stderr.decode("utf-8", errors="replace"))
+    if p.truncation and "moov atom" in p.truncation and not _looks_like_isobmff(path):
+        p.truncation = None  # text or garbage named .mp4: ffmpeg guessed mov from the extension
+    return p
+
+
+#: ISO-BMFF (mp4/mov/m4a) top-level box types a real file starts with.
+_ISOBMFF_BOXES = {b"ftyp", b"moov", b"mdat", b"free", b"skip", b"wide", b"pnot", b"uuid"}
+
+
+def _looks_like_isobmff(path: Path) -> bool:
+    """Whether the file starts with an ISO-BMFF box header (size + known type), i.e. a real mp4 that
+    lost its end, as opposed to other bytes that ffmpeg only guessed were mp4 from the name."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return len(head) == 8 and head[4:8] in _ISOBMFF_BOXES

@@ -1,0 +1,120 @@
+"""MediaCache: decode once per content, copies per role, errors, measure never raises, threads."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from judgeanything.modalities import EncodedVideo, MediaCache, MediaError
+from judgeanything.schema import MediaRef
+
+
+def test_query_input_decoded_once_across_four_responses(media: Path) -> None:
+    cache = MediaCache(media, {"video": {"num_frames": 4}})
+    query = MediaRef("video", path="clip.mp4")
+    responses = [MediaRef("image", path="grad.png"), MediaRef("image", path="grad.jpg"),
+                 MediaRef("audio", path="tone.wav"), MediaRef("text", text="a text answer")]
+    seen = []
+    for i, resp in enumerate(responses):  # one score unit per response: query input + the response
+        q = cache.encode(query, "query")
+        r = cache.encode(resp, f"response {i + 1}")
+        seen.append((q, r))
+    assert cache.misses == 1 + 4 and cache.hits == 3
+    assert cache.decode_seconds > 0
+    q0, q3 = seen[0][0], seen[3][0]
+    assert isinstance(q0, EncodedVideo) and q0.frames.shape[0] == 4
+    assert q0.frames is q3.frames  # shared, read-only
+    assert not q0.frames.flags.writeable
+    assert seen[2][1].role == "response 3" and seen[3][1].text == "a text answer"
+    stats = cache.stats()
+    assert stats["hits"] == 3 and stats["misses"] == 5 and stats["items"] == 5
+
+
+def test_role_and_provenance_are_per_copy(media: Path) -> None:
+    cache = MediaCache(media)
+    a = cache.encode(MediaRef("image", path="grad.png"), "response 1")
+    b = cache.encode(MediaRef("image", path="grad.png"), "response 2")
+    assert (a.role, b.role) == ("response 1", "response 2")
+    a.provenance["note"] = "x"
+    assert "note" not in b.provenance
+
+
+def test_key_is_content_not_path(media: Path, tmp_path: Path) -> None:
+    shutil.copy(media / "grad.png", tmp_path / "a.png")
+    shutil.copy(media / "grad.png", tmp_path / "b.png")
+    cache = MediaCache(tmp_path)
+    cache.encode(MediaRef("image", path="a.png"))
+    cache.encode(MediaRef("image", path="b.png"))
+    assert (cache.misses, cache.hits) == (1, 1)
+    # a changed file is a new key
+    shutil.copy(media / "grad.jpg", tmp_path / "a.png")
+    assert cache.encode(MediaRef("image", path="a.png")).provenance["format"] == "JPEG"
+    assert cache.misses == 2
+
+
+def test_options_are_part_of_the_key(media: Path) -> None:
+    small = MediaCache(media, {"image": {"max_side": 20}}).encode(MediaRef("image", path="grad.png"))
+    assert small.image.size == (20, 10)
+    assert MediaCache(media).encode(MediaRef("image", path="grad.png")).image.size == (200, 100)
+
+
+def test_errors_are_reraised_and_cached(media: Path) -> None:
+    cache = MediaCache(media)
+    for _ in range(2):
+        with pytest.raises(MediaError, match="not a decodable image file"):
+            cache.encode(MediaRef("image", path="garbage.png"))
+    assert (cache.misses, cache.hits) == (1, 1)
+    for _ in range(2):
+        with pytest.raises(MediaError, match="file not found"):
+            cache.encode(MediaRef("image", path="missing.png"))
+    assert cache.misses == 1  # a missing file never reaches a decoder
+
+
+def test_unknown_modality_is_a_media_error(media: Path) -> None:
+    with pytest.raises(MediaError, match="unsupported modality 'hologram'"):
+        MediaCache(media).encode(MediaRef("hologram", path="grad.png"))
+
+
+def test_measure_never_raises_and_caches(media: Path) -> None:
+    cache = MediaCache(media)
+    assert cache.measure(MediaRef("audio", path="tone.wav")) == {"duration_s": 2.0}
+    assert cache.measure(MediaRef("image", path="grad.png"))["pixels"] == 20000.0
+    assert cache.measure(MediaRef("video", path="clip.mp4"))["n_frames"] == 30.0
+    assert cache.measure(MediaRef("text", text="one two")) == {"chars": 7.0, "words": 2.0}
+    assert cache.measure(MediaRef("audio", path="missing.wav")) == {}
+    assert cache.measure(MediaRef("video", path="garbage.mp4")) == {}
+    assert cache.measure(MediaRef("image", path="../escape.png")) == {}
+    assert cache.measure(MediaRef("hologram", path="x")) == {}
+    assert cache.measure_errors["missing.wav"].startswith("file not found")
+    assert cache.measure_errors["garbage.mp4"].startswith("not a decodable video file")
+    assert cache.measure_errors["../escape.png"].startswith("path escapes the data root")
+
+
+def test_lru_bound(media: Path) -> None:
+    cache = MediaCache(media, max_items=2)
+    for name in ("grad.png", "grad.jpg", "palette_transparent.png", "grad.png"):
+        cache.encode(MediaRef("image", path=name))
+    assert cache.misses == 4 and cache.stats()["items"] == 2
+
+
+def test_threads_share_one_decode(media: Path) -> None:
+    cache = MediaCache(media)
+    ref = MediaRef("video", path="clip.mp4")
+    results: list[np.ndarray] = []
+    barrier = threading.Barrier(6)
+
+    def work() -> None:
+        barrier.wait()
+        results.append(cache.encode(ref, "query").frames)  # type: ignore[union-attr]
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(results) == 6 and cache.misses == 1 and cache.hits == 5
+    assert all(r is results[0] for r in results)

@@ -76,6 +76,7 @@ class _Loaded:
     recorded: dict[str, dict[str, list[Verdict]]] = field(default_factory=dict)
     raw: dict[str, dict[str, str]] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    keep_phantom: bool = True
 
     def record(self, judge: str, item_id: str, verdict: Verdict | None, raw: str) -> None:
         """Keep a recorded judge's verdict; ``None`` (unreadable) keeps only its raw text, so a replay
@@ -93,6 +94,9 @@ class MLLMJudgeDataset:
         batch_file: ``HQ_Batch.jsonl`` (``batch`` setting).
         data_dir: image root (``image/<id>.jpg`` paths are relative to it); may be absent.
         limit: keep the first N items (file order), for quick runs.
+        phantom_slots: batch rankings of 3 answers written with a trailing 4th letter (``"CABD"``; the
+            annotation form had 4 slots): ``keep`` (default) keeps the letter as given, so agreement
+            equals the published per-row computation on the raw strings; ``drop`` removes it.
 
     Raises:
         ValueError: ``limit`` below 1.
@@ -107,9 +111,13 @@ class MLLMJudgeDataset:
         batch_file: PathLike | None = None,
         data_dir: PathLike | None = None,
         limit: int | None = None,
+        phantom_slots: str = "keep",
     ) -> None:
         if limit is not None and int(limit) < 1:
             raise ValueError(f"mllm_judge: limit must be at least 1 (or null for all), got {limit}")
+        if phantom_slots not in ("keep", "drop"):
+            raise ValueError(f"mllm_judge: phantom_slots must be keep or drop, got {phantom_slots!r}")
+        self.phantom_slots = phantom_slots
         self.files: dict[str, PathLike | None] = {"pair": pair_file, "score": score_file, "batch": batch_file}
         self.data_dir = resolve(data_dir)
         self.limit = None if limit is None else int(limit)
@@ -137,7 +145,7 @@ class MLLMJudgeDataset:
         keyed, notes = _assign_ids(recs, _ID_OF[setting])
         if self.limit is not None:
             keyed = keyed[: self.limit]
-        got = _Loaded()
+        got = _Loaded(keep_phantom=self.phantom_slots == "keep")
         for rec, item_id in keyed:
             _READERS[setting](rec, item_id, got)
         notes.extend(_notes(setting, got, path))
@@ -280,9 +288,11 @@ def _read_batch(rec: Record, item_id: str, got: _Loaded) -> None:
     meta = {k: rec.data[k] for k in ("comparison",) if k in rec.data}
     got.items.append(BatchItem(item_id, q, rs, meta={**meta, "row": rec.row}))
     human_field = "human_answer" if rec.has("human_answer") else "Human_answer"
-    human, dropped = parse_ranking(rec, human_field, rec.require("human_answer", "Human_answer"), len(rs))
+    human, dropped = parse_ranking(rec, human_field, rec.require("human_answer", "Human_answer"), len(rs),
+                                   keep_phantom=got.keep_phantom)
     got.labels.append(HumanLabel(item_id, OVERALL, human))
-    got.counts["human rankings ending in a letter that names no answer (dropped)"] += bool(dropped)
+    what = "kept as given" if got.keep_phantom else "dropped"
+    got.counts[f"human rankings ending in a letter that names no answer ({what})"] += bool(dropped)
     if len(human) < len(rs):
         got.counts[f"partial human rankings ({len(human)} of {len(rs)} slots)"] += 1
     if rec.has("evaluator"):
@@ -292,9 +302,10 @@ def _read_batch(rec: Record, item_id: str, got: _Loaded) -> None:
         verdict: Verdict | None = None
         if value is not None:
             try:
-                ranking, dropped = parse_ranking(ev, "judge_evaluator", value, len(rs))
+                ranking, dropped = parse_ranking(ev, "judge_evaluator", value, len(rs),
+                                                 keep_phantom=got.keep_phantom)
                 verdict = Verdict(OVERALL, ranking, raw)
-                got.counts["recorded rankings ending in a letter that names no answer (dropped)"] += \
+                got.counts[f"recorded rankings ending in a letter that names no answer ({what})"] += \
                     bool(dropped)
             except ValueError:
                 got.counts["unreadable recorded verdicts"] += 1
@@ -307,13 +318,15 @@ _READERS: dict[str, Callable[[Record, str, _Loaded], None]] = {
 }
 
 
-def parse_ranking(rec: Record, field_name: str, value: object, n: int) -> tuple[tuple[int, ...], int]:
-    """A letter ranking (``"CDAB"``, best first) of ``n`` answers → 0-based slots, and how many letters
-    were dropped.
+def parse_ranking(rec: Record, field_name: str, value: object, n: int, *,
+                  keep_phantom: bool = False) -> tuple[tuple[int, ...], int]:
+    """A letter ranking (``"CDAB"``, best first) of ``n`` answers → 0-based slots, and how many trailing
+    letters name no answer.
 
-    Letters naming no answer are dropped only when they trail a complete ranking of the ``n`` answers
-    (``"CABD"`` for 3 answers → ``(2, 0, 1)``, 1 dropped: HQ_Batch.jsonl's form had 4 slots). A partial
-    ranking (``"CA"`` for 4 answers) is kept as given.
+    Letters naming no answer are allowed only when they trail a complete ranking of the ``n`` answers
+    (``"CABD"`` for 3 answers: HQ_Batch.jsonl's form had 4 slots); they are kept (``keep_phantom``:
+    ``(2, 0, 1, 3)``) or dropped (``(2, 0, 1)``). A partial ranking (``"CA"`` for 4 answers) is kept as
+    given.
 
     Raises:
         SchemaError: not a string of letters, a repeated letter, or a letter naming no answer anywhere else.
@@ -329,7 +342,7 @@ def parse_ranking(rec: Record, field_name: str, value: object, n: int) -> tuple[
     if len(real) == len(slots):
         return slots, 0
     if slots[: len(real)] == real and len(real) == n:
-        return real, len(slots) - len(real)
+        return (slots if keep_phantom else real), len(slots) - len(real)
     letters = "".join(sorted({chr(ord("A") + s) for s in slots if s >= n}))
     raise rec.error(f"ranking {value!r} names {letters}, but there are only {n} answers", field_name)
 

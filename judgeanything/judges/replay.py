@@ -29,7 +29,7 @@ def to_presented(v: Verdict, order: Sequence[int]) -> Verdict:
             probs = {swap_choice(k): p for k, p in probs.items()}
     elif isinstance(value, tuple):
         pos = {slot: k for k, slot in enumerate(order)}
-        value = tuple(pos[s] for s in value)
+        value = tuple(pos.get(s, s) for s in value)  # a recorded slot naming no response stays as given
     return Verdict(v.rubric, value, v.comment, probs, v.expected)
 
 

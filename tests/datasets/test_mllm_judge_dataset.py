@@ -164,7 +164,11 @@ def test_batch_rankings_partial_and_phantom_slot(write):
             ),
         ],
     )
-    data = MLLMJudgeDataset(batch_file=path).load("batch")
+    kept = MLLMJudgeDataset(batch_file=path).load("batch")  # default: phantom letters kept as given
+    assert [lab.value for lab in kept.labels] == [(2, 3, 0, 1), (2, 0), (2, 1, 0, 3)]
+    assert kept.recorded["gemini"]["mllmj-batch::c"][0].value == (2, 0, 1, 3)
+    assert "1 human rankings ending in a letter that names no answer (kept as given)" in "\n".join(kept.notes)
+    data = MLLMJudgeDataset(batch_file=path, phantom_slots="drop").load("batch")
     assert [i.item_id for i in data.items] == ["mllmj-batch::a", "mllmj-batch::b", "mllmj-batch::c"]
     assert [len(i.responses) for i in data.items] == [4, 4, 3]
     assert [r.model_name for r in data.items[0].responses] == ["llava", "cogvlm", "gpt4", "gemini"]
@@ -326,14 +330,19 @@ def test_hq_batch(hq):
     labels = {lab.item_id: lab.value for lab in data.labels}
     assert labels["mllmj-batch::1100"] == (0, 2, 3, 1)  # "ACDB"
     assert labels["mllmj-batch::240"] == (2, 0)  # "CA": partial, kept as given
-    assert labels["mllmj-batch::812"] == (2, 1, 0)  # "CBAD" over 3 answers: trailing D dropped
+    assert labels["mllmj-batch::812"] == (2, 1, 0, 3)  # "CBAD" over 3 answers: kept as given
+    for row in raw:
+        assert labels[f"mllmj-batch::{row['id']}"] == ranking_from_letters(row["human_answer"])
+    notes = "\n".join(data.notes)
+    assert "1 partial human rankings (2 of 4 slots)" in notes
+    assert "5 human rankings ending in a letter that names no answer (kept as given)" in notes
+    dropped = MLLMJudgeDataset(**hq, phantom_slots="drop").load("batch")
+    labels = {lab.item_id: lab.value for lab in dropped.labels}
+    assert labels["mllmj-batch::812"] == (2, 1, 0)
     for row in raw:
         n = len(row["answers"])
         expect = tuple(s for s in ranking_from_letters(row["human_answer"]) if s < n)
         assert labels[f"mllmj-batch::{row['id']}"] == expect
-    notes = "\n".join(data.notes)
-    assert "1 partial human rankings (2 of 4 slots)" in notes
-    assert "5 human rankings ending in a letter that names no answer (dropped)" in notes
     assert {k: len(v) for k, v in data.recorded.items()} == {"gpt4": 71, "gemini": 18}
 
 

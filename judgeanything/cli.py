@@ -1,0 +1,103 @@
+"""``judgeanything``: the Hydra app — one run = one benchmark × setting × mode × judge.
+
+    judgeanything                                     # probes, random baseline, pair, overall
+    judgeanything -m judge=random,first,longer        # a sweep (one run directory per job)
+    judgeanything benchmark=mllm_judge judge=replay setting=score \
+        benchmark.score_file=/path/to/HQ_Score.jsonl
+
+Results land in the Hydra run directory: verdicts.jsonl (the run log), items.jsonl, labels.jsonl,
+run.json, metrics.json, metrics.csv, report.md, report.html and plots/. Rerunning the same command
+resumes the same directory.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger("judgeanything")
+
+
+def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Run one job described by a composed config into ``run_dir``; returns a summary dict.
+
+    Raises:
+        SchemaError, JudgeConfigError, RunConfigError, StoreError: bad input or configuration (the
+        message names the file / row / field or the option).
+    """
+    from judgeanything.report.summary import finish_run
+    from judgeanything.runner import Runner, RunOptions
+
+    setting = str(cfg.setting.name)
+    dataset = instantiate(cfg.benchmark, _convert_="all")
+    data = dataset.load(setting)
+    judge = instantiate(cfg.judge, _convert_="all")
+    opts = RunOptions(
+        mode=str(cfg.mode.name),
+        rubrics=tuple(cfg.mode.rubrics),
+        prompt_version=str(cfg.run.prompt_version),
+        repeats=int(cfg.run.repeats),
+        pair_order=str(cfg.setting.get("order", "fixed")),
+        batch_permutations=str(cfg.setting.get("permutations", "none")),
+        n_permutations=cfg.setting.get("n_permutations"),
+        seed=int(cfg.run.seed),
+        limit=cfg.run.limit,
+        batch_size=cfg.run.batch_size,
+        concurrency=cfg.run.concurrency,
+        progress=bool(cfg.run.progress),
+        overwrite=bool(cfg.run.overwrite),
+    )
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(container, dict)
+    identity = {
+        "benchmark": {k: v for k, v in container["benchmark"].items() if k != "limit"},
+        "setting": container["setting"],
+        "mode": container["mode"],
+        "judge": judge.fingerprint(),
+        "prompt_version": opts.prompt_version,
+        "repeats": opts.repeats,
+        "media": container.get("media", {}),
+    }
+    runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
+                    identity=identity, config=container)
+    counts = runner.run()
+    summary = finish_run(run_dir, judge=judge, data=data, analysis=container.get("analysis") or {})
+    summary["counts"] = counts
+    return summary
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from judgeanything.judges.base import JudgeConfigError
+    from judgeanything.runner import RunConfigError
+    from judgeanything.schema import SchemaError
+    from judgeanything.store import StoreError
+
+    return (SchemaError, JudgeConfigError, RunConfigError, StoreError, FileNotFoundError)
+
+
+@hydra.main(version_base="1.3", config_path="conf", config_name="config")
+def _app(cfg: DictConfig) -> None:
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        summary = run_from_config(cfg, run_dir)
+    except _known_errors() as e:
+        log.error("%s", e)
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    print(summary.get("text", ""))
+
+
+def main() -> None:
+    """Console entry point."""
+    _app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Finishing a run: analysis, the reference-baseline check, plots, the HTML report and a console summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from judgeanything.analysis import analyze_run, load_run, read_metrics_csv
+from judgeanything.analysis.agreement import PRIMARY, normalised_levenshtein
+from judgeanything.analysis.units import human_labels, ok_rows
+from judgeanything.schema import HumanLabel
+
+log = logging.getLogger(__name__)
+
+#: Metrics that are proportions of per-record Bernoulli outcomes (a binomial interval applies).
+_PROPORTIONS = {"accuracy_with_tie", "accuracy_without_tie", "exact"}
+
+
+def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.95) -> list[dict[str, Any]]:
+    """Compare a reference baseline's per-record agreement with the value its definition implies.
+
+    Every verdict record (each order and repeat is an independent draw of a seeded random judge) is one
+    Bernoulli trial for the proportion metrics, so the observed rate must lie in the central ``ci``
+    binomial interval ``[Binom.ppf(α/2; n, p)/n, Binom.ppf(1−α/2; n, p)/n]`` around the implied ``p``.
+    Other metrics (MAE, normalised Levenshtein) are shown with their implied mean only.
+
+    Returns:
+        rows ``{metric, expected, observed, n, lo, hi, inside}`` (``lo``/``hi``/``inside`` only for
+        proportions).
+    """
+    data = load_run(run_dir)
+    v = ok_rows(data.verdicts)
+    v = v[v["rubric"] == "overall"]
+    humans = human_labels(data.labels, data.items)
+    if not len(v) or not len(humans):
+        return []
+    h = {(r.item_id, r.rubric): r.human for r in humans.itertuples()}
+    pairs = [(row.value, h[(row.item_id, "overall")]) for row in v.itertuples() if (row.item_id, "overall") in h]
+    rows = []
+    for metric, p in expected.items():
+        if metric == "accuracy_without_tie":
+            sel = [(j, hv) for j, hv in pairs if hv != "tie"]
+        else:
+            sel = pairs
+        if not sel:
+            continue
+        if metric in _PROPORTIONS:
+            obs = float(np.mean([j == hv for j, hv in sel]))
+        elif metric == "mae":
+            obs = float(np.mean([abs(float(j) - float(hv)) for j, hv in sel]))
+        elif metric == "nlev":
+            obs = float(np.mean([normalised_levenshtein(tuple(j), tuple(hv)) for j, hv in sel]))
+        else:
+            continue
+        row: dict[str, Any] = {"metric": metric, "expected": p, "observed": obs, "n": len(sel)}
+        if metric in _PROPORTIONS:
+            n = len(sel)
+            lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi))
+        rows.append(row)
+    return rows
+
+
+def _reference_markdown(judge: str, rows: list[dict[str, Any]]) -> str:
+    lines = ["", "## Reference baseline check", "",
+             f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
+             "the label distribution (one Bernoulli trial per verdict record; 95% binomial interval).", "",
+             "| metric | implied by definition | observed | n | 95% interval | inside |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        interval = f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—"
+        inside = ("yes" if r["inside"] else "**no**") if "inside" in r else "—"
+        lines.append(f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | "
+                     f"{inside} |")
+    return "\n".join(lines) + "\n"
+
+
+def _headline(run_dir: Path) -> list[str]:
+    df = read_metrics_csv(run_dir / "metrics.csv")
+    out = []
+    for setting, primary in PRIMARY.items():
+        sel = df[(df.setting == setting) & (df.group_by == "pooled") & (df.rubric.isin(["overall", "all"]))]
+        for metric in dict.fromkeys((primary, "accuracy_without_tie" if setting == "pair" else primary,
+                                     "coverage")):
+            r = sel[sel.metric == metric]
+            if len(r):
+                r0 = r.iloc[0]
+                ci = (f" [{r0.ci_low:.3f}, {r0.ci_high:.3f}]" if np.isfinite(r0.ci_low) and np.isfinite(r0.ci_high)
+                      else "")
+                out.append(f"{metric} = {r0.value:.3f}{ci} (n={r0.n})")
+    return out
+
+
+def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """Analyse a finished run and write its reports; returns ``{"text": console summary, ...}``.
+
+    ``analysis`` is the ``analysis`` config section (bootstrap, ci, seed, inconsistent, reducer, families,
+    plots, html, enabled).
+    """
+    run_dir = Path(run_dir)
+    lines = [f"run directory: {run_dir}"]
+    summary: dict[str, Any] = {"run_dir": str(run_dir)}
+    if not analysis.get("enabled", True):
+        summary["text"] = "\n".join(lines)
+        return summary
+    analyze_run(run_dir, bootstrap=int(analysis.get("bootstrap", 1000)), ci=float(analysis.get("ci", 0.95)),
+                seed=int(analysis.get("seed", 0)), inconsistent=str(analysis.get("inconsistent", "all")),
+                families=analysis.get("families"), reducer=str(analysis.get("reducer", "mode")))
+    expected_fn = getattr(judge, "expected_metrics", None)
+    if expected_fn is not None:
+        keep = {it.item_id for it in data.items}
+        labels = [lab for lab in data.labels if lab.item_id in keep and lab.rubric == "overall"]
+        expected = expected_fn(data.setting, _one_per_item(labels))
+        rows = reference_check(run_dir, expected, float(analysis.get("ci", 0.95)))
+        if rows:
+            summary["reference_check"] = rows
+            (run_dir / "reference_check.json").write_text(json.dumps(rows, indent=1))
+            with (run_dir / "report.md").open("a", encoding="utf-8") as f:
+                f.write(_reference_markdown(judge.name, rows))
+            for r in rows:
+                if "inside" in r:
+                    lines.append(f"reference check {r['metric']}: observed {r['observed']:.3f}, implied "
+                                 f"{r['expected']:.3f}, 95% interval [{r['lo']:.3f}, {r['hi']:.3f}] → "
+                                 f"{'inside' if r['inside'] else 'OUTSIDE'}")
+    if analysis.get("plots", True):
+        from judgeanything.report.plots import write_plots
+
+        summary["plots"] = [str(p) for p in write_plots(run_dir)]
+    if analysis.get("html", True):
+        from judgeanything.report.html import write_html_report
+
+        summary["html"] = str(write_html_report(run_dir))
+    lines[1:1] = _headline(run_dir)
+    lines.append(f"report: {run_dir / 'report.md'}" + (f" and {summary['html']}" if "html" in summary else ""))
+    summary["text"] = "\n".join(lines)
+    return summary
+
+
+def _one_per_item(labels: list[HumanLabel]) -> list[HumanLabel]:
+    """The first label of each item (reference expectations assume one label per item)."""
+    seen: dict[str, HumanLabel] = {}
+    for lab in labels:
+        seen.setdefault(lab.item_id, lab)
+    return list(seen.values())

@@ -1,0 +1,473 @@
+"""The runner: dataset → prompts → media → judge → parser → run log → analysis (DESIGN §1, §6).
+
+Async with bounded concurrency; every finished unit is appended to the run log before the next is
+counted, so a killed run resumes without redoing or losing work. A unit is one item × presentation
+order × repeat; its key hashes the item id, setting, mode, rubrics, order, repeat, the judge's
+fingerprint (model, sampling) and the prompt version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as _dt
+import logging
+import platform
+import re
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from judgeanything.datasets.base import BenchmarkData
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
+from judgeanything.modalities.base import Encoded, MediaError
+from judgeanything.modalities.cache import MediaCache
+from judgeanything.parsing import parse_output
+from judgeanything.prompts import build_prompt
+from judgeanything.schema import (
+    BatchItem,
+    Failure,
+    Item,
+    Outcome,
+    PairItem,
+    Response,
+    TaskType,
+    TextPart,
+    Verdict,
+    item_seed,
+    item_to_dict,
+    stable_hash,
+    swap_choice,
+)
+from judgeanything.store import ITEMS, LABELS, RUN, RunLog, read_jsonl, write_jsonl
+
+log = logging.getLogger(__name__)
+
+
+class RunConfigError(ValueError):
+    """The run cannot start as configured (names the option)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# Presentation orders
+# --------------------------------------------------------------------------------------------------
+
+
+def williams_rows(n: int) -> list[tuple[int, ...]]:
+    """The first ``n`` rows of a Williams (balanced Latin) square on ``n`` slots: each response appears
+    once in every position, and for even ``n`` each ordered neighbour pair once (Williams, 1949)."""
+    first = [0]
+    lo, hi = 1, n - 1
+    for k in range(1, n):
+        if k % 2:
+            first.append(lo)
+            lo += 1
+        else:
+            first.append(hi)
+            hi -= 1
+    return [tuple((x + r) % n for x in first) for r in range(n)]
+
+
+def presentation_orders(item: Item, *, pair_order: str = "fixed", batch_permutations: str = "none",
+                        n_permutations: int | None = None, seed: int = 0) -> list[tuple[int, ...]]:
+    """The presentation orders to judge an item in (``order[k]`` = dataset slot shown at position k).
+
+    Pair: ``fixed`` (dataset order), ``random`` (one order drawn per item from a seed derived from its
+    id — alpaca_eval's seeded switching), ``both`` (both orders, for position-bias analysis).
+    Batch: ``none``, ``cyclic`` (N cyclic shifts), ``latin`` (Williams square rows), ``random``
+    (``n_permutations`` seeded shuffles).
+
+    Raises:
+        RunConfigError: an unknown policy.
+    """
+    n = len(item.responses)
+    ident = tuple(range(n))
+    if item.setting == "score":
+        return [ident]
+    if item.setting == "pair":
+        if pair_order == "fixed":
+            return [ident]
+        if pair_order == "both":
+            return [(0, 1), (1, 0)]
+        if pair_order == "random":
+            return [(1, 0)] if item_seed(item.item_id, "order", seed) % 2 else [(0, 1)]
+        raise RunConfigError(f"setting.order={pair_order!r}: expected fixed, random or both")
+    k = n if n_permutations is None else int(n_permutations)
+    if batch_permutations == "none":
+        return [ident]
+    if batch_permutations == "cyclic":
+        return [tuple((i + s) % n for i in range(n)) for s in range(min(k, n))]
+    if batch_permutations == "latin":
+        return williams_rows(n)[: min(k, n)]
+    if batch_permutations == "random":
+        rng = np.random.default_rng(item_seed(item.item_id, "perm", seed))
+        return [tuple(int(x) for x in rng.permutation(n)) for _ in range(max(1, n_permutations or 1))]
+    raise RunConfigError(f"setting.permutations={batch_permutations!r}: expected none, cyclic, latin or random")
+
+
+def present(item: Item, order: Sequence[int]) -> Item:
+    """The item with its responses in presentation order."""
+    if isinstance(item, PairItem):
+        a, b = (item.response_a, item.response_b)
+        rs = (a, b)
+        return replace(item, response_a=rs[order[0]], response_b=rs[order[1]])
+    if isinstance(item, BatchItem):
+        return replace(item, responses=tuple(item.responses[i] for i in order))
+    return item
+
+
+def to_dataset_orientation(o: Outcome, order: Sequence[int]) -> Outcome:
+    """Map a verdict given on the presented item back to the dataset's response slots."""
+    if isinstance(o, Failure):
+        return o
+    value: Any = o.value
+    probs = o.probs
+    if isinstance(value, str) and tuple(order) == (1, 0):
+        value = swap_choice(value)
+        if probs is not None:
+            probs = {swap_choice(k) if k in ("first", "second") else k: p for k, p in probs.items()}
+    elif isinstance(value, tuple):
+        value = tuple(order[s] if s < len(order) else s for s in value)
+    return Verdict(o.rubric, value, o.comment, probs, o.expected)
+
+
+# --------------------------------------------------------------------------------------------------
+# Units
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One judging unit: an item in one presentation order, one repeat."""
+
+    key: str
+    item: Item
+    order: tuple[int, ...]
+    repeat: int
+
+
+def plan_units(items: Sequence[Item], *, mode: str, rubrics: Sequence[str], judge_fp: Mapping[str, Any],
+               prompt_version: str, repeats: int = 1, pair_order: str = "fixed",
+               batch_permutations: str = "none", n_permutations: int | None = None,
+               seed: int = 0) -> list[Unit]:
+    """All units of a run, in a stable order (item, then order, then repeat)."""
+    units = []
+    for item in items:
+        for order in presentation_orders(item, pair_order=pair_order, batch_permutations=batch_permutations,
+                                         n_permutations=n_permutations, seed=seed):
+            for rep in range(repeats):
+                key = stable_hash(item.item_id, item.setting, mode, list(rubrics), list(order), rep,
+                                  dict(judge_fp), prompt_version, n=24)
+                units.append(Unit(key, item, order, rep))
+    return units
+
+
+# --------------------------------------------------------------------------------------------------
+# Item features
+# --------------------------------------------------------------------------------------------------
+
+
+def response_sizes(resp: Response, cache: MediaCache) -> dict[str, float]:
+    """Size features of one response (for verbosity/size bias and the ``longer`` baseline).
+
+    Text: ``chars``, ``words``. Media: the encoder's ``measure`` of each media ref (seconds for
+    ``duration_s``; pixels for images) with ``count`` = number of refs; {} where nothing is measurable.
+    """
+    if resp.text is not None:
+        return {"chars": float(len(resp.text)), "words": float(len(resp.text.split()))}
+    out: dict[str, float] = {}
+    for ref in resp.media:
+        m = cache.measure(ref)
+        for k, v in m.items():
+            out[k] = out.get(k, 0.0) + float(v) if k in ("duration_s", "count") else float(v)
+    if resp.media and out:
+        out.setdefault("count", float(len(resp.media)))
+    return out
+
+
+def item_record(item: Item, cache: MediaCache) -> dict[str, Any]:
+    """The ``items.jsonl`` line of an item (see :mod:`judgeanything.store`)."""
+    d = item_to_dict(item)
+    task = TaskType.parse(item.query.task_name)
+    d["input_modalities"] = list(task.non_text_inputs) or ["text"]
+    d["output_modality"] = task.output
+    d["family"] = task.family
+    d["sizes"] = [response_sizes(r, cache) for r in item.responses]
+    return d
+
+
+# --------------------------------------------------------------------------------------------------
+# Run
+# --------------------------------------------------------------------------------------------------
+
+
+_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.I)
+
+
+def redact(obj: Any) -> Any:
+    """A copy of a config with secret-looking values replaced by ``"***"`` (``*_env`` names are kept:
+    they name a variable, they are not the secret)."""
+    if isinstance(obj, Mapping):
+        return {k: ("***" if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") and v else redact(v))
+                for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact(v) for v in obj]
+    return obj
+
+
+@dataclass
+class RunOptions:
+    """How to run (the ``run`` and ``setting`` config sections)."""
+
+    mode: str = "overall"
+    rubrics: tuple[str, ...] = ("overall",)
+    prompt_version: str = "v1"
+    repeats: int = 1
+    pair_order: str = "fixed"
+    batch_permutations: str = "none"
+    n_permutations: int | None = None
+    seed: int = 0
+    limit: int | None = None
+    batch_size: int | None = None
+    concurrency: int | None = None
+    progress: bool = True
+    overwrite: bool = False
+
+
+class Runner:
+    """Judges every pending unit of a benchmark with one judge, into one run directory.
+
+    Args:
+        data: the benchmark (items, labels, recorded verdicts).
+        judge: the judge backend.
+        run_dir: where the run log and results go (created; reused to resume).
+        options: run options.
+        media_options: per-modality encoder options (``{"video": {"num_frames": 8}, …}``).
+        identity: what must match for a run directory to be resumed (benchmark, setting, judge…).
+        config: the resolved config to record in ``run.json`` (secrets are redacted).
+    """
+
+    def __init__(self, data: BenchmarkData, judge: Judge, run_dir: Path, options: RunOptions,
+                 media_options: Mapping[str, Mapping[str, Any]] | None = None,
+                 identity: Mapping[str, Any] | None = None, config: Mapping[str, Any] | None = None,
+                 notes: Sequence[str] = ()) -> None:
+        self.data, self.judge, self.run_dir, self.opt = data, judge, Path(run_dir), options
+        self.cache = MediaCache(data.data_root, media_options or {})
+        self.identity = dict(identity or {})
+        self.config = dict(config or {})
+        self.notes = list(data.notes) + list(notes)
+        if data.setting not in judge.settings:
+            raise JudgeConfigError(f"judge {judge.name!r} does not support setting {data.setting!r} "
+                                   f"(it supports: {', '.join(sorted(judge.settings))})")
+        self.items = list(data.items)[: options.limit] if options.limit else list(data.items)
+        ids = [it.item_id for it in self.items]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
+        self.counts = {"judged": 0, "skipped": 0, "failures": 0}
+
+    # -- run directory ------------------------------------------------------------------------------
+
+    def _check_identity(self) -> None:
+        run_json = self.run_dir / RUN
+        if not run_json.exists() or self.opt.overwrite:
+            return
+        import json
+
+        old = json.loads(run_json.read_text()).get("identity", {})
+        if old and old != self.identity:
+            diff = sorted(k for k in set(old) | set(self.identity) if old.get(k) != self.identity.get(k))
+            raise RunConfigError(
+                f"run directory {self.run_dir} holds a different run (differs in: {', '.join(diff)}); "
+                "choose another hydra.run.dir, or pass run.overwrite=true to start it afresh")
+
+    def _write_run_json(self, **extra: Any) -> None:
+        import importlib.metadata as md
+        import json
+
+        def ver(p: str) -> str | None:
+            try:
+                return md.version(p)
+            except md.PackageNotFoundError:
+                return None
+
+        info = {
+            "benchmark": self.data.name,
+            "setting": self.data.setting,
+            "mode": self.opt.mode,
+            "rubrics": list(self.opt.rubrics),
+            "judge": self.judge.name,
+            "judge_fingerprint": self.judge.fingerprint(),
+            "prompt_version": self.opt.prompt_version,
+            "data_root": str(self.data.data_root) if self.data.data_root else None,
+            "n_items": len(self.items),
+            "identity": self.identity,
+            "notes": self.notes,
+            "config": redact(self.config),
+            "versions": {"python": platform.python_version(),
+                         **{p: ver(p) for p in ("judgeanything", "torch", "transformers", "openai")}},
+            **extra,
+        }
+        tmp = self.run_dir / (RUN + ".tmp")
+        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        tmp.replace(self.run_dir / RUN)
+
+    def _write_items_and_labels(self) -> None:
+        write_jsonl(self.run_dir / ITEMS, (item_record(it, self.cache) for it in self.items))
+        keep = {it.item_id for it in self.items}
+        write_jsonl(self.run_dir / LABELS, (lab.to_dict() for lab in self.data.labels if lab.item_id in keep))
+
+    # -- one unit -------------------------------------------------------------------------------------
+
+    def _prepare(self, unit: Unit, sizes: Sequence[Mapping[str, float]]) -> JudgeRequest | dict[str, Any]:
+        """Build the request of a unit, or the failure record when its media cannot be used."""
+        item = present(unit.item, unit.order)
+        prompt = build_prompt(item, self.opt.mode, self.opt.rubrics, version=self.opt.prompt_version)
+        req = JudgeRequest(key=unit.key, item=item, prompt=prompt, order=unit.order, repeat=unit.repeat,
+                           sizes=[sizes[i] for i in unit.order] if sizes else [])
+        if not self.judge.needs_media:
+            return req
+        parts: list[TextPart | Encoded] = []
+        try:
+            for p in prompt.parts:
+                parts.append(p if isinstance(p, TextPart) else self.cache.encode(p.ref, p.role))
+            adapted, downgrades = adapt_parts(parts, self.judge.capabilities,
+                                              getattr(self.judge, "downgrades", None), judge=self.judge.name)
+        except MediaError as e:
+            return self._failure_record(unit, prompt.version, Failure("media_error", str(e)))
+        except UnsupportedModality as e:
+            return self._failure_record(unit, prompt.version, Failure("unsupported_modality", str(e)))
+        req.parts = adapted
+        req.meta["downgrades"] = downgrades
+        req.meta["media"] = [dict(p.provenance, role=p.role, modality=p.modality)
+                             for p in adapted if not isinstance(p, TextPart)]
+        return req
+
+    def _base_record(self, unit: Unit, prompt_version: str) -> dict[str, Any]:
+        return {"key": unit.key, "item_id": unit.item.item_id, "task_name": unit.item.query.task_name,
+                "setting": unit.item.setting, "mode": self.opt.mode, "rubrics": list(self.opt.rubrics),
+                "order": list(unit.order), "repeat": unit.repeat, "judge": self.judge.name,
+                "prompt_version": prompt_version}
+
+    def _failure_record(self, unit: Unit, prompt_version: str, f: Failure) -> dict[str, Any]:
+        rec = self._base_record(unit, prompt_version)
+        rec.update(outcomes=[Failure(f.kind, f.detail, r).to_dict() for r in self.opt.rubrics], raw="",
+                   finish_reason=None, usage={}, latency_s=0.0, model="", media=[], downgrades=[],
+                   ts=_now())
+        return rec
+
+    def _result_record(self, unit: Unit, req: JudgeRequest, res: JudgeResult) -> dict[str, Any]:
+        rubrics = list(req.prompt.rubrics)
+        if res.failure is not None:
+            outcomes: list[Outcome] = [Failure(res.failure.kind, res.failure.detail, r) for r in rubrics]
+        elif res.outcomes is not None:
+            outcomes = list(res.outcomes)
+        else:
+            outcomes = parse_output(res.raw, unit.item.setting, rubrics, n_responses=len(unit.item.responses),
+                                    finish_reason=res.finish_reason)
+        outcomes = [to_dataset_orientation(o, unit.order) for o in outcomes]
+        rec = self._base_record(unit, req.prompt.version)
+        rec.update(outcomes=[o.to_dict() for o in outcomes], raw=res.raw, finish_reason=res.finish_reason,
+                   usage=res.usage, latency_s=round(res.latency_s, 6), model=res.model,
+                   media=req.meta.get("media", []), downgrades=req.meta.get("downgrades", []),
+                   ts=_now())
+        if res.extra:
+            rec["extra"] = res.extra
+        return rec
+
+    # -- main loop ------------------------------------------------------------------------------------
+
+    async def arun(self) -> dict[str, Any]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self._check_identity()
+        if self.opt.overwrite:
+            for name in ("verdicts.jsonl",):
+                p = self.run_dir / name
+                if p.exists():
+                    p.rename(self.run_dir / f"{name}.replaced-{int(time.time())}")
+        self.judge.bind(self.data.recorded, self.data.recorded_raw)
+        self._write_items_and_labels()
+        self._write_run_json(started=_now())
+        sizes = {rec["item_id"]: rec["sizes"] for rec in read_jsonl(self.run_dir / ITEMS)}
+        units = plan_units(self.items, mode=self.opt.mode, rubrics=self.opt.rubrics,
+                           judge_fp=self.judge.fingerprint(), prompt_version=self.opt.prompt_version,
+                           repeats=self.opt.repeats, pair_order=self.opt.pair_order,
+                           batch_permutations=self.opt.batch_permutations,
+                           n_permutations=self.opt.n_permutations, seed=self.opt.seed)
+        with RunLog(self.run_dir) as runlog:
+            pending = [u for u in units if u.key not in runlog.done]
+            self.counts["skipped"] = len(units) - len(pending)
+            if self.counts["skipped"]:
+                log.info("resuming %s: %d of %d units already judged", self.run_dir, self.counts["skipped"],
+                         len(units))
+            await self._judge_all(pending, runlog, sizes)
+        self._write_run_json(started=None, finished=_now(), counts=self.counts, n_units=len(units),
+                             media_cache={"hits": self.cache.hits, "misses": self.cache.misses})
+        await self.judge.aclose()
+        return self.counts
+
+    async def _judge_all(self, pending: list[Unit], runlog: RunLog, sizes: Mapping[str, Any]) -> None:
+        from tqdm.auto import tqdm
+
+        bs = max(1, int(self.opt.batch_size or self.judge.batch_size))
+        conc = max(1, int(self.opt.concurrency or self.judge.concurrency))
+        chunks = [pending[i: i + bs] for i in range(0, len(pending), bs)]
+        queue: asyncio.Queue[list[Unit]] = asyncio.Queue()
+        for c in chunks:
+            queue.put_nowait(c)
+        bar = tqdm(total=len(pending), desc=f"judging ({self.judge.name})", unit="unit",
+                   disable=not self.opt.progress or not pending)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    chunk = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                prepared = await asyncio.to_thread(
+                    lambda ch=chunk: [self._prepare(u, sizes.get(u.item.item_id, [])) for u in ch])
+                reqs = [(u, p) for u, p in zip(chunk, prepared, strict=True) if isinstance(p, JudgeRequest)]
+                for p in prepared:
+                    if not isinstance(p, JudgeRequest):
+                        self._land(runlog, p, bar)
+                if not reqs:
+                    continue
+                try:
+                    results = await self.judge.judge([p for _, p in reqs])
+                except Exception as e:  # a backend bug must not lose the run: record it per unit, go on
+                    log.exception("judge %s raised on a batch of %d", self.judge.name, len(reqs))
+                    results = [JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {e}"))
+                               for _ in reqs]
+                if len(results) != len(reqs):
+                    raise RuntimeError(f"judge {self.judge.name} returned {len(results)} results "
+                                       f"for {len(reqs)} requests")
+                for (u, req), res in zip(reqs, results, strict=True):
+                    self._land(runlog, self._result_record(u, req, res), bar)
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(min(conc, max(1, len(chunks))))))
+        finally:
+            bar.close()
+
+    def _land(self, runlog: RunLog, rec: Mapping[str, Any], bar: Any) -> None:
+        if runlog.append(rec):
+            self.counts["judged"] += 1
+            if any("failure" in o for o in rec["outcomes"]):
+                self.counts["failures"] += 1
+        bar.update(1)
+
+    def run(self) -> dict[str, Any]:
+        """Run to completion (blocking); returns counts ``{judged, skipped, failures}``."""
+        return asyncio.run(self.arun())
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+__all__ = ["RunConfigError", "RunOptions", "Runner", "Unit", "item_record", "plan_units", "present",
+           "presentation_orders", "redact", "response_sizes", "to_dataset_orientation", "williams_rows"]

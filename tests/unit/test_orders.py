@@ -1,0 +1,67 @@
+"""Presentation orders and the mapping of verdicts back to dataset orientation."""
+
+from __future__ import annotations
+
+import itertools
+
+from judgeanything.judges.replay import to_presented
+from judgeanything.runner import present, presentation_orders, to_dataset_orientation, williams_rows
+from judgeanything.schema import BatchItem, Failure, PairItem, Query, Response, ScoreItem, Verdict
+
+
+def _resp(i: int) -> Response:
+    return Response(f"r{i}", "u", f"m{i}", "text", text="x" * (i + 1))
+
+
+def _pair(item_id: str = "p") -> PairItem:
+    return PairItem(item_id, Query("u", "Text2Text", "q"), _resp(0), _resp(1))
+
+
+def _batch(n: int = 4) -> BatchItem:
+    return BatchItem("b", Query("u", "Text2Text", "q"), tuple(_resp(i) for i in range(n)))
+
+
+def test_williams_square_is_latin_and_balanced():
+    for n in (2, 4, 6):
+        rows = williams_rows(n)
+        assert all(sorted(r) == list(range(n)) for r in rows)
+        assert all(sorted(col) == list(range(n)) for col in zip(*rows, strict=True))
+        neighbours = [(r[i], r[i + 1]) for r in rows for i in range(n - 1)]
+        assert len(set(neighbours)) == len(neighbours) == n * (n - 1)  # each ordered pair once
+
+
+def test_pair_orders():
+    it = _pair()
+    assert presentation_orders(it) == [(0, 1)]
+    assert presentation_orders(it, pair_order="both") == [(0, 1), (1, 0)]
+    drawn = {presentation_orders(_pair(f"p{i}"), pair_order="random")[0] for i in range(40)}
+    assert drawn == {(0, 1), (1, 0)}
+    assert presentation_orders(it, pair_order="random") == presentation_orders(it, pair_order="random")
+
+
+def test_batch_orders_put_every_response_in_every_slot():
+    for policy in ("cyclic", "latin"):
+        orders = presentation_orders(_batch(), batch_permutations=policy)
+        assert len(orders) == 4
+        assert all(sorted(col) == [0, 1, 2, 3] for col in zip(*orders, strict=True))
+
+
+def test_present_and_map_back_round_trip():
+    it = _pair()
+    swapped = present(it, (1, 0))
+    assert swapped.response_a.response_id == "r1"
+    # the judge saw the dataset's second response first and preferred it: dataset says "second"
+    assert to_dataset_orientation(Verdict("overall", "first"), (1, 0)).value == "second"
+    v = Verdict("overall", "tie", probs={"first": 0.7, "tie": 0.2, "second": 0.1})
+    back = to_dataset_orientation(v, (1, 0))
+    assert back.probs == {"second": 0.7, "tie": 0.2, "first": 0.1}
+    b = _batch()
+    for order in itertools.permutations(range(4)):
+        shown = present(b, order)
+        ranking_presented = (2, 0, 3, 1)
+        canon = to_dataset_orientation(Verdict("overall", ranking_presented), order).value
+        assert [shown.responses[s].response_id for s in ranking_presented] == [f"r{s}" for s in canon]
+        assert to_presented(Verdict("overall", canon), order).value == ranking_presented
+    f = Failure("parse_fail", "x", "overall")
+    assert to_dataset_orientation(f, (1, 0)) is f
+    assert present(ScoreItem("s", it.query, _resp(0)), (0,)).item_id == "s"

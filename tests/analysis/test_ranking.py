@@ -68,7 +68,7 @@ def test_bootstrap_ci_is_seeded_and_covers_truth() -> None:
 def test_bad_games_rejected() -> None:
     with pytest.raises(ValueError, match="plays itself"):
         bradley_terry([("a", "a", 1.0)])
-    with pytest.raises(ValueError, match="0, 0.5 or 1"):
+    with pytest.raises(ValueError, match=r"0, 0\.5 or 1"):
         bradley_terry([("a", "b", 0.7)])
     assert bradley_terry([]).empty
 

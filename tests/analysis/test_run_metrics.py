@@ -192,7 +192,8 @@ def test_score_run_with_repeats_rubrics_and_tests(tmp_path: Path) -> None:
             c = Counter(reps).most_common()
             top = [x for x, k in c if k == c[0][1]]
             med = float(np.median(reps))
-            rows.append({"item": iid, "task": task, "rubric": rb, "human": h, "judge": min(top, key=lambda x: (abs(x - med), x)),
+            mode = min(top, key=lambda x, med=med: (abs(x - med), x))
+            rows.append({"item": iid, "task": task, "rubric": rb, "human": h, "judge": mode,
                          "first": reps[0], "reps": reps})
     d = write_run(tmp_path / "score", items=items, labels=labels, verdicts=verdicts, run={"mode": "rubrics"})
     analyze_run(d, bootstrap=100)
@@ -291,7 +292,7 @@ def test_load_errors_name_file_line_field(tmp_path: Path) -> None:
     with pytest.raises(SchemaError, match=r"row 1.*'item_id'"):
         load_run(d)
     (d / "verdicts.jsonl").write_text(json.dumps(dict(good, item_id="zzz")) + "\n")
-    with pytest.raises(SchemaError, match="not in items.jsonl"):
+    with pytest.raises(SchemaError, match=r"not in items\.jsonl"):
         load_run(d)
     (d / "verdicts.jsonl").write_text(json.dumps(good) + "\n")
     (d / "labels.jsonl").write_text(json.dumps(label("a::p", "first")) + "\n" + json.dumps(label("a::p", 3)) + "\n")

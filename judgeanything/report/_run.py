@@ -3,21 +3,22 @@
 The run-directory format is specified in :mod:`judgeanything.store`. This module reads the four files as
 plain dicts (the report shows them as they are; the statistics live in :mod:`judgeanything.analysis`).
 
-Human consensus when several annotators labelled one item × rubric (the convention of the analysis layer):
-pair → majority vote, a tie between the most frequent choices counts as ``"tie"``; score → mean;
-batch → the most frequent ranking (first seen wins a tie).
+Several annotators of one item × rubric are combined with the analysis layer's consensus rule
+(:func:`judgeanything.analysis.agreement.consensus`: pair majority vote with ``"tie"`` on a split, score
+mean, batch most frequent ranking or Borda order), so the report's flags match ``metrics.csv``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from judgeanything.analysis.agreement import consensus
 from judgeanything.schema import TEXT, SchemaError, TaskType
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, read_jsonl
 
@@ -104,48 +105,44 @@ def as_value(v: Any) -> Any:
 
 
 def human_consensus(setting: str, values: Sequence[Any]) -> Any:
-    """The humans' label of one item × rubric (see the module docstring for the rule).
+    """The humans' label of one item × rubric: :func:`judgeanything.analysis.agreement.consensus` of the
+    annotators' values (JSON lists read as ranking tuples); ``None`` when there are no values.
 
-    Returns ``None`` when there are no values. Raises ``SchemaError`` for a score that is not a number.
+    Raises:
+        SchemaError: a score label that is not a number.
     """
     vals = [as_value(v) for v in values]
     if not vals:
         return None
-    if setting == "score":
-        try:
-            return sum(float(v) for v in vals) / len(vals)
-        except (TypeError, ValueError) as e:
-            raise SchemaError(f"score label {vals!r} is not a number") from e
-    counts = Counter(vals).most_common()
-    top = [v for v, c in counts if c == counts[0][1]]
-    if setting == "pair" and len(top) > 1:
-        return "tie"
-    return top[0]
+    try:
+        return consensus(setting, vals)
+    except (TypeError, ValueError) as e:
+        raise SchemaError(f"human labels {vals!r} cannot be combined for the {setting} setting ({e})") from e
 
 
 def agrees(setting: str, judge: Any, human: Any) -> bool | None:
-    """Whether a judge's verdict value matches the human consensus; ``None`` when there is no label.
+    """Whether a judge's verdict value equals the human consensus; ``None`` when there is no label.
 
-    Score: the judge's integer score equals the human score, i.e. ``|judge − human mean| < 0.5`` (exact
-    agreement for one annotator). Pair: same choice. Batch: the same ranking.
+    Exact agreement as in the analysis layer's ``exact`` / ``accuracy_with_tie``: the same score (so a
+    fractional mean of several annotators never matches), the same pair choice, the same ranking.
     """
     if human is None or judge is None:
         return None
     if setting == "score":
         try:
-            return abs(float(judge) - float(human)) < 0.5
+            return float(judge) == float(human)
         except (TypeError, ValueError):
             return False
     return as_value(judge) == as_value(human)
 
 
-def input_modalities(item: dict[str, Any]) -> list[str]:
-    """The item's non-text input modalities, or ``["text"]`` for a Text2X task (the analysis convention)."""
+def input_modality(item: dict[str, Any]) -> str:
+    """The item's non-text inputs joined with ``+`` (``"audio+video"``), or ``"text"`` for a Text2X task
+    (the convention of :mod:`judgeanything.analysis.load`, so plots and ``metrics.csv`` name groups alike)."""
     mods = item.get("input_modalities")
     if not mods:
         mods = list(TaskType.parse(str(item.get("task_name", ""))).inputs)
-    non_text = [m for m in mods if m != TEXT]
-    return non_text or [TEXT]
+    return "+".join(m for m in mods if m != TEXT) or TEXT
 
 
 def output_modality(item: dict[str, Any]) -> str:

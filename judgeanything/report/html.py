@@ -85,7 +85,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
         facts=_facts(run),
         run_json=json.dumps(run.run, indent=2, ensure_ascii=False, default=str),
         notes=[str(n) for n in run.run.get("notes") or ()],
-        summary=_summary_rows(run),
+        summary=_summary(run),
         failures=_failure_counts(run),
         plots=[{"src": f"{PLOTS_DIR}/{p.name}", "title": _PLOT_TITLES.get(p.name, p.stem)} for p in plots],
         cards=cards,
@@ -120,17 +120,22 @@ def _facts(run: RunFiles) -> list[tuple[str, str]]:
     r = run.run
     versions = sorted({str(v["prompt_version"]) for v in run.verdicts if v.get("prompt_version")})
     models = sorted({str(v["model"]) for v in run.verdicts if v.get("model")})
+    fingerprint = r.get("judge_fingerprint")
+    fp_model = fingerprint.get("model") if isinstance(fingerprint, dict) else None
+    judge = _name(r.get("judge"))
     facts = [
-        ("judge", _name(r.get("judge"))),
+        ("judge", f"{judge} ({fp_model})" if fp_model and fp_model not in judge else judge),
         ("model", ", ".join(models)),
         ("benchmark", _name(r.get("benchmark"))),
         ("setting", _name(r.get("setting"))),
         ("mode", _name(r.get("mode"))),
+        ("rubrics", ", ".join(str(x) for x in r.get("rubrics") or ())),
         ("prompt version", _name(r.get("prompt_version")) or ", ".join(versions)),
         ("items", str(len(run.items))),
         ("human labels", str(len(run.labels))),
         ("verdict records", str(len(run.verdicts))),
         ("data root", _name(r.get("data_root"))),
+        ("finished", _name(r.get("finished"))),
         ("run directory", str(run.run_dir)),
     ]
     return [(k, v) for k, v in facts if v]
@@ -140,25 +145,28 @@ def _fmt(x: float | None) -> str:
     return "" if x is None else f"{x:.3f}"
 
 
-def _summary_rows(run: RunFiles) -> list[dict[str, str]]:
-    """Pooled and macro rows of metrics.csv, formatted."""
-    rows = []
+def _summary(run: RunFiles) -> dict[str, Any]:
+    """Pooled and macro agreement numbers of metrics.csv as a table: one row per (setting, aggregate,
+    metric), one column per rubric, cells ``value [ci_low, ci_high]``. Failure rows (``failures:*``) are
+    left out: the failure table counts them from the run log."""
+    rubrics: list[str] = []
+    cells: dict[tuple[str, str, str], dict[str, str]] = {}
     for r in read_metrics_csv(run.run_dir):
-        if r["group_by"] not in ("pooled", "macro"):
+        if r["group_by"] not in ("pooled", "macro") or r["metric"].startswith("failures:"):
             continue
+        if r["rubric"] not in rubrics:
+            rubrics.append(r["rubric"])
         lo, hi = finite(r.get("ci_low")), finite(r.get("ci_high"))
-        rows.append(
-            {
-                "setting": r["setting"],
-                "rubric": r["rubric"],
-                "group_by": r["group_by"],
-                "metric": r["metric"],
-                "value": _fmt(finite(r["value"])),
-                "ci": f"[{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else "",
-                "n": r.get("n") or "",
-            }
+        ci = f" [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else ""
+        n = f" (n={r['n']})" if r.get("n") else ""
+        cells.setdefault((r["setting"], r["group_by"], r["metric"]), {})[r["rubric"]] = (
+            f"{_fmt(finite(r['value'])) or '—'}{ci}{n}"
         )
-    return rows
+    rows = [
+        {"setting": k[0], "group_by": k[1], "metric": k[2], "cells": [v.get(rb, "") for rb in rubrics]}
+        for k, v in cells.items()
+    ]
+    return {"rubrics": rubrics, "rows": rows}
 
 
 def _failure_counts(run: RunFiles) -> dict[str, Any]:
@@ -319,17 +327,13 @@ def _inconsistent(records: list[dict[str, Any]]) -> list[str]:
         for o in rec.get("outcomes") or ():
             if "failure" not in o:
                 seen.setdefault(str(o.get("rubric")), []).append((order, as_value(o.get("value"))))
-    return sorted(
-        r for r, vals in seen.items() if any(o1 != o2 and v1 != v2 for o1, v1 in vals for o2, v2 in vals)
-    )
+    return sorted(r for r, vals in seen.items() if any(o1 != o2 and v1 != v2 for o1, v1 in vals for o2, v2 in vals))
 
 
 def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[str, Any]:
     setting = run.setting_of(item)
     labels = run.labels_of(item["item_id"])
-    consensus = {
-        rubric: human_consensus(setting, [r["value"] for r in rows]) for rubric, rows in labels.items()
-    }
+    consensus = {rubric: human_consensus(setting, [r["value"] for r in rows]) for rubric, rows in labels.items()}
     responses = []
     for k, resp in enumerate(item.get("responses") or ()):
         responses.append(
@@ -356,9 +360,7 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
             rubric = str(o.get("rubric", "*"))
             if "failure" in o:
                 failed = True
-                outcomes.append(
-                    {"rubric": rubric, "failure": str(o["failure"]), "detail": str(o.get("detail", ""))}
-                )
+                outcomes.append({"rubric": rubric, "failure": str(o["failure"]), "detail": str(o.get("detail", ""))})
                 continue
             ok = agrees(setting, o.get("value"), consensus.get(rubric))
             if ok is False:

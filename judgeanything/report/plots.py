@@ -1,8 +1,9 @@
 """Plots of one run (matplotlib, Agg canvas, PNG files in ``<run_dir>/plots/``).
 
 * ``agreement_by_task.png`` — agreement with the humans per task type with bootstrap CI error bars, read
-  from ``metrics.csv`` rows with ``group_by == "task_type"``: pair accuracy, score Pearson r, batch
-  normalised Levenshtein distance (the headline metrics of Judge Anything §4 and MLLM-as-a-Judge §4).
+  from ``metrics.csv`` rows with ``group_by == "task_type"`` and the analysis layer's headline metric
+  (``analysis.agreement.PRIMARY``): pair accuracy with ties, score Pearson r, batch normalised Levenshtein
+  distance ``nlev`` (the headline metrics of Judge Anything §4 and MLLM-as-a-Judge §4).
 * ``offset_heatmap.png`` — mean judge − human score offset by input modality × output modality (score
   setting), computed from ``verdicts.jsonl`` and ``labels.jsonl``.
 * ``calibration.png`` — reliability diagram of token-probability verdicts (records whose verdicts carry
@@ -26,17 +27,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
 from judgeanything.report._run import (
     RunFiles,
     agrees,
     as_value,
     finite,
     human_consensus,
-    input_modalities,
+    input_modality,
     output_modality,
     read_run,
 )
@@ -50,17 +53,6 @@ AGREEMENT_PNG = "agreement_by_task.png"
 OFFSET_PNG = "offset_heatmap.png"
 CALIBRATION_PNG = "calibration.png"
 N_BINS = 10
-
-#: The agreement metric plotted per setting: names tried in order in ``metrics.csv``'s ``metric`` column,
-#: then the first metric containing the fallback stem.
-AGREEMENT_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
-    "pair": (("accuracy", "accuracy_with_tie", "acc_with_tie", "acc"), "acc"),
-    "score": (("pearson", "pearson_r"), "pearson"),
-    "batch": (
-        ("levenshtein", "norm_levenshtein", "normalized_levenshtein", "levenshtein_norm", "mean_levenshtein"),
-        "levenshtein",
-    ),
-}
 
 
 def write_plots(run_dir: Path | str) -> list[Path]:
@@ -127,72 +119,72 @@ def read_metrics_csv(run_dir: Path) -> list[dict[str, str]]:
         return list(reader)
 
 
-def pick_agreement_metric(setting: str, metrics: Sequence[str]) -> str | None:
-    """The metric name plotted for ``setting`` among those present (see :data:`AGREEMENT_METRICS`)."""
-    if setting not in AGREEMENT_METRICS:
-        return None
-    names, stem = AGREEMENT_METRICS[setting]
-    present = list(dict.fromkeys(metrics))
-    for n in names:
-        if n in present:
-            return n
-    return next((m for m in present if stem in m.lower()), None)
+#: One task-type cell: (value, ci_low, ci_high); the CI bounds are ``None`` when metrics.csv has none.
+Cell = tuple[float, float | None, float | None]
+
+
+@dataclass
+class AgreementPanel:
+    """One setting's headline agreement metric per rubric and task type (a panel of the bar chart).
+
+    Attributes:
+        setting / metric: e.g. ``"pair"`` / ``"accuracy_with_tie"``.
+        values: rubric → task type → :data:`Cell` (rows with a missing or non-finite value are left out).
+    """
+
+    setting: str
+    metric: str
+    values: dict[str, dict[str, Cell]]
+
+
+def agreement_by_task(run_dir: Path) -> list[AgreementPanel]:
+    """The ``group_by == "task_type"`` rows of ``metrics.csv`` for each setting's headline metric
+    (``analysis.agreement.PRIMARY``), one panel per setting that has any; ``[]`` without metrics.csv."""
+    rows = [r for r in read_metrics_csv(run_dir) if r["group_by"] == "task_type"]
+    panels = []
+    for setting, metric in PRIMARY.items():
+        values: dict[str, dict[str, Cell]] = defaultdict(dict)
+        for r in rows:
+            v = finite(r["value"])
+            if r["setting"] == setting and r["metric"] == metric and v is not None:
+                values[r["rubric"]][r["group"]] = (v, finite(r.get("ci_low")), finite(r.get("ci_high")))
+        if values:
+            panels.append(AgreementPanel(setting, metric, dict(values)))
+    return panels
 
 
 def plot_agreement_by_task(run: RunFiles, path: Path) -> Path | None:
-    """Bar chart of the agreement metric per task type (one panel per setting, one bar per rubric) with
-    the ``ci_low``–``ci_high`` interval as error bars. Returns ``None`` (nothing drawn) when
-    ``metrics.csv`` is absent or has no task-type rows for a known setting."""
-    rows = [r for r in read_metrics_csv(run.run_dir) if r["group_by"] == "task_type"]
-    panels: list[tuple[str, str, dict[str, dict[str, tuple[float, float | None, float | None]]]]] = []
-    for setting in AGREEMENT_METRICS:
-        srows = [r for r in rows if r["setting"] == setting]
-        metric = pick_agreement_metric(setting, [r["metric"] for r in srows])
-        if metric is None:
-            continue
-        data: dict[str, dict[str, tuple[float, float | None, float | None]]] = defaultdict(dict)
-        for r in srows:
-            v = finite(r["value"])
-            if r["metric"] == metric and v is not None:
-                data[r["rubric"]][r["group"]] = (v, finite(r.get("ci_low")), finite(r.get("ci_high")))
-        if data:
-            panels.append((setting, metric, dict(data)))
+    """Bar chart of :func:`agreement_by_task` (one panel per setting, one bar per rubric and task type)
+    with the ``ci_low``–``ci_high`` interval as error bars. Returns ``None`` (nothing drawn) when
+    ``metrics.csv`` is absent or has no task-type rows of a headline metric."""
+    panels = agreement_by_task(run.run_dir)
     if not panels:
         log.info(
-            "plot %s skipped: %s has no task_type rows with an agreement metric",
+            "plot %s skipped: %s has no task_type rows of %s",
             path.name,
             run.run_dir / METRICS_CSV,
+            "/".join(PRIMARY.values()),
         )
         return None
-    fig = Figure(
-        figsize=(
-            max(6.0, 0.9 * max(len({g for d in p[2].values() for g in d}) for p in panels)),
-            3.6 * len(panels),
-        )
-    )
-    for k, (setting, metric, data) in enumerate(panels):
+    n_tasks = max(len({t for cells in p.values.values() for t in cells}) for p in panels)
+    fig = Figure(figsize=(max(6.0, 0.9 * n_tasks), 3.6 * len(panels)))
+    for k, panel in enumerate(panels):
         ax = fig.add_subplot(len(panels), 1, k + 1)
-        tasks = sorted({g for d in data.values() for g in d})
-        rubrics = sorted(data, key=lambda r: (r != "overall", r))
+        tasks = sorted({t for cells in panel.values.values() for t in cells})
+        rubrics = sorted(panel.values, key=lambda r: (r != "overall", r))
         width = 0.8 / len(rubrics)
         x = np.arange(len(tasks))
         for j, rubric in enumerate(rubrics):
-            vals = [data[rubric].get(t, (math.nan, None, None)) for t in tasks]
-            y = np.array([v[0] for v in vals])
-            lo = np.array([v[0] - v[1] if v[1] is not None else 0.0 for v in vals])
-            hi = np.array([v[2] - v[0] if v[2] is not None else 0.0 for v in vals])
-            ax.bar(
-                x + (j - (len(rubrics) - 1) / 2) * width,
-                y,
-                width,
-                yerr=np.vstack([np.clip(lo, 0, None), np.clip(hi, 0, None)]),
-                capsize=3,
-                label=rubric,
-            )
+            cells = [panel.values[rubric].get(t, (math.nan, None, None)) for t in tasks]
+            y = np.array([c[0] for c in cells])
+            below = [c[0] - c[1] if c[1] is not None else 0.0 for c in cells]
+            above = [c[2] - c[0] if c[2] is not None else 0.0 for c in cells]
+            yerr = np.clip(np.array([below, above]), 0.0, None)
+            ax.bar(x + (j - (len(rubrics) - 1) / 2) * width, y, width, yerr=yerr, capsize=3, label=rubric)
         ax.set_xticks(x, tasks, rotation=30, ha="right", fontsize=8)
-        better = " (lower is better)" if setting == "batch" else ""
-        ax.set_ylabel(f"{metric}{better}")
-        ax.set_title(f"{setting}: {metric} by task type (95% CI)")
+        better = " (lower is better)" if panel.metric in LOWER_IS_BETTER else ""
+        ax.set_ylabel(f"{panel.metric}{better}")
+        ax.set_title(f"{panel.setting}: {panel.metric} by task type (95% CI)")
         ax.axhline(0, color="black", lw=0.6)
         if len(rubrics) > 1:
             ax.legend(fontsize=7, ncol=min(4, len(rubrics)))
@@ -226,11 +218,12 @@ def modality_offsets(run: RunFiles) -> OffsetTable | None:
     """Judge − human offsets of the score setting, per input modality × output modality.
 
     Per item × rubric, the judge's score is the mean over its records (orders, repeats) and the human's
-    is the consensus (mean of annotators); the offset is their difference. An item with several non-text
-    inputs (AudioVideo2Text) counts under each of them. Failures are left out. Returns ``None`` when the
-    run has no score item with both a verdict and a label.
+    is the consensus (mean of annotators); the offset is their difference, averaged per cell. The input
+    modality is the analysis layer's (non-text inputs joined with ``+``, e.g. ``audio+video``; ``text`` for
+    Text2X). Failures are left out. Returns ``None`` when the run has no score item with both a verdict
+    and a label.
     """
-    per_rubric: dict[str, list[tuple[list[str], str, float]]] = defaultdict(list)
+    rows: list[dict[str, Any]] = []
     for item in run.items:
         if run.setting_of(item) != "score":
             continue
@@ -242,26 +235,29 @@ def modality_offsets(run: RunFiles) -> OffsetTable | None:
                     judged[o["rubric"]].append(float(o["value"]))
         for rubric, scores in judged.items():
             human = human_consensus("score", [r["value"] for r in labels[rubric]])
-            per_rubric[rubric].append(
-                (input_modalities(item), output_modality(item), sum(scores) / len(scores) - human)
+            rows.append(
+                {
+                    "rubric": rubric,
+                    "input": input_modality(item),
+                    "output": output_modality(item),
+                    "offset": sum(scores) / len(scores) - human,
+                }
             )
-    if not per_rubric:
+    if not rows:
         return None
-    if "overall" in per_rubric:
-        rubric, rows = "overall", per_rubric["overall"]
-    else:
-        rubric, rows = "all rubrics", [r for v in per_rubric.values() for r in v]
-    inputs = sorted({m for ins, _, _ in rows for m in ins})
-    outputs = sorted({out for _, out, _ in rows})
-    total = np.zeros((len(inputs), len(outputs)))
-    n = np.zeros((len(inputs), len(outputs)), dtype=int)
-    for ins, out, off in rows:
-        for m in ins:
-            total[inputs.index(m), outputs.index(out)] += off
-            n[inputs.index(m), outputs.index(out)] += 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, total / np.maximum(n, 1), np.nan)
-    return OffsetTable(rubric, inputs, outputs, mean, n)
+    df = pd.DataFrame(rows)
+    rubric = "overall" if (df["rubric"] == "overall").any() else "all rubrics"
+    if rubric == "overall":
+        df = df[df["rubric"] == "overall"]
+    cells = df.pivot_table(index="input", columns="output", values="offset", aggfunc=["mean", "count"])
+    mean, n = cells["mean"], cells["count"].fillna(0).astype(int)
+    return OffsetTable(
+        rubric,
+        [str(i) for i in mean.index],
+        [str(c) for c in mean.columns],
+        mean.to_numpy(dtype=float),
+        n.to_numpy(),
+    )
 
 
 def plot_offset_heatmap(run: RunFiles, path: Path) -> Path | None:
@@ -278,9 +274,7 @@ def plot_offset_heatmap(run: RunFiles, path: Path) -> Path | None:
     for i in range(len(table.inputs)):
         for j in range(len(table.outputs)):
             if table.n[i, j]:
-                ax.text(
-                    j, i, f"{table.mean[i, j]:+.2f}\nn={table.n[i, j]}", ha="center", va="center", fontsize=8
-                )
+                ax.text(j, i, f"{table.mean[i, j]:+.2f}\nn={table.n[i, j]}", ha="center", va="center", fontsize=8)
     ax.set_xticks(range(len(table.outputs)), table.outputs)
     ax.set_yticks(range(len(table.inputs)), table.inputs)
     ax.set_xlabel("output modality")

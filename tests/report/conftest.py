@@ -34,9 +34,7 @@ XSS = "<script>alert(1)</script>"
 def make_media(root: Path) -> None:
     """img.png, f0–f2.png, tone.wav, tone2.wav, clip.mp4 (H.264 + AAC, 1 s) under ``root``."""
     root.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8), (48, 1))[..., None].repeat(3, -1)).save(
-        root / "img.png"
-    )
+    Image.fromarray(np.tile(np.arange(64, dtype=np.uint8), (48, 1))[..., None].repeat(3, -1)).save(root / "img.png")
     for k in range(3):
         Image.new("RGB", (32, 24), (80 * k, 40, 200 - 60 * k)).save(root / f"f{k}.png")
     t = np.arange(16000) / 16000.0
@@ -247,25 +245,26 @@ def build_pair_run(run_dir: Path, data_root: Path) -> Path:
         "benchmark": "synthetic",
         "setting": "pair",
         "mode": "overall",
-        "judge": {"name": "tiny", "model": "tiny-model"},
+        "rubrics": ["overall"],
+        "judge": "tiny",
+        "judge_fingerprint": {"name": "tiny", "model": "tiny-model", "temperature": 0.0},
         "prompt_version": "pair-v1",
         "data_root": str(data_root),
         "notes": ["note <i>one</i>"],
     }
     write_run(run_dir, run, items, labels, recs)
     rows = [
-        ("pooled", "all", "accuracy", 0.6, 0.3, 0.9, 5),
-        ("macro", "all", "accuracy", 0.55, 0.2, 0.8, 5),
-        ("task_type", "Image2Text", "accuracy", 1.0, 1.0, 1.0, 2),
-        ("task_type", "Text2Audio", "accuracy", 0.5, 0.0, 1.0, 1),
-        ("task_type", "Text2Video", "accuracy", 1.0, "", "", 1),
-        ("task_type", "Text2Text", "accuracy", 1.0, 1.0, 1.0, 1),
-        ("task_type", "Text2Text", "kappa", 0.1, "", "", 1),
+        ("pooled", "all", "accuracy_with_tie", 0.6, 0.3, 0.9, 5),
+        ("macro", "all", "accuracy_with_tie", 0.55, 0.2, 0.8, 5),
+        ("task_type", "Image2Text", "accuracy_with_tie", 1.0, 1.0, 1.0, 2),
+        ("task_type", "Text2Audio", "accuracy_with_tie", 0.5, 0.0, 1.0, 1),
+        ("task_type", "Text2Video", "accuracy_with_tie", 1.0, "", "", 1),
+        ("task_type", "Text2Text", "accuracy_with_tie", 1.0, 1.0, 1.0, 1),
+        ("task_type", "Text2Text", "cohen_kappa", 0.1, "", "", 1),
     ]
     header = "setting,rubric,group_by,group,metric,value,ci_low,ci_high,n,judge,benchmark,mode\n"
     body = "".join(
-        f"pair,overall,{g},{grp},{m},{val},{lo},{hi},{n},tiny,synthetic,overall\n"
-        for g, grp, m, val, lo, hi, n in rows
+        f"pair,overall,{g},{grp},{m},{val},{lo},{hi},{n},tiny,synthetic,overall\n" for g, grp, m, val, lo, hi, n in rows
     )
     (run_dir / "metrics.csv").write_text(header + body, encoding="utf-8")
     return run_dir

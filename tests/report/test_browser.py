@@ -66,9 +66,7 @@ def test_report_in_chromium(browser: Any, pair_run: Path) -> None:
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "request", lambda r: problems.append(f"network: {r.url}") if not r.url.startswith("file:") else None
-    )
+    page.on("request", lambda r: problems.append(f"network: {r.url}") if not r.url.startswith("file:") else None)
     page.goto(report.as_uri(), wait_until="load")
 
     # Every image decoded.
@@ -78,9 +76,7 @@ def test_report_in_chromium(browser: Any, pair_run: Path) -> None:
     assert all(w > 0 for _, w in widths), widths
 
     # Every audio/video has its metadata and no error.
-    assert page.evaluate(
-        "document.createElement('video').canPlayType('video/mp4; codecs=\"avc1.42E01E, mp4a.40.2\"')"
-    )
+    assert page.evaluate("document.createElement('video').canPlayType('video/mp4; codecs=\"avc1.42E01E, mp4a.40.2\"')")
     page.wait_for_function(
         "Array.from(document.querySelectorAll('audio,video')).every(m => m.readyState >= 1 || m.error)",
         timeout=15_000,

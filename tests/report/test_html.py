@@ -59,9 +59,7 @@ def test_report_escapes_copies_and_flags(pair_run: Path, media_root: Path) -> No
     assert "Describe the &lt;b&gt;image&lt;/b&gt;." in html and "note &lt;i&gt;one&lt;/i&gt;" in html
     scripts = [a for t, a in tags if t == "script"]
     assert len(scripts) == 1 and "nonce" in scripts[0]  # only ours, under the CSP nonce
-    csp = next(
-        a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy"
-    )
+    csp = next(a["content"] for t, a in tags if t == "meta" and a.get("http-equiv") == "Content-Security-Policy")
     assert "default-src 'none'" in csp and f"'nonce-{scripts[0]['nonce']}'" in csp
 
     # Nothing from the network.
@@ -98,10 +96,7 @@ def test_report_escapes_copies_and_flags(pair_run: Path, media_root: Path) -> No
 
     # Both orders of a pair item, each with its own rationale.
     img = cards["p-img"]
-    assert (
-        "presented as: Response 1, Response 2" in img
-        and "presented as: Response 2, Response 1 (swapped)" in img
-    )
+    assert "presented as: Response 1, Response 2" in img and "presented as: Response 2, Response 1 (swapped)" in img
     assert "R1 is right; R2 is a script" in img and "swapped: still R1" in img
     assert "rationale order A" in img and "rationale order B" in img
 

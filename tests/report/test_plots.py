@@ -15,9 +15,10 @@ from judgeanything.report.plots import (
     AGREEMENT_PNG,
     CALIBRATION_PNG,
     OFFSET_PNG,
+    AgreementPanel,
+    agreement_by_task,
     calibration,
     modality_offsets,
-    pick_agreement_metric,
     read_metrics_csv,
     reliability,
     write_plots,
@@ -96,21 +97,19 @@ def test_score_run_plots_offsets_and_ece(score_run: Path, score_cases: list) -> 
     for p in written:
         _png_ok(p)
 
-    # Offsets, recomputed from the case table: judge mean − human mean, per non-text input × output.
+    # Offsets, recomputed from the case table: judge mean − human mean, per input × output modality.
     cells: dict[tuple[str, str], list[float]] = {}
     conf, ok = [], []
     for _iid, task, judged, human, probs in score_cases:
         off = sum(judged) / len(judged) - sum(human) / len(human)
-        ins = {
-            "Image2Text": ["image"],
-            "Text2Image": ["text"],
-            "AudioVideo2Text": ["audio", "video"],
-            "Text2Audio": ["text"],
-            "Audio2Audio": ["audio"],
+        inp = {
+            "Image2Text": "image",
+            "Text2Image": "text",
+            "AudioVideo2Text": "audio+video",
+            "Text2Audio": "text",
+            "Audio2Audio": "audio",
         }[task]
-        out = task.split("2")[1].lower()
-        for m in ins:
-            cells.setdefault((m, out), []).append(off)
+        cells.setdefault((inp, task.split("2")[1].lower()), []).append(off)
         if probs is not None:
             conf.append(max(probs.values()))
             ok.append(round(sum(human) / len(human), 6) == judged[0])
@@ -126,7 +125,7 @@ def test_score_run_plots_offsets_and_ece(score_run: Path, score_cases: list) -> 
     for key, offs in cells.items():
         assert got[key][0] == pytest.approx(sum(offs) / len(offs)) and got[key][1] == len(offs)
     assert got[("image", "text")][0] == pytest.approx(0.25)  # (4−3 + 2.5−3) / 2
-    assert math.isnan(table.mean[table.inputs.index("video"), table.outputs.index("audio")])
+    assert math.isnan(table.mean[table.inputs.index("audio+video"), table.outputs.index("audio")])
 
     assert ok == [False, False, True, False, True]
     expected = _independent_ece(conf, ok)
@@ -144,27 +143,36 @@ def test_reliability_bins_and_errors() -> None:
         reliability([1.5], [True])
 
 
-def test_agreement_plot_multi_rubric_and_settings(tmp_path: Path, score_run: Path) -> None:
+def test_agreement_panels_and_plot(score_run: Path) -> None:
     header = "setting,rubric,group_by,group,metric,value,ci_low,ci_high,n\n"
     rows = [
         "score,overall,task_type,Image2Text,pearson,0.5,0.1,0.8,20",
         "score,clarity,task_type,Image2Text,pearson,0.3,,,20",
-        "score,clarity,task_type,Text2Audio,pearson,nan,,,3",
-        "batch,overall,task_type,Image2Text,norm_levenshtein,0.4,0.3,0.5,10",
-        "score,overall,pooled,all,pearson,0.4,0.2,0.6,40",
+        "score,clarity,task_type,Text2Audio,pearson,nan,,,3",  # no value: left out
+        "score,overall,task_type,Image2Text,spearman,0.9,0.8,1.0,20",  # not the headline metric
+        "batch,overall,task_type,Image2Text,nlev,0.4,0.3,0.5,10",
+        "score,overall,pooled,all,pearson,0.4,0.2,0.6,40",  # not a task-type row
     ]
     (score_run / "metrics.csv").write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    assert agreement_by_task(score_run) == [
+        AgreementPanel(
+            "score",
+            "pearson",
+            {"overall": {"Image2Text": (0.5, 0.1, 0.8)}, "clarity": {"Image2Text": (0.3, None, None)}},
+        ),
+        AgreementPanel("batch", "nlev", {"overall": {"Image2Text": (0.4, 0.3, 0.5)}}),
+    ]
     written = write_plots(score_run)
     assert AGREEMENT_PNG in {p.name for p in written}
     _png_ok(score_run / "plots" / AGREEMENT_PNG)
 
+    (score_run / "metrics.csv").write_text(header + rows[3] + "\n", encoding="utf-8")
+    assert agreement_by_task(score_run) == []
+    assert AGREEMENT_PNG not in {p.name for p in write_plots(score_run)}
+    assert not (score_run / "plots" / AGREEMENT_PNG).exists()
 
-def test_metric_choice_and_bad_csv(tmp_path: Path) -> None:
-    assert pick_agreement_metric("pair", ["kappa", "accuracy_without_tie", "accuracy"]) == "accuracy"
-    assert pick_agreement_metric("pair", ["kappa", "acc_no_tie"]) == "acc_no_tie"
-    assert pick_agreement_metric("score", ["spearman", "pearson_expected", "pearson"]) == "pearson"
-    assert pick_agreement_metric("batch", ["exact", "levenshtein_mean"]) == "levenshtein_mean"
-    assert pick_agreement_metric("score", ["mae"]) is None
+
+def test_bad_metrics_csv(tmp_path: Path) -> None:
     (tmp_path / "metrics.csv").write_text("setting,metric,value\npair,accuracy,1\n", encoding="utf-8")
     with pytest.raises(StoreError, match=r"metrics.csv: missing column\(s\) group, group_by, rubric"):
         read_metrics_csv(tmp_path)

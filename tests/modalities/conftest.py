@@ -62,7 +62,8 @@ def media(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=128x96:rate=10", "-f", "lavfi", "-i",
            "sine=frequency=440:sample_rate=16000", "-t", "3", "-c:v", "libx264", "-pix_fmt", "yuv420p",
            "-c:a", "aac", "-b:a", "64k", str(root / "clip.mp4"))
-    ffmpeg("-i", str(root / "clip.mp4"), "-c", "copy", "-movflags", "+faststart", str(root / "clip_faststart.mp4"))
+    ffmpeg("-i", str(root / "clip.mp4"), "-c", "copy", "-movflags", "+faststart",
+           str(root / "clip_faststart.mp4"))
     ffmpeg("-f", "lavfi", "-i", "testsrc=size=128x96:rate=10", "-t", "3", "-c:v", "libx264",
            "-pix_fmt", "yuv420p", str(root / "noaudio.mp4"))
     ffmpeg("-i", str(root / "clip.mp4"), "-c", "copy", str(root / "clip.mkv"))

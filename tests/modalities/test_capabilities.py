@@ -52,7 +52,8 @@ def test_video_to_frames_records_and_order() -> None:
     assert [np.asarray(p.image)[0, 0, 0] for p in imgs] == [0, 40, 80]
     assert [p.provenance["timestamp"] for p in imgs] == [0.5, 1.5, 2.5]
     assert imgs[0].provenance["source_modality"] == "video"
-    out2, _ = adapt_parts([video(with_audio=False)], frozenset({"image"}), {"video": "frames"}, annotate=False)
+    out2, _ = adapt_parts([video(with_audio=False)], frozenset({"image"}), {"video": "frames"},
+                          annotate=False)
     assert len(out2) == 3
 
 
@@ -85,7 +86,8 @@ def test_video_judge_without_audio_drops_track_only_when_configured() -> None:
 
 
 def test_audio_transcript_only_when_supplied() -> None:
-    out, records = adapt_parts([audio(transcript="hello there")], frozenset({"image"}), {"audio": "transcript"})
+    out, records = adapt_parts([audio(transcript="hello there")], frozenset({"image"}),
+                               {"audio": "transcript"})
     texts = [p for p in out if isinstance(p, EncodedText)]
     assert len(texts) == 1 and texts[0].text == "hello there" and texts[0].role == "query"
     assert records == [{"role": "query", "from": "audio", "to": "text",
@@ -97,7 +99,8 @@ def test_audio_transcript_only_when_supplied() -> None:
 
 
 def test_video_track_transcript() -> None:
-    out, records = adapt_parts([video(transcript="spoken words")], frozenset({"video"}), {"audio": "transcript"})
+    out, records = adapt_parts([video(transcript="spoken words")], frozenset({"video"}),
+                               {"audio": "transcript"})
     assert isinstance(out[0], EncodedVideo) and out[0].audio is None
     assert out[-1].text == "spoken words" and records[0]["to"] == "text"
 
@@ -108,7 +111,8 @@ def test_video_track_transcript() -> None:
     (video(with_audio=False), frozenset({"text", "audio"}), {"video": "frames"}, "video"),
     (audio(), frozenset({"image", "video"}), None, "audio"),
 ])
-def test_refusals(part: object, caps: frozenset[str], downgrades: dict[str, str] | None, modality: str) -> None:
+def test_refusals(part: object, caps: frozenset[str], downgrades: dict[str, str] | None,
+                  modality: str) -> None:
     with pytest.raises(UnsupportedModality) as ei:
         adapt_parts([TXT, part], caps, downgrades, judge="j")  # type: ignore[list-item]
     assert ei.value.modality == modality and "judge 'j' cannot take " + modality in str(ei.value)

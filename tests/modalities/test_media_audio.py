@@ -95,7 +95,8 @@ def test_measure_reads_headers(media: Path) -> None:
     enc = get_encoder("audio")
     assert enc.measure(MediaRef("audio", path="tone.wav"), media) == {"duration_s": 2.0}
     assert enc.measure(MediaRef("audio", path="long.wav"), media) == {"duration_s": 4.0}
-    assert enc.measure(MediaRef("audio", path="tone.m4a"), media)["duration_s"] == pytest.approx(2.0, abs=0.01)
+    m4a = enc.measure(MediaRef("audio", path="tone.m4a"), media)
+    assert m4a["duration_s"] == pytest.approx(2.0, abs=0.01)
     with pytest.raises(MediaError, match="file not found"):
         enc.measure(MediaRef("audio", path="nope.wav"), media)
 

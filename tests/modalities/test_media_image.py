@@ -37,11 +37,13 @@ def test_max_side_keeps_aspect_with_lanczos(media: Path) -> None:
     assert out.provenance["resized"] is True and out.provenance["final_size"] == [50, 25]
     assert out.provenance["displayed_size"] == [200, 100]
     # never enlarged
-    assert ImageEncoder(max_side=4000).encode(MediaRef("image", path="grad.png"), media).image.size == (200, 100)
+    big = ImageEncoder(max_side=4000).encode(MediaRef("image", path="grad.png"), media)
+    assert big.image.size == (200, 100)
 
 
-@pytest.mark.parametrize(("size", "max_side", "expect"), [((200, 100), 50, (50, 25)), ((100, 200), 50, (25, 50)),
-                                                          ((3, 1000), 10, (1, 10)), ((64, 64), None, (64, 64))])
+@pytest.mark.parametrize(("size", "max_side", "expect"), [
+    ((200, 100), 50, (50, 25)), ((100, 200), 50, (25, 50)), ((3, 1000), 10, (1, 10)),
+    ((64, 64), None, (64, 64))])
 def test_fit_within(size: tuple[int, int], max_side: int | None, expect: tuple[int, int]) -> None:
     assert fit_within(size, max_side) == expect
 

@@ -14,7 +14,8 @@ from judgeanything.schema import MediaRef
 
 
 def test_uniform_sampling_shape_timestamps_audio(media: Path) -> None:
-    out = VideoEncoder(num_frames=8, max_side=None).encode(MediaRef("video", path="clip.mp4"), media, role="query")
+    enc = VideoEncoder(num_frames=8, max_side=None)
+    out = enc.encode(MediaRef("video", path="clip.mp4"), media, role="query")
     assert isinstance(out, EncodedVideo) and out.role == "query"
     assert out.frames.shape == (8, 96, 128, 3) and out.frames.dtype == np.uint8
     p = out.provenance
@@ -34,7 +35,8 @@ def test_uniform_sampling_shape_timestamps_audio(media: Path) -> None:
 
 
 def test_fps_sampling_on_long_clip(long_clip: Path) -> None:
-    out = VideoEncoder(fps=2.0, max_side=None).encode(MediaRef("video", path=long_clip.name), long_clip.parent)
+    enc = VideoEncoder(fps=2.0, max_side=None)
+    out = enc.encode(MediaRef("video", path=long_clip.name), long_clip.parent)
     assert out.frames.shape == (20, 120, 160, 3)
     assert out.fps == 2.0 and out.provenance["sampling"] == "fps"
     assert out.provenance["target_times"] == pytest.approx([i * 0.5 for i in range(20)])
@@ -89,7 +91,8 @@ def test_include_audio_false(media: Path) -> None:
 
 @pytest.mark.parametrize("angle", [180, 270])
 def test_display_rotation_matches_ffmpeg_autorotate(media: Path, angle: int) -> None:
-    out = VideoEncoder(num_frames=1, max_side=None).encode(MediaRef("video", path=f"bar_rot{angle}.mp4"), media)
+    enc = VideoEncoder(num_frames=1, max_side=None)
+    out = enc.encode(MediaRef("video", path=f"bar_rot{angle}.mp4"), media)
     frame = out.frames[0].astype(int)
     stored = decord.VideoReader(str(media / "bar.mp4"))[0].asnumpy().astype(int)  # red bar on the left
     expected = np.rot90(stored, angle // 90)
@@ -136,8 +139,9 @@ def test_measure(media: Path, long_clip: Path) -> None:
     assert m["n_frames"] == 250.0 and m["duration_s"] == pytest.approx(10.0)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"num_frames": 0}, "num_frames"), ({"fps": 0}, "fps"),
-                                               ({"max_side": 0}, "max_side"), ({"frames_fps": 0}, "frames_fps")])
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"num_frames": 0}, "num_frames"), ({"fps": 0}, "fps"), ({"max_side": 0}, "max_side"),
+    ({"frames_fps": 0}, "frames_fps")])
 def test_bad_options(kwargs: dict[str, float], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         VideoEncoder(**kwargs)  # type: ignore[arg-type]

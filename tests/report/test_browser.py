@@ -116,3 +116,12 @@ def test_report_in_chromium(browser: Any, pair_run: Path) -> None:
 
     assert problems == []
     page.close()
+
+
+def test_missing_browser_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUDGEANYTHING_REQUIRE_BROWSER", "1")
+    with pytest.raises(pytest.fail.Exception, match="REQUIRE_BROWSER=1 but no chromium"):
+        _unavailable("no chromium")
+    monkeypatch.delenv("JUDGEANYTHING_REQUIRE_BROWSER")
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        _unavailable("no chromium")

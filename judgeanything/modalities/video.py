@@ -350,6 +350,8 @@ class VideoEncoder:
         return EncodedAudio(samples=samples, sample_rate=self.audio_sample_rate, role="", provenance=aprov)
 
     def _encode_frames(self, ref: MediaRef, root: Path | None, role: str) -> EncodedVideo:
+        if self.require_audio:
+            raise MediaError(ref.label, f"{NO_AUDIO} (a video given as image frames has no audio track)")
         images: list[np.ndarray] = []
         digests: list[str] = []
         resized_to_first = False
@@ -375,8 +377,6 @@ class VideoEncoder:
                                 "duration_s": n / self.frames_fps, "has_audio": False,
                                 "final_size": [int(frames.shape[2]), int(frames.shape[1])],
                                 "max_side": self.max_side, "resized_to_first_frame": resized_to_first}
-        if self.require_audio:
-            raise MediaError(ref.label, f"{NO_AUDIO} (a video given as image frames has no audio track)")
         return EncodedVideo(frames=frames, timestamps=timestamps, fps=self.frames_fps, audio=None, role=role,
                             provenance=prov)
 

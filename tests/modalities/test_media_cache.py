@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -118,3 +119,17 @@ def test_threads_share_one_decode(media: Path) -> None:
         t.join(timeout=60)
     assert len(results) == 6 and cache.misses == 1 and cache.hits == 5
     assert all(r is results[0] for r in results)
+
+
+def test_provenance_is_json_for_the_run_log(media: Path) -> None:
+    """The runner writes every part's provenance into the run log: plain JSON types only."""
+    cache = MediaCache(media)
+    refs = [MediaRef("image", path="grad.jpg"), MediaRef("audio", path="tone.m4a"),
+            MediaRef("video", path="clip.mp4"), MediaRef("video", frames=("frames/0.png", "frames/1.png")),
+            MediaRef("text", text="t")]
+    for ref in refs:
+        enc = cache.encode(ref, "query")
+        text = json.dumps(enc.provenance, allow_nan=False)
+        assert json.loads(text) == enc.provenance
+        if isinstance(enc, EncodedVideo) and enc.audio is not None:
+            json.dumps(enc.audio.provenance, allow_nan=False)

@@ -1,0 +1,226 @@
+"""Turn a :class:`~judgeanything.judges.base.JudgeRequest` into a chat conversation plus the media arrays a
+transformers processor takes (the input side of the ``hf`` judge, :mod:`judgeanything.judges.hf`).
+
+Kept free of torch/transformers imports so it can be tested and reused cheaply. What the processor is
+given, per request:
+
+* ``messages``: ``[{"role": "system", "content": str}, {"role": "user", "content": [items...]}]``, the
+  user items in prompt order: ``{"type": "text", "text": ...}`` (adjacent text merged),
+  ``{"type": "image"}``, ``{"type": "video"}``, ``{"type": "audio"}`` — the chat template renders each media
+  item as the model's placeholder; the arrays travel separately, in the same order:
+* ``images``: PIL RGB images; ``videos``: ``(T, H, W, 3) uint8`` arrays (never re-sampled by the
+  processor: the judge passes ``do_sample_frames=False``); ``video_metadata``: one dict per video (see
+  :func:`video_metadata`); ``audios``: ``(N,) float32`` mono arrays at the processor's sampling rate.
+
+A video's audio track becomes an audio item right after the video when the model hears audio (the Omni
+family). Qwen2.5-Omni's own "audio in video" mode interleaves the two streams in 2 s chunks; we keep
+them as two consecutive items instead, which every audio-capable processor accepts, and record it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedText, EncodedVideo
+from judgeanything.schema import TextPart
+
+#: Clock (Hz) of the frame indices given to video processors: frame times in milliseconds (see
+#: :func:`video_metadata`).
+METADATA_CLOCK_HZ = 1000.0
+
+
+class UnsupportedPart(Exception):
+    """A request part whose modality the judge's model cannot take (→ ``unsupported_modality``)."""
+
+    def __init__(self, modality: str, role: str, judge: str) -> None:
+        self.modality, self.role, self.judge = modality, role, judge
+        who = f" ({role})" if role else ""
+        super().__init__(f"judge {judge!r} cannot take {modality}{who}; refusing instead of dropping it")
+
+
+class BadPart(Exception):
+    """A request part that is malformed (empty audio, frames of the wrong shape...) (→ ``media_error``)."""
+
+
+@dataclass
+class PreparedRequest:
+    """What one request contributes to a processor call. ``log`` records what was changed on the way
+    (audio resampled, fps fallback used, an unheard audio track dropped), for ``JudgeResult.extra``."""
+
+    messages: list[dict[str, Any]]
+    images: list[Any] = field(default_factory=list)
+    videos: list[np.ndarray] = field(default_factory=list)
+    video_metadata: list[dict[str, Any]] = field(default_factory=list)
+    video_fps: list[float] = field(default_factory=list)
+    audios: list[np.ndarray] = field(default_factory=list)
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def resample_audio(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
+    """Resample mono audio ``(N,)`` from ``orig_sr`` to ``target_sr`` Hz with librosa (soxr, high quality).
+
+    Returns ``(round(N · target_sr / orig_sr),) float32``; the input unchanged (as float32) when the
+    rates match.
+    """
+    y = np.asarray(samples, dtype=np.float32)
+    if int(orig_sr) == int(target_sr):
+        return y
+    import librosa
+
+    return librosa.resample(y, orig_sr=int(orig_sr), target_sr=int(target_sr)).astype(np.float32)
+
+
+def video_metadata(frames: np.ndarray, timestamps: Sequence[float], fps: float) -> dict[str, Any]:
+    """``VideoMetadata`` fields for frames that were already sampled: ``frames (T, H, W, 3)``, their real
+    ``timestamps`` (seconds) and the sampled sequence's rate ``fps`` (frames per second).
+
+    The frame indices are the frame times on a 1 kHz clock (``fps`` field = 1000, ``frames_indices`` =
+    times in ms, ``total_num_frames`` = T / fps seconds × 1000). Then Qwen3-VL's per-frame
+    ``<t seconds>`` markers (index / fps) are the real timestamps, even for variable frame rate sources or
+    a clip that does not start at 0, and Qwen2.5-VL's ``sampled_fps`` (T / total × fps) equals ``fps``.
+    """
+    t = int(frames.shape[0])
+    ts = [float(x) for x in timestamps] if len(timestamps) == t else [i / fps for i in range(t)]
+    total = max(1, round(t / fps * METADATA_CLOCK_HZ))
+    return {
+        "total_num_frames": total,
+        "fps": METADATA_CLOCK_HZ,
+        "frames_indices": [round(x * METADATA_CLOCK_HZ) for x in ts],
+        "duration": t / fps,
+        "height": int(frames.shape[1]),
+        "width": int(frames.shape[2]),
+    }
+
+
+def _check_audio(a: EncodedAudio, what: str) -> np.ndarray:
+    y = np.asarray(a.samples)
+    if y.ndim != 1:
+        raise BadPart(f"{what}: audio must be mono (N,), got shape {tuple(y.shape)}")
+    if y.size == 0:
+        raise BadPart(f"{what}: audio has no samples")
+    if not a.sample_rate or a.sample_rate <= 0:
+        raise BadPart(f"{what}: invalid sample rate {a.sample_rate!r}")
+    if not np.all(np.isfinite(y)):
+        raise BadPart(f"{what}: audio contains NaN or infinite samples")
+    return y.astype(np.float32, copy=False)
+
+
+def _check_frames(v: EncodedVideo, what: str) -> np.ndarray:
+    f = np.asarray(v.frames)
+    if f.ndim != 4 or f.shape[-1] != 3 or f.shape[0] < 1:
+        raise BadPart(f"{what}: video frames must be (T, H, W, 3) with T >= 1, got shape {tuple(f.shape)}")
+    if f.dtype != np.uint8:
+        raise BadPart(f"{what}: video frames must be uint8, got {f.dtype}")
+    return f
+
+
+def _label(part: Any, index: int) -> str:
+    role = getattr(part, "role", "") or ""
+    return f"part {index} ({part.modality}{', ' + role if role else ''})"
+
+
+def prepare_request(
+    system: str,
+    parts: Iterable[TextPart | EncodedText | EncodedImage | EncodedAudio | EncodedVideo],
+    *,
+    capabilities: frozenset[str],
+    judge: str,
+    sampling_rate: int | None,
+    video_fps_fallback: float,
+    drop_unheard_video_audio: bool = False,
+    text_only: bool = False,
+) -> PreparedRequest:
+    """Convert a request's parts (prompt order) into a :class:`PreparedRequest`.
+
+    ``capabilities``: modalities the model takes; ``sampling_rate``: the processor's audio rate (Hz; audio
+    is resampled to it and the change logged); ``video_fps_fallback``: fps assumed when a video's ``fps``
+    is missing or not positive (logged); ``drop_unheard_video_audio``: when the model cannot hear, drop a
+    video's audio track and log the downgrade (True, the ``{audio: drop}`` downgrade) or refuse the
+    request (False); ``text_only``: a
+    tokenizer-only model whose template wants string content (the text is joined).
+
+    Raises:
+        UnsupportedPart: a part the model cannot take (never dropped silently).
+        BadPart: a malformed part (wrong shape/dtype, empty audio).
+    """
+    items: list[dict[str, Any]] = []
+    prep = PreparedRequest(messages=[])
+
+    def add_text(text: str) -> None:
+        if items and items[-1]["type"] == "text":
+            items[-1]["text"] += text
+        else:
+            items.append({"type": "text", "text": text})
+
+    def add_audio(a: EncodedAudio, what: str) -> None:
+        y = _check_audio(a, what)
+        if sampling_rate is not None and int(a.sample_rate) != int(sampling_rate):
+            y = resample_audio(y, a.sample_rate, sampling_rate)
+            prep.log.append({"part": what, "event": "resampled", "from_hz": int(a.sample_rate),
+                             "to_hz": int(sampling_rate)})
+        items.append({"type": "audio"})
+        prep.audios.append(y)
+
+    for i, part in enumerate(parts):
+        if isinstance(part, TextPart):
+            add_text(part.text)
+            continue
+        what = _label(part, i)
+        if isinstance(part, EncodedText):
+            add_text(part.text)
+        elif isinstance(part, EncodedImage):
+            if "image" not in capabilities:
+                raise UnsupportedPart("image", part.role, judge)
+            img = part.image
+            if getattr(img, "mode", "RGB") != "RGB":
+                img = img.convert("RGB")
+                prep.log.append({"part": what, "event": "converted to RGB"})
+            items.append({"type": "image"})
+            prep.images.append(img)
+        elif isinstance(part, EncodedAudio):
+            if "audio" not in capabilities:
+                raise UnsupportedPart("audio", part.role, judge)
+            add_audio(part, what)
+        elif isinstance(part, EncodedVideo):
+            if "video" not in capabilities:
+                raise UnsupportedPart("video", part.role, judge)
+            frames = _check_frames(part, what)
+            fps = float(part.fps) if part.fps and part.fps > 0 else 0.0
+            if fps <= 0:
+                fps = float(video_fps_fallback)
+                prep.log.append({"part": what, "event": "fps fallback", "fps": fps})
+            items.append({"type": "video"})
+            prep.videos.append(frames)
+            prep.video_fps.append(fps)
+            prep.video_metadata.append(video_metadata(frames, part.timestamps, fps))
+            if part.audio is not None:
+                if "audio" in capabilities:
+                    add_audio(part.audio, what + " audio track")
+                    prep.log.append({"part": what, "event": "audio track as the next audio item"})
+                elif drop_unheard_video_audio:
+                    prep.log.append({"part": what, "event": "downgrade", "from": "video+audio", "to": "video",
+                                     "detail": f"judge {judge!r} does not hear audio; "
+                                               "the audio track was dropped"})
+                else:
+                    raise UnsupportedPart("audio", (part.role + " audio track").strip(), judge)
+        else:
+            raise BadPart(f"{what}: unknown part type {type(part).__name__}")
+
+    if text_only:
+        user: Any = "".join(it["text"] for it in items)
+    else:
+        user = items
+    messages: list[dict[str, Any]] = []
+    if system:
+        messages.append({"role": "system", "content": system})
+    messages.append({"role": "user", "content": user})
+    prep.messages = messages
+    return prep
+
+
+__all__ = ["METADATA_CLOCK_HZ", "BadPart", "PreparedRequest", "UnsupportedPart", "prepare_request",
+           "resample_audio", "video_metadata"]

@@ -1,0 +1,141 @@
+"""Token-probability verdicts (the ``logprob`` mode of the ``hf`` judge).
+
+Method (CLUE, "MLLM-as-a-Judge for Image Safety without Human Labeling", arXiv 2502.12193, which reads
+the judge's next-token probabilities of the answer tokens instead of parsing generated text): the
+assistant turn is PREFILLED with the answer JSON up to the point where the verdict token goes, e.g.
+``{"overall_choice": "`` (pair comparison) or ``{"overall_score": "`` (score evaluation); one forward pass
+gives the next-token distribution; the probabilities of the candidate tokens are renormalised over the
+candidates, and the verdict is their argmax.
+
+* pair: candidates ``"0"``, ``"1"``, ``"2"`` (the Judge Anything release's convention: first better, tie,
+  second better) → ``Verdict.probs`` keyed ``first`` / ``tie`` / ``second``;
+* score: ``"1"`` … ``"5"`` → ``probs`` keyed ``"1"`` … ``"5"`` and ``expected`` = Σ s·p(s).
+* rubrics / checklist modes: one pass per rubric; rubric *k*'s prefill continues the JSON with the argmax
+  answers of rubrics 1..k-1 (``{"relevance_score": "4", "trustworthiness_score": "``), so later rubrics are
+  read in the context of the earlier ones exactly as if the model had written them.
+* batch ranking: no single token carries a ranking, so this mode returns
+  ``Failure("parse_fail", BATCH_UNSUPPORTED)`` for batch requests (documented choice).
+
+The answer keys are the ones the prompt templates ask for (``<rubric>_choice`` / ``<rubric>_score``).
+Pure functions of token ids and logits; the judge does the model calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from judgeanything.judges.base import JudgeConfigError
+from judgeanything.schema import Verdict
+
+#: Candidate token → verdict label, per setting.
+PAIR_CANDIDATES: dict[str, str] = {"0": "first", "1": "tie", "2": "second"}
+SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(1, 6)}
+
+BATCH_UNSUPPORTED = "token-probability verdicts are not defined for batch ranking"
+
+#: Recorded in the judge's fingerprint: change it when the prefill format changes.
+PREFILL_VERSION = "json-prefill-v1"
+
+
+def candidates_for(setting: str) -> dict[str, str]:
+    """The candidate tokens (→ labels) of ``setting`` (``"pair"`` or ``"score"``).
+
+    Raises:
+        ValueError: any other setting (batch ranking has no single-token verdict).
+    """
+    if setting == "pair":
+        return PAIR_CANDIDATES
+    if setting == "score":
+        return SCORE_CANDIDATES
+    raise ValueError(f"no token-probability candidates for setting {setting!r}")
+
+
+def answer_key(setting: str, rubric: str) -> str:
+    """The JSON key of a rubric's verdict: ``overall_choice`` (pair) / ``relevance_score`` (score)..."""
+    return f"{rubric}_{'choice' if setting == 'pair' else 'score'}"
+
+
+def prefill(setting: str, rubric: str, previous: Sequence[tuple[str, str]] = ()) -> str:
+    """The assistant prefill ending right where ``rubric``'s verdict token goes.
+
+    ``previous``: ``(rubric, chosen token)`` of the rubrics already read, in order.
+    ``prefill("score", "clarity", [("relevance", "4")])`` → ``{"relevance_score": "4", "clarity_score": "``.
+    """
+    head = "".join(f"{json.dumps(answer_key(setting, r))}: {json.dumps(tok)}, " for r, tok in previous)
+    return "{" + head + json.dumps(answer_key(setting, rubric)) + ': "'
+
+
+def closed_answer(setting: str, answers: Sequence[tuple[str, str]]) -> str:
+    """The full answer JSON the chosen tokens spell (what ``JudgeResult.raw`` records)."""
+    return json.dumps({answer_key(setting, r): tok for r, tok in answers})
+
+
+def candidate_token_ids(tokenizer: Any, prefix: str, candidates: Sequence[str]) -> dict[str, int]:
+    """Token id of each candidate as the NEXT token after ``prefix``.
+
+    Checks that each candidate is one token of the tokenizer and that appending it to ``prefix`` adds
+    exactly that token (no merge with the prefix's last token), otherwise the next-token distribution
+    would not contain the verdict.
+
+    Raises:
+        JudgeConfigError: a candidate is not a single token in that position.
+    """
+    base = tokenizer.encode(prefix, add_special_tokens=False)
+    out: dict[str, int] = {}
+    for c in candidates:
+        alone = tokenizer.encode(c, add_special_tokens=False)
+        full = tokenizer.encode(prefix + c, add_special_tokens=False)
+        if len(alone) != 1 or full[:-1] != base or full[-1] != alone[0]:
+            raise JudgeConfigError(
+                f"verdict candidate {c!r} is not a single next token after {prefix!r} for this tokenizer "
+                f"(alone: {alone}, after the prefill: {full[len(base) - 1:] if base else full}); "
+                "token-probability verdicts need single-token candidates — use verdict: generate"
+            )
+        out[c] = int(alone[0])
+    return out
+
+
+@dataclass(frozen=True)
+class TokenVerdict:
+    """One rubric's reading: the verdict, the chosen candidate token, and the probability mass the model
+    put on all candidates before renormalisation (a diagnostic: low mass = the model wanted to say
+    something else)."""
+
+    verdict: Verdict
+    token: str
+    mass: float
+
+
+def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float],
+                 log_norm: float) -> TokenVerdict:
+    """Verdict from the next-token logits of the candidates.
+
+    ``candidate_logits``: candidate token → logit; ``log_norm``: logsumexp of all the vocabulary's logits
+    (for the candidate mass). Probabilities are the softmax over the candidates only (= the full-vocabulary
+    probabilities renormalised over the candidates), computed in float64; ties go to the first candidate
+    in order.
+    """
+    labels = candidates_for(setting)
+    toks = list(labels)
+    logits = [float(candidate_logits[t]) for t in toks]
+    m = max(logits)
+    exps = [math.exp(x - m) for x in logits]
+    z = sum(exps)
+    probs = [e / z for e in exps]
+    mass = math.exp(m + math.log(z) - float(log_norm))
+    best = max(range(len(toks)), key=lambda i: (probs[i], -i))
+    by_label = {labels[t]: p for t, p in zip(toks, probs, strict=True)}
+    if setting == "pair":
+        v = Verdict(rubric=rubric, value=labels[toks[best]], probs=by_label)
+    else:
+        expected = sum(int(t) * p for t, p in zip(toks, probs, strict=True))
+        v = Verdict(rubric=rubric, value=int(toks[best]), probs=by_label, expected=expected)
+    return TokenVerdict(verdict=v, token=toks[best], mass=min(1.0, mass))
+
+
+__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "PREFILL_VERSION", "SCORE_CANDIDATES", "TokenVerdict",
+           "answer_key", "candidate_token_ids", "candidates_for", "closed_answer", "prefill", "read_verdict"]

@@ -1,0 +1,118 @@
+"""``hf`` judge configuration: clear errors before loading, offline hub ids, fingerprints, Hydra configs."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from judgeanything.judges.base import JudgeConfigError
+from judgeanything.judges.hf import HFJudge, weights_digest
+
+CONF = Path(__file__).resolve().parents[2] / "judgeanything" / "conf"
+
+
+def test_missing_or_wrong_model_paths_fail_at_construction(tmp_path):
+    with pytest.raises(JudgeConfigError, match="does not exist"):
+        HFJudge(str(tmp_path / "nope"))
+    with pytest.raises(JudgeConfigError, match="does not exist"):
+        HFJudge("./models/nope")
+    (tmp_path / "weights.bin").write_bytes(b"x")
+    with pytest.raises(JudgeConfigError, match="is a file"):
+        HFJudge(str(tmp_path / "weights.bin"))
+    with pytest.raises(JudgeConfigError, match=r"no config\.json"):
+        HFJudge(str(tmp_path))
+    with pytest.raises(JudgeConfigError, match="unknown smoke model family"):
+        HFJudge("smoke:gpt5")
+    with pytest.raises(JudgeConfigError, match="empty"):
+        HFJudge("  ")
+
+
+def test_hub_id_must_be_cached_when_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    import huggingface_hub.constants as c
+
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    with pytest.raises(JudgeConfigError, match="HF_HUB_OFFLINE=1"):
+        HFJudge("Qwen/Qwen2-VL-2B-Instruct")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"verdict": "vote"}, "verdict"),
+    ({"dtype": "int3"}, "dtype"),
+    ({"device": "tpu"}, "device"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"capabilities": ["image", "smell"]}, "unknown capabilities"),
+    ({"downgrades": {"image": "frames"}}, "downgrade"),
+    ({"video_fps_fallback": 0}, "video_fps_fallback"),
+])
+def test_bad_options_are_config_errors(tiny_model, kwargs, match):
+    with pytest.raises(JudgeConfigError, match=match):
+        HFJudge(str(tiny_model("llava")), **kwargs)
+
+
+def test_claiming_a_modality_the_model_cannot_take_is_refused(tiny_model, req, parts, judge_run):
+    judge = HFJudge(str(tiny_model("llava")), capabilities=["image", "audio"], device="cpu")
+    assert judge.capabilities == frozenset({"text", "image", "audio"})
+    with pytest.raises(JudgeConfigError, match="silently ignored"):
+        judge_run(judge, [req("x", "pair", parts("hi"))])
+
+
+def test_configured_capabilities_can_narrow_the_model(tiny_model, media, req, parts, judge_run):
+    judge = HFJudge(str(tiny_model("qwen2_vl")), capabilities=["image"], device="cpu", verdict="logprob")
+    r = judge_run(judge, [req("v", "score", parts("watch ", media["mp4_silent"]))])[0]
+    assert r.failure is not None and r.failure.kind == "unsupported_modality"
+
+
+def test_fingerprint_tracks_weights_and_sampling(tiny_model, tmp_path):
+    src = tiny_model("qwen2")
+    a = HFJudge(str(src), verdict="generate", max_new_tokens=32)
+    fp = a.fingerprint()
+    assert fp["path"] == str(src.resolve()) and fp["weights"] == weights_digest(src)
+    assert (fp["verdict"], fp["max_new_tokens"], fp["do_sample"], fp["dtype"]) == ("generate", 32, False, "auto")
+    b = HFJudge(str(src), verdict="logprob")
+    assert b.fingerprint()["prefill"] and "max_new_tokens" not in b.fingerprint()
+    assert HFJudge(str(src), dtype="bfloat16").fingerprint() != HFJudge(str(src)).fingerprint()
+    copy = shutil.copytree(src, tmp_path / "copy")
+    cfg = json.loads((copy / "config.json").read_text())
+    cfg["rms_norm_eps"] = 1e-5
+    (copy / "config.json").write_text(json.dumps(cfg))
+    assert weights_digest(copy) != weights_digest(src)
+    assert json.dumps(fp, sort_keys=True)  # JSON-able, no secrets, no objects
+
+
+def _compose(*overrides: str):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+        return compose(config_name=None, overrides=list(overrides))
+
+
+def test_hydra_hf_config_instantiates(tiny_model):
+    from hydra.utils import instantiate
+
+    cfg = _compose("+judge=hf", f"judge.model={tiny_model('qwen2_audio')}", "judge.verdict=logprob",
+                   "judge.batch_size=2", "judge.processor_kwargs={audio_kwargs: {padding: max_length}}")
+    judge = instantiate(cfg.judge)
+    assert isinstance(judge, HFJudge)
+    assert (judge.verdict, judge.batch_size, judge.max_new_tokens, judge.do_sample) == ("logprob", 2, 512, False)
+    assert judge.processor_kwargs == {"audio_kwargs": {"padding": "max_length"}}
+    assert type(judge.processor_kwargs) is dict
+    assert judge.capabilities == frozenset({"text", "audio"})
+
+
+def test_hydra_smoke_judge_builds_its_model_on_first_use(monkeypatch, tmp_path, media, req, parts, judge_run):
+    from hydra.utils import instantiate
+
+    monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "cache"))
+    judge = instantiate(_compose("+judge=smoke").judge)
+    assert judge.verdict == "logprob" and judge.model_spec == "smoke:qwen2_5_omni"
+    assert judge.capabilities == frozenset({"text", "image", "audio", "video"})
+    assert not (tmp_path / "cache").exists()  # nothing built until needed
+    res = judge_run(judge, [req("s", "pair", parts("Which? ", media["png"], media["mp3"], media["mp4"]))])[0]
+    assert res.failure is None and res.outcomes[0].value in ("first", "tie", "second")
+    assert (tmp_path / "cache" / "models" / "qwen2_5_omni-tiny-v1" / "config.json").is_file()
+    assert res.model.startswith("smoke:qwen2_5_omni@")

@@ -145,3 +145,25 @@ def test_measure(media: Path, long_clip: Path) -> None:
 def test_bad_options(kwargs: dict[str, float], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         VideoEncoder(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("angle", [90, 180])
+def test_rotation_applied_by_us_when_decord_did_not(media: Path, angle: int,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A decord build that ignores display rotation: simulated by a header that declares a rotation on a
+    file decord decodes as stored. Quarter turns are detected from the decoded size, half turns by
+    comparing one frame with ffmpeg's un-rotated decode."""
+    import judgeanything.modalities.video as video_mod
+
+    real = video_mod.probe
+
+    def fake_probe(path: Path) -> video_mod.Probe:
+        p = real(path)
+        p.rotation_ccw = angle
+        return p
+
+    monkeypatch.setattr(video_mod, "probe", fake_probe)
+    out = VideoEncoder(num_frames=1, max_side=None).encode(MediaRef("video", path="bar.mp4"), media)
+    stored = decord.VideoReader(str(media / "bar.mp4"))[0].asnumpy()
+    assert out.provenance["rotation_applied_by"] == "judgeanything"
+    assert np.array_equal(out.frames[0], np.rot90(stored, angle // 90))

@@ -29,9 +29,10 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 import jinja2
+import pandas as pd
 
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, human_consensus, read_run
-from judgeanything.report.plots import PLOTS_DIR, read_metrics_csv, write_plots_for
+from judgeanything.report.plots import PLOTS_DIR, run_metrics, write_plots_for
 from judgeanything.schema import AUDIO, IMAGE, VIDEO
 
 log = logging.getLogger(__name__)
@@ -151,16 +152,16 @@ def _summary(run: RunFiles) -> dict[str, Any]:
     left out: the failure table counts them from the run log."""
     rubrics: list[str] = []
     cells: dict[tuple[str, str, str], dict[str, str]] = {}
-    for r in read_metrics_csv(run.run_dir):
-        if r["group_by"] not in ("pooled", "macro") or r["metric"].startswith("failures:"):
-            continue
-        if r["rubric"] not in rubrics:
-            rubrics.append(r["rubric"])
-        lo, hi = finite(r.get("ci_low")), finite(r.get("ci_high"))
+    df = run_metrics(run.run_dir)
+    df = df[df["group_by"].isin(["pooled", "macro"]) & ~df["metric"].str.startswith("failures:")]
+    for r in df.itertuples(index=False):
+        if r.rubric not in rubrics:
+            rubrics.append(str(r.rubric))
+        lo, hi = finite(r.ci_low), finite(r.ci_high)
         ci = f" [{_fmt(lo)}, {_fmt(hi)}]" if lo is not None and hi is not None else ""
-        n = f" (n={r['n']})" if r.get("n") else ""
-        cells.setdefault((r["setting"], r["group_by"], r["metric"]), {})[r["rubric"]] = (
-            f"{_fmt(finite(r['value'])) or '—'}{ci}{n}"
+        n = "" if pd.isna(r.n) else f" (n={int(r.n)})"
+        cells.setdefault((str(r.setting), str(r.group_by), str(r.metric)), {})[str(r.rubric)] = (
+            f"{_fmt(finite(r.value)) or '—'}{ci}{n}"
         )
     rows = [
         {"setting": k[0], "group_by": k[1], "metric": k[2], "cells": [v.get(rb, "") for rb in rubrics]}

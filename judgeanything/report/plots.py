@@ -17,7 +17,6 @@ Each plot is skipped (no file, an INFO log line) when its data is absent. Figure
 
 from __future__ import annotations
 
-import csv
 import logging
 import math
 from collections import defaultdict
@@ -32,6 +31,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
+from judgeanything.analysis import read_metrics_csv
 from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
 from judgeanything.report._run import (
     RunFiles,
@@ -102,21 +102,27 @@ def _save(fig: Figure, path: Path, description: str = "") -> Path:
 # --------------------------------------------------------------------------------------------------
 
 
-def read_metrics_csv(run_dir: Path) -> list[dict[str, str]]:
-    """Rows of ``run_dir/metrics.csv`` (empty when the file does not exist).
+def run_metrics(run_dir: Path) -> pd.DataFrame:
+    """``run_dir/metrics.csv`` read by :func:`judgeanything.analysis.read_metrics_csv` (an empty frame
+    when the file does not exist: the plots and the report then say the metrics are missing).
 
     Raises:
         StoreError: the file lacks one of the columns ``setting, rubric, group_by, group, metric, value``.
     """
     path = Path(run_dir) / METRICS_CSV
     if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        missing = {"setting", "rubric", "group_by", "group", "metric", "value"} - set(reader.fieldnames or ())
-        if missing:
-            raise StoreError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-        return list(reader)
+        return pd.DataFrame(columns=list(_NEEDED_COLUMNS))
+    try:
+        df = read_metrics_csv(path)
+    except (KeyError, ValueError) as e:  # pandas: a missing column, a malformed row
+        raise StoreError(f"{path}: cannot be read as a metrics.csv ({type(e).__name__}: {e})") from e
+    missing = set(_NEEDED_COLUMNS) - set(df.columns)
+    if missing:
+        raise StoreError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return df
+
+
+_NEEDED_COLUMNS = ("setting", "rubric", "group_by", "group", "metric", "value", "ci_low", "ci_high", "n")
 
 
 #: One task-type cell: (value, ci_low, ci_high); the CI bounds are ``None`` when metrics.csv has none.
@@ -140,14 +146,15 @@ class AgreementPanel:
 def agreement_by_task(run_dir: Path) -> list[AgreementPanel]:
     """The ``group_by == "task_type"`` rows of ``metrics.csv`` for each setting's headline metric
     (``analysis.agreement.PRIMARY``), one panel per setting that has any; ``[]`` without metrics.csv."""
-    rows = [r for r in read_metrics_csv(run_dir) if r["group_by"] == "task_type"]
+    df = run_metrics(run_dir)
+    df = df[df["group_by"] == "task_type"]
     panels = []
     for setting, metric in PRIMARY.items():
         values: dict[str, dict[str, Cell]] = defaultdict(dict)
-        for r in rows:
-            v = finite(r["value"])
-            if r["setting"] == setting and r["metric"] == metric and v is not None:
-                values[r["rubric"]][r["group"]] = (v, finite(r.get("ci_low")), finite(r.get("ci_high")))
+        for r in df[(df["setting"] == setting) & (df["metric"] == metric)].itertuples(index=False):
+            v = finite(r.value)
+            if v is not None:
+                values[str(r.rubric)][str(r.group)] = (v, finite(r.ci_low), finite(r.ci_high))
         if values:
             panels.append(AgreementPanel(setting, metric, dict(values)))
     return panels

@@ -19,8 +19,8 @@ from judgeanything.report.plots import (
     agreement_by_task,
     calibration,
     modality_offsets,
-    read_metrics_csv,
     reliability,
+    run_metrics,
     write_plots,
 )
 from judgeanything.store import StoreError, read_jsonl
@@ -174,8 +174,12 @@ def test_agreement_panels_and_plot(score_run: Path) -> None:
 
 def test_bad_metrics_csv(tmp_path: Path) -> None:
     (tmp_path / "metrics.csv").write_text("setting,metric,value\npair,accuracy,1\n", encoding="utf-8")
-    with pytest.raises(StoreError, match=r"metrics.csv: missing column\(s\) group, group_by, rubric"):
-        read_metrics_csv(tmp_path)
+    with pytest.raises(StoreError, match=r"metrics.csv: cannot be read as a metrics.csv \(KeyError: 'n'\)"):
+        run_metrics(tmp_path)
+    (tmp_path / "metrics.csv").write_text("setting,metric,value,n\npair,accuracy,1,3\n", encoding="utf-8")
+    with pytest.raises(StoreError, match=r"metrics.csv: missing column\(s\) ci_high, ci_low, group, group_by, rubric"):
+        run_metrics(tmp_path)
+    assert run_metrics(tmp_path / "absent").empty
 
 
 def test_not_a_run_dir(tmp_path: Path) -> None:

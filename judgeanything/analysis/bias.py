@@ -184,7 +184,8 @@ def position_bias(per_order: pd.DataFrame, setting: str, *, humans: pd.DataFrame
                                                        rng=rng).as_dict() for k in range(1, n_slots + 1)}
     consistent: list[float] = []
     between: list[float] = []
-    for _, g in per_order.groupby(["item_id", "rubric"], sort=False):
+    multi = per_order[per_order.duplicated(["item_id", "rubric"], keep=False).to_numpy()]
+    for _, g in multi.groupby(["item_id", "rubric"], sort=False):
         if g["order"].nunique() < 2:
             continue
         vals = list(g["value"])

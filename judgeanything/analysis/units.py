@@ -47,21 +47,25 @@ def _avg_probs(probs: Sequence[Any]) -> dict[str, float] | None:
 
 def reduce_repeats(verdicts: pd.DataFrame, setting: str, reducer: str = "mode") -> pd.DataFrame:
     """One row per (item_id, rubric, order): columns ``item_id, rubric, order, value, probs, expected,
-    n_repeats`` (failed repeats ignored)."""
+    n_repeats`` (failed repeats ignored). Units judged once are passed through without grouping."""
     ok = ok_rows(verdicts)
     cols = ["item_id", "rubric", "order", "value", "probs", "expected", "n_repeats"]
     if ok.empty:
         return pd.DataFrame(columns=cols)
+    keys = ["item_id", "rubric", "order"]
+    dup = ok.duplicated(keys, keep=False).to_numpy()
+    single = ok.loc[~dup, cols[:-1]].assign(n_repeats=1)
     rows = []
-    for (item, rubric, order), g in ok.groupby(["item_id", "rubric", "order"], sort=True):
+    for (item, rubric, order), g in ok[dup].groupby(keys, sort=False):
         vals = list(g["value"])
         ex = g["expected"].to_numpy(dtype=np.float64)
         rows.append({"item_id": item, "rubric": rubric, "order": order,
-                     "value": reduce_values(setting, vals, reducer) if len(vals) > 1 else vals[0],
+                     "value": reduce_values(setting, vals, reducer),
                      "probs": _avg_probs(list(g["probs"])),
                      "expected": float(np.nanmean(ex)) if np.isfinite(ex).any() else np.nan,
                      "n_repeats": len(vals)})
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.concat([single, pd.DataFrame(rows, columns=cols)], ignore_index=True) if rows else single
+    return out.sort_values(["item_id", "rubric"], kind="stable").reset_index(drop=True)
 
 
 def _argmax_choice(p: dict[str, float]) -> str | None:
@@ -76,7 +80,7 @@ def _argmax_choice(p: dict[str, float]) -> str | None:
 
 def combine_orders(per_order: pd.DataFrame, setting: str, policy: str = "tie") -> pd.DataFrame:
     """One row per (item_id, rubric): ``value, probs, expected, n_orders, consistent`` (``consistent``
-    is NaN when only one order was judged).
+    is NaN when only one order was judged). Units judged in one order are passed through.
 
     Raises:
         ValueError: an unknown policy.
@@ -84,17 +88,18 @@ def combine_orders(per_order: pd.DataFrame, setting: str, policy: str = "tie") -
     if policy not in POLICIES:
         raise ValueError(f"unknown inconsistency policy {policy!r}; expected one of {POLICIES}")
     cols = ["item_id", "rubric", "value", "probs", "expected", "n_orders", "consistent"]
+    if per_order.empty:
+        return pd.DataFrame(columns=cols)
+    keys = ["item_id", "rubric"]
+    dup = per_order.duplicated(keys, keep=False).to_numpy()
+    single = per_order.loc[~dup, cols[:5]].assign(n_orders=1, consistent=np.nan)
     rows = []
-    for (item, rubric), g in per_order.groupby(["item_id", "rubric"], sort=True):
+    for (item, rubric), g in per_order[dup].groupby(keys, sort=False):
         vals = list(g["value"])
         ex = g["expected"].to_numpy(dtype=np.float64)
         expected = float(np.nanmean(ex)) if np.isfinite(ex).any() else np.nan
         probs = _avg_probs(list(g["probs"]))
-        if len(vals) == 1:
-            rows.append({"item_id": item, "rubric": rubric, "value": vals[0], "probs": probs,
-                         "expected": expected, "n_orders": 1, "consistent": np.nan})
-            continue
-        same = all(v == vals[0] for v in vals)
+        same = all(x == vals[0] for x in vals)
         if setting == "score":
             value: Any = float(np.mean(vals))
         elif same:
@@ -109,7 +114,8 @@ def combine_orders(per_order: pd.DataFrame, setting: str, policy: str = "tie") -
             value = "tie"
         rows.append({"item_id": item, "rubric": rubric, "value": value, "probs": probs, "expected": expected,
                      "n_orders": len(vals), "consistent": float(same)})
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.concat([single, pd.DataFrame(rows, columns=cols)], ignore_index=True) if rows else single
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def human_labels(labels: pd.DataFrame, items: pd.DataFrame, file: str = "labels.jsonl") -> pd.DataFrame:
@@ -117,23 +123,34 @@ def human_labels(labels: pd.DataFrame, items: pd.DataFrame, file: str = "labels.
     order as in the file). Labels of items not in the run are ignored.
 
     Raises:
-        SchemaError: a label value of the wrong kind for its item's setting (names file and line).
+        SchemaError: a label value of the wrong kind for its item's setting (names file and line), or an
+            item with an unknown setting.
     """
     cols = ["item_id", "rubric", "human", "n_annotators", "annotator_values"]
     if labels.empty:
         return pd.DataFrame(columns=cols)
     setting_of = dict(zip(items["item_id"], items["setting"], strict=True))
     lab = labels[labels["item_id"].isin(setting_of)]
-    rows = []
-    for (item, rubric), g in lab.groupby(["item_id", "rubric"], sort=True):
+    vals = []
+    for item, val, line in zip(lab["item_id"], lab["value"], lab["line"], strict=True):
         setting = setting_of[item]
-        vals = [check_value(setting, v, file=file, row=int(line), field="value")
-                for v, line in zip(g["value"], g["line"], strict=True)]
         if setting not in ("pair", "score", "batch"):
-            raise SchemaError(f"item {item!r} has unknown setting {setting!r}", file="items.jsonl")
-        rows.append({"item_id": item, "rubric": rubric, "human": consensus(setting, vals),
-                     "n_annotators": len(vals), "annotator_values": vals})
-    return pd.DataFrame(rows, columns=cols)
+            raise SchemaError(f"item {item!r} has unknown setting {setting!r}", file="items.jsonl",
+                              field="setting")
+        vals.append(check_value(setting, val, file=file, row=int(line), field="value"))
+    lab = lab.assign(value=pd.Series(vals, index=lab.index, dtype=object))
+    keys = ["item_id", "rubric"]
+    dup = lab.duplicated(keys, keep=False).to_numpy()
+    one = lab.loc[~dup]
+    single = pd.DataFrame({"item_id": one["item_id"], "rubric": one["rubric"], "human": one["value"],
+                           "n_annotators": 1, "annotator_values": [[x] for x in one["value"]]})
+    rows = []
+    for (item, rubric), g in lab[dup].groupby(keys, sort=False):
+        v = list(g["value"])
+        rows.append({"item_id": item, "rubric": rubric, "human": consensus(setting_of[item], v),
+                     "n_annotators": len(v), "annotator_values": v})
+    out = pd.concat([single, pd.DataFrame(rows, columns=cols)], ignore_index=True) if rows else single
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
 def join(units: pd.DataFrame, humans: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from judgeanything.report.html import MEDIA_DIR, write_html_report
+from judgeanything.schema import MediaRef, Query, Response, ScoreItem, item_to_dict
 from judgeanything.store import StoreError
 
 XSS = "<script>alert(1)</script>"
@@ -152,3 +153,29 @@ def test_bad_run_dirs(tmp_path: Path, pair_run: Path) -> None:
     (pair_run / "verdicts.jsonl").write_text('{"key": "k"}\n')
     with pytest.raises(StoreError, match=r"verdicts.jsonl: row 1 has no field 'item_id'"):
         write_html_report(pair_run)
+
+
+def test_urls_bytes_and_plugin_media(tmp_path: Path, media_root: Path) -> None:
+    (media_root / "doc.pdf").write_bytes(b"%PDF-1.4 tiny")
+    media = (
+        MediaRef("image", url="https://example.org/cat.png"),
+        MediaRef("image", url="javascript:alert(2)"),
+        MediaRef("audio", data=b"RIFF...."),
+        MediaRef("document", path="doc.pdf"),
+    )
+    item = ScoreItem("u1", Query("u1", "Image2Text", "q", media=media), Response("r", "u1", "m", "text", "a"))
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "run.json").write_text(json.dumps({"setting": "score", "data_root": str(media_root)}))
+    (run_dir / "items.jsonl").write_text(json.dumps(item_to_dict(item)))
+    html = write_html_report(run_dir).read_text(encoding="utf-8")
+    tags = _parse(html)
+    hrefs = [a.get("href") for t, a in tags if t == "a"]
+    assert "https://example.org/cat.png" in hrefs and "remote media: not embedded" in html
+    assert not any("example.org" in s for s in _srcs(tags))  # linked, never loaded
+    assert not any(h and h.startswith("javascript:") for h in hrefs)
+    assert "missing media: javascript:alert(2) (URL scheme not shown in the report)" in html
+    assert "given as in-memory bytes; not stored in the run" in html
+    doc = [h for h in hrefs if h and h.startswith(f"{MEDIA_DIR}/") and h.endswith(".pdf")]
+    assert len(doc) == 1 and (run_dir / doc[0]).read_bytes() == b"%PDF-1.4 tiny"
+    assert "not judged" in html and "no human label" in html

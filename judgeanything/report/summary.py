@@ -68,15 +68,22 @@ def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.
 
 
 def _reference_markdown(judge: str, rows: list[dict[str, Any]]) -> str:
-    lines = ["", "## Reference baseline check", "",
-             f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
-             "the label distribution (one Bernoulli trial per verdict record; 95% binomial interval).", "",
-             "| metric | implied by definition | observed | n | 95% interval | inside |", "|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "## Reference baseline check",
+        "",
+        f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
+        "the label distribution (one Bernoulli trial per verdict record; 95% binomial interval).",
+        "",
+        "| metric | implied by definition | observed | n | 95% interval | inside |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in rows:
         interval = f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—"
         inside = ("yes" if r["inside"] else "**no**") if "inside" in r else "—"
-        lines.append(f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | "
-                     f"{inside} |")
+        lines.append(
+            f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | {inside} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -85,13 +92,15 @@ def _headline(run_dir: Path) -> list[str]:
     out = []
     for setting, primary in PRIMARY.items():
         sel = df[(df.setting == setting) & (df.group_by == "pooled") & (df.rubric.isin(["overall", "all"]))]
-        for metric in dict.fromkeys((primary, "accuracy_without_tie" if setting == "pair" else primary,
-                                     "coverage")):
+        for metric in dict.fromkeys((primary, "accuracy_without_tie" if setting == "pair" else primary, "coverage")):
             r = sel[sel.metric == metric]
             if len(r):
                 r0 = r.iloc[0]
-                ci = (f" [{r0.ci_low:.3f}, {r0.ci_high:.3f}]" if np.isfinite(r0.ci_low) and np.isfinite(r0.ci_high)
-                      else "")
+                ci = (
+                    f" [{r0.ci_low:.3f}, {r0.ci_high:.3f}]"
+                    if np.isfinite(r0.ci_low) and np.isfinite(r0.ci_high)
+                    else ""
+                )
                 out.append(f"{metric} = {r0.value:.3f}{ci} (n={r0.n})")
     return out
 
@@ -108,9 +117,15 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     if not analysis.get("enabled", True):
         summary["text"] = "\n".join(lines)
         return summary
-    analyze_run(run_dir, bootstrap=int(analysis.get("bootstrap", 1000)), ci=float(analysis.get("ci", 0.95)),
-                seed=int(analysis.get("seed", 0)), inconsistent=str(analysis.get("inconsistent", "all")),
-                families=analysis.get("families"), reducer=str(analysis.get("reducer", "mode")))
+    analyze_run(
+        run_dir,
+        bootstrap=int(analysis.get("bootstrap", 1000)),
+        ci=float(analysis.get("ci", 0.95)),
+        seed=int(analysis.get("seed", 0)),
+        inconsistent=str(analysis.get("inconsistent", "all")),
+        families=analysis.get("families"),
+        reducer=str(analysis.get("reducer", "mode")),
+    )
     expected_fn = getattr(judge, "expected_metrics", None)
     if expected_fn is not None:
         keep = {it.item_id for it in data.items}
@@ -124,17 +139,19 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
                 f.write(_reference_markdown(judge.name, rows))
             for r in rows:
                 if "inside" in r:
-                    lines.append(f"reference check {r['metric']}: observed {r['observed']:.3f}, implied "
-                                 f"{r['expected']:.3f}, 95% interval [{r['lo']:.3f}, {r['hi']:.3f}] → "
-                                 f"{'inside' if r['inside'] else 'OUTSIDE'}")
-    if analysis.get("plots", True):
-        from judgeanything.report.plots import write_plots
-
-        summary["plots"] = [str(p) for p in write_plots(run_dir)]
-    if analysis.get("html", True):
+                    lines.append(
+                        f"reference check {r['metric']}: observed {r['observed']:.3f}, implied "
+                        f"{r['expected']:.3f}, 95% interval [{r['lo']:.3f}, {r['hi']:.3f}] → "
+                        f"{'inside' if r['inside'] else 'OUTSIDE'}"
+                    )
+    if analysis.get("html", True):  # the HTML report draws the plots it embeds
         from judgeanything.report.html import write_html_report
 
         summary["html"] = str(write_html_report(run_dir))
+    elif analysis.get("plots", True):
+        from judgeanything.report.plots import write_plots
+
+        summary["plots"] = [str(p) for p in write_plots(run_dir)]
     lines[1:1] = _headline(run_dir)
     lines.append(f"report: {run_dir / 'report.md'}" + (f" and {summary['html']}" if "html" in summary else ""))
     summary["text"] = "\n".join(lines)

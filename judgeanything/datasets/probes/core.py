@@ -1,0 +1,217 @@
+"""The probe data model: a family builds one query (:class:`ProbeSpec`) from a seeded generator, a design
+point (its difficulty knobs) and a variant (four distinct-quality candidates, or a set with one tie).
+
+Scoring rules shared by several families live here, each documented with the error measure it maps to
+the 1–5 scale (5 = best, as in Judge Anything §3.2). ``docs/probes.md`` lists them per family.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from judgeanything.schema import SCORE_MAX, SCORE_MIN, TASK_TYPES
+
+N_CANDIDATES = 4
+
+
+@dataclass(frozen=True)
+class Media:
+    """Media not yet written: ``modality`` image / audio / video, and the array to write.
+
+    * image: ``array`` ``(H, W, 3) uint8``, ``ext`` ``"png"``;
+    * audio: ``array`` ``(N,) float`` in [-1, 1] at ``rate`` Hz, ``ext`` ``"wav"``, ``"flac"`` or ``"mp3"``;
+    * video: ``array`` ``(T, H, W, 3) uint8`` at ``rate`` frames/s, ``ext`` ``"mp4"``, with an optional
+      mono ``audio`` track ``(N,) float`` at ``audio_rate`` Hz.
+    """
+
+    modality: str
+    array: np.ndarray
+    ext: str
+    rate: float = 0.0
+    audio: np.ndarray | None = None
+    audio_rate: int = 16000
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One constructed response: ``name`` is its construction (becomes ``Response.model_name``),
+    ``score`` its 1–5 label under the family's rule, ``text`` (text output) or ``media`` (other outputs),
+    and ``meta`` the measured property the score derives from (e.g. ``{"stated_count": 4}``)."""
+
+    name: str
+    score: int
+    text: str | None = None
+    media: Media | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """One generated query: instruction, input media (prompt order), the four candidates (construction
+    order; the dataset shuffles them), the ground truth and a checklist (Judge Anything §3.3)."""
+
+    question: str
+    inputs: tuple[Media, ...]
+    candidates: tuple[Candidate, ...]
+    truth: Mapping[str, Any]
+    checklist: tuple[str, ...] = ()
+
+
+BuildFn = Callable[[np.random.Generator, Mapping[str, Any], bool], ProbeSpec]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A probe family: one task type, one way of constructing queries with known answers.
+
+    ``knobs`` maps each difficulty knob to the values it takes, the first being the base (easiest)
+    value; the design points are the base plus one-factor-at-a-time variations (:func:`design_points`),
+    unless ``designs`` lists them explicitly. ``build(rng, knobs, tie)`` makes one query; ``tie`` asks
+    for the variant whose candidates include exactly one pair of equal scores. ``requires`` names
+    executables the family needs (it is skipped, with a note, when one is missing).
+    """
+
+    name: str
+    task: str
+    summary: str
+    knobs: Mapping[str, tuple[Any, ...]]
+    build: BuildFn
+    designs: tuple[Mapping[str, Any], ...] = ()
+    requires: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.task not in TASK_TYPES:
+            raise ValueError(f"family {self.name}: unknown task type {self.task!r}")
+
+
+def design_points(knobs: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
+    """The base design (every knob at its first value) followed by one-factor-at-a-time variations, in
+    knob order then value order; one curve per knob can be drawn from the results."""
+    base = {k: v[0] for k, v in knobs.items()}
+    out = [dict(base)]
+    for k, values in knobs.items():
+        for v in values[1:]:
+            d = dict(base)
+            d[k] = v
+            out.append(d)
+    return out
+
+
+def is_tie_variant(index: int, n_designs: int) -> bool:
+    """Whether query ``index`` of a family uses the tie variant.
+
+    Alternates by index, shifted by one on every pass through the design points when their number is
+    even, so that each design point gets one distinct and one tie query per two passes (and the two
+    queries of the ``small`` size, design points 0 and 1, are one of each).
+    """
+    shift = (index // n_designs) if n_designs % 2 == 0 else 0
+    return (index + shift) % 2 == 1
+
+
+def check_spec(spec: ProbeSpec, family: str, tie: bool) -> None:
+    """Validate a built query.
+
+    Raises:
+        ValueError: not four candidates, repeated names, a score outside 1–5, or scores that break the
+            variant's contract (distinct: four different scores; tie: exactly one equal pair).
+    """
+    names = [c.name for c in spec.candidates]
+    if len(names) != N_CANDIDATES or len(set(names)) != N_CANDIDATES:
+        raise ValueError(f"family {family}: need {N_CANDIDATES} uniquely named candidates, got {names}")
+    scores = [c.score for c in spec.candidates]
+    for c in spec.candidates:
+        if not (isinstance(c.score, int) and SCORE_MIN <= c.score <= SCORE_MAX):
+            raise ValueError(f"family {family}: candidate {c.name} has score {c.score!r} outside 1–5")
+        if (c.text is None) == (c.media is None):
+            raise ValueError(f"family {family}: candidate {c.name} needs exactly one of text / media")
+    n_equal = sum(a == b for a, b in itertools.combinations(scores, 2))
+    if tie and n_equal != 1:
+        raise ValueError(f"family {family}: tie variant needs exactly one equal pair, scores {scores}")
+    if not tie and n_equal:
+        raise ValueError(f"family {family}: distinct variant needs four different scores, got {scores}")
+
+
+# ------------------------------------------------------------------------------------------------
+# Scoring rules (error measure → 1–5)
+# ------------------------------------------------------------------------------------------------
+
+
+def count_score(error: int) -> int:
+    """Counting error (stated − true) → score: ``max(1, 5 − |error|)`` (exact 5, off by one 4, …)."""
+    return max(SCORE_MIN, SCORE_MAX - abs(int(error)))
+
+
+def angle_score(degrees: float) -> int:
+    """Angle between the asked and the shown / stated direction → ``5 − round(angle / 45°)``:
+    0° 5, 45° 4, 90° 3, 135° 2, 180° 1."""
+    return SCORE_MAX - round(abs(degrees) / 45.0)
+
+
+def semitone_penalty(st: float) -> int:
+    """Pitch error in semitones → penalty 0–4: |st| < 0.5 → 0, < 1.5 → 1, < 4.5 → 2, < 9.5 → 3, else 4."""
+    a = abs(st)
+    return 0 if a < 0.5 else 1 if a < 1.5 else 2 if a < 4.5 else 3 if a < 9.5 else 4
+
+
+def number_distance_score(error: int) -> int:
+    """Numeric error of a stated number (speech) → score on a log₂ scale: 0 → 5, 1 → 4, 2–3 → 3,
+    4–7 → 2, ≥ 8 → 1."""
+    a = abs(int(error))
+    return 5 if a == 0 else 4 if a == 1 else 3 if a <= 3 else 2 if a <= 7 else 1
+
+
+def clamp_score(penalty: int) -> int:
+    """``max(1, 5 − penalty)``."""
+    return max(SCORE_MIN, SCORE_MAX - int(penalty))
+
+
+# ------------------------------------------------------------------------------------------------
+# Helpers for families
+# ------------------------------------------------------------------------------------------------
+
+
+def pick(rng: np.random.Generator, options: Sequence[Any]) -> Any:
+    """One element of ``options`` drawn uniformly."""
+    return options[int(rng.integers(len(options)))]
+
+
+def phrase_all(rng: np.random.Generator, templates: Sequence[str], n: int,
+               distinct_pairs: Sequence[tuple[int, int]] = ()) -> list[int]:
+    """Template indices for ``n`` candidates, drawn uniformly and independently of their quality (so
+    answer length does not follow correctness by construction); the candidate pairs in
+    ``distinct_pairs`` (tie twins) get different templates."""
+    while True:
+        idx = [int(rng.integers(len(templates))) for _ in range(n)]
+        if all(idx[a] != idx[b] for a, b in distinct_pairs):
+            return idx
+
+
+def signed_offset(rng: np.random.Generator, value: int, k: int, lo: int) -> int:
+    """``value ± k`` with a random sign, using ``+k`` when ``value − k`` would fall below ``lo``."""
+    sign = 1 if rng.random() < 0.5 else -1
+    if value + sign * k < lo:
+        sign = 1
+    return value + sign * k
+
+
+def count_plan(rng: np.random.Generator, true: int, tie: bool, lo: int) -> list[tuple[str, int]]:
+    """Construction names and stated counts: distinct variant errors 0, ±1, ±2, ±4 (scores 5, 4, 3, 1);
+    tie variant 0, −1, +1, ±3 (scores 5, 4, 4, 2). Signs are random; a count below ``lo`` flips to +."""
+    if tie:
+        if true - 1 < lo:
+            raise ValueError(f"a count of {true} leaves no room for an under-by-one candidate (minimum {lo}); "
+                             f"use a larger count knob")
+        return [("exact", true), ("under_by_one", true - 1), ("over_by_one", true + 1),
+                ("off_by_three", signed_offset(rng, true, 3, lo))]
+    return [("exact", true), ("off_by_one", signed_offset(rng, true, 1, lo)),
+            ("off_by_two", signed_offset(rng, true, 2, lo)), ("off_by_four", signed_offset(rng, true, 4, lo))]
+
+
+def plural(n: int, word: str) -> str:
+    """``"1 square"``, ``"3 squares"``."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"

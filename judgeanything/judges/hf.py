@@ -498,13 +498,10 @@ class HFJudge(Judge):
             self._executor = None
         with self._lock:
             self._model = self._runner = self._proc = self._tok = None
-        try:
-            import torch
+        import torch
 
-            if torch.cuda.is_available():
-                torch.cuda.empty_cache()
-        except ImportError:  # torch is a dependency; nothing to free without it
-            pass
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     # ------------------------------------------------------------------ one batch (worker thread)
 
@@ -513,7 +510,9 @@ class HFJudge(Judge):
         results: list[JudgeResult | None] = [None] * len(requests)
         preps: dict[int, PreparedRequest] = {}
         texts: dict[int, str] = {}
-        sr = getattr(getattr(self._proc, "feature_extractor", None), "sampling_rate", None)
+        fe = getattr(self._proc, "feature_extractor", None)
+        sr = getattr(fe, "sampling_rate", None)
+        window = getattr(fe, "n_samples", None)
         text_only = self._tok is self._proc
         for i, req in enumerate(requests):
             if self.verdict == "logprob" and req.prompt.setting not in ("pair", "score"):
@@ -523,9 +522,10 @@ class HFJudge(Judge):
                 prep = prepare_request(
                     req.prompt.system, req.parts, capabilities=self.capabilities, judge=self.name,
                     sampling_rate=sr, video_fps_fallback=self.video_fps_fallback,
-                    drop_unheard_video_audio=self.downgrades.get("audio") == "drop", text_only=text_only)
+                    drop_unheard_video_audio=self.downgrades.get("audio") == "drop", text_only=text_only,
+                    max_audio_samples=window)
                 for entry in prep.log:
-                    if entry.get("event") == "downgrade":
+                    if entry.get("event") in ("downgrade", "truncated"):
                         log.info("hf judge %s, request %s: %s", self.name, req.key, entry["detail"])
                 texts[i] = self._proc.apply_chat_template(prep.messages, tokenize=False,
                                                           add_generation_prompt=True)

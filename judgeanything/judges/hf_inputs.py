@@ -133,6 +133,7 @@ def prepare_request(
     video_fps_fallback: float,
     drop_unheard_video_audio: bool = False,
     text_only: bool = False,
+    max_audio_samples: int | None = None,
 ) -> PreparedRequest:
     """Convert a request's parts (prompt order) into a :class:`PreparedRequest`.
 
@@ -141,7 +142,11 @@ def prepare_request(
     is missing or not positive (logged); ``drop_unheard_video_audio``: when the model cannot hear, drop a
     video's audio track and log the downgrade (True, the ``{audio: drop}`` downgrade) or refuse the
     request (False); ``text_only``: a
-    tokenizer-only model whose template wants string content (the text is joined).
+    tokenizer-only model whose template wants string content (the text is joined);
+    ``max_audio_samples``: the processor's audio window in samples at ``sampling_rate`` (Whisper-style
+    feature extractors: ``n_samples`` = chunk length × rate; 30 s for Qwen2-Audio). Longer audio is cut to
+    the window and the cut logged: left to the processor, the features would be cut silently while the
+    prompt kept placeholders for the whole clip.
 
     Raises:
         UnsupportedPart: a part the model cannot take (never dropped silently).
@@ -162,6 +167,12 @@ def prepare_request(
             y = resample_audio(y, a.sample_rate, sampling_rate)
             prep.log.append({"part": what, "event": "resampled", "from_hz": int(a.sample_rate),
                              "to_hz": int(sampling_rate)})
+        if max_audio_samples and y.shape[0] > max_audio_samples:
+            rate = sampling_rate or a.sample_rate
+            prep.log.append({"part": what, "event": "truncated", "kept_s": round(max_audio_samples / rate, 3),
+                             "of_s": round(y.shape[0] / rate, 3),
+                             "detail": "audio longer than the model's audio window; the rest is not heard"})
+            y = y[:max_audio_samples]
         items.append({"type": "audio"})
         prep.audios.append(y)
 

@@ -216,6 +216,20 @@ def test_audio_is_resampled_to_the_processor_rate_and_recorded(hf_judge, media, 
     assert "media_log" not in res[1].extra  # already 16 kHz
 
 
+def test_audio_longer_than_the_models_window_is_cut_visibly(hf_judge, req, parts, judge_run):
+    """The tiny Whisper feature extractor holds 5 s (Qwen2-Audio's real one 30 s). Left to the processor, a
+    7 s clip would get placeholders for 7 s but features for 5 s; the judge cuts it and says so."""
+    from judgeanything.modalities.base import EncodedAudio
+
+    t = np.arange(7 * 16000) / 16000
+    long = EncodedAudio((0.2 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 16000, role="response 1")
+    for family in ("qwen2_audio", "qwen2_5_omni"):
+        r = judge_run(hf_judge(family, "logprob"), [req("long", "score", parts("Hear: ", long))])[0]
+        assert r.failure is None and isinstance(r.outcomes[0], Verdict)
+        assert r.extra["media_log"][0]["event"] == "truncated"
+        assert (r.extra["media_log"][0]["kept_s"], r.extra["media_log"][0]["of_s"]) == (5.0, 7.0)
+
+
 def test_a_request_the_processor_rejects_fails_alone(hf_judge, media, req, parts, judge_run):
     from PIL import Image
 

@@ -166,3 +166,14 @@ def test_unknown_fps_uses_the_fallback_and_says_so():
 def test_malformed_parts_are_bad_parts(part, match):
     with pytest.raises(BadPart, match=match):
         prepare_request("", [part], capabilities=ALL, judge="j", sampling_rate=16000, video_fps_fallback=2.0)
+
+
+def test_audio_beyond_the_window_is_cut_and_logged():
+    y = np.ones(16000 * 3, np.float32) * 0.1
+    p = prepare_request("", [EncodedAudio(y, 16000, role="query")], capabilities=ALL, judge="j",
+                        sampling_rate=16000, video_fps_fallback=2.0, max_audio_samples=16000 * 2)
+    assert p.audios[0].shape == (32000,)
+    assert p.log[0]["event"] == "truncated" and (p.log[0]["kept_s"], p.log[0]["of_s"]) == (2.0, 3.0)
+    short = prepare_request("", [EncodedAudio(y, 16000)], capabilities=ALL, judge="j", sampling_rate=16000,
+                            video_fps_fallback=2.0, max_audio_samples=16000 * 5)
+    assert short.audios[0].shape == (48000,) and short.log == []

@@ -262,3 +262,12 @@ def test_hydra_config_instantiates_the_dataset(tmp_path: Path) -> None:
     assert isinstance(ds, ProbesDataset)
     items = ds.load("batch").items
     assert {it.query.meta["difficulty"]["digits"] for it in items} == {2, 3}
+
+
+def test_catalogue_documents_every_family_and_knob() -> None:
+    doc = (REPO / "docs" / "probes.md").read_text(encoding="utf-8")
+    for fam in FAMILIES:
+        assert f"**{fam.name}**" in doc, fam.name
+        assert f"### {fam.task}" in doc, fam.task
+        for knob in fam.knobs:
+            assert f"`{knob}`" in doc, (fam.name, knob)

@@ -115,7 +115,8 @@ def _check_frames(v: EncodedVideo, what: str) -> np.ndarray:
         raise BadPart(f"{what}: video frames must be (T, H, W, 3) with T >= 1, got shape {tuple(f.shape)}")
     if f.dtype != np.uint8:
         raise BadPart(f"{what}: video frames must be uint8, got {f.dtype}")
-    return f
+    # Cached encodings are read-only; torch.from_numpy in the video processor needs a writable array.
+    return f if f.flags.writeable else f.copy()
 
 
 def _label(part: Any, index: int) -> str:

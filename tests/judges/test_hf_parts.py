@@ -177,3 +177,13 @@ def test_audio_beyond_the_window_is_cut_and_logged():
     short = prepare_request("", [EncodedAudio(y, 16000)], capabilities=ALL, judge="j", sampling_rate=16000,
                             video_fps_fallback=2.0, max_audio_samples=16000 * 5)
     assert short.audios[0].shape == (48000,) and short.log == []
+
+
+def test_read_only_frames_are_copied_not_shared():
+    v = _vid()
+    v.frames.setflags(write=False)
+    p = prepare_request("", [v], capabilities=ALL, judge="j", sampling_rate=None, video_fps_fallback=2.0)
+    assert p.videos[0].flags.writeable and np.array_equal(p.videos[0], v.frames)
+    w = _vid()
+    assert prepare_request("", [w], capabilities=ALL, judge="j", sampling_rate=None,
+                           video_fps_fallback=2.0).videos[0] is w.frames

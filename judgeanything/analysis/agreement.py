@@ -300,19 +300,22 @@ def score_agreement(judge: Sequence[float], human: Sequence[float], *,
     n = x.size
     if n == 0:
         return {}
+    u, inv = np.unique(np.concatenate([x, y]), return_inverse=True)
+    # κ on category codes (0..K−1 in value order): scikit-learn's labels are then the sorted values present,
+    # exactly as with the raw scores, and fractional consensus scores are accepted as categories
+    cx, cy = inv[:n], inv[n:]
     values = {
         "pearson": _quiet(lambda: stats.pearsonr(x, y)),
         "spearman": _quiet(lambda: stats.spearmanr(x, y)),
         "kendall_tau_b": _quiet(lambda: stats.kendalltau(x, y, variant="b")),
         "mae": float(np.mean(np.abs(x - y))),
         "exact": float(np.mean(x == y)),
-        "cohen_kappa": _quiet(lambda: cohen_kappa_score(_labels(x), _labels(y))),
-        "qwk": _quiet(lambda: cohen_kappa_score(_labels(x), _labels(y), weights="quadratic")),
+        "cohen_kappa": _quiet(lambda: cohen_kappa_score(cx, cy)),
+        "qwk": _quiet(lambda: cohen_kappa_score(cx, cy, weights="quadratic")),
         "krippendorff_alpha": _quiet(lambda: krippendorff.alpha(reliability_data=np.vstack([x, y]),
                                                                 level_of_measurement="ordinal")),
         "offset": float(np.mean(x - y)),
     }
-    u, inv = np.unique(np.concatenate([x, y]), return_inverse=True)
     k = u.size
     counts = np.bincount(inv[:n] * k + inv[n:], minlength=k * k)
     rng = rng or np.random.default_rng(0)
@@ -331,11 +334,6 @@ def score_agreement(judge: Sequence[float], human: Sequence[float], *,
                            lambda w: _wpearson_items(w, ex[ok], y[ok]), n_boot, rng)
             out["pearson_expected"] = make_stat(v, r, int(ok.sum()), ci)
     return out
-
-
-def _labels(x: np.ndarray) -> list[str]:
-    """Scores as category labels for scikit-learn's κ (its labels are the sorted distinct values)."""
-    return [f"{v:012.6f}" for v in x]  # fixed width so string order = numeric order for scores ≥ 0
 
 
 def _wpearson_items(w: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -208,8 +208,26 @@ def position_bias(per_order: pd.DataFrame, setting: str, *, humans: pd.DataFrame
 # --------------------------------------------------------------------------------------------------
 
 
-def _primary_size(size: Mapping[str, Any], modality: str) -> float:
-    return size_of(size, PRIMARY_SIZE.get(modality, "chars"))
+def size_table(units: pd.DataFrame, slot: int) -> pd.DataFrame:
+    """The size features of response ``slot`` of every row of ``units`` (columns :data:`SIZE_FEATURES` +
+    ``primary``; NaN where absent or not a positive finite number)."""
+    recs = [z[slot] if len(z) > slot and isinstance(z[slot], Mapping) else {} for z in units["sizes"]]
+    t = pd.DataFrame.from_records(recs, index=range(len(recs)))
+    cols = {}
+    for f in (*SIZE_FEATURES, "width", "height"):
+        c = pd.to_numeric(t[f], errors="coerce") if f in t.columns else pd.Series(np.nan, index=t.index)
+        cols[f] = c.astype(np.float64).where(lambda x: np.isfinite(x))
+    out = pd.DataFrame({f: cols[f] for f in SIZE_FEATURES})
+    out["pixels"] = out["pixels"].fillna(cols["width"] * cols["height"])  # pixels = width × height
+    mods = units["output_modality"].to_numpy()
+    prim = np.full(len(out), np.nan)
+    for mod, feat in PRIMARY_SIZE.items():
+        m = mods == mod
+        prim[m] = out[feat].to_numpy()[m]
+    other = ~np.isin(mods, list(PRIMARY_SIZE))
+    prim[other] = out["chars"].to_numpy()[other]
+    out["primary"] = prim
+    return out
 
 
 def size_bias(units: pd.DataFrame, setting: str, *, n_boot: int = 1000, ci: float = 0.95,
@@ -230,10 +248,9 @@ def size_bias(units: pd.DataFrame, setting: str, *, n_boot: int = 1000, ci: floa
     has_h = "human" in units.columns
     if setting == "score":
         res: dict[str, Any] = {}
+        first = size_table(units, 0)
         for feat in ("primary", *SIZE_FEATURES):
-            s = np.array([(_primary_size(z[0], m) if feat == "primary" else size_of(z[0], feat))
-                          if len(z) else math.nan for z, m in zip(units["sizes"], units["output_modality"],
-                                                                   strict=True)])
+            s = first[feat].to_numpy(dtype=np.float64)
             ok = np.isfinite(s) & (s > 0)
             if ok.sum() < 3 or np.unique(s[ok]).size < 2:
                 continue
@@ -246,13 +263,11 @@ def size_bias(units: pd.DataFrame, setting: str, *, n_boot: int = 1000, ci: floa
             res[feat] = {"judge": _fin(rj), "human": _fin(rh), "n": int(ok.sum())}
         return {"score_size_spearman": res} if res else {}
     out: dict[str, Any] = {"features": {}}
+    two = np.array([len(z) == 2 for z in units["sizes"]])
+    sa, sb = size_table(units, 0), size_table(units, 1)
     for feat in ("primary", *SIZE_FEATURES):
-        a = np.array([(_primary_size(z[0], m) if feat == "primary" else size_of(z[0], feat))
-                      if len(z) == 2 else math.nan for z, m in zip(units["sizes"], units["output_modality"],
-                                                                 strict=True)])
-        b = np.array([(_primary_size(z[1], m) if feat == "primary" else size_of(z[1], feat))
-                      if len(z) == 2 else math.nan for z, m in zip(units["sizes"], units["output_modality"],
-                                                                 strict=True)])
+        a = np.where(two, sa[feat].to_numpy(dtype=np.float64), np.nan)
+        b = np.where(two, sb[feat].to_numpy(dtype=np.float64), np.nan)
         ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0) & (a != b)
         if not ok.any():
             continue

@@ -22,6 +22,7 @@ asked for (its ``rubrics`` list), so failure rates are per (item × rubric) like
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -119,6 +120,9 @@ def load_run(run_dir: Path | str) -> RunData:
     items = _load_items(run_dir / ITEMS)
     labels = _load_labels(run_dir / LABELS)
     verdicts, records = _load_verdicts(vpath)
+    if len(verdicts) and verdicts["setting"].isna().any():  # a record without ``setting``: its item's
+        by_item = dict(zip(items["item_id"], items["setting"], strict=True))
+        verdicts["setting"] = verdicts["setting"].fillna(verdicts["item_id"].map(by_item))
     known = set(items["item_id"])
     missing = sorted(set(verdicts["item_id"]) - known)
     if missing:
@@ -164,6 +168,11 @@ def _need(row: dict[str, Any], name: str, path: Path, line: int) -> Any:
     return row[name]
 
 
+@functools.lru_cache(maxsize=256)
+def _parse_task(name: str) -> TaskType:
+    return TaskType.parse(name)
+
+
 def _load_items(path: Path) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -181,7 +190,7 @@ def _load_items(path: Path) -> pd.DataFrame:
         family = r.get("family")
         if inputs is None or output is None or family is None:
             try:
-                tt = TaskType.parse(task_name)
+                tt = _parse_task(task_name)
             except SchemaError as e:
                 raise SchemaError(str(e), file=str(path), row=line, field="task_name") from e
             inputs = tt.inputs if inputs is None else inputs

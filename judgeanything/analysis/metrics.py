@@ -34,7 +34,8 @@
   - ``model_ranking:<pooled|task type>`` / ``judge|human`` — ``bt:<model>`` strengths (with CIs) and
     ``spearman_judge_vs_human`` (group ``both``);
   - ``distribution`` / ``judge|human`` — ``count:<value>`` (score values and pair choices);
-  - ``cost`` / ``all`` — ``records``, ``prompt_tokens``, ``completion_tokens``, ``latency_s`` (sums).
+  - ``cost`` / ``all`` — ``records``, ``prompt_tokens``, ``completion_tokens``, ``latency_s`` (sums over
+    the run's records; these rows have ``setting`` and ``rubric`` ``*``).
 
 ``metrics.json`` holds the same numbers nested: ``{"format", "run", "params", "settings": {setting:
 {"counts", "coverage", "rubrics": {rubric: {"pooled", "macro", "breakdowns", "human_ceiling",

@@ -49,11 +49,11 @@ from judgeanything.analysis.bootstrap import Stat, make_stat, mean_stat, percent
 
 #: Default generator/judge family map (regex → family), searched case-insensitively in order.
 DEFAULT_FAMILIES: dict[str, str] = {
-    r"gpt|openai|o1|o3|o4|dall-?e|sora|whisper": "openai",
+    r"gpt|openai|\bo[134]\b|dall-?e|sora|whisper": "openai",
     r"claude|anthropic": "anthropic",
     r"qwen": "qwen",
     r"gemini|gemma|imagen|veo|bard|palm": "google",
-    r"llama|meta-": "meta",
+    r"llama|\bmeta-": "meta",
     r"mistral|pixtral|mixtral": "mistral",
     r"deepseek|janus": "deepseek",
     r"internvl|intern": "internlm",

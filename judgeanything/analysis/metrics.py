@@ -428,8 +428,11 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
     benchmark = run_field(run, "benchmark", None)
     mode = run_field(run, "mode", data.verdicts)
     judge_names = [judge, run_field(run, "model", data.verdicts)]
-    if isinstance(run.get("judge"), dict):
-        judge_names += [str(x) for x in run["judge"].values() if isinstance(x, str)]
+    for k in ("judge", "judge_fingerprint"):  # dicts of the judge's config: model ids live there
+        if isinstance(run.get(k), dict):
+            judge_names += [str(x) for x in run[k].values() if isinstance(x, str)]
+        elif isinstance(run.get(k), str):
+            judge_names.append(run[k])
     judge_names += [str(x) for x in data.verdicts["model"].dropna().unique()] if len(data.verdicts) else []
     judge_fam = judge_family(judge_names, families)
     rows = _Rows()

@@ -141,6 +141,8 @@ def test_family_map_and_sizes() -> None:
     assert family_of("Qwen2.5-VL-7B-Instruct") == "qwen"
     assert family_of("gemini-1.5-pro") == "google"
     assert family_of("totally-unknown") is None
+    assert family_of("video1-generator") is None  # "o1" only as a word
+    assert family_of("o1-mini") == "openai"
     assert family_of("My-GPT", {"gpt": "openai"}) == "openai"
     with pytest.raises(ValueError, match="regular expression"):
         family_of("x", {"(": "broken"})
@@ -171,3 +173,30 @@ def test_cross_modality_chi2_for_pairs(tmp_path: Path) -> None:
     gap = cm["mmu_vs_mmg"]["accuracy_with_tie"]
     assert gap["value"] == pytest.approx(correct["text"][0] / 60 - correct["image"][0] / 60)
     assert gap["significant"] is True
+
+
+def test_batch_permutations_consistency(tmp_path: Path) -> None:
+    """Batch items judged in two permutations: consistency = identical dataset-orientation rankings;
+    inconsistent rankings are combined by Borda for the headline nlev."""
+    from judgeanything.analysis.agreement import borda, normalised_levenshtein
+
+    rnd = random.Random(6)
+    items, labels, verdicts, truth = [], [], [], []
+    for i in range(40):
+        iid = f"{i}::b"
+        items.append(item(iid, "batch", "Image2Text", ["a", "b", "c"]))
+        h = tuple(rnd.sample(range(3), 3))
+        labels.append(label(iid, h))
+        r1 = tuple(rnd.sample(range(3), 3))
+        r2 = r1 if i % 2 else tuple(rnd.sample(range(3), 3))
+        verdicts += [record(iid, "batch", [v(r1)], order=(0, 1, 2)), record(iid, "batch", [v(r2)], order=(2, 0, 1))]
+        truth.append((h, r1, r2))
+    d = write_run(tmp_path / "bp", items=items, labels=labels, verdicts=verdicts)
+    m = analyze_run(d, bootstrap=50)
+    pos = m["settings"]["batch"]["bias"]["position"]["overall"]
+    assert pos["consistency"]["value"] == pytest.approx(np.mean([r1 == r2 for _, r1, r2 in truth]))
+    assert pos["mean_nlev_between_orders"] == pytest.approx(
+        np.mean([normalised_levenshtein(r1, r2) for _, r1, r2 in truth]))
+    combined = [r1 if r1 == r2 else borda([r1, r2]) for _, r1, r2 in truth]
+    nlev = np.mean([normalised_levenshtein(c, h) for c, (h, _, _) in zip(combined, truth, strict=True)])
+    assert m["settings"]["batch"]["rubrics"]["overall"]["pooled"]["nlev"]["value"] == pytest.approx(nlev)

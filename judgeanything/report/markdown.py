@@ -163,14 +163,8 @@ def _setting_section(setting: str, s: Mapping[str, Any]) -> list[str]:
     pooled = sec.get("pooled", {})
     if pooled:
         rows = [["pooled", m, fmt_stat(st), fmt(st.get("n"))] for m, st in pooled.items()]
-        rows += [
-            ["macro (task types)", m, fmt_stat(st), fmt(st.get("n"))]
-            for m, st in sec.get("macro", {}).items()
-        ]
-        rows += [
-            ["human ceiling", m, fmt_stat(st), fmt(st.get("n"))]
-            for m, st in sec.get("human_ceiling", {}).items()
-        ]
+        rows += [["macro (task types)", m, fmt_stat(st), fmt(st.get("n"))] for m, st in sec.get("macro", {}).items()]
+        rows += [["human ceiling", m, fmt_stat(st), fmt(st.get("n"))] for m, st in sec.get("human_ceiling", {}).items()]
         out += ["### Agreement with humans", "", md_table(["scope", "metric", "value [CI]", "n"], rows), ""]
     if len(rub) > 1:
         rows = [
@@ -254,8 +248,7 @@ def _setting_section(setting: str, s: Mapping[str, Any]) -> list[str]:
             ]
             rho = e.get("spearman")
             out += [
-                f"**{g}**"
-                + (f" — Spearman ρ judge vs human strengths: {fmt(rho)}" if rho is not None else ""),
+                f"**{g}**" + (f" — Spearman ρ judge vs human strengths: {fmt(rho)}" if rho is not None else ""),
                 "",
                 md_table(["rank", "model", "strength [CI]", "games", "win rate", "human strength"], rows),
                 "",
@@ -332,15 +325,11 @@ def _bias_section(bias: Mapping[str, Any], rubric: str) -> list[str]:
                 "",
             ]
         if sz.get("score_size_spearman"):
-            rows = [
-                [f, d["n"], fmt(d["judge"]), fmt(d["human"])] for f, d in sz["score_size_spearman"].items()
-            ]
+            rows = [[f, d["n"], fmt(d["judge"]), fmt(d["human"])] for f, d in sz["score_size_spearman"].items()]
             out += [
                 "### Size / verbosity bias (scores)",
                 "",
-                md_table(
-                    ["feature", "n", "Spearman ρ(judge score, log size)", "ρ(human score, log size)"], rows
-                ),
+                md_table(["feature", "n", "Spearman ρ(judge score, log size)", "ρ(human score, log size)"], rows),
                 "",
             ]
     sp = (bias.get("self_preference") or {}).get(rubric) or {}

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from judgeanything.schema import SCORE_MAX, SCORE_MIN, TASK_TYPES
+from judgeanything.schema import SCORE_MAX, SCORE_MIN, TASK_TYPES, TaskType
 
 N_CANDIDATES = 4
 
@@ -87,6 +87,10 @@ class Family:
     def __post_init__(self) -> None:
         if self.task not in TASK_TYPES:
             raise ValueError(f"family {self.name}: unknown task type {self.task!r}")
+        for d in self.designs:
+            if set(d) != set(self.knobs):
+                raise ValueError(f"family {self.name}: design point {dict(d)} must set exactly the knobs "
+                                 f"{sorted(self.knobs)}")
 
 
 def design_points(knobs: Mapping[str, Sequence[Any]]) -> list[dict[str, Any]]:
@@ -113,13 +117,22 @@ def is_tie_variant(index: int, n_designs: int) -> bool:
     return (index + shift) % 2 == 1
 
 
-def check_spec(spec: ProbeSpec, family: str, tie: bool) -> None:
-    """Validate a built query.
+def check_spec(spec: ProbeSpec, family: str, tie: bool, task: str | None = None) -> None:
+    """Validate a built query (and, given ``task``, its modalities against the task type).
 
     Raises:
-        ValueError: not four candidates, repeated names, a score outside 1–5, or scores that break the
-            variant's contract (distinct: four different scores; tie: exactly one equal pair).
+        ValueError: not four candidates, repeated names, a score outside 1–5, scores that break the
+            variant's contract (distinct: four different scores; tie: exactly one equal pair), or media of
+            the wrong modality.
     """
+    if task is not None:
+        tt = TaskType.parse(task)
+        if sorted({m.modality for m in spec.inputs}) != sorted(tt.non_text_inputs):
+            raise ValueError(f"family {family}: {task} needs input media {list(tt.non_text_inputs)}, "
+                             f"got {[m.modality for m in spec.inputs]}")
+        for c in spec.candidates:
+            if (c.media.modality if c.media is not None else "text") != tt.output:
+                raise ValueError(f"family {family}: candidate {c.name} is not {tt.output}")
     names = [c.name for c in spec.candidates]
     if len(names) != N_CANDIDATES or len(set(names)) != N_CANDIDATES:
         raise ValueError(f"family {family}: need {N_CANDIDATES} uniquely named candidates, got {names}")

@@ -311,6 +311,9 @@ class ProbesDataset:
             files = {p.relative_to(tmp).as_posix(): sha256_file(p)
                      for p in sorted(tmp.rglob("*")) if p.is_file()}
             _write_json(tmp / "manifest.json", {**header, "files": files})
+            if fdir.exists() and verify_family_dir(fdir, header) is None:
+                shutil.rmtree(tmp, ignore_errors=True)  # another process finished the same family first
+                return _read_json(fdir / "records.json")
             if fdir.exists():  # a stale or corrupt copy: move it aside, then drop it
                 stale = Path(tempfile.mkdtemp(prefix=f".{plan.family.name}.stale-", dir=self.root))
                 os.replace(fdir, stale / "old")
@@ -430,7 +433,7 @@ def generate_query(family: Family, index: int, designs: Sequence[Mapping[str, An
     key = _family_key(family.name)
     try:
         spec = family.build(np.random.default_rng([seed, key, index, 0]), design, tie)
-        check_spec(spec, family.name, tie)
+        check_spec(spec, family.name, tie, family.task)
     except (ValueError, RuntimeError) as e:
         raise RuntimeError(f"probe family {family.name} query {index} (knobs {design}, "
                            f"{'tie' if tie else 'distinct'} variant): {e}") from e

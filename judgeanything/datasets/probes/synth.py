@@ -54,6 +54,7 @@ class Shape:
 
     @property
     def centre(self) -> tuple[float, float]:
+        """Centre of the bounding box ``(x, y)`` in pixels."""
         return self.x + self.size / 2.0, self.y + self.size / 2.0
 
 

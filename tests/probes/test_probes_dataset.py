@@ -271,3 +271,25 @@ def test_catalogue_documents_every_family_and_knob() -> None:
         assert f"### {fam.task}" in doc, fam.task
         for knob in fam.knobs:
             assert f"`{knob}`" in doc, (fam.name, knob)
+
+
+def test_media_candidates_share_size_and_duration_except_where_judged(small: ProbeSet) -> None:
+    """A size-biased judge gains nothing: within a query, candidate images have the same dimensions and
+    audio/video the same duration — except ``tone``, whose duration is part of what is asked."""
+    import decord
+    import soundfile as sf
+    from PIL import Image
+
+    for it in small.data["batch"].items:
+        if it.responses[0].modality == "text" or it.query.meta["family"] == "tone":
+            continue
+        sizes = set()
+        for r in it.responses:
+            p = small.root / (r.media[0].path or "")
+            if r.modality == "image":
+                sizes.add(Image.open(p).size)
+            elif r.modality == "audio":
+                sizes.add(round(sf.info(str(p)).duration, 3))
+            else:
+                sizes.add(len(decord.VideoReader(str(p))))
+        assert len(sizes) == 1, (it.item_id, sizes)

@@ -27,7 +27,7 @@ from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
 from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.parsing import parse_output
-from judgeanything.prompts import build_prompt
+from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.schema import (
     BatchItem,
     Failure,
@@ -326,7 +326,10 @@ class Runner:
     def _prepare(self, unit: Unit, sizes: Sequence[Mapping[str, float]]) -> JudgeRequest | dict[str, Any]:
         """Build the request of a unit, or the failure record when its media cannot be used."""
         item = present(unit.item, unit.order)
-        prompt = build_prompt(item, self.opt.mode, self.opt.rubrics, version=self.opt.prompt_version)
+        try:
+            prompt = build_prompt(item, self.opt.mode, self.opt.rubrics, version=self.opt.prompt_version)
+        except PromptError as e:  # bad item data (e.g. no checklist): stop with the item named; the log is kept
+            raise RunConfigError(f"item {unit.item.item_id!r} ({unit.item.query.task_name}): {e}") from e
         req = JudgeRequest(key=unit.key, item=item, prompt=prompt, order=unit.order, repeat=unit.repeat,
                            sizes=[sizes[i] for i in unit.order] if sizes else [])
         if not self.judge.needs_media:

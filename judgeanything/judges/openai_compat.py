@@ -146,8 +146,10 @@ class OpenAIJudge(Judge):
         if self.response_format == "json_object":
             body["response_format"] = {"type": "json_object"}
         elif self.response_format == "json_schema":
+            # providers' strict mode rejects document-level keywords; the structure itself is kept
+            schema = {k: v for k, v in req.prompt.output_schema.items() if k not in ("$schema", "title")}
             body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "verdict", "schema": dict(req.prompt.output_schema), "strict": True}}
+                "name": "verdict", "schema": schema, "strict": True}}
         if self.extra_body:
             body["extra_body"] = dict(self.extra_body)
         return body

@@ -1,0 +1,58 @@
+"""Bad input stops the CLI with one clear line naming the file / row / field (exit code 2, no traceback),
+and nothing already judged is lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.conftest import cli
+
+pytestmark = pytest.mark.integration
+
+
+def _fail(*args: str) -> str:
+    p = cli(*args, "analysis.html=false", "analysis.plots=false", check=False)
+    assert p.returncode == 2, p.stdout + p.stderr
+    assert "Traceback" not in p.stderr
+    return p.stderr
+
+
+def test_malformed_jsonl_line(tmp_path, tiny_pair_benchmark):
+    f, _media, _ = tiny_pair_benchmark
+    lines = f.read_text().splitlines()
+    lines[2] = lines[2][:40]
+    f.write_text("\n".join(lines) + "\n")
+    err = _fail("benchmark=mllm_judge", f"benchmark.pair_file={f}", "judge=replay", f"hydra.run.dir={tmp_path / 'r'}")
+    assert str(f) in err and "row 3" in err
+
+
+def test_missing_field_and_label_out_of_range(tmp_path, tiny_pair_benchmark):
+    f, _, _ = tiny_pair_benchmark
+    rows = [json.loads(x) for x in f.read_text().splitlines()]
+    del rows[4]["instruction"]
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    err = _fail("benchmark=mllm_judge", f"benchmark.pair_file={f}", "judge=replay", f"hydra.run.dir={tmp_path / 'a'}")
+    assert "row 5" in err and "instruction" in err
+    rows[4]["instruction"] = "x"
+    rows[6]["human_answer"] = "E"
+    f.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    err = _fail("benchmark=mllm_judge", f"benchmark.pair_file={f}", "judge=replay", f"hydra.run.dir={tmp_path / 'b'}")
+    assert "row 7" in err and "human_answer" in err
+
+
+def test_unknown_task_type(tmp_path, shared_dir):
+    ja = shared_dir / "data" / "judgeanything"
+    err = _fail("benchmark=judgeanything", "benchmark.tasks=[Text2Smell]",
+                f"benchmark.task_anything={ja / 'TaskAnything.json'}",
+                f"benchmark.judge_anything={ja / 'JudgeAnything.json'}", "judge=random",
+                f"hydra.run.dir={tmp_path / 'r'}")
+    assert "Text2Smell" in err
+
+
+def test_checklist_mode_without_checklists_names_the_item(tmp_path, tiny_pair_benchmark):
+    f, _media, _ = tiny_pair_benchmark
+    err = _fail("benchmark=mllm_judge", f"benchmark.pair_file={f}", "judge=random", "mode=checklist",
+                f"hydra.run.dir={tmp_path / 'r'}")
+    assert "mllmj-pair::100" in err and "checklist" in err

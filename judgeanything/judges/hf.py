@@ -408,7 +408,12 @@ class HFJudge(Judge):
         if device == "auto":
             device = "auto" if torch.cuda.is_available() else "cpu"
         dtype: Any = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
-        model = cls.from_pretrained(src, dtype=dtype, device_map=device, **common)
+        extra: dict[str, Any] = {}
+        if hasattr(config, "thinker_config") and hasattr(config, "enable_audio_output"):
+            # Full Omni checkpoints: a judge needs the thinker's text only; skip building and loading the
+            # speech talker and token2wav (billions of parameters).
+            extra["enable_audio_output"] = False
+        model = cls.from_pretrained(src, dtype=dtype, device_map=device, **common, **extra)
         model.eval()
         runner = model
         if hasattr(model, "thinker"):  # full Omni checkpoints: text comes from the thinker; no speech needed

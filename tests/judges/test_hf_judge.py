@@ -299,3 +299,41 @@ def test_bad_parts_are_media_errors(hf_judge, req, parts, judge_run):
     details = [r.failure.detail for r in res]
     assert all(r.failure.kind == "media_error" for r in res)
     assert "mono" in details[0] and "no samples" in details[1] and "uint8" in details[2]
+
+
+def test_full_omni_checkpoint_is_judged_by_its_thinker(tiny_model, hf_judge, tmp_path, media, req, parts, judge_run):
+    """A full Qwen2.5-Omni checkpoint (model_type qwen2_5_omni: thinker + speech talker) is loaded without
+    the talker and judged by its thinker: same verdicts as the bare thinker with the same weights."""
+    import shutil
+
+    import torch
+    from transformers import AutoConfig, Qwen2_5OmniConfig
+    from transformers.models.qwen2_5_omni.modeling_qwen2_5_omni import (
+        Qwen2_5OmniForConditionalGeneration,
+        Qwen2_5OmniThinkerForConditionalGeneration,
+    )
+
+    from judgeanything.judges.hf import HFJudge
+
+    thinker_dir = tiny_model("qwen2_5_omni")
+    full_dir = tmp_path / "full-omni"
+    cfg = Qwen2_5OmniConfig(thinker_config=AutoConfig.from_pretrained(thinker_dir).to_dict(),
+                            enable_audio_output=False)
+    full = Qwen2_5OmniForConditionalGeneration(cfg)
+    full.thinker.load_state_dict(Qwen2_5OmniThinkerForConditionalGeneration.from_pretrained(thinker_dir).state_dict())
+    full.save_pretrained(full_dir)
+    for f in thinker_dir.iterdir():
+        if f.name not in ("config.json", "model.safetensors", "generation_config.json"):
+            shutil.copy(f, full_dir / f.name)
+    torch.save({}, full_dir / "spk_dict.pt")  # the full model's from_pretrained requires a speaker file
+
+    pk = {"videos_kwargs": {"size": {"shortest_edge": 56 * 56, "longest_edge": 112 * 112 * 4}}}
+    judge = HFJudge(str(full_dir), verdict="logprob", device="cpu", dtype="float32", processor_kwargs=pk)
+    assert judge.capabilities == frozenset({"text", "image", "audio", "video"})
+    rq = req("o", "pair", parts("Which? ", media["png"], media["mp3"]))
+    got = judge_run(judge, [rq])[0]
+    assert type(judge._runner).__name__ == "Qwen2_5OmniThinkerForConditionalGeneration"
+    assert not hasattr(judge._model, "talker")
+    ref = judge_run(hf_judge("qwen2_5_omni", "logprob"), [rq])[0]
+    assert got.outcomes[0].value == ref.outcomes[0].value
+    assert got.outcomes[0].probs == pytest.approx(ref.outcomes[0].probs, abs=1e-5)

@@ -8,7 +8,8 @@ Configured by ``conf/judge/hf.yaml`` (Hydra ``_target_``). Two verdict modes:
   reached without an end-of-sequence token, else ``"stop"``.
 * ``logprob``: one forward pass per rubric reads the next-token distribution after an assistant prefill
   (CLUE, arXiv 2502.12193; see :mod:`judgeanything.judges.hf_logprob`); ``outcomes`` carry the verdicts
-  with their probabilities. Batch ranking → ``Failure("parse_fail")`` in this mode.
+  with their probabilities; ``raw`` is the answer JSON the chosen tokens spell; ``usage["prompt_tokens"]``
+  is summed over the passes (``usage["forward_passes"]``). Batch ranking → ``Failure("parse_fail")``.
 
 Requests go through the model in batches of ``batch_size`` with LEFT padding (the last position of every
 row is its own last prompt token, so generation and next-token reads are batch-invariant). Media are
@@ -204,6 +205,11 @@ class HFJudge(Judge):
             raise JudgeConfigError(f"hf judge: device must be cpu, cuda, cuda:N, mps or auto, got {device!r}")
         if int(batch_size) < 1 or int(max_new_tokens) < 1:
             raise JudgeConfigError("hf judge: batch_size and max_new_tokens must be >= 1")
+        if not do_sample and ((temperature is not None and float(temperature) > 0) or top_p is not None):
+            raise JudgeConfigError("hf judge: temperature/top_p apply only with do_sample: true "
+                                   "(decoding is greedy otherwise)")
+        if isinstance(capabilities, str):
+            capabilities = [capabilities]
         if not video_fps_fallback or float(video_fps_fallback) <= 0:
             raise JudgeConfigError(f"hf judge: video_fps_fallback must be > 0, got {video_fps_fallback!r}")
         self.model_spec = str(model).strip()
@@ -213,7 +219,7 @@ class HFJudge(Judge):
         self.batch_size = int(batch_size)
         self.max_new_tokens = int(max_new_tokens)
         self.do_sample = bool(do_sample)
-        self.temperature = None if temperature is None else float(temperature)
+        self.temperature = None if temperature is None or not do_sample else float(temperature)
         self.top_p = None if top_p is None else float(top_p)
         self.seed = int(seed)
         self.verdict = verdict

@@ -48,10 +48,20 @@ def test_hub_id_must_be_cached_when_offline(monkeypatch, tmp_path):
     ({"capabilities": ["image", "smell"]}, "unknown capabilities"),
     ({"downgrades": {"image": "frames"}}, "downgrade"),
     ({"video_fps_fallback": 0}, "video_fps_fallback"),
+    ({"temperature": 0.7}, "do_sample"),
+    ({"top_p": 0.9}, "do_sample"),
 ])
 def test_bad_options_are_config_errors(tiny_model, kwargs, match):
     with pytest.raises(JudgeConfigError, match=match):
         HFJudge(str(tiny_model("llava")), **kwargs)
+
+
+def test_sampling_options_and_a_single_capability_string(tiny_model):
+    j = HFJudge(str(tiny_model("llava")), do_sample=True, temperature=0.7, top_p=0.9, seed=3)
+    fp = j.fingerprint()
+    assert (fp["do_sample"], fp["temperature"], fp["top_p"], fp["seed"]) == (True, 0.7, 0.9, 3)
+    assert HFJudge(str(tiny_model("llava")), temperature=0.0).fingerprint()["temperature"] is None  # greedy
+    assert HFJudge(str(tiny_model("llava")), capabilities="image").capabilities == frozenset({"text", "image"})
 
 
 def test_claiming_a_modality_the_model_cannot_take_is_refused(tiny_model, req, parts, judge_run):

@@ -337,3 +337,13 @@ def test_full_omni_checkpoint_is_judged_by_its_thinker(tiny_model, hf_judge, tmp
     ref = judge_run(hf_judge("qwen2_5_omni", "logprob"), [rq])[0]
     assert got.outcomes[0].value == ref.outcomes[0].value
     assert got.outcomes[0].probs == pytest.approx(ref.outcomes[0].probs, abs=1e-5)
+
+
+def test_sampling_is_seeded(hf_judge, req, parts, judge_run):
+    rq = req("s", "pair", parts("Say something."))
+    a = judge_run(hf_judge("qwen2", "generate", do_sample=True, temperature=1.0, seed=5), [rq])[0].raw
+    b = judge_run(hf_judge("qwen2", "generate", do_sample=True, temperature=1.0, seed=5), [rq])[0].raw
+    c = judge_run(hf_judge("qwen2", "generate", do_sample=True, temperature=1.0, seed=6), [rq])[0].raw
+    greedy = judge_run(hf_judge("qwen2", "generate"), [rq])[0].raw
+    assert a == b  # same seed, same sample
+    assert len({a, c, greedy}) > 1  # near-uniform random weights: another seed samples other tokens

@@ -124,6 +124,12 @@ def _merge(a: dict[str, Any], b: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _processor_capabilities(proc: Any) -> frozenset[str]:
+    """Modalities a processor prepares: image/video processor, audio feature extractor (+ text)."""
+    parts = (("image", "image_processor"), ("video", "video_processor"), ("audio", "feature_extractor"))
+    return frozenset({"text"}) | frozenset(m for m, attr in parts if getattr(proc, attr, None) is not None)
+
+
 def weights_digest(model_dir: Path) -> str:
     """SHA-256 (16 hex) of ``config.json``'s bytes plus the names and sizes of the model folder's files
     (weights, tokenizer, processor, template): changes whenever the model files change."""
@@ -332,8 +338,15 @@ class HFJudge(Judge):
         mt = self._model_type_now()
         if mt in MODEL_TYPE_CAPABILITIES:
             return MODEL_TYPE_CAPABILITIES[mt]
-        self._ensure_loaded()
-        assert self._caps is not None
+        # Unknown architecture: its processor says what it takes (cheap; the model is not loaded here).
+        from transformers import AutoProcessor
+
+        src = self.model_dir() or self._hub_id
+        try:
+            proc = AutoProcessor.from_pretrained(src, trust_remote_code=self.trust_remote_code)
+        except OSError as e:
+            raise JudgeConfigError(f"hf judge: cannot load the processor of {src}: {e}") from e
+        self._caps = _processor_capabilities(proc)
         return self._caps
 
     @property
@@ -435,11 +448,7 @@ class HFJudge(Judge):
 
         model_caps = MODEL_TYPE_CAPABILITIES.get(model_type)
         if model_caps is None:
-            model_caps = frozenset({"text"}) | frozenset(
-                m for m, attr in (("image", "image_processor"), ("video", "video_processor"),
-                                  ("audio", "feature_extractor"))
-                if getattr(proc, attr, None) is not None
-            )
+            model_caps = _processor_capabilities(proc)
         if self._configured_caps is not None and not self._configured_caps <= model_caps:
             raise JudgeConfigError(
                 f"hf judge: capabilities {sorted(self._configured_caps)} claim "

@@ -126,3 +126,19 @@ def test_hydra_smoke_judge_builds_its_model_on_first_use(monkeypatch, tmp_path, 
     assert res.failure is None and res.outcomes[0].value in ("first", "tie", "second")
     assert (tmp_path / "cache" / "models" / "qwen2_5_omni-tiny-v1" / "config.json").is_file()
     assert res.model.startswith("smoke:qwen2_5_omni@")
+
+
+@pytest.mark.parametrize("family, expected", [
+    ("qwen2_5_vl", {"text", "image", "video"}),
+    ("idefics3", {"text", "image"}),
+    ("qwen2_audio", {"text", "audio"}),
+    ("qwen2", {"text"}),
+])
+def test_unknown_model_types_take_what_their_processor_prepares(monkeypatch, tiny_model, family, expected):
+    import judgeanything.judges.hf as hf
+
+    mt = hf.SMOKE_MODEL_TYPES[family]
+    monkeypatch.delitem(hf.MODEL_TYPE_CAPABILITIES, mt)
+    judge = HFJudge(str(tiny_model(family)), device="cpu")
+    assert judge.capabilities == frozenset(expected)
+    assert judge._model is None  # answered from the processor, nothing loaded

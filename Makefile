@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/judgeanything -m experiment=demo
+	HF_HUB_OFFLINE=1 $(BIN)/judgeanything experiment=demo
 	$(BIN)/judgeanything-compare multirun/demo --out multirun/demo
 
 test: $(STAMP)

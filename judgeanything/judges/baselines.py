@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from rapidfuzz.distance import Levenshtein
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.schema import (
@@ -27,18 +28,6 @@ from judgeanything.schema import (
 )
 
 _ALL = frozenset({"text", "image", "audio", "video"})
-
-
-def _levenshtein(a: Sequence[int], b: Sequence[int]) -> int:
-    # Tiny exact DP, only used to enumerate the expectation over permutations below (n ≤ 8); the
-    # metrics themselves live in judgeanything.analysis.
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
 
 
 class RandomJudge(Judge):
@@ -105,7 +94,7 @@ class RandomJudge(Judge):
             for lab in labels:
                 ranking = tuple(lab.value)  # type: ignore[arg-type]
                 n = max(max(ranking) + 1, len(ranking))
-                ds = [_levenshtein(p, ranking) / max(len(p), len(ranking))
+                ds = [Levenshtein.distance(p, ranking) / max(len(p), len(ranking))
                       for p in itertools.permutations(range(n))]
                 res.append(float(np.mean(ds)))
             return {"nlev": float(np.mean(res))}

@@ -259,7 +259,8 @@ class Runner:
         self.cache = MediaCache(data.data_root, media_options or {})
         self.identity = dict(identity or {})
         self.config = dict(config or {})
-        self.notes = list(data.notes) + list(notes)
+        self.judge_notes = list(judge.notes())
+        self.notes = self.judge_notes + list(data.notes) + list(notes)
         if data.setting not in judge.settings:
             raise JudgeConfigError(f"judge {judge.name!r} does not support setting {data.setting!r} "
                                    f"(it supports: {', '.join(sorted(judge.settings))})")
@@ -307,6 +308,7 @@ class Runner:
             "n_items": len(self.items),
             "identity": self.identity,
             "notes": self.notes,
+            "judge_notes": self.judge_notes,
             "config": redact(self.config),
             "versions": {"python": platform.python_version(),
                          **{p: ver(p) for p in ("judgeanything", "torch", "transformers", "openai")}},

@@ -90,6 +90,10 @@ class Judge(abc.ABC):
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         """Judge a batch of requests; one result per request, in order."""
 
+    def notes(self) -> list[str]:
+        """Plain-language facts about this judge for the run's report (e.g. "random weights")."""
+        return []
+
     def bind(  # noqa: B027 - an optional hook; most judges ignore recorded verdicts
         self, recorded: Mapping[str, Mapping[str, list[Any]]], recorded_raw: Mapping[str, Mapping[str, str]]
     ) -> None:

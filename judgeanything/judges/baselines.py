@@ -49,6 +49,11 @@ class RandomJudge(Judge):
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "random", "seed": self.seed, "choices": list(self.choices)}
 
+    def notes(self) -> list[str]:
+        return [f"{self.name!r} is a reference baseline: uniform random verdicts over {list(self.choices)} (pair), "
+                "1–5 (score) or a random permutation (batch), seeded per item. Its implied agreement and the "
+                "binomial check are in 'Reference baseline check'."]
+
     def _verdict(self, req: JudgeRequest, rubric: str) -> Verdict:
         rng = np.random.default_rng(item_seed(req.item.item_id, self.seed, list(req.order), rubric, req.repeat))
         setting = req.item.setting
@@ -117,6 +122,10 @@ class FirstJudge(Judge):
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "first"}
 
+    def notes(self) -> list[str]:
+        return [f"{self.name!r} is a reference baseline that always prefers the response shown first: "
+                "P(prefer slot 1) = 1, and judged in both orders its flip rate is 1."]
+
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         out = []
         for req in requests:
@@ -160,6 +169,10 @@ class LongerJudge(Judge):
 
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "longer", "features": dict(SIZE_FEATURE)}
+
+    def notes(self) -> list[str]:
+        return [f"{self.name!r} is a reference baseline that prefers the larger response (text characters, "
+                "audio/video seconds, image pixels; equal sizes → tie): P(prefer larger) = 1."]
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         out = []

@@ -356,6 +356,16 @@ class HFJudge(Judge):
             return frozenset({"score", "pair"})
         return frozenset({"score", "pair", "batch"})
 
+    def notes(self) -> list[str]:
+        """States plainly when the judge is a smoke model (random weights) and how to use a real one."""
+        if self._smoke_family is None:
+            return []
+        return [f"The judge {self.name!r} is a SMOKE judge: a tiny {self._smoke_family} model with RANDOM weights "
+                f"(the real architecture, built locally). Its verdicts are noise; they show that media reach the "
+                f"judge and that the pipeline runs end to end, and measure nothing. To use a real judge, run the "
+                f"same command with `judge=openai judge.model=<model> [judge.base_url=<OpenAI-compatible server>]` "
+                f"or `judge=hf judge.model=<local folder or hub id> judge.device=cuda judge.dtype=bfloat16`."]
+
     def fingerprint(self) -> dict[str, Any]:
         """Model spec and resolved folder, a digest of its config/weight files, dtype, sampling and verdict
         mode (and the prefill format for token-probability verdicts). No secrets."""

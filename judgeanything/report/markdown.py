@@ -111,6 +111,8 @@ def render_report(metrics: Mapping[str, Any]) -> str:
             ],
         )
     )
+    for note in run.get("judge_notes") or []:  # what the judge is, said up front (e.g. random weights)
+        out += ["", f"> **About this judge.** {note}"]
     out += [
         "",
         HOW_TO_READ,

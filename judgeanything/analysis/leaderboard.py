@@ -17,8 +17,8 @@ from typing import Any
 import pandas as pd
 
 from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
+from judgeanything.analysis.markdown import fmt, fmt_stat, md_table
 from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
-from judgeanything.report.markdown import fmt, fmt_stat, md_table
 from judgeanything.store import VERDICTS
 
 LEADERBOARD_CSV = "leaderboard.csv"

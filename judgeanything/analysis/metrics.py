@@ -67,6 +67,7 @@ from judgeanything.analysis.bias import (
 )
 from judgeanything.analysis.bootstrap import make_stat, rng_for
 from judgeanything.analysis.load import RunData, load_run, run_field
+from judgeanything.analysis.markdown import write_report
 from judgeanything.analysis.ranking import model_rankings
 from judgeanything.analysis.repeats import REDUCERS, repeat_stats
 from judgeanything.analysis.units import (
@@ -518,8 +519,6 @@ def analyze_run(run_dir: Path | str, *, bootstrap: int = 1000, ci: float = 0.95,
         StoreError / SchemaError: unreadable or malformed run files (naming file and line);
         ValueError: bad parameters.
     """
-    from judgeanything.report.markdown import write_report  # report sits above analysis
-
     run_dir = Path(run_dir)
     data = load_run(run_dir)
     metrics, df = compute_metrics(data, bootstrap=bootstrap, ci=ci, seed=seed, inconsistent=inconsistent,

@@ -1,7 +1,9 @@
 """``report.md``: a readable Markdown summary of one run's ``metrics.json``.
 
-Reads only the metrics dict written by :mod:`judgeanything.analysis.metrics` (and imports nothing of the
-analysis package), so it can be regenerated from a finished run directory.
+Reads only the metrics dict written by :mod:`judgeanything.analysis.metrics` (and imports nothing else of
+the analysis package), so it can be regenerated from a finished run directory. It lives in ``analysis``
+because ``report.md`` is part of what an analysis writes (and the leaderboard reuses its table helpers);
+``judgeanything.report`` holds the presentation layers built on top (HTML, plots, the console summary).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,8 +134,9 @@ def read_records(path: PathLike, *, what: str = "data file") -> list[Record]:
 
     Raises:
         SchemaError: the file does not exist or is not UTF-8; a malformed JSON Lines line (naming its line);
-            a malformed JSON array (naming line and column in the message); an element that is not an
-            object (naming its row).
+            a malformed JSON array (naming line and column in the message); JSON nested too deeply or with
+            an integer too long to convert; an element that is not an object (naming its row); a string
+            holding a lone UTF-16 surrogate escape (naming its row and field).
     """
     p = Path(os.path.expanduser(os.fspath(path)))
     file = os.fspath(path)
@@ -158,17 +160,25 @@ def _read_array(text: str, file: str) -> list[Record]:
         data = json.loads(text)
     except json.JSONDecodeError as e:
         raise SchemaError(f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}", file=file) from e
+    except (RecursionError, ValueError) as e:
+        raise SchemaError(f"not readable as JSON: {_unreadable(e)}", file=file) from e
     out = []
+    escapes = _SURROGATE_ESCAPE.search(text) is not None
     for i, obj in enumerate(data, start=1):
         if not isinstance(obj, Mapping):
             raise _not_object(obj, file, i)
+        if escapes:
+            _check_strings(obj, file, i)
         out.append(Record(obj, file, i))
     return out
 
 
 def _read_lines(text: str, file: str) -> list[Record]:
     out = []
-    for i, line in enumerate(text.splitlines(), start=1):
+    # Lines end at LF, CRLF or CR only: str.splitlines() would also split at U+2028, U+2029 and U+0085,
+    # which valid JSON may hold unescaped inside a string (json.dumps(..., ensure_ascii=False) writes them
+    # raw), cutting a good row in two. A raw CR or LF cannot occur inside a JSON string.
+    for i, line in enumerate(_LINE_BREAK.split(text), start=1):
         if not line.strip():
             continue
         try:
@@ -176,10 +186,61 @@ def _read_lines(text: str, file: str) -> list[Record]:
         except json.JSONDecodeError as e:
             raise SchemaError(f"line {i} is not valid JSON (column {e.colno}: {e.msg}): {_short(line)}",
                               file=file, row=i) from e
+        except (RecursionError, ValueError) as e:
+            raise SchemaError(f"line {i} is not readable as JSON: {_unreadable(e)}", file=file, row=i) from e
         if not isinstance(obj, Mapping):
             raise _not_object(obj, file, i)
+        if _SURROGATE_ESCAPE.search(line):
+            _check_strings(obj, file, i)
         out.append(Record(obj, file, i))
     return out
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: A ``\\uD800``–``\\uDFFF`` escape: the text was decoded from UTF-8, so only an escape can put a
+#: surrogate into a parsed string (a superset: a paired surrogate or an escaped backslash matches too).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _unreadable(e: BaseException) -> str:
+    """Why :func:`json.loads` failed other than a syntax error: nesting deeper than Python's recursion
+    limit, or an integer longer than ``sys.get_int_max_str_digits()``."""
+    if isinstance(e, RecursionError):
+        return "nested too deeply"
+    return str(e).split(";")[0]
+
+
+def _check_strings(obj: Any, file: str, row: int) -> None:
+    """Reject strings that hold a lone UTF-16 surrogate (a ``"\\ud800"`` escape with no pair): valid JSON
+    syntax, but not Unicode text, so nothing downstream can encode it (the run log is UTF-8).
+
+    Raises:
+        SchemaError: naming the file, the row and the field path (``answer1.answer``, ``answers[2].name``).
+    """
+    stack: list[tuple[str, Any]] = [("", obj)]
+    while stack:  # iterative: the parsed object may be nested close to the recursion limit
+        path, v = stack.pop()
+        if isinstance(v, str):
+            if _has_surrogate(v):
+                raise SchemaError(f"text {_short(v)} holds a lone UTF-16 surrogate (not valid Unicode)",
+                                  file=file, row=row, field=path or None)
+        elif isinstance(v, Mapping):
+            for k, x in v.items():
+                name = f"{path}.{k}" if path else str(k)
+                if _has_surrogate(str(k)):
+                    raise SchemaError(f"field name {_short(k)} holds a lone UTF-16 surrogate (not valid "
+                                      f"Unicode)", file=file, row=row, field=path or None)
+                stack.append((name, x))
+        elif isinstance(v, list):
+            stack.extend((f"{path}[{j}]", x) for j, x in enumerate(v))
+
+
+def _has_surrogate(s: str) -> bool:
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _not_object(obj: Any, file: str, row: int) -> SchemaError:

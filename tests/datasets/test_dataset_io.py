@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from judgeanything.datasets._io import parse_score, read_records
@@ -83,3 +85,41 @@ def test_parse_score_rejects(write, value):
     with pytest.raises(SchemaError) as err:
         parse_score(rec, "score", value)
     assert err.value.field == "score" and err.value.row == 1
+
+
+def test_unicode_line_separators_inside_strings_do_not_split_rows(tmp_path):
+    # U+2028, U+2029 and U+0085 are valid unescaped inside JSON strings (json.dumps(ensure_ascii=False)
+    # writes them raw); only LF, CRLF and CR end a JSON Lines row.
+    p = tmp_path / "seps.jsonl"
+    texts = ["one\u2028two", "three\u2029four\x85five"]
+    p.write_text("".join(json.dumps({"t": t}, ensure_ascii=False) + "\r\n" for t in texts),
+                 encoding="utf-8")
+    assert [(r.row, r.data["t"]) for r in read_records(p)] == [(1, texts[0]), (2, texts[1])]
+    cr = tmp_path / "cr.jsonl"
+    cr.write_text('{"x": 1}\r{"x": 2}\r', encoding="utf-8")
+    assert [(r.row, r.data["x"]) for r in read_records(cr)] == [(1, 1), (2, 2)]
+
+
+@pytest.mark.parametrize(
+    ("content", "row", "field", "needle"),
+    [
+        ('{"x": 1}\n{"a": {"b": ["ok", "bad \\ud800 here"]}}\n', 2, "a.b[1]", "lone UTF-16 surrogate"),
+        ('[{"x": 1}, {"\\udfff": 1}]', 2, None, "field name"),
+        ('{"x": 1}\n{"x": ' + "[" * 100_000 + "]" * 100_000 + "}\n", 2, None, "nested too deeply"),
+        ("[" * 100_000 + "]" * 100_000, None, None, "nested too deeply"),
+        ('{"x": 1}\n{"id": ' + "9" * 5000 + "}\n", 2, None, "line 2 is not readable as JSON"),
+    ],
+)
+def test_json_that_python_cannot_hold_is_a_schema_error(tmp_path, content, row, field, needle):
+    p = tmp_path / "bad.jsonl"
+    p.write_text(content, encoding="utf-8")
+    with pytest.raises(SchemaError) as err:
+        read_records(p)
+    assert (err.value.file, err.value.row, err.value.field) == (str(p), row, field)
+    assert needle in str(err.value)
+
+
+def test_paired_surrogate_escapes_are_text(tmp_path):
+    p = tmp_path / "emoji.jsonl"
+    p.write_text('{"t": "\\ud83d\\ude00"}\n', encoding="utf-8")
+    assert read_records(p)[0].data["t"] == "\U0001f600"

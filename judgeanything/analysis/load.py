@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, TaskType
-from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError
+from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, read_jsonl_lines
 
 ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "models", "sizes",
                 "input_modalities", "output_modality", "family", "input_modality", "modality_pair", "meta"]
@@ -135,30 +135,17 @@ def load_run(run_dir: Path | str) -> RunData:
 def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
     """(1-based line number, row) pairs of a JSONL file (absent file → []).
 
-    Same rules as :func:`judgeanything.store.read_jsonl` (a torn last line of ``verdicts.jsonl``, left by a
-    killed writer, is ignored), but keeps line numbers for error messages.
+    :func:`judgeanything.store.read_jsonl_lines` (a torn last line of ``verdicts.jsonl``, left by a killed
+    writer, is ignored), plus a check that every line is an object.
 
     Raises:
         StoreError: a line that is not valid JSON (file and line named).
         SchemaError: a line that is JSON but not an object.
     """
-    out: list[tuple[int, dict[str, Any]]] = []
-    if not path.exists():
-        return out
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    for i, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except json.JSONDecodeError as e:
-            if path.name == VERDICTS and i == len(lines) and not data.endswith(b"\n"):
-                break
-            raise StoreError(f"{path}: line {i} is not valid JSON ({e.msg})") from e
+    out = read_jsonl_lines(path, tolerate_torn_tail=path.name == VERDICTS)
+    for i, row in out:
         if not isinstance(row, dict):
             raise SchemaError("each line must be a JSON object", file=str(path), row=i)
-        out.append((i, row))
     return out
 
 

@@ -35,6 +35,7 @@ This module imports only :mod:`judgeanything.schema`.
 from __future__ import annotations
 
 import ast
+import bisect
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -60,9 +61,9 @@ _COMMENT_SUFFIXES = ("comment", "reason", "reasoning", "explanation", "justifica
 _MAX_JSON_STARTS = 200  # "{" positions tried per output; with _MAX_JSON_SPAN bounds the scan's cost
 _MAX_JSON_SPAN = 20_000  # longest {...} object looked for (judge answers are far shorter)
 
-_THINK_BLOCK = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
 _THINK_CLOSE = re.compile(r"</(?:think|thinking|reasoning)>", re.I)
 _THINK_OPEN = re.compile(r"<(?:think|thinking|reasoning)>", re.I)
+_THINK_TAG = re.compile(r"</?(think|thinking|reasoning)>", re.I)
 _MARKDOWN = re.compile(r"\*\*|__|`")
 _WS_RUN = re.compile(r"[^\S\n]+")
 _WS_NEWLINE = re.compile(r" ?\n\s*")
@@ -97,6 +98,12 @@ def _oor(detail: str) -> _Reading:
     return _Reading("out_of_range", detail=detail)
 
 
+def _val(v: Any, n: int = 80) -> str:
+    """``repr(v)`` cut to ``n`` characters, for failure details (the judge's full text is in ``raw``)."""
+    r = repr(v)
+    return r if len(r) <= n else r[: n - 1] + "…"
+
+
 def _collapse(text: str) -> str:
     """Runs of whitespace → one space, or one newline when they contain a line break. Keeps lines (for
     tables and ``Rubric: value`` lines) and keeps every text pattern below free of long ambiguous runs."""
@@ -115,8 +122,12 @@ def _snip(text: str, n: int = 70) -> str:
 
 def strip_reasoning(raw: str) -> str:
     """Remove ``<think>…</think>`` blocks (also ``<thinking>``/``<reasoning>``), the text before a lone
-    closing tag (templates that open the block inside the prompt), and an unclosed block to the end."""
-    text = _THINK_BLOCK.sub("", raw)
+    closing tag (templates that open the block inside the prompt), and an unclosed block to the end.
+
+    Linear in the length of ``raw``: the blocks are found from one scan of the tags, not with the regex
+    ``<(think)>.*?</\\1>``, which rescans to the end of the text from every opening tag that has no
+    matching close (quadratic: 100,000 repeated ``<think>`` tags took minutes)."""
+    text = _remove_blocks(raw)
     closes = list(_THINK_CLOSE.finditer(text))
     if closes:
         text = text[closes[-1].end():]
@@ -124,6 +135,30 @@ def strip_reasoning(raw: str) -> str:
     if m:
         text = text[:m.start()]
     return text.strip()
+
+
+def _remove_blocks(raw: str) -> str:
+    """``raw`` without its reasoning blocks: the same result as
+    ``re.sub(r"<(think|thinking|reasoning)>.*?</\\1>", "", raw, flags=re.S | re.I)`` (leftmost opening
+    tag first, each closed by the nearest following closing tag of the same name), in O(tags · log tags)."""
+    tags = [(m.start(), m.end(), m.group(1).lower(), m.group(0)[1] == "/") for m in _THINK_TAG.finditer(raw)]
+    closes: dict[str, list[int]] = {}
+    for k, (_s, _e, name, is_close) in enumerate(tags):
+        if is_close:
+            closes.setdefault(name, []).append(k)
+    keep, pos = [], 0
+    for k, (start, _end, name, is_close) in enumerate(tags):
+        if is_close or start < pos:
+            continue
+        idx = closes.get(name, [])
+        j = bisect.bisect_right(idx, k)
+        if j == len(idx):
+            continue  # never closed: left for the unclosed-block rule
+        close = tags[idx[j]]
+        keep.append(raw[pos:start])
+        pos = close[1]
+    keep.append(raw[pos:])
+    return "".join(keep)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -165,13 +200,13 @@ def _score_prefix(s: str, key_like: bool = False) -> _Reading | None:
 
 def _score_json(v: Any) -> _Reading:
     if isinstance(v, bool):
-        return _bad(f"score {v!r} is a boolean")
+        return _bad(f"score {_val(v)} is a boolean")
     if isinstance(v, int | float):
         return _score_from_numbers(str(v), None, text=False)
     if isinstance(v, str):
         r = _score_prefix(" ".join(v.split()).strip("*\"'` ").strip())
-        return r if r is not None else _bad(f"score value {v!r} has no number")
-    return _bad(f"score value {v!r} is a {type(v).__name__}")
+        return r if r is not None else _bad(f"score value {_val(v)} has no number")
+    return _bad(f"score value {_val(v)} is a {type(v).__name__}")
 
 
 _PAIR_LABEL = re.compile(
@@ -225,11 +260,11 @@ def _pair_prefix(s: str, key_like: bool = False) -> _Reading | None:
 
 def _pair_json(v: Any) -> _Reading:
     if isinstance(v, bool):
-        return _bad(f"choice {v!r} is a boolean")
+        return _bad(f"choice {_val(v)} is a boolean")
     if isinstance(v, int | float):
         if float(v) in (0.0, 1.0, 2.0):
             return _ok(("first", "tie", "second")[int(v)])
-        return _oor(f"choice {v!r} is not 0 (first), 1 (tie) or 2 (second)")
+        return _oor(f"choice {_val(v)} is not 0 (first), 1 (tie) or 2 (second)")
     if isinstance(v, str):
         s = " ".join(v.split()).strip("*\"'` ").strip()
         if re.fullmatch(r"-?\d+(?:\.\d+)?", s):
@@ -237,8 +272,8 @@ def _pair_json(v: Any) -> _Reading:
         r = _pair_sentence(s)  # "Response 1 is good, but Response 2 is better" → the statement, not the prefix
         if r is None:
             r = _pair_prefix(s, key_like=True)
-        return r if r is not None else _bad(f"choice value {v!r} names no response")
-    return _bad(f"choice value {v!r} is a {type(v).__name__}")
+        return r if r is not None else _bad(f"choice value {_val(v)} names no response")
+    return _bad(f"choice value {_val(v)} is a {type(v).__name__}")
 
 
 _BETTER = r"(?:clearly\s+|slightly\s+|much\s+|significantly\s+|somewhat\s+|overall\s+|the\s+)?" \
@@ -316,14 +351,14 @@ def _batch_json_factory(n: int) -> Callable[[Any], _Reading]:
                 letters = "".join(x.strip().strip("[]").strip().upper() for x in v)
                 if re.fullmatch(r"[A-Z]*", letters):
                     return _letters_to_ranking(letters, n, repr(v))
-            return _bad(f"ranking {v!r} is not a list of response letters")
+            return _bad(f"ranking {_val(v)} is not a list of response letters")
         if isinstance(v, str):
             s = " ".join(v.split())
             if re.fullmatch(r"[A-Za-z]{1,26}", s):
                 return _letters_to_ranking(s.upper(), n, repr(s))
             r = prefix(s.strip("\"' "), True)
-            return r if r is not None else _bad(f"ranking value {v!r} has no response letters")
-        return _bad(f"ranking value {v!r} is a {type(v).__name__}; expected letters such as 'CADB'")
+            return r if r is not None else _bad(f"ranking value {_val(v)} has no response letters")
+        return _bad(f"ranking value {_val(v)} is a {type(v).__name__}; expected letters such as 'CADB'")
     return read
 
 
@@ -446,7 +481,9 @@ def _json_objects(text: str) -> list[tuple[int, int, dict[str, Any]]]:
         tries += 1
         try:
             obj, end = dec.raw_decode(text, i)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError, ValueError):
+            # besides syntax errors: nesting past the recursion limit, integers past
+            # sys.get_int_max_str_digits() (ValueError) — judge text, so never an exception
             end_b = _balanced_end(text, i)
             obj = None
             if end_b is not None:

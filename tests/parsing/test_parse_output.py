@@ -200,6 +200,26 @@ def test_strip_reasoning() -> None:
     assert strip_reasoning("<THINKING>x</THINKING>[[A]]") == "[[A]]"
     assert strip_reasoning("pre</think>post") == "post"
     assert strip_reasoning("answer <think>unfinished") == "answer"
+    assert strip_reasoning("<think>a<reasoning>b</think>C<reasoning>d</REASONING>E") == "CE"
+
+
+def test_reasoning_blocks_removed_as_the_non_greedy_regex_would() -> None:
+    import random
+    import re
+
+    block = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.S | re.I)
+    pieces = ["<think>", "</think>", "<THINK>", "<thinking>", "</thinking>", "<reasoning>", "</Reasoning>",
+              "a", "b ", "\n", "<", ">", "/"]
+    rng = random.Random(0)
+    for _ in range(3000):
+        raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        assert parsing._remove_blocks(raw) == block.sub("", raw), raw
+
+
+def test_failure_details_are_capped() -> None:
+    (o,) = parse_output('{"overall_score": "' + "n/a " * 100_000 + '"}', "score", ["overall"])
+    assert isinstance(o, Failure) and o.kind == "parse_fail" and "has no number" in o.detail
+    assert len(o.detail) <= 300
 
 
 @pytest.mark.parametrize("args,match", [
@@ -341,6 +361,10 @@ HOSTILE = {
     "letters": "Rank: " + "A " * 50_000 + "b",
     "unclosed-json": '{"overall_comment": "' + "x" * 200_000,
     "table-cells": "| Relevance | " * 20_000,
+    "repeated-think-tags": "<think>" * 30_000,  # a looping model; the old block regex was quadratic here
+    "think-tags-unmatched": "<thinking>x</reasoning>" * 10_000,
+    "deep-json": '{"a": ' * 50_000,  # json raised RecursionError
+    "long-integer": '{"overall_score": ' + "9" * 5_000 + "}",  # json raised ValueError (int digit limit)
 }
 
 

@@ -181,19 +181,27 @@ class OpenAIJudge(Judge):
                                latency_s=latency, model=resp.model or self.model)
         choice = resp.choices[0]
         usage = {}
-        if resp.usage is not None:
-            usage = {"prompt_tokens": resp.usage.prompt_tokens or 0,
-                     "completion_tokens": resp.usage.completion_tokens or 0}
+        if resp.usage is not None:  # the SDK does not validate responses: a server may send any shape here
+            usage = {k: _count(getattr(resp.usage, k, None)) for k in ("prompt_tokens", "completion_tokens")}
         model = resp.model or self.model
         if getattr(resp, "system_fingerprint", None):
             model = f"{model}@{resp.system_fingerprint}"
-        raw = choice.message.content or ""
-        refusal = getattr(choice.message, "refusal", None)
+        message = getattr(choice, "message", None)
+        if message is None:
+            return JudgeResult(failure=Failure("api_error", "the server returned a choice without a message"),
+                               finish_reason=choice.finish_reason, usage=usage, latency_s=latency, model=model)
+        raw = message_text(message.content)
+        if raw is None:
+            return JudgeResult(failure=Failure("api_error", f"the server returned message content that is not "
+                                               f"text: {_short(repr(message.content), 120)}"),
+                               finish_reason=choice.finish_reason, usage=usage, latency_s=latency, model=model)
+        refusal = getattr(message, "refusal", None)
         failure = None
         if choice.finish_reason == "content_filter":
             failure = Failure("safety_block", "the provider's content filter stopped the answer")
-        elif refusal and not raw:
-            failure = Failure("refusal", _short(refusal))
+        elif refusal:
+            # the API's own refusal signal (structured outputs): whatever text came with it is no verdict
+            failure = Failure("refusal", _short(str(refusal)))
         return JudgeResult(raw=raw, finish_reason=choice.finish_reason, failure=failure, usage=usage,
                            latency_s=latency, model=model)
 
@@ -204,6 +212,32 @@ class OpenAIJudge(Judge):
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def message_text(content: Any) -> str | None:
+    """A chat message's ``content`` as text: a string as is, ``None`` as ``""``, a list of content parts
+    (servers such as Mistral's return ``[{"type": "text", "text": ...}, {"type": "thinking", ...}]``) as its
+    text parts joined; anything else (a number, an object) → ``None``, for the caller to record as an
+    ``api_error`` (the SDK does not validate responses, so these reach us unchecked)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list) and all(isinstance(p, Mapping) for p in content):
+        return "".join(str(p.get("text") or "") for p in content if p.get("type") == "text")
+    return None
+
+
+def _count(v: Any) -> int:
+    """A token count from a response's ``usage`` (an int, or an integral string); 0 when missing or not a
+    count: bookkeeping must never cost a verdict."""
+    if isinstance(v, bool):
+        return 0
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str) and v.strip().isdigit():
+        return int(v)
+    return 0
 
 
 def _short(s: str, n: int = 300) -> str:

@@ -115,6 +115,35 @@ def test_content_filter_is_a_safety_block():
     assert res.failure.kind == "safety_block"
 
 
+@pytest.mark.parametrize(("script", "kind", "raw", "detail"), [
+    # the API's refusal field is a refusal, also when some text comes with it
+    (Script(reply=None, choice={"message": {"role": "assistant", "content": None, "refusal": "I can't."}}),
+     "refusal", "", "I can't."),
+    (Script(reply="Sorry.", choice={"message": {"role": "assistant", "content": "Sorry.", "refusal": "No."}}),
+     "refusal", "Sorry.", "No."),
+    (Script(choice={"message": None}), "api_error", "", "without a message"),
+    (Script(reply=5), "api_error", "", "not text: 5"),  # type: ignore[arg-type]
+    (Script(reply={"overall_choice": "0"}), "api_error", "", "not text"),  # type: ignore[arg-type]
+])
+def test_malformed_or_refused_messages_are_typed_failures(script, kind, raw, detail):
+    with FakeServer(script) as srv:
+        res = judge_once(OpenAIJudge(model="m", base_url=srv.base_url), _request())
+    assert res.failure is not None and res.failure.kind == kind and detail in res.failure.detail
+    assert res.raw == raw
+
+
+def test_content_parts_and_odd_usage_still_give_the_verdict():
+    parts = [{"type": "thinking", "thinking": "hmm"}, {"type": "text", "text": '{"overall_choice": '},
+             {"type": "text", "text": '"2"}'}]
+    with FakeServer(Script(reply=lambda body: parts, response={"usage": "lots"})) as srv:  # type: ignore
+        res = judge_once(OpenAIJudge(model="m", base_url=srv.base_url), _request())
+    assert res.failure is None and res.raw == '{"overall_choice": "2"}'
+    assert res.usage == {"prompt_tokens": 0, "completion_tokens": 0}
+    with FakeServer(Script(response={"usage": {"prompt_tokens": None, "completion_tokens": "7"}})) as srv:
+        res = judge_once(OpenAIJudge(model="m", base_url=srv.base_url), _request())
+    assert res.failure is None and res.usage == {"prompt_tokens": 0, "completion_tokens": 7}
+
+
 def test_remote_server_without_key_is_a_config_error(monkeypatch):
     monkeypatch.delenv("JA_TEST_NO_SUCH_KEY", raising=False)
     judge = OpenAIJudge(model="m", base_url="https://api.example.com/v1", api_key_env="JA_TEST_NO_SUCH_KEY")

@@ -30,6 +30,10 @@ class Script:
     statuses: list[int] = field(default_factory=list)       # returned (with an error body) before replies
     reply: str | Callable[[dict[str, Any]], str] = '{"overall_comment": "ok", "overall_choice": "0"}'
     finish_reason: str = "stop"
+    # fields merged into the choice / the whole response as sent (e.g. {"message": None}, {"usage": "x"}):
+    # malformed responses a real server may send
+    choice: dict[str, Any] = field(default_factory=dict)
+    response: dict[str, Any] = field(default_factory=dict)
     delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -49,12 +53,14 @@ def make_app(script: Script) -> FastAPI:
         if status != 200:
             return JSONResponse({"error": {"message": f"scripted {status}", "type": "test"}}, status_code=status)
         text = script.reply(body) if callable(script.reply) else script.reply
+        choice = {"index": 0, "finish_reason": script.finish_reason,
+                  "message": {"role": "assistant", "content": text}, **script.choice}
         return JSONResponse({
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"), "system_fingerprint": "fp_test",
-            "choices": [{"index": 0, "finish_reason": script.finish_reason,
-                         "message": {"role": "assistant", "content": text}}],
+            "choices": [choice],
             "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+            **script.response,
         })
 
     return app

@@ -34,3 +34,40 @@ def test_malformed_middle_line_names_file_and_line(tmp_path):
     p.write_text('{"a": 1}\n{oops}\n{"a": 2}\n')
     with pytest.raises(StoreError, match=r"x\.jsonl: line 2"):
         read_jsonl(p)
+
+
+@pytest.mark.parametrize("bad", ["[1, 2]", '{"item_id": "x"}', '{"key": 7}', "3"])
+def test_a_line_that_is_not_a_record_names_file_and_line(tmp_path, bad):
+    (tmp_path / "verdicts.jsonl").write_text(json.dumps({"key": "a"}) + "\n" + bad + "\n")
+    with pytest.raises(StoreError, match=r"verdicts\.jsonl: line 2 is not a verdict record"):
+        RunLog(tmp_path)
+    with RunLog(tmp_path / "fresh"):  # the failed open released its directory lock: others may proceed
+        pass
+    (tmp_path / "verdicts.jsonl").write_text(json.dumps({"key": "a"}) + "\n")
+    with RunLog(tmp_path) as log:
+        assert log.done == {"a"}
+
+
+def test_duplicate_keys_of_an_old_log_are_read_once(tmp_path):
+    (tmp_path / "verdicts.jsonl").write_text("".join(json.dumps({"key": k, "v": i}) + "\n"
+                                                     for i, k in enumerate("abab")))
+    with RunLog(tmp_path) as log:
+        assert [(r["key"], r["v"]) for r in log] == [("a", 0), ("b", 1)]
+
+
+def test_a_second_writer_on_the_same_run_directory_is_refused(tmp_path):
+    import subprocess
+    import sys
+
+    hold = ("import sys, time; from judgeanything.store import RunLog\n"
+            "with RunLog(sys.argv[1]):\n    print('locked', flush=True); time.sleep(30)\n")
+    proc = subprocess.Popen([sys.executable, "-c", hold, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "locked"
+        with pytest.raises(StoreError, match=rf"another run is writing this run directory \(pid {proc.pid}\)"):
+            RunLog(tmp_path)
+    finally:
+        proc.kill()  # SIGKILL: the kernel drops the lock, so the killed run's directory resumes
+        proc.wait()
+    with RunLog(tmp_path) as log:
+        assert log.append({"key": "a"})

@@ -253,9 +253,17 @@ def _num(x: Any) -> float:
 
 
 def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    rows: list[dict[str, Any]] = []
+    all_rows: list[dict[str, Any]] = []
     recs: list[dict[str, Any]] = []
+    seen: set[str] = set()
     for line, r in _lines(path):
+        # a key logged twice (two runs on one directory before the store locked it) is checked like any
+        # record but counted once, with its first record (the one the runner counted as done)
+        key = r.get("key")
+        dup = key is not None and str(key) in seen
+        if key is not None:
+            seen.add(str(key))
+        rows: list[dict[str, Any]] = []
         item_id = str(_need(r, "item_id", path, line))
         outcomes = _need(r, "outcomes", path, line)
         if not isinstance(outcomes, list):
@@ -266,9 +274,8 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         base = {"line": line, "key": str(r.get("key", line)), "item_id": item_id, "setting": setting,
                 "judge": r.get("judge"), "model": r.get("model"), "order": order,
                 "repeat": int(r.get("repeat") or 0)}
-        recs.append({**base, "prompt_tokens": _num(usage.get("prompt_tokens")),
-                     "completion_tokens": _num(usage.get("completion_tokens")),
-                     "latency_s": _num(r.get("latency_s"))})
+        rec = {**base, "prompt_tokens": _num(usage.get("prompt_tokens")),
+               "completion_tokens": _num(usage.get("completion_tokens")), "latency_s": _num(r.get("latency_s"))}
         asked = [str(x) for x in (r.get("rubrics") or [])]
         for j, o in enumerate(outcomes):
             fld = f"outcomes[{j}]"
@@ -293,4 +300,7 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
                          "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
                          "expected": _num(o.get("expected"))})
-    return (pd.DataFrame(rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS))
+        if not dup:
+            recs.append(rec)
+            all_rows.extend(rows)
+    return (pd.DataFrame(all_rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS))

@@ -312,3 +312,16 @@ def test_torn_tail_is_tolerated_and_no_labels_noted(tmp_path: Path) -> None:
     assert m["settings"]["pair"]["counts"]["judged_items"] == 3
     assert any("no human labels" in n for n in m["notes"])
     assert m["settings"]["pair"]["rubrics"]["overall"]["pooled"] == {}
+
+
+def test_a_key_logged_twice_counts_once_with_its_first_record(tmp_path: Path) -> None:
+    # two runs on one directory (before the store locked it) each logged every unit
+    items = [item(f"{i}::p", "pair", "Image2Text", ["m1", "m2"]) for i in range(2)]
+    recs = [record(f"{i}::p", "pair", [v("first")]) for i in range(2)]
+    again = [record(f"{i}::p", "pair", [v("second")]) for i in range(2)]
+    d = write_run(tmp_path / "dup", items=items, verdicts=recs + again,
+                  labels=[label(f"{i}::p", "first") for i in range(2)])
+    verdicts = load_run(d).verdicts
+    assert sorted(verdicts["item_id"]) == ["0::p", "1::p"] and set(verdicts["value"]) == {"first"}
+    m = analyze_run(d, bootstrap=0)
+    assert m["settings"]["pair"]["counts"]["judged_items"] == 2

@@ -121,6 +121,16 @@ class OpenAIJudge(Judge):
                                               timeout=self.timeout, max_retries=0)
         return self._client
 
+    def _scrub(self, message: str) -> str:
+        """An error message from the server, shortened, with the API key removed: some servers and proxies
+        echo the key they were sent (``Incorrect API key provided: sk-...``), and the message is written
+        to the run log and the report."""
+        key = os.environ.get(self.api_key_env, "")
+        text = str(message)
+        if len(key) >= 4:
+            text = text.replace(key, "***")
+        return _short(text)
+
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "openai", "model": self.model, "base_url": self.base_url,
                 "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
@@ -170,10 +180,10 @@ class OpenAIJudge(Judge):
                 with attempt:
                     resp = await self.client().chat.completions.create(**body)
         except openai.APIStatusError as e:
-            return JudgeResult(failure=Failure("api_error", f"HTTP {e.status_code}: {_short(e.message)}"),
+            return JudgeResult(failure=Failure("api_error", f"HTTP {e.status_code}: {self._scrub(e.message)}"),
                                latency_s=time.perf_counter() - t0, model=self.model)
         except openai.OpenAIError as e:
-            return JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {_short(str(e))}"),
+            return JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {self._scrub(str(e))}"),
                                latency_s=time.perf_counter() - t0, model=self.model)
         latency = time.perf_counter() - t0
         if not resp.choices:

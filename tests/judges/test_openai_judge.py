@@ -156,3 +156,14 @@ def test_key_never_in_fingerprint(monkeypatch):
     judge = OpenAIJudge(model="m", base_url="https://api.example.com/v1", api_key_env="JA_TEST_KEY")
     judge.client()
     assert "sk-secret-123" not in repr(judge.fingerprint())
+
+
+def test_a_key_echoed_in_a_server_error_is_not_recorded(monkeypatch):
+    monkeypatch.setenv("JA_TEST_ECHO_KEY", "sk-echo-marker-123456")
+    echo = Script(statuses=[401], error_message=lambda h: f"Incorrect API key provided: {h['authorization']}")
+    with FakeServer(echo) as srv:
+        res = judge_once(OpenAIJudge(model="m", base_url=srv.base_url, api_key_env="JA_TEST_ECHO_KEY"),
+                         _request())
+    assert res.failure is not None and res.failure.kind == "api_error"
+    assert "sk-echo-marker" not in res.failure.detail
+    assert "Incorrect API key provided: Bearer ***" in res.failure.detail

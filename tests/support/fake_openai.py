@@ -33,6 +33,9 @@ class Script:
     # fields merged into the choice / the whole response as sent (e.g. {"message": None}, {"usage": "x"}):
     # malformed responses a real server may send
     choice: dict[str, Any] = field(default_factory=dict)
+    # the message of a scripted error status: text, or a function of the request headers (a server that
+    # echoes what it was sent)
+    error_message: str | Callable[[dict[str, str]], str] | None = None
     response: dict[str, Any] = field(default_factory=dict)
     delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
@@ -51,7 +54,9 @@ def make_app(script: Script) -> FastAPI:
         if script.delay_s:
             await asyncio.sleep(script.delay_s)
         if status != 200:
-            return JSONResponse({"error": {"message": f"scripted {status}", "type": "test"}}, status_code=status)
+            msg = script.error_message
+            msg = msg(dict(request.headers)) if callable(msg) else (msg or f"scripted {status}")
+            return JSONResponse({"error": {"message": msg, "type": "test"}}, status_code=status)
         text = script.reply(body) if callable(script.reply) else script.reply
         choice = {"index": 0, "finish_reason": script.finish_reason,
                   "message": {"role": "assistant", "content": text}, **script.choice}

@@ -230,7 +230,7 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
         ``downmixed``, ``resampled``, ``capped_at_s`` (when the cap cut the audio).
 
     Raises:
-        MediaError: not decodable, truncated, no audio stream.
+        MediaError: not decodable, truncated, no audio stream, NaN or infinite samples.
     """
     try:
         data, sr0, prov = _read_soundfile(source, shown, max_seconds)
@@ -245,6 +245,12 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
                 data, sr0, prov = _read_ffmpeg(Path(tmp), shown, max_seconds)
             finally:
                 os.unlink(tmp)
+    if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
+        # float WAV/FLAC can hold NaN or inf; resampling would smear them and every encoder downstream
+        # (WAV for an API, a processor's features) would carry garbage or fail far from the cause
+        bad = int(data.size - np.isfinite(data).sum())
+        raise MediaError(shown, f"corrupt samples: {bad} of {data.size} values are NaN or infinite",
+                         backend=str(prov.get("backend") or "") or None)
     samples = resample(downmix(data, channel_axis=1), sr0, sample_rate)
     prov["resampled"] = sr0 != sample_rate
     prov["downmixed"] = int(prov["channels"]) > 1

@@ -113,3 +113,17 @@ def test_wav_shortfall_detector(media: Path) -> None:
 def test_bad_options(kwargs: dict[str, float], match: str) -> None:
     with pytest.raises(ValueError, match=match):
         AudioEncoder(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("poison", [np.nan, np.inf])
+def test_float_audio_with_nan_or_inf_is_a_media_error(tmp_path: Path, poison: float) -> None:
+    import soundfile as sf
+
+    x = np.sin(np.linspace(0, 200, 8000)).astype(np.float32)
+    x[100:103] = poison
+    sf.write(tmp_path / "bad.wav", np.stack([x, x], 1), 16000, subtype="FLOAT")
+    with pytest.raises(MediaError, match=r"corrupt samples: 6 of 16000 values are NaN or infinite") as err:
+        AudioEncoder().encode(MediaRef("audio", path="bad.wav"), tmp_path)
+    assert "bad.wav" in str(err.value)
+    sf.write(tmp_path / "ok.wav", x[:100], 16000, subtype="DOUBLE")  # finite float64 still decodes
+    assert AudioEncoder().encode(MediaRef("audio", path="ok.wav"), tmp_path).samples.shape == (100,)

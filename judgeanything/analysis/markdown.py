@@ -72,7 +72,15 @@ def fmt_stat(s: Any) -> str:
 
 
 def _cell(x: Any) -> str:
-    return str(x).replace("|", "\\|").replace("\n", " ")
+    """A table cell: data text (model, task and judge names) kept as text — ``|`` and line breaks would
+    break the table, and ``<``/``>`` would let a viewer that renders inline HTML run a name such as
+    ``</script><script>…`` (backslash escapes of ASCII punctuation render as the character itself)."""
+    return _no_html(str(x).replace("\\", "\\\\").replace("|", "\\|"))
+
+
+def _no_html(text: str) -> str:
+    """``text`` on one line with ``<`` and ``>`` backslash-escaped, so no Markdown viewer reads HTML in it."""
+    return " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
 
 
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
@@ -145,7 +153,7 @@ def render_report(metrics: Mapping[str, Any]) -> str:
             "",
         ]
     notes = metrics.get("notes") or []
-    out += ["## Notes", ""] + ([f"- {n}" for n in notes] if notes else ["- (none)"]) + [""]
+    out += ["## Notes", ""] + ([f"- {_no_html(str(n))}" for n in notes] if notes else ["- (none)"]) + [""]
     return "\n".join(out)
 
 

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -90,8 +91,19 @@ def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     with tmp.open("w", encoding="utf-8") as f:
         for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False, default=_json_default) + "\n")
+            f.write(_dumps(r) + "\n")
     os.replace(tmp, path)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _dumps(row: Mapping[str, Any]) -> str:
+    """One JSON line, UTF-8-encodable: a lone UTF-16 surrogate in a string (a judge output cut inside an
+    emoji's escape pair, ``"\\ud83d"``) becomes U+FFFD. Written raw it cannot be encoded (the append
+    raised and stopped the run); escaped, the reader (orjson) rejects the line."""
+    line = json.dumps(row, ensure_ascii=False, default=_json_default)
+    return _LONE_SURROGATE.sub("\ufffd", line)
 
 
 def _json_default(o: Any) -> Any:
@@ -186,7 +198,7 @@ class RunLog:
 
     def append(self, record: Mapping[str, Any]) -> bool:
         """Append one record; returns False (and writes nothing) if its key is already logged."""
-        line = json.dumps(record, ensure_ascii=False, default=_json_default)
+        line = _dumps(record)
         with self._lock:
             if record["key"] in self.done:
                 return False

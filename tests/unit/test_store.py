@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from judgeanything.store import RunLog, StoreError, read_jsonl
+from judgeanything.store import RunLog, StoreError, read_jsonl, write_jsonl
 
 
 def test_append_skips_known_keys_and_survives_reopen(tmp_path):
@@ -71,3 +71,13 @@ def test_a_second_writer_on_the_same_run_directory_is_refused(tmp_path):
         proc.wait()
     with RunLog(tmp_path) as log:
         assert log.append({"key": "a"})
+
+
+def test_a_lone_surrogate_in_a_record_is_logged_as_replacement_char(tmp_path):
+    # a judge output cut between the two halves of an emoji's UTF-16 escape pair
+    with RunLog(tmp_path) as log:
+        assert log.append({"key": "a", "raw": "great \ud83d", "ok": "\U0001f600"})
+    with RunLog(tmp_path) as log:
+        assert [(r["raw"], r["ok"]) for r in log] == [("great \ufffd", "\U0001f600")]
+    write_jsonl(tmp_path / "items.jsonl", [{"q": "\udfff"}])
+    assert read_jsonl(tmp_path / "items.jsonl") == [{"q": "\ufffd"}]

@@ -33,12 +33,18 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         message names the file / row / field or the option).
     """
     from judgeanything.report.summary import finish_run
-    from judgeanything.runner import Runner, RunOptions
+    from judgeanything.runner import RunConfigError, Runner, RunOptions
+    from judgeanything.schema import SchemaError
 
     setting = str(cfg.setting.name)
-    dataset = instantiate(cfg.benchmark, _convert_="all")
-    data = dataset.load(setting)
-    judge = instantiate(cfg.judge, _convert_="all")
+    dataset = _instantiate(cfg.benchmark, "benchmark")
+    try:
+        data = dataset.load(setting)
+    except SchemaError:
+        raise
+    except ValueError as e:  # an unsupported setting or option of this dataset
+        raise RunConfigError(f"benchmark {getattr(dataset, 'name', '?')}: {e}") from e
+    judge = _instantiate(cfg.judge, "judge")
     opts = RunOptions(
         mode=str(cfg.mode.name),
         rubrics=tuple(cfg.mode.rubrics),
@@ -53,6 +59,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         concurrency=cfg.run.concurrency,
         progress=bool(cfg.run.progress),
         overwrite=bool(cfg.run.overwrite),
+        retry_failures=tuple(cfg.run.get("retry_failures") or ()),
     )
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container, dict)
@@ -63,14 +70,40 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "judge": judge.fingerprint(),
         "prompt_version": opts.prompt_version,
         "repeats": opts.repeats,
+        "seed": opts.seed,
         "media": container.get("media", {}),
     }
+    container["overrides"] = _overrides()
     runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
                     identity=identity, config=container)
     counts = runner.run()
     summary = finish_run(run_dir, judge=judge, data=data, analysis=container.get("analysis") or {})
     summary["counts"] = counts
     return summary
+
+
+def _instantiate(node: DictConfig, what: str) -> Any:
+    """``hydra.utils.instantiate`` with a bad argument reported as a config error naming the group."""
+    from hydra.errors import InstantiationException
+
+    from judgeanything.runner import RunConfigError
+
+    try:
+        return instantiate(node, _convert_="all")
+    except InstantiationException as e:
+        cause = e.__cause__ or e
+        known = _known_errors()
+        if isinstance(cause, known):
+            raise cause from e
+        raise RunConfigError(f"{what} ({node.get('_target_', '?')}): {cause}") from e
+
+
+def _overrides() -> list[str]:
+    """The command-line overrides of this job (recorded, redacted, in run.json)."""
+    try:
+        return list(HydraConfig.get().overrides.task)
+    except ValueError:  # not running under Hydra (tests composing a config directly)
+        return []
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:

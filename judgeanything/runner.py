@@ -29,6 +29,7 @@ from judgeanything.modalities.cache import MediaCache
 from judgeanything.parsing import parse_output
 from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.schema import (
+    FAILURE_KINDS,
     BatchItem,
     Failure,
     Item,
@@ -43,7 +44,7 @@ from judgeanything.schema import (
     stable_hash,
     swap_choice,
 )
-from judgeanything.store import ITEMS, LABELS, RUN, RunLog, read_jsonl, write_jsonl
+from judgeanything.store import ITEMS, LABELS, RUN, RunDirLock, RunLog, StoreError, read_jsonl, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ class Unit:
     item: Item
     order: tuple[int, ...]
     repeat: int
+    attempt: int = 0
 
 
 def plan_units(items: Sequence[Item], *, mode: str, rubrics: Sequence[str], judge_fp: Mapping[str, Any],
@@ -206,16 +208,22 @@ def item_record(item: Item, cache: MediaCache) -> dict[str, Any]:
 
 
 _SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.I)
+#: Values that look like credentials whatever their key is called (OpenAI/Anthropic-style keys, bearer tokens,
+#: Hugging Face tokens).
+_SECRET_VALUE = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+|hf_[A-Za-z0-9]{10,})")
 
 
 def redact(obj: Any) -> Any:
-    """A copy of a config with secret-looking values replaced by ``"***"`` (``*_env`` names are kept:
-    they name a variable, they are not the secret)."""
+    """A copy of a config (or override list) with secrets replaced by ``"***"``: values under secret-looking
+    keys (``*_env`` names are kept: they name a variable, they are not the secret) and values that look
+    like credentials wherever they are."""
     if isinstance(obj, Mapping):
         return {k: ("***" if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") and v else redact(v))
                 for k, v in obj.items()}
     if isinstance(obj, list):
         return [redact(v) for v in obj]
+    if isinstance(obj, str):
+        return _SECRET_VALUE.sub("***", obj)
     return obj
 
 
@@ -236,6 +244,17 @@ class RunOptions:
     concurrency: int | None = None
     progress: bool = True
     overwrite: bool = False
+    retry_failures: tuple[str, ...] = ("api_error",)
+
+    def __post_init__(self) -> None:
+        if self.limit is not None and int(self.limit) < 1:
+            raise RunConfigError(f"run.limit={self.limit}: must be at least 1 (or null for all items)")
+        if int(self.repeats) < 1:
+            raise RunConfigError(f"run.repeats={self.repeats}: must be at least 1")
+        bad = [k for k in self.retry_failures if k not in FAILURE_KINDS]
+        if bad:
+            raise RunConfigError(f"run.retry_failures: unknown failure kind {bad[0]!r} (known: "
+                                 f"{', '.join(FAILURE_KINDS)})")
 
 
 class Runner:
@@ -269,7 +288,7 @@ class Runner:
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
             raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
-        self.counts = {"judged": 0, "skipped": 0, "failures": 0}
+        self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
 
     # -- run directory ------------------------------------------------------------------------------
 
@@ -279,7 +298,14 @@ class Runner:
             return
         import json
 
-        old = json.loads(run_json.read_text()).get("identity", {})
+        try:
+            old = json.loads(run_json.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise StoreError(f"{run_json}: not valid JSON ({e}); it cannot say which run this directory holds "
+                             "— choose another hydra.run.dir, or pass run.overwrite=true") from e
+        old = old.get("identity", {}) if isinstance(old, dict) else None
+        if not isinstance(old, dict):
+            raise StoreError(f"{run_json}: not a run description (expected a JSON object with 'identity')")
         if old and old != self.identity:
             diff = sorted(k for k in set(old) | set(self.identity) if old.get(k) != self.identity.get(k))
             raise RunConfigError(
@@ -356,7 +382,7 @@ class Runner:
         return {"key": unit.key, "item_id": unit.item.item_id, "task_name": unit.item.query.task_name,
                 "setting": unit.item.setting, "mode": self.opt.mode, "rubrics": list(self.opt.rubrics),
                 "order": list(unit.order), "repeat": unit.repeat, "judge": self.judge.name,
-                "prompt_version": prompt_version}
+                "prompt_version": prompt_version, **({"attempt": unit.attempt} if unit.attempt else {})}
 
     def _failure_record(self, unit: Unit, prompt_version: str, f: Failure) -> dict[str, Any]:
         rec = self._base_record(unit, prompt_version)
@@ -388,6 +414,13 @@ class Runner:
 
     async def arun(self) -> dict[str, Any]:
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunDirLock(self.run_dir)  # before anything in the directory is read, renamed or written
+        try:
+            return await self._arun_locked()
+        finally:
+            lock.release()
+
+    async def _arun_locked(self) -> dict[str, Any]:
         self._check_identity()
         if self.opt.overwrite:
             for name in ("verdicts.jsonl",):
@@ -403,9 +436,15 @@ class Runner:
                            repeats=self.opt.repeats, pair_order=self.opt.pair_order,
                            batch_permutations=self.opt.batch_permutations,
                            n_permutations=self.opt.n_permutations, seed=self.opt.seed)
-        with RunLog(self.run_dir) as runlog:
-            pending = [u for u in units if u.key not in runlog.done]
+        with RunLog(self.run_dir, lock=False) as runlog:
+            retry = runlog.retryable(self.opt.retry_failures)
+            pending = [u if u.key not in retry else replace(u, attempt=retry[u.key])
+                       for u in units if u.key not in runlog.done or u.key in retry]
             self.counts["skipped"] = len(units) - len(pending)
+            self.counts["retried"] = sum(u.key in retry for u in pending)
+            if self.counts["retried"]:
+                log.info("retrying %d units whose last attempt failed with %s", self.counts["retried"],
+                         "/".join(self.opt.retry_failures))
             if self.counts["skipped"]:
                 log.info("resuming %s: %d of %d units already judged", self.run_dir, self.counts["skipped"],
                          len(units))

@@ -155,35 +155,62 @@ class RunDirLock:
             self._fh.close()  # closing the descriptor drops the flock
 
 
+def _attempt(r: Mapping[str, Any]) -> int:
+    a = r.get("attempt") or 0
+    return a if isinstance(a, int) and not isinstance(a, bool) else 0
+
+
 class RunLog:
     """The append-only verdict log of one run directory.
 
     Thread-safe appends; every record is flushed and fsync'ed before :meth:`append` returns, so a
-    SIGKILL loses at most the record being written, never a finished one.
+    SIGKILL loses at most the record being written, never a finished one. A unit is logged once, unless it
+    is retried: a record with a higher ``attempt`` than the latest one of its key supersedes it (analysis
+    counts the latest attempt of each key).
+
+    Args:
+        run_dir: the run directory.
+        lock: take the directory lock here (False when the caller already holds a :class:`RunDirLock`).
     """
 
-    def __init__(self, run_dir: Path | str) -> None:
+    def __init__(self, run_dir: Path | str, *, lock: bool = True) -> None:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.run_dir / VERDICTS
         self._lock = threading.Lock()
-        self._dir_lock = RunDirLock(self.run_dir)
+        self._dir_lock = RunDirLock(self.run_dir) if lock else None
         try:
             self._repair_tail()
-            self.records: list[dict[str, Any]] = []
-            self.done: set[str] = set()
+            self.latest: dict[str, dict[str, Any]] = {}
             for i, r in read_jsonl_lines(self.path):
                 if not isinstance(r, dict) or not isinstance(r.get("key"), str):
                     raise StoreError(f"{self.path}: line {i} is not a verdict record (a JSON object with a "
                                      f"string 'key')")
-                if r["key"] in self.done:  # a log written before the directory lock existed
-                    continue
-                self.records.append(r)
-                self.done.add(r["key"])
+                prev = self.latest.get(r["key"])
+                if prev is None or _attempt(r) > _attempt(prev):  # equal attempts: the first one counts
+                    self.latest[r["key"]] = r
             self._fh = self.path.open("a", encoding="utf-8")
         except BaseException:
-            self._dir_lock.release()
+            if self._dir_lock is not None:
+                self._dir_lock.release()
             raise
+
+    @property
+    def done(self) -> set[str]:
+        """Keys with a logged record."""
+        return set(self.latest)
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The latest record of each key, in first-logged order."""
+        return list(self.latest.values())
+
+    def retryable(self, kinds: Iterable[str]) -> dict[str, int]:
+        """Keys whose latest record failed with one of ``kinds`` (e.g. ``api_error`` after an outage) →
+        the attempt number a retry should carry."""
+        kinds = set(kinds)
+        return {k: _attempt(r) + 1 for k, r in self.latest.items()
+                if any(o.get("failure") in kinds for o in r.get("outcomes", []) if isinstance(o, dict))}
 
     def _repair_tail(self) -> None:
         """Truncate a torn last line (no trailing newline) left by a killed writer."""
@@ -197,26 +224,28 @@ class RunLog:
             f.truncate(cut)
 
     def append(self, record: Mapping[str, Any]) -> bool:
-        """Append one record; returns False (and writes nothing) if its key is already logged."""
+        """Append one record; returns False (and writes nothing) if its key is already logged with the same
+        or a later attempt."""
         line = _dumps(record)
         with self._lock:
-            if record["key"] in self.done:
+            prev = self.latest.get(record["key"])
+            if prev is not None and _attempt(record) <= _attempt(prev):
                 return False
             self._fh.write(line + "\n")
             self._fh.flush()
             os.fsync(self._fh.fileno())
-            self.done.add(record["key"])
-            self.records.append(dict(record))
+            self.latest[record["key"]] = dict(record)
         return True
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        return iter(list(self.records))
+        return iter(self.records)
 
     def close(self) -> None:
         with self._lock:
             if not self._fh.closed:
                 self._fh.close()
-            self._dir_lock.release()
+            if self._dir_lock is not None:
+                self._dir_lock.release()
 
     def __enter__(self) -> RunLog:
         return self

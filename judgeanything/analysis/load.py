@@ -253,16 +253,14 @@ def _num(x: Any) -> float:
 
 
 def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    all_rows: list[dict[str, Any]] = []
-    recs: list[dict[str, Any]] = []
-    seen: set[str] = set()
+    # One record counts per unit key: its latest attempt (a unit whose failure was retried on resume is
+    # logged again with a higher ``attempt``); among equal attempts the first (a key logged twice by two
+    # runs on one directory, before the store locked it) — every record is still checked.
+    chosen: dict[str, tuple[int, dict[str, Any], list[dict[str, Any]]]] = {}
     for line, r in _lines(path):
-        # a key logged twice (two runs on one directory before the store locked it) is checked like any
-        # record but counted once, with its first record (the one the runner counted as done)
-        key = r.get("key")
-        dup = key is not None and str(key) in seen
-        if key is not None:
-            seen.add(str(key))
+        key = str(r.get("key", f"line{line}"))
+        attempt = r.get("attempt") or 0
+        attempt = attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0
         rows: list[dict[str, Any]] = []
         item_id = str(_need(r, "item_id", path, line))
         outcomes = _need(r, "outcomes", path, line)
@@ -300,7 +298,8 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
                          "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
                          "expected": _num(o.get("expected"))})
-        if not dup:
-            recs.append(rec)
-            all_rows.extend(rows)
+        if key not in chosen or attempt > chosen[key][0]:
+            chosen[key] = (attempt, rec, rows)
+    recs = [rec for _, rec, _ in chosen.values()]
+    all_rows = [row for _, _, rows in chosen.values() for row in rows]
     return (pd.DataFrame(all_rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS))

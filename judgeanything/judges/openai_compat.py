@@ -132,7 +132,9 @@ class OpenAIJudge(Judge):
         return _short(text)
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": "openai", "model": self.model, "base_url": self.base_url,
+        # base_url is left out on purpose: the same model behind a restarted server (another port or host)
+        # is the same judge, so a run resumes across it; run.json still records the URL.
+        return {"name": self.name, "kind": "openai", "model": self.model,
                 "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
                 "seed": self.seed, "response_format": self.response_format,
                 "video_mode": self.video_mode, "image_format": self.image_format,

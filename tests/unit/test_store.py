@@ -81,3 +81,28 @@ def test_a_lone_surrogate_in_a_record_is_logged_as_replacement_char(tmp_path):
         assert [(r["raw"], r["ok"]) for r in log] == [("great \ufffd", "\U0001f600")]
     write_jsonl(tmp_path / "items.jsonl", [{"q": "\udfff"}])
     assert read_jsonl(tmp_path / "items.jsonl") == [{"q": "\ufffd"}]
+
+
+def test_retried_attempt_supersedes_a_failure(tmp_path):
+    fail = {"key": "a", "outcomes": [{"rubric": "overall", "failure": "api_error", "detail": "HTTP 500"}]}
+    with RunLog(tmp_path) as log:
+        log.append(fail)
+        log.append({"key": "b", "outcomes": [{"rubric": "overall", "value": "tie"}]})
+        assert log.retryable(["api_error"]) == {"a": 1}
+        assert log.retryable(["parse_fail"]) == {}
+        assert not log.append({**fail, "detail": "again"})  # same attempt: refused
+        assert log.append({"key": "a", "attempt": 1, "outcomes": [{"rubric": "overall", "value": "first"}]})
+    with RunLog(tmp_path) as log:
+        assert log.retryable(["api_error"]) == {}
+        assert [r["outcomes"][0].get("value") for r in log] == ["first", "tie"]
+        assert len((tmp_path / "verdicts.jsonl").read_text().splitlines()) == 3  # nothing rewritten
+
+
+def test_directory_lock_refuses_a_second_writer(tmp_path):
+    from judgeanything.store import RunDirLock
+
+    first = RunDirLock(tmp_path)
+    with pytest.raises(StoreError, match="another run is writing"):
+        RunDirLock(tmp_path)
+    first.release()
+    RunDirLock(tmp_path).release()

@@ -328,6 +328,7 @@ class Runner:
             "mode": self.opt.mode,
             "rubrics": list(self.opt.rubrics),
             "judge": self.judge.name,
+            "judge_kind": self.judge.kind,
             "judge_fingerprint": self.judge.fingerprint(),
             "prompt_version": self.opt.prompt_version,
             "data_root": str(self.data.data_root) if self.data.data_root else None,

@@ -73,7 +73,8 @@ def leaderboard_rows(run_dir: Path, metrics: Mapping[str, Any]) -> list[dict[str
         pooled = sec.get("pooled", {})
         v, lo, hi = _stat(pooled.get(metric))
         counts = s.get("counts", {})
-        row: dict[str, Any] = {"judge": run.get("judge"), "benchmark": run.get("benchmark"),
+        row: dict[str, Any] = {"judge": run.get("judge"), "kind": run.get("judge_kind") or "?",
+                               "benchmark": run.get("benchmark"),
                                "setting": setting,
                                "mode": run.get("mode"), "rubric": rb, "items": counts.get("items"),
                                "judged": counts.get("judged_items"), "metric": metric, "agreement": v,

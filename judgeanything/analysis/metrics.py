@@ -443,7 +443,8 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
         "run": {"judge": judge, "judge_family": judge_fam, "benchmark": benchmark, "mode": mode,
                 "prompt_version": run_field(run, "prompt_version", data.verdicts),
                 "settings": data.settings, "run_dir": str(data.run_dir),
-                "judge_notes": [str(n) for n in (run.get("judge_notes") or [])]},
+                "judge_notes": [str(n) for n in (run.get("judge_notes") or [])],
+                "judge_kind": run.get("judge_kind")},
         "params": {"bootstrap": bootstrap, "ci": ci, "seed": seed, "inconsistent": inconsistent,
                    "headline_policy": primary_policy, "reducer": reducer,
                    "families": dict(families) if families is not None else "default"},
@@ -476,6 +477,13 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
                                 "rubrics": {}, "bias": {}}
         if humans_s.empty:
             notes.append(f"{setting}: no human labels — agreement metrics are not computed.")
+        else:
+            unlabelled = [rb for rb in rubrics if humans_s[humans_s["rubric"] == rb].empty]
+            if unlabelled:
+                have = sorted(set(humans_s["rubric"]))
+                notes.append(f"{setting}: no human labels for rubric(s) {', '.join(unlabelled)} (labels exist for "
+                             f"{', '.join(have)}), so their agreement is blank; their verdicts, failures and "
+                             "biases are still reported.")
         for rb, (v, po, u, h) in per.items():
             rows.ctx["rubric"] = rb
             sec, bias = _rubric_analysis(setting, rb, v, po, u, h, data, rows, n_boot=bootstrap, ci=ci,

@@ -68,6 +68,7 @@ class Judge(abc.ABC):
 
     Attributes:
         name: the judge's display name in reports and leaderboards.
+        kind: ``api`` / ``local`` / ``smoke`` / ``replay`` / ``baseline`` (shown in leaderboards).
         capabilities: modalities the judge accepts natively (``{"text", "image"}``…).
         needs_media: whether requests must carry decoded media parts (False for baselines/replay).
         batch_size: how many requests one ``judge`` call should receive.
@@ -76,6 +77,8 @@ class Judge(abc.ABC):
     """
 
     name: str = "judge"
+    #: what the judge is, for leaderboards: ``api``, ``local``, ``smoke`` (random weights), ``replay``, ``baseline``
+    kind: str = "judge"
     capabilities: frozenset[str] = frozenset({"text"})
     needs_media: bool = True
     batch_size: int = 1

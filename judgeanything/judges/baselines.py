@@ -39,6 +39,7 @@ class RandomJudge(Judge):
 
     needs_media = False
     capabilities = _ALL
+    kind = "baseline"
 
     def __init__(self, seed: int = 0, choices: Sequence[str] = PAIR_CHOICES, name: str = "random") -> None:
         bad = [c for c in choices if c not in PAIR_CHOICES]
@@ -95,15 +96,34 @@ class RandomJudge(Judge):
             return {"exact": float(np.mean([1.0 / len(scores) if v in scores else 0.0 for v in vals])),
                     "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))}
         if setting == "batch":
-            res = []
-            for lab in labels:
-                ranking = tuple(lab.value)  # type: ignore[arg-type]
-                n = max(max(ranking) + 1, len(ranking))
-                ds = [Levenshtein.distance(p, ranking) / max(len(p), len(ranking))
-                      for p in itertools.permutations(range(n))]
-                res.append(float(np.mean(ds)))
-            return {"nlev": float(np.mean(res))}
+            return {"nlev": float(np.mean([d.mean() for d in _nlev_distributions(labels)]))}
         return {}
+
+    def expected_variances(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
+        """The per-record variance, averaged over the labels, of the metrics that are means rather than
+        proportions (``mae``, ``nlev``): with :meth:`expected_metrics` it gives the normal (CLT) interval
+        of the mean over n independent records, mean ± 1.96·√(var / n)."""
+        labels = list(labels)
+        if not labels:
+            return {}
+        if setting == "score":
+            scores = np.arange(SCORE_MIN, SCORE_MAX + 1)
+            return {"mae": float(np.mean([np.abs(scores - float(lab.value)).var() for lab in labels]))}
+        if setting == "batch":
+            return {"nlev": float(np.mean([d.var() for d in _nlev_distributions(labels)]))}
+        return {}
+
+
+def _nlev_distributions(labels: Iterable[HumanLabel]) -> list[np.ndarray]:
+    """For each ranking label, the normalised Levenshtein distance of every permutation of its slots (each
+    equally likely under a uniformly random ranking) — exact enumeration, n ≤ 8 in practice."""
+    out = []
+    for lab in labels:
+        ranking = tuple(lab.value)  # type: ignore[arg-type]
+        n = max(max(ranking) + 1, len(ranking))
+        out.append(np.array([Levenshtein.distance(p, ranking) / max(len(p), len(ranking))
+                             for p in itertools.permutations(range(n))]))
+    return out
 
 
 class FirstJudge(Judge):
@@ -114,6 +134,7 @@ class FirstJudge(Judge):
 
     needs_media = False
     capabilities = _ALL
+    kind = "baseline"
     settings = frozenset({"pair", "batch"})
 
     def __init__(self, name: str = "first") -> None:
@@ -162,6 +183,7 @@ class LongerJudge(Judge):
 
     needs_media = False
     capabilities = _ALL
+    kind = "baseline"
     settings = frozenset({"pair", "batch"})
 
     def __init__(self, name: str = "longer") -> None:

@@ -356,6 +356,11 @@ class HFJudge(Judge):
             return frozenset({"score", "pair"})
         return frozenset({"score", "pair", "batch"})
 
+    @property
+    def kind(self) -> str:  # type: ignore[override]
+        """``smoke`` for a random-weight ``smoke:`` model, else ``local``."""
+        return "smoke" if self._smoke_family is not None else "local"
+
     def notes(self) -> list[str]:
         """States plainly when the judge is a smoke model (random weights) and how to use a real one."""
         if self._smoke_family is None:

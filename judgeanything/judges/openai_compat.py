@@ -64,6 +64,7 @@ class OpenAIJudge(Judge):
     """
 
     needs_media = True
+    kind = "api"
 
     def __init__(
         self,

@@ -47,6 +47,7 @@ class ReplayJudge(Judge):
 
     needs_media = False
     capabilities = _ALL
+    kind = "replay"
 
     def __init__(self, judge_name: str | None = None, name: str | None = None) -> None:
         self.judge_name = judge_name

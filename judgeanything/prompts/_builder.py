@@ -105,8 +105,8 @@ def _checklist_items(item: Item, rubric: str) -> list[str]:
     points = [p for p in points if p]
     if not points:
         raise PromptError(f"item {item.item_id}: query {item.query.uniq_id} has no checklist items for "
-                          f"rubric {rubric!r} (it has: {sorted(map(str, cl))}); pass rubrics= for the ones "
-                          "it has")
+                          f"rubric {rubric!r} (it has: {sorted(map(str, cl))}); judge only the rubrics "
+                          f"it has, e.g. mode.rubrics=[{', '.join(sorted(map(str, cl)))}]")
     return points
 
 

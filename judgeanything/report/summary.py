@@ -22,17 +22,18 @@ log = logging.getLogger(__name__)
 _PROPORTIONS = {"accuracy_with_tie", "accuracy_without_tie", "exact"}
 
 
-def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.95) -> list[dict[str, Any]]:
+def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.95,
+                    variances: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """Compare a reference baseline's per-record agreement with the value its definition implies.
 
     Every verdict record (each order and repeat is an independent draw of a seeded random judge) is one
-    Bernoulli trial for the proportion metrics, so the observed rate must lie in the central ``ci``
-    binomial interval ``[Binom.ppf(α/2; n, p)/n, Binom.ppf(1−α/2; n, p)/n]`` around the implied ``p``.
-    Other metrics (MAE, normalised Levenshtein) are shown with their implied mean only.
+    trial. For the proportion metrics (accuracies, exact agreement) the observed rate must lie in the
+    central ``ci`` binomial interval ``[Binom.ppf(α/2; n, p)/n, Binom.ppf(1−α/2; n, p)/n]`` around the
+    implied ``p``; for the means (MAE, normalised Levenshtein) in the normal (CLT) interval
+    ``mean ± z·√(var/n)`` when the per-record variance is known (``variances``).
 
     Returns:
-        rows ``{metric, expected, observed, n, lo, hi, inside}`` (``lo``/``hi``/``inside`` only for
-        proportions).
+        rows ``{metric, expected, observed, n, lo, hi, inside, interval}``.
     """
     data = load_run(run_dir)
     v = ok_rows(data.verdicts)
@@ -59,10 +60,14 @@ def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.
         else:
             continue
         row: dict[str, Any] = {"metric": metric, "expected": p, "observed": obs, "n": len(sel)}
+        n = len(sel)
         if metric in _PROPORTIONS:
-            n = len(sel)
             lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
-            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi))
+            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi), interval="binomial")
+        elif variances and metric in variances:
+            half = stats.norm.ppf(1 - (1 - ci) / 2) * np.sqrt(variances[metric] / n)
+            lo, hi = p - half, p + half
+            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi), interval="normal (CLT)")
         rows.append(row)
     return rows
 
@@ -73,17 +78,18 @@ def _reference_markdown(judge: str, rows: list[dict[str, Any]]) -> str:
         "## Reference baseline check",
         "",
         f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
-        "the label distribution (one Bernoulli trial per verdict record; 95% binomial interval).",
+        "the label distribution. Each verdict record is one independent trial: proportions get a 95% binomial "
+        "interval, means (MAE, nlev) a 95% normal interval from their exact per-record variance. (The "
+        "headline numbers above first combine an item's orders, so they differ from these per-record rates.)",
         "",
-        "| metric | implied by definition | observed | n | 95% interval | inside |",
-        "|---|---|---|---|---|---|",
+        "| metric | implied by definition | observed | n | 95% interval | kind | inside |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         interval = f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—"
         inside = ("yes" if r["inside"] else "**no**") if "inside" in r else "—"
-        lines.append(
-            f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | {inside} |"
-        )
+        lines.append(f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | "
+                     f"{r.get('interval', '—')} | {inside} |")
     return "\n".join(lines) + "\n"
 
 
@@ -130,8 +136,10 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     if expected_fn is not None:
         keep = {it.item_id for it in data.items}
         labels = [lab for lab in data.labels if lab.item_id in keep and lab.rubric == "overall"]
-        expected = expected_fn(data.setting, _one_per_item(labels))
-        rows = reference_check(run_dir, expected, float(analysis.get("ci", 0.95)))
+        labels = _one_per_item(labels)
+        expected = expected_fn(data.setting, labels)
+        variances = judge.expected_variances(data.setting, labels) if hasattr(judge, "expected_variances") else {}
+        rows = reference_check(run_dir, expected, float(analysis.get("ci", 0.95)), variances)
         if rows:
             summary["reference_check"] = rows
             (run_dir / "reference_check.json").write_text(json.dumps(rows, indent=1))

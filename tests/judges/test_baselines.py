@@ -90,3 +90,12 @@ def test_longer_compares_sizes_per_modality():
     assert r.outcomes[0].value == "first"
     r = _run(j, [_req(vid, sizes=[{}, {"duration_s": 2.0}])])[0]
     assert r.failure is not None and r.failure.kind == "media_error"
+
+
+def test_random_expected_variances_match_enumeration():
+    j = RandomJudge()
+    var = j.expected_variances("score", [HumanLabel("s", "overall", 2)])["mae"]
+    assert var == pytest.approx(np.var([1, 0, 1, 2, 3]))
+    (v,) = j.expected_variances("batch", [HumanLabel("b", "overall", (0, 1, 2))]).values()
+    d = np.array([0, 2, 2, 2, 2, 2]) / 3  # the 6 permutations' distances from (0, 1, 2), by hand
+    assert v == pytest.approx(d.var())

@@ -1,0 +1,36 @@
+"""Generate-and-parse through the real CLI: the smoke Qwen2.5-Omni thinker generates text for image, audio,
+video and audio+video inputs of the probe suite, and every output is parsed into a verdict or a typed failure
+that keeps the raw text (random weights: mostly parse failures, never a silent score)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from judgeanything.parsing import parse_output
+from judgeanything.schema import FAILURE_KINDS
+from tests.integration.conftest import cli
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def test_smoke_generate_mode_records_raw_and_parse_outcome(tmp_path):
+    run = tmp_path / "run"
+    cli("judge=smoke", "judge.verdict=generate", "judge.max_new_tokens=12", "setting=score",
+        "benchmark.tasks=[Image2Text,Audio2Text,Video2Text,AudioVideo2Text]", "analysis.html=false",
+        "analysis.bootstrap=20", f"hydra.run.dir={run}", env={"JUDGEANYTHING_CACHE": str(tmp_path / "c")},
+        timeout=900)
+    recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
+    assert recs and {r["task_name"] for r in recs} == {"Image2Text", "Audio2Text", "Video2Text", "AudioVideo2Text"}
+    for r in recs:
+        assert r["finish_reason"] in ("stop", "length") and r["usage"]["completion_tokens"] > 0
+        (o,) = r["outcomes"]
+        again = parse_output(r["raw"], "score", ["overall"], finish_reason=r["finish_reason"])[0]
+        if "failure" in o:
+            assert o["failure"] in FAILURE_KINDS and o["detail"] and o["failure"] == again.kind
+        else:
+            assert 1 <= o["value"] <= 5 and o["value"] == again.value
+        kinds = {m["modality"] for m in r["media"]}
+        assert {"Image2Text": {"image"}, "Audio2Text": {"audio"}, "Video2Text": {"video"},
+                "AudioVideo2Text": {"video", "audio"}}[r["task_name"]] <= kinds

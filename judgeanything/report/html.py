@@ -43,6 +43,7 @@ _PLOT_TITLES = {
     "agreement_by_task.png": "Agreement with humans by task type",
     "offset_heatmap.png": "Judge − human score offset by modality",
     "calibration.png": "Calibration of token-probability verdicts",
+    "difficulty_curves.png": "Agreement by probe difficulty knob",
 }
 
 

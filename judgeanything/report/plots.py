@@ -52,6 +52,7 @@ METRICS_CSV = "metrics.csv"
 AGREEMENT_PNG = "agreement_by_task.png"
 OFFSET_PNG = "offset_heatmap.png"
 CALIBRATION_PNG = "calibration.png"
+DIFFICULTY_PNG = "difficulty_curves.png"
 N_BINS = 10
 
 
@@ -60,8 +61,8 @@ def write_plots(run_dir: Path | str) -> list[Path]:
 
     Returns:
         The PNG files written (a subset of ``agreement_by_task.png``, ``offset_heatmap.png``,
-        ``calibration.png``). A plot without data is skipped: its file is removed if an earlier call left
-        one, and the reason is logged at INFO.
+        ``calibration.png``, ``difficulty_curves.png``). A plot without data is skipped: its file is
+        removed if an earlier call left one, and the reason is logged at INFO.
 
     Raises:
         FileNotFoundError: not a run directory (no ``run.json``).
@@ -79,6 +80,7 @@ def write_plots_for(run: RunFiles) -> list[Path]:
         (AGREEMENT_PNG, plot_agreement_by_task),
         (OFFSET_PNG, plot_offset_heatmap),
         (CALIBRATION_PNG, plot_calibration),
+        (DIFFICULTY_PNG, plot_difficulty_curves),
     ):
         path = draw(run, out_dir / name)
         if path is None:
@@ -195,6 +197,78 @@ def plot_agreement_by_task(run: RunFiles, path: Path) -> Path | None:
         ax.axhline(0, color="black", lw=0.6)
         if len(rubrics) > 1:
             ax.legend(fontsize=7, ncol=min(4, len(rubrics)))
+    return _save(fig, path)
+
+
+# --------------------------------------------------------------------------------------------------
+# Agreement as a function of each difficulty knob (probe suite: metrics.csv group_by difficulty:<knob>)
+# --------------------------------------------------------------------------------------------------
+
+
+def _knob_key(v: str) -> tuple[int, float, str]:
+    try:
+        return (0, float(v), v)
+    except ValueError:
+        return (1, 0.0, v)
+
+
+def difficulty_curves(run_dir: Path) -> dict[str, dict[str, list[tuple[str, Cell, int]]]]:
+    """Per setting's headline metric (``overall`` rubric, else the first), per difficulty knob with ≥ 2
+    values: ``[(knob value, (value, ci_low, ci_high), n)]`` sorted by value (numeric when it parses).
+
+    Knob values come from the items' ``meta["difficulty"]`` (the probe suite's documented knobs); items of
+    different probe families that share a knob name are pooled at each value."""
+    df = run_metrics(run_dir)
+    df = df[df["group_by"].astype(str).str.startswith("difficulty:")]
+    out: dict[str, dict[str, list[tuple[str, Cell, int]]]] = {}
+    for setting, metric in PRIMARY.items():
+        sel = df[(df["setting"] == setting) & (df["metric"] == metric)]
+        if sel.empty:
+            continue
+        rubrics = sorted(set(sel["rubric"]), key=lambda r: (r != "overall", r))
+        sel = sel[sel["rubric"] == rubrics[0]]
+        knobs: dict[str, list[tuple[str, Cell, int]]] = {}
+        for gb, g in sel.groupby("group_by"):
+            pts = []
+            for r in g.itertuples(index=False):
+                v = finite(r.value)
+                if v is not None:
+                    n = int(r.n) if r.n is not None and not pd.isna(r.n) else 0
+                    pts.append((str(r.group), (v, finite(r.ci_low), finite(r.ci_high)), n))
+            if len(pts) >= 2:
+                knobs[str(gb).split(":", 1)[1]] = sorted(pts, key=lambda p: _knob_key(p[0]))
+        if knobs:
+            out[f"{setting}: {metric}"] = knobs
+    return out
+
+
+def plot_difficulty_curves(run: RunFiles, path: Path) -> Path | None:
+    """One small panel per difficulty knob: the headline metric at each knob value with its 95% CI — where
+    a judge's perception breaks down as a probe gets harder. ``None`` when no knob has ≥ 2 values."""
+    curves = difficulty_curves(run.run_dir)
+    panels = [(title, knob, pts) for title, knobs in curves.items() for knob, pts in sorted(knobs.items())]
+    if not panels:
+        log.info("plot %s skipped: no difficulty:<knob> rows with two or more values in %s", path.name,
+                 run.run_dir / METRICS_CSV)
+        return None
+    cols = min(4, len(panels))
+    rows = math.ceil(len(panels) / cols)
+    fig = Figure(figsize=(3.2 * cols, 2.6 * rows))
+    for k, (title, knob, pts) in enumerate(panels):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        x = np.arange(len(pts))
+        y = np.array([c[0] for _, c, _ in pts])
+        lo = [c[0] - c[1] if c[1] is not None else 0.0 for _, c, _ in pts]
+        hi = [c[2] - c[0] if c[2] is not None else 0.0 for _, c, _ in pts]
+        numeric = all(_knob_key(v)[0] == 0 for v, _, _ in pts)  # categories get no connecting line
+        ax.errorbar(x, y, yerr=np.clip(np.array([lo, hi]), 0.0, None), marker="o", capsize=3,
+                    linestyle="-" if numeric else "none")
+        ax.set_xticks(x, [f"{v}\n(n={n})" for v, _, n in pts], fontsize=6)
+        ax.set_title(f"{knob}", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+        if k % cols == 0:
+            ax.set_ylabel(title.split(": ", 1)[1], fontsize=7)
+    fig.suptitle(f"{', '.join(curves)} by difficulty knob (95% CI)", fontsize=9)
     return _save(fig, path)
 
 

@@ -44,7 +44,7 @@ from judgeanything.schema import (
     stable_hash,
     swap_choice,
 )
-from judgeanything.store import ITEMS, LABELS, RUN, RunDirLock, RunLog, StoreError, read_jsonl, write_jsonl
+from judgeanything.store import ITEMS, LABELS, RUN, RunDirLock, RunLog, StoreError, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -345,10 +345,13 @@ class Runner:
         tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str))
         tmp.replace(self.run_dir / RUN)
 
-    def _write_items_and_labels(self) -> None:
-        write_jsonl(self.run_dir / ITEMS, (item_record(it, self.cache) for it in self.items))
+    def _write_items_and_labels(self) -> dict[str, list[dict[str, float]]]:
+        """Write items.jsonl and labels.jsonl; returns each item's response sizes (dataset order)."""
+        records = [item_record(it, self.cache) for it in self.items]
+        write_jsonl(self.run_dir / ITEMS, records)
         keep = {it.item_id for it in self.items}
         write_jsonl(self.run_dir / LABELS, (lab.to_dict() for lab in self.data.labels if lab.item_id in keep))
+        return {rec["item_id"]: rec["sizes"] for rec in records}
 
     # -- one unit -------------------------------------------------------------------------------------
 
@@ -429,9 +432,8 @@ class Runner:
                 if p.exists():
                     p.rename(self.run_dir / f"{name}.replaced-{int(time.time())}")
         self.judge.bind(self.data.recorded, self.data.recorded_raw)
-        self._write_items_and_labels()
+        sizes = self._write_items_and_labels()
         self._write_run_json(started=_now())
-        sizes = {rec["item_id"]: rec["sizes"] for rec in read_jsonl(self.run_dir / ITEMS)}
         units = plan_units(self.items, mode=self.opt.mode, rubrics=self.opt.rubrics,
                            judge_fp=self.judge.fingerprint(), prompt_version=self.opt.prompt_version,
                            repeats=self.opt.repeats, pair_order=self.opt.pair_order,

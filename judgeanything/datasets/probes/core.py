@@ -183,6 +183,10 @@ def clamp_score(penalty: int) -> int:
     return max(SCORE_MIN, SCORE_MAX - int(penalty))
 
 
+#: Edit families (image_edit, audio_edit, video_edit): score by what a candidate did to the input.
+EDIT_SCORES: Mapping[str, int] = {"exact": 5, "partial": 3, "wrong_op": 2, "unchanged": 1}
+
+
 # ------------------------------------------------------------------------------------------------
 # Helpers for families
 # ------------------------------------------------------------------------------------------------
@@ -223,6 +227,54 @@ def count_plan(rng: np.random.Generator, true: int, tie: bool, lo: int) -> list[
                 ("off_by_three", signed_offset(rng, true, 3, lo))]
     return [("exact", true), ("off_by_one", signed_offset(rng, true, 1, lo)),
             ("off_by_two", signed_offset(rng, true, 2, lo)), ("off_by_four", signed_offset(rng, true, 4, lo))]
+
+
+#: The two halves of a time axis (audio samples, video frames; split at ``len // 2``).
+HALVES: tuple[str, str] = ("first_half", "second_half")
+
+
+def _half(n: int, half: str) -> slice:
+    mid = n // 2
+    return slice(0, mid) if half == HALVES[0] else slice(mid, n)
+
+
+def splice_half(src: np.ndarray, edited: np.ndarray, half: str) -> np.ndarray:
+    """A copy of ``src`` whose ``half`` (one of :data:`HALVES`, along axis 0) is taken from ``edited``
+    (same shape): an edit applied to half of a clip."""
+    out = src.copy()
+    sl = _half(len(src), half)
+    out[sl] = edited[sl]
+    return out
+
+
+def reverse_half(src: np.ndarray, half: str) -> np.ndarray:
+    """A copy of ``src`` whose ``half`` (one of :data:`HALVES`, along axis 0) plays backwards."""
+    out = src.copy()
+    sl = _half(len(src), half)
+    out[sl] = src[sl][::-1]
+    return out
+
+
+def edit_candidates(rng: np.random.Generator, src: np.ndarray, exact: np.ndarray, wrong: np.ndarray,
+                    partial: Mapping[str, np.ndarray], tie: bool,
+                    media: Callable[[np.ndarray], Media]) -> tuple[Candidate, ...]:
+    """The four candidates of an edit family, scored by :data:`EDIT_SCORES`.
+
+    ``partial`` maps the two ways of applying the edit to part of the input (e.g. ``left``/``right``, or
+    :data:`HALVES`) to their results; a candidate is named ``partial_<key>``. Distinct variant: exact, one
+    partial drawn at random, ``wrong_op`` (another edit), ``unchanged`` (scores 5, 3, 2, 1); tie variant:
+    exact, both partials, unchanged (5, 3, 3, 1). ``media`` wraps an array as the output medium.
+    """
+    sides = tuple(partial)
+    if tie:
+        plan = [("exact", exact, "exact"), (f"partial_{sides[0]}", partial[sides[0]], "partial"),
+                (f"partial_{sides[1]}", partial[sides[1]], "partial"), ("unchanged", src.copy(), "unchanged")]
+    else:
+        side = pick(rng, sides)
+        plan = [("exact", exact, "exact"), (f"partial_{side}", partial[side], "partial"),
+                ("wrong_op", wrong, "wrong_op"), ("unchanged", src.copy(), "unchanged")]
+    return tuple(Candidate(name, EDIT_SCORES[kind], media=media(a), meta={"edit": kind})
+                 for name, a, kind in plan)
 
 
 def plural(n: int, word: str) -> str:

@@ -9,14 +9,18 @@ from typing import Any
 import numpy as np
 
 from judgeanything.datasets.probes.core import (
+    HALVES,
     Candidate,
     Family,
     Media,
     ProbeSpec,
     angle_score,
     clamp_score,
+    edit_candidates,
     phrase_all,
     pick,
+    reverse_half,
+    splice_half,
 )
 from judgeanything.datasets.probes.synth import (
     DIRECTIONS,
@@ -250,17 +254,6 @@ ANIMATE_IMAGE = Family(
 # video_edit (Video2Video)
 # ------------------------------------------------------------------------------------------------
 
-EDIT_SCORES = {"exact": 5, "partial": 3, "wrong_op": 2, "unchanged": 1}
-
-
-def _apply_halves(src: np.ndarray, edited: np.ndarray, half: str) -> np.ndarray:
-    out = src.copy()
-    mid = len(src) // 2
-    sl = slice(0, mid) if half == "first" else slice(mid, len(src))
-    out[sl] = edited[sl]
-    return out
-
-
 def _build_video_edit(rng: np.random.Generator, knobs: Mapping[str, Any], tie: bool) -> ProbeSpec:
     op, travel = str(knobs["op"]), float(knobs["travel"])
     colour, sq_colour = (COLOURS[i] for i in rng.permutation(len(COLOURS))[:2])
@@ -269,38 +262,28 @@ def _build_video_edit(rng: np.random.Generator, knobs: Mapping[str, Any], tie: b
     start, step = path_for(rng, d, travel, radius)
     src = ball_frames(N_FRAMES, start, step, radius, colour,
                       statics=[_corner_square(pick(rng, _CORNERS), sq_colour)])
-    mid = N_FRAMES // 2
     if op == "reverse":
         question = "Play this video backwards (reverse it in time), changing nothing else."
         exact, wrong = src[::-1].copy(), to_gray(src)
-        partial = {"first": np.concatenate([src[:mid][::-1], src[mid:]]),
-                   "second": np.concatenate([src[:mid], src[mid:][::-1]])}
+        partial = {h: reverse_half(src, h) for h in HALVES}
         truth: dict[str, Any] = {"op": op, "wrong_op": "grayscale"}
         checklist = ("Does the video play the original backwards from start to end?",
                      "Are the colours and the picture otherwise unchanged?")
     elif op == "grayscale":
         question = "Convert this video to grayscale (black and white), changing nothing else."
         exact, wrong = to_gray(src), (255 - src).astype(np.uint8)
-        partial = {h: _apply_halves(src, exact, h) for h in ("first", "second")}
+        partial = {h: splice_half(src, exact, h) for h in HALVES}
         truth = {"op": op, "wrong_op": "invert"}
         checklist = ("Is every frame free of colour?", "Is the motion unchanged?")
     elif op == "mirror":
         question = "Mirror this video horizontally, so that left and right are swapped."
         exact, wrong = src[:, :, ::-1].copy(), src[:, ::-1].copy()
-        partial = {h: _apply_halves(src, exact, h) for h in ("first", "second")}
+        partial = {h: splice_half(src, exact, h) for h in HALVES}
         truth = {"op": op, "wrong_op": "vertical_flip"}
         checklist = ("Is every frame mirrored left to right?", "Is top still top in every frame?")
     else:
         raise ValueError(f"video_edit: unknown op {op!r} (known: reverse, grayscale, mirror)")
-    if tie:
-        plan = [("exact", exact, "exact"), ("partial_first_half", partial["first"], "partial"),
-                ("partial_second_half", partial["second"], "partial"), ("unchanged", src.copy(), "unchanged")]
-    else:
-        h = pick(rng, ("first", "second"))
-        plan = [("exact", exact, "exact"), (f"partial_{h}_half", partial[h], "partial"),
-                ("wrong_op", wrong, "wrong_op"), ("unchanged", src.copy(), "unchanged")]
-    cands = tuple(Candidate(name, EDIT_SCORES[kind], media=_video(np.ascontiguousarray(v)), meta={"edit": kind})
-                  for name, v, kind in plan)
+    cands = edit_candidates(rng, src, exact, wrong, partial, tie, _video)
     truth.update({"direction": d, "colour": colour})
     return ProbeSpec(question=question, inputs=(_video(src),), candidates=cands, truth=truth,
                      checklist=checklist)

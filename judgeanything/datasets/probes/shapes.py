@@ -16,6 +16,7 @@ from judgeanything.datasets.probes.core import (
     clamp_score,
     count_plan,
     count_score,
+    edit_candidates,
     phrase_all,
     pick,
     plural,
@@ -157,9 +158,6 @@ DRAW_SHAPES = Family(
 # image_edit (Image2Image)
 # ------------------------------------------------------------------------------------------------
 
-EDIT_SCORES = {"exact": 5, "partial": 3, "wrong_op": 2, "unchanged": 1}
-
-
 def _halves_shapes(rng: np.random.Generator, n_target: int, n_other: int, size: int, colour: str,
                    other_colours: Sequence[str]) -> list[Shape]:
     """Shapes with ``n_target`` of ``colour`` (at least one wholly in each half, none across the middle
@@ -221,15 +219,7 @@ def _build_image_edit(rng: np.random.Generator, knobs: Mapping[str, Any], tie: b
                      "Is top still top and bottom still bottom?")
     else:
         raise ValueError(f"image_edit: unknown op {op!r} (known: recolour, grayscale, mirror)")
-    if tie:
-        plan = [("exact", exact, "exact"), (f"partial_{sides[0]}", partial[sides[0]], "partial"),
-                (f"partial_{sides[1]}", partial[sides[1]], "partial"), ("unchanged", src.copy(), "unchanged")]
-    else:
-        side = pick(rng, sides)
-        plan = [("exact", exact, "exact"), (f"partial_{side}", partial[side], "partial"),
-                ("wrong_op", wrong, "wrong_op"), ("unchanged", src.copy(), "unchanged")]
-    cands = tuple(Candidate(name, EDIT_SCORES[kind], media=_image(img), meta={"edit": kind})
-                  for name, img, kind in plan)
+    cands = edit_candidates(rng, src, exact, wrong, partial, tie, _image)
     return ProbeSpec(question=question, inputs=(_image(src),), candidates=cands, truth=truth,
                      checklist=checklist)
 

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from judgeanything.datasets.probes.core import (
+    HALVES,
     Candidate,
     Family,
     Media,
@@ -16,10 +17,13 @@ from judgeanything.datasets.probes.core import (
     clamp_score,
     count_plan,
     count_score,
+    edit_candidates,
     phrase_all,
     pick,
     plural,
+    reverse_half,
     semitone_penalty,
+    splice_half,
 )
 from judgeanything.datasets.probes.synth import (
     BEEP_S,
@@ -197,7 +201,6 @@ MELODY_PAD_S = 0.1  #: silence before and after the melody (s)
 MELODY_AMP = 0.2
 #: A minor pentatonic from A3 (220 Hz), in semitones above A3.
 SCALE = (0, 3, 5, 7, 10, 12, 15, 17, 19)
-EDIT_SCORES = {"exact": 5, "partial": 3, "wrong_op": 2, "unchanged": 1}
 
 
 def melody(freqs: list[float], gain: float = 1.0) -> np.ndarray:
@@ -206,22 +209,15 @@ def melody(freqs: list[float], gain: float = 1.0) -> np.ndarray:
     return np.concatenate([pad, *(tone(f, NOTE_S, amp=MELODY_AMP * gain) for f in freqs), pad])
 
 
-def _halves(a: np.ndarray, b: np.ndarray, half: str) -> np.ndarray:
-    """``a`` with its ``half`` ("first" / "second") taken from ``b`` (same length)."""
-    mid = len(a) // 2
-    return np.concatenate([b[:mid], a[mid:]]) if half == "first" else np.concatenate([a[:mid], b[mid:]])
-
-
 def _build_audio_edit(rng: np.random.Generator, knobs: Mapping[str, Any], tie: bool) -> ProbeSpec:
     op = str(knobs["op"])
     notes = [220.0 * 2.0 ** (k / 12.0) for k in rng.choice(SCALE, size=4, replace=False)]
     x = melody(notes)
-    mid = len(x) // 2  # a note boundary: 0.1 s + 2 notes
+    # halves split at len(x) // 2, a note boundary (0.1 s + 2 notes)
     if op == "reverse":
         question = "Play this audio backwards (reverse it in time), changing nothing else."
         exact, wrong = x[::-1].copy(), x * 0.5
-        partial = {"first": np.concatenate([x[:mid][::-1], x[mid:]]),
-                   "second": np.concatenate([x[:mid], x[mid:][::-1]])}
+        partial = {h: reverse_half(x, h) for h in HALVES}
         truth: dict[str, Any] = {"op": op, "wrong_op": "quieter_6db"}
         checklist = ("Does the melody play backwards from start to end?", "Is the loudness unchanged?")
     elif op == "pitch_up":
@@ -229,27 +225,19 @@ def _build_audio_edit(rng: np.random.Generator, knobs: Mapping[str, Any], tie: b
         question = f"Raise the pitch of this melody by {k} semitones, keeping its timing."
         exact = melody([f * 2.0 ** (k / 12.0) for f in notes])
         wrong = melody([f * 2.0 ** (-k / 12.0) for f in notes])
-        partial = {h: _halves(x, exact, h) for h in ("first", "second")}
+        partial = {h: splice_half(x, exact, h) for h in HALVES}
         truth = {"op": op, "semitones": k, "wrong_op": f"pitch_down_{k}"}
         checklist = (f"Is every note {k} semitones higher?", "Are the timing and the order of notes unchanged?")
     elif op == "quieter":
         g = float(knobs["gain_db"])
         question = f"Make this audio {g:g} dB quieter, changing nothing else."
         exact, wrong = x * 10.0 ** (-g / 20.0), x * 10.0 ** (g / 20.0)
-        partial = {h: _halves(x, exact, h) for h in ("first", "second")}
+        partial = {h: splice_half(x, exact, h) for h in HALVES}
         truth = {"op": op, "gain_db": g, "wrong_op": f"louder_{g:g}db"}
         checklist = (f"Is the whole clip {g:g} dB quieter?", "Are the notes and timing unchanged?")
     else:
         raise ValueError(f"audio_edit: unknown op {op!r} (known: reverse, pitch_up, quieter)")
-    if tie:
-        plan = [("exact", exact, "exact"), ("partial_first_half", partial["first"], "partial"),
-                ("partial_second_half", partial["second"], "partial"), ("unchanged", x.copy(), "unchanged")]
-    else:
-        h = pick(rng, ("first", "second"))
-        plan = [("exact", exact, "exact"), (f"partial_{h}_half", partial[h], "partial"),
-                ("wrong_op", wrong, "wrong_op"), ("unchanged", x.copy(), "unchanged")]
-    cands = tuple(Candidate(name, EDIT_SCORES[kind], media=_audio(a, "flac"), meta={"edit": kind})
-                  for name, a, kind in plan)
+    cands = edit_candidates(rng, x, exact, wrong, partial, tie, lambda a: _audio(a, "flac"))
     truth["notes_hz"] = [round(f, 3) for f in notes]
     return ProbeSpec(question=question, inputs=(_audio(x, "flac"),), candidates=cands, truth=truth,
                      checklist=checklist)

@@ -4,6 +4,7 @@ video whose flashes follow given beeps (Audio2Video) and beeps that follow a vid
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -156,21 +157,24 @@ def _check_shift(family: str, shift: float) -> None:
         raise ValueError(f"{family}: shift_s must be in [{SYNC_TOLERANCE_S}, {EVENT_GAP / 2}) s, got {shift}")
 
 
-def _build_flashes_follow_beeps(rng: np.random.Generator, knobs: Mapping[str, Any], tie: bool) -> ProbeSpec:
+def _build_follow(rng: np.random.Generator, knobs: Mapping[str, Any], tie: bool, *, family: str, given: str,
+                  question: str, checklist: tuple[str, ...]) -> ProbeSpec:
+    """One query of a follow-the-events family: ``n_events`` events of kind ``given`` as the input
+    (``"beep"``: audio, ``"flash"``: a silent video) and candidates of the other kind, planned by
+    :func:`_follow_plan` and scored by :func:`timing_penalty`."""
     n, shift, radius = int(knobs["n_events"]), float(knobs["shift_s"]), int(knobs["flash_radius"])
-    _check_shift("flashes_follow_beeps", shift)
+    _check_shift(family, shift)
     times = place_times(rng, n, EVENT_LO, EVENT_HI, EVENT_GAP)
-    cands = tuple(Candidate(name, clamp_score(timing_penalty(ce, off)), media=_flashes(ts, radius),
-                            meta={"flash_times_s": ts})
+
+    def media(kind: str, ts: Sequence[float]) -> Media:
+        return _beeps(ts) if kind == "beep" else _flashes(ts, radius)
+
+    made = "flash" if given == "beep" else "beep"
+    cands = tuple(Candidate(name, clamp_score(timing_penalty(ce, off)), media=media(made, ts),
+                            meta={f"{made}_times_s": ts})
                   for name, ts, ce, off in _follow_plan(rng, times, shift, tie))
-    return ProbeSpec(
-        question="Make a silent video in which a white light flashes exactly when each beep in this audio "
-                 "sounds.",
-        inputs=(_beeps(times),),
-        candidates=cands,
-        truth={"beep_times_s": times, "n_events": n},
-        checklist=("Is there exactly one flash per beep?", "Does each flash start when its beep starts?"),
-    )
+    return ProbeSpec(question=question, inputs=(media(given, times),), candidates=cands,
+                     truth={f"{given}_times_s": times, "n_events": n}, checklist=checklist)
 
 
 FLASHES_FOLLOW_BEEPS = Family(
@@ -179,26 +183,12 @@ FLASHES_FOLLOW_BEEPS = Family(
     summary="Flash once per beep of the given audio, on time; candidates are exact, miss or add a flash, or "
             "run late.",
     knobs={"n_events": (3, 2, 4), "shift_s": (0.3, 0.2), "flash_radius": (18, 8)},
-    build=_build_flashes_follow_beeps,
+    build=functools.partial(
+        _build_follow, family="flashes_follow_beeps", given="beep",
+        question="Make a silent video in which a white light flashes exactly when each beep in this audio "
+                 "sounds.",
+        checklist=("Is there exactly one flash per beep?", "Does each flash start when its beep starts?")),
 )
-
-
-def _build_beeps_follow_flashes(rng: np.random.Generator, knobs: Mapping[str, Any], tie: bool) -> ProbeSpec:
-    n, shift, radius = int(knobs["n_events"]), float(knobs["shift_s"]), int(knobs["flash_radius"])
-    _check_shift("beeps_follow_flashes", shift)
-    times = place_times(rng, n, EVENT_LO, EVENT_HI, EVENT_GAP)
-    cands = tuple(Candidate(name, clamp_score(timing_penalty(ce, off)), media=_beeps(ts),
-                            meta={"beep_times_s": ts})
-                  for name, ts, ce, off in _follow_plan(rng, times, shift, tie))
-    return ProbeSpec(
-        question="Make a soundtrack for this silent video with one short beep exactly when each flash "
-                 "appears.",
-        inputs=(_flashes(times, radius),),
-        candidates=cands,
-        truth={"flash_times_s": times, "n_events": n},
-        checklist=("Is there exactly one beep per flash?", "Does each beep start when its flash appears?"),
-    )
-
 
 BEEPS_FOLLOW_FLASHES = Family(
     name="beeps_follow_flashes",
@@ -206,7 +196,11 @@ BEEPS_FOLLOW_FLASHES = Family(
     summary="Beep once per flash of the given video, on time; candidates are exact, miss or add a beep, or "
             "run late.",
     knobs={"n_events": (3, 2, 4), "shift_s": (0.3, 0.2), "flash_radius": (18, 8)},
-    build=_build_beeps_follow_flashes,
+    build=functools.partial(
+        _build_follow, family="beeps_follow_flashes", given="flash",
+        question="Make a soundtrack for this silent video with one short beep exactly when each flash "
+                 "appears.",
+        checklist=("Is there exactly one beep per flash?", "Does each beep start when its flash appears?")),
 )
 
 FAMILIES = (AV_SYNC, FLASHES_FOLLOW_BEEPS, BEEPS_FOLLOW_FLASHES)

@@ -277,6 +277,18 @@ def edit_candidates(rng: np.random.Generator, src: np.ndarray, exact: np.ndarray
                  for name, a, kind in plan)
 
 
+def count_candidates(rng: np.random.Generator, true: int, tie: bool, templates: Sequence[str], noun: str,
+                     lo: int = 0) -> tuple[Candidate, ...]:
+    """Text candidates stating a count of ``noun`` s: :func:`count_plan` values, each phrased with a
+    template of ``templates`` (placeholders ``{n}`` the number, ``{obj}`` e.g. ``"3 red squares"``) drawn by
+    :func:`phrase_all`, scored by :func:`count_score`; ``meta`` ``{"stated_count": n}``."""
+    plan = count_plan(rng, true, tie, lo=lo)
+    tpl = phrase_all(rng, templates, len(plan))
+    return tuple(Candidate(name, count_score(v - true), text=templates[t].format(n=v, obj=plural(v, noun)),
+                           meta={"stated_count": v})
+                 for (name, v), t in zip(plan, tpl, strict=True))
+
+
 def plural(n: int, word: str) -> str:
     """``"1 square"``, ``"3 squares"``."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"

@@ -14,12 +14,11 @@ from judgeanything.datasets.probes.core import (
     Media,
     ProbeSpec,
     clamp_score,
+    count_candidates,
     count_plan,
     count_score,
     edit_candidates,
-    phrase_all,
     pick,
-    plural,
     signed_offset,
 )
 from judgeanything.datasets.probes.synth import (
@@ -77,13 +76,7 @@ def _build_count_shapes(rng: np.random.Generator, knobs: Mapping[str, Any], tie:
     order = rng.permutation(len(specs))
     shapes = random_shapes(rng, [specs[i] for i in order], size)
     img = pixel_noise(draw_shapes(shapes, IMAGE_W, IMAGE_H), noise, rng)
-    target = f"{colour} {kind}"
-    pairs = count_plan(rng, n, tie, lo=0)
-    tpl = phrase_all(rng, _COUNT_TEMPLATES, 4)
-    cands = tuple(Candidate(name, count_score(v - n),
-                            text=_COUNT_TEMPLATES[t].format(n=v, obj=plural(v, target)),
-                            meta={"stated_count": v})
-                  for (name, v), t in zip(pairs, tpl, strict=True))
+    cands = count_candidates(rng, n, tie, _COUNT_TEMPLATES, f"{colour} {kind}")
     return ProbeSpec(
         question=f"How many {colour} {kind}s are there in this picture? Answer with a number.",
         inputs=(_image(img),),

@@ -15,12 +15,10 @@ from judgeanything.datasets.probes.core import (
     Media,
     ProbeSpec,
     clamp_score,
-    count_plan,
-    count_score,
+    count_candidates,
     edit_candidates,
     phrase_all,
     pick,
-    plural,
     reverse_half,
     semitone_penalty,
     splice_half,
@@ -70,11 +68,7 @@ def _build_beep_count(rng: np.random.Generator, knobs: Mapping[str, Any], tie: b
     n, gap, snr = int(knobs["n"]), float(knobs["min_gap"]), knobs["snr_db"]
     times = place_times(rng, n, 0.1, BEEP_CLIP_S - 0.1 - BEEP_S, BEEP_S + gap, grid=0.01)
     x = add_noise_snr(beep_track(times, BEEP_CLIP_S), snr, rng)
-    plan = count_plan(rng, n, tie, lo=0)
-    tpl = phrase_all(rng, _BEEP_TEMPLATES, 4)
-    cands = tuple(Candidate(name, count_score(v - n), text=_BEEP_TEMPLATES[t].format(n=v, obj=plural(v, "beep")),
-                            meta={"stated_count": v})
-                  for (name, v), t in zip(plan, tpl, strict=True))
+    cands = count_candidates(rng, n, tie, _BEEP_TEMPLATES, "beep")
     return ProbeSpec(
         question="How many beeps are there in this recording? Answer with a number.",
         inputs=(_audio(x),),

@@ -43,6 +43,7 @@ from judgeanything.schema import (
     Query,
     Response,
     ScoreItem,
+    TaskType,
     stable_hash,
 )
 
@@ -445,7 +446,7 @@ def generate_query(family: Family, index: int, designs: Sequence[Mapping[str, An
     for k, m in enumerate(spec.inputs, start=1):
         _write_media(m, qdir / f"input{k}.{m.ext}")
         inputs.append({"modality": m.modality, "path": f"{rel}/input{k}.{m.ext}"})
-    output = family.task.split("2")[-1].lower()
+    output = TaskType.parse(family.task).output
     responses = []
     for slot, ci in enumerate(order):
         c = spec.candidates[ci]

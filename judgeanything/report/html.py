@@ -2,10 +2,11 @@
 
 One self-contained page (no CDN, no network fetch; inline CSS and vanilla JS under a Content-Security-Policy
 nonce): a header with the facts of ``run.json`` and the summary numbers (pooled/macro metrics from
-``metrics.csv``, failure counts from ``verdicts.jsonl``), the plots of :mod:`judgeanything.report.plots`,
+``metrics.csv``, failure counts as the analysis counts them), the plots of :mod:`judgeanything.report.plots`,
 then one card per item with the query and responses played in the page (``<img>``, ``<audio controls>``,
-``<video controls>``, frame strips), the human labels, every verdict record (presentation order, verdicts,
-rationale, raw output, failures) and flags for judge ≠ human and for verdicts that change with the order.
+``<video controls>``, frame strips), the human labels, every counted verdict record (presentation order,
+verdicts, rationale, raw output, failures; a superseded attempt of a retried unit is left out, see
+:mod:`judgeanything.report._run`) and flags for judge ≠ human and for verdicts that change with the order.
 A task-type ``<select>`` and a "disagreements only" checkbox filter the cards.
 
 Every piece of model or dataset text goes through Jinja2 autoescaping (a response ``<script>…`` is shown
@@ -31,7 +32,7 @@ from urllib.parse import quote, urlparse
 import jinja2
 import pandas as pd
 
-from judgeanything.report._run import RunFiles, agrees, as_value, finite, human_consensus, read_run
+from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, run_metrics, write_plots_for
 from judgeanything.schema import AUDIO, IMAGE, VIDEO
 
@@ -63,7 +64,8 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
 
     Raises:
         FileNotFoundError: not a run directory (no ``run.json``).
-        StoreError: a malformed run file (names the file and line).
+        StoreError / SchemaError: a missing ``verdicts.jsonl`` or a malformed run file (names the file and
+            line; see :func:`judgeanything.analysis.load_run`).
         ValueError: ``max_items`` is negative.
     """
     if max_items is not None and max_items < 0:
@@ -125,6 +127,7 @@ def _facts(run: RunFiles) -> list[tuple[str, str]]:
     fingerprint = r.get("judge_fingerprint")
     fp_model = fingerprint.get("model") if isinstance(fingerprint, dict) else None
     judge = _name(r.get("judge"))
+    superseded = str(run.n_logged - len(run.verdicts)) if run.n_logged > len(run.verdicts) else ""
     facts = [
         ("judge", f"{judge} ({fp_model})" if fp_model and fp_model not in judge else judge),
         ("model", ", ".join(models)),
@@ -134,8 +137,9 @@ def _facts(run: RunFiles) -> list[tuple[str, str]]:
         ("rubrics", ", ".join(str(x) for x in r.get("rubrics") or ())),
         ("prompt version", _name(r.get("prompt_version")) or ", ".join(versions)),
         ("items", str(len(run.items))),
-        ("human labels", str(len(run.labels))),
+        ("human labels", str(len(run.data.labels))),
         ("verdict records", str(len(run.verdicts))),
+        ("superseded records (a retried failure, a key logged twice)", superseded),
         ("data root", _name(r.get("data_root"))),
         ("finished", _name(r.get("finished"))),
         ("run directory", str(run.run_dir)),
@@ -150,7 +154,7 @@ def _fmt(x: float | None) -> str:
 def _summary(run: RunFiles) -> dict[str, Any]:
     """Pooled and macro agreement numbers of metrics.csv as a table: one row per (setting, aggregate,
     metric), one column per rubric, cells ``value [ci_low, ci_high]``. Failure rows (``failures:*``) are
-    left out: the failure table counts them from the run log."""
+    left out: the failure table counts them from the analysis frames."""
     rubrics: list[str] = []
     cells: dict[tuple[str, str, str], dict[str, str]] = {}
     df = run_metrics(run.run_dir)
@@ -172,15 +176,11 @@ def _summary(run: RunFiles) -> dict[str, Any]:
 
 
 def _failure_counts(run: RunFiles) -> dict[str, Any]:
-    kinds: Counter[str] = Counter()
-    n_verdicts = 0
-    for rec in run.verdicts:
-        for o in rec.get("outcomes") or ():
-            if "failure" in o:
-                kinds[str(o["failure"])] += 1
-            else:
-                n_verdicts += 1
-    total = n_verdicts + sum(kinds.values())
+    """Verdicts and failures per item × rubric, as the analysis counts them (``coverage`` in metrics.csv)."""
+    failure = run.data.verdicts["failure"]
+    kinds = Counter(str(k) for k in failure.dropna())
+    n_verdicts = int(failure.isna().sum())
+    total = len(failure)
     return {
         "verdicts": n_verdicts,
         "failures": sum(kinds.values()),
@@ -334,8 +334,8 @@ def _inconsistent(records: list[dict[str, Any]]) -> list[str]:
 
 def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[str, Any]:
     setting = run.setting_of(item)
-    labels = run.labels_of(item["item_id"])
-    consensus = {rubric: human_consensus(setting, [r["value"] for r in rows]) for rubric, rows in labels.items()}
+    item_id = str(item["item_id"])
+    labels = run.labels_of(item_id)
     responses = []
     for k, resp in enumerate(item.get("responses") or ()):
         responses.append(
@@ -350,13 +350,13 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
     human = [
         {
             "rubric": rubric,
-            "given": [(str(r.get("annotator", "human")), _show_value(setting, r["value"])) for r in rows],
-            "consensus": _show_value(setting, consensus[rubric]) if len(rows) > 1 else "",
+            "given": [(annotator, _show_value(setting, value)) for annotator, value in rows],
+            "consensus": _show_value(setting, run.human(item_id, rubric)) if len(rows) > 1 else "",
         }
         for rubric, rows in labels.items()
     ]
     records, disagree_rubrics, failed = [], set(), False
-    for rec in run.verdicts_of(item["item_id"]):
+    for rec in run.verdicts_of(item_id):
         outcomes = []
         for o in rec.get("outcomes") or ():
             rubric = str(o.get("rubric", "*"))
@@ -364,7 +364,7 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
                 failed = True
                 outcomes.append({"rubric": rubric, "failure": str(o["failure"]), "detail": str(o.get("detail", ""))})
                 continue
-            ok = agrees(setting, o.get("value"), consensus.get(rubric))
+            ok = agrees(setting, o.get("value"), run.human(item_id, rubric))
             if ok is False:
                 disagree_rubrics.add(rubric)
             probs = o.get("probs") or {}
@@ -390,9 +390,9 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
                 "has_comment": any(o.get("comment") for o in outcomes),
             }
         )
-    inconsistent = _inconsistent(run.verdicts_of(item["item_id"]))
+    inconsistent = _inconsistent(run.verdicts_of(item_id))
     return {
-        "item_id": str(item["item_id"]),
+        "item_id": item_id,
         "uniq_id": str(item.get("uniq_id") or ""),
         "task": str(item.get("task_name") or "unknown"),
         "setting": setting,

@@ -23,7 +23,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,16 +32,7 @@ from matplotlib.figure import Figure
 
 from judgeanything.analysis import read_metrics_csv
 from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
-from judgeanything.report._run import (
-    RunFiles,
-    agrees,
-    as_value,
-    finite,
-    human_consensus,
-    input_modality,
-    output_modality,
-    read_run,
-)
+from judgeanything.report._run import RunFiles, agrees, finite, read_run
 from judgeanything.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -298,35 +288,23 @@ class OffsetTable:
 def modality_offsets(run: RunFiles) -> OffsetTable | None:
     """Judge − human offsets of the score setting, per input modality × output modality.
 
-    Per item × rubric, the judge's score is the mean over its records (orders, repeats) and the human's
-    is the consensus (mean of annotators); the offset is their difference, averaged per cell. The input
-    modality is the analysis layer's (non-text inputs joined with ``+``, e.g. ``audio+video``; ``text`` for
-    Text2X). Failures are left out. Returns ``None`` when the run has no score item with both a verdict
-    and a label.
+    Per item × rubric, the judge's score is the mean over its counted records (orders, repeats) and the
+    human's is the consensus (mean of annotators); the offset is their difference, averaged per cell. The
+    input modality is the analysis layer's (non-text inputs joined with ``+``, e.g. ``audio+video``;
+    ``text`` for Text2X). Failures are left out. Returns ``None`` when the run has no score item with both
+    a verdict and a label.
     """
-    rows: list[dict[str, Any]] = []
-    for item in run.items:
-        if run.setting_of(item) != "score":
-            continue
-        labels = run.labels_of(item["item_id"])
-        judged: dict[str, list[float]] = defaultdict(list)
-        for rec in run.verdicts_of(item["item_id"]):
-            for o in rec.get("outcomes") or ():
-                if "failure" not in o and o.get("rubric") in labels and finite(o.get("value")) is not None:
-                    judged[o["rubric"]].append(float(o["value"]))
-        for rubric, scores in judged.items():
-            human = human_consensus("score", [r["value"] for r in labels[rubric]])
-            rows.append(
-                {
-                    "rubric": rubric,
-                    "input": input_modality(item),
-                    "output": output_modality(item),
-                    "offset": sum(scores) / len(scores) - human,
-                }
-            )
-    if not rows:
+    v = run.data.verdicts
+    v = v[(v["setting"] == "score") & v["failure"].isna()]
+    human = [run.human(i, r) for i, r in zip(v["item_id"], v["rubric"], strict=True)]
+    v = v.assign(human=human).dropna(subset=["human"])
+    if v.empty:
         return None
-    df = pd.DataFrame(rows)
+    judged = v.assign(value=v["value"].astype(float)).groupby(["item_id", "rubric"], sort=False)
+    df = judged.agg(value=("value", "mean"), human=("human", "first")).reset_index()
+    df = df.join(run.data.items.set_index("item_id")[["input_modality", "output_modality"]], on="item_id")
+    df = df.rename(columns={"input_modality": "input", "output_modality": "output"})
+    df["offset"] = df["value"] - df["human"].astype(float)
     rubric = "overall" if (df["rubric"] == "overall").any() else "all rubrics"
     if rubric == "overall":
         df = df[df["rubric"] == "overall"]
@@ -414,22 +392,19 @@ def reliability(confidence: Sequence[float], correct: Sequence[bool], n_bins: in
 
 
 def calibration(run: RunFiles, n_bins: int = N_BINS) -> Calibration | None:
-    """Reliability data of every verdict that carries ``probs`` and has a human label (all records:
-    both orders and every repeat count). The verdict's ``value`` is the judge's answer; its confidence is
+    """Reliability data of every counted verdict that carries ``probs`` and has a human label (both
+    orders and every repeat count). The verdict's ``value`` is the judge's answer; its confidence is
     ``max(probs)``. Returns ``None`` when no such verdict exists."""
     conf: list[float] = []
     ok: list[bool] = []
-    for item in run.items:
-        setting = run.setting_of(item)
-        labels = run.labels_of(item["item_id"])
-        for rec in run.verdicts_of(item["item_id"]):
-            for o in rec.get("outcomes") or ():
-                probs: Any = o.get("probs")
-                if "failure" in o or not probs or o.get("rubric") not in labels:
-                    continue
-                human = human_consensus(setting, [r["value"] for r in labels[o["rubric"]]])
-                conf.append(max(float(p) for p in probs.values()))
-                ok.append(bool(agrees(setting, as_value(o.get("value")), human)))
+    v = run.data.verdicts
+    for item_id, rubric, setting, value, probs in zip(v["item_id"], v["rubric"], v["setting"], v["value"],
+                                                     v["probs"], strict=True):
+        human = run.human(item_id, rubric)
+        if not probs or human is None:  # failures have no probs
+            continue
+        conf.append(max(float(p) for p in probs.values()))
+        ok.append(bool(agrees(setting, value, human)))
     if not conf:
         return None
     return reliability(conf, ok, n_bins)

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 
 from judgeanything.report.html import MEDIA_DIR, write_html_report
-from judgeanything.schema import MediaRef, Query, Response, ScoreItem, item_to_dict
+from judgeanything.schema import MediaRef, Query, Response, SchemaError, ScoreItem, item_to_dict
 from judgeanything.store import StoreError
 
 XSS = "<script>alert(1)</script>"
@@ -151,7 +151,10 @@ def test_bad_run_dirs(tmp_path: Path, pair_run: Path) -> None:
     with pytest.raises(StoreError, match=r"verdicts.jsonl: line 13 is not valid JSON"):
         write_html_report(pair_run)
     (pair_run / "verdicts.jsonl").write_text('{"key": "k"}\n')
-    with pytest.raises(StoreError, match=r"verdicts.jsonl: row 1 has no field 'item_id'"):
+    with pytest.raises(SchemaError, match=r"verdicts.jsonl, row 1, field 'item_id': required field missing"):
+        write_html_report(pair_run)
+    (pair_run / "verdicts.jsonl").unlink()
+    with pytest.raises(StoreError, match=r"verdicts.jsonl: missing"):
         write_html_report(pair_run)
 
 
@@ -168,6 +171,7 @@ def test_urls_bytes_and_plugin_media(tmp_path: Path, media_root: Path) -> None:
     run_dir.mkdir()
     (run_dir / "run.json").write_text(json.dumps({"setting": "score", "data_root": str(media_root)}))
     (run_dir / "items.jsonl").write_text(json.dumps(item_to_dict(item)))
+    (run_dir / "verdicts.jsonl").write_text("")  # a run that has judged nothing yet
     html = write_html_report(run_dir).read_text(encoding="utf-8")
     tags = _parse(html)
     hrefs = [a.get("href") for t, a in tags if t == "a"]

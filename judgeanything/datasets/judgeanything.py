@@ -41,6 +41,7 @@ from judgeanything.datasets.judgeanything_labels import (
     ItemIndex,
     KnownQuery,
     LabelRead,
+    check_query,
     read_checklists,
     read_human_pairing,
     read_human_scoring,
@@ -189,14 +190,7 @@ class JudgeAnythingDataset:
         out: dict[str, list[Response]] = {}
         first: dict[tuple[str, str], int] = {}
         for rec in read_records(self.judge_anything, what="JudgeAnything.json (judge_anything)"):
-            uid = rec.require_str("uniq_id")
-            q = queries.get(uid)
-            if q is None:
-                raise rec.error(f"unknown uniq_id {uid!r} (not in {self.task_anything})", "uniq_id")
-            task = rec.get("task_name")
-            if task is not None and str(task) != q.task_name:
-                raise rec.error(f"task_name {task!r} does not match the query's task {q.task_name!r}",
-                                "task_name")
+            uid, q = check_query(rec, queries)
             r = _response_from(rec, q, self.response_dir)
             key = (uid, r.model_name)
             if key in first:

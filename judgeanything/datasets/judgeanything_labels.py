@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from judgeanything.datasets._io import PathLike, Record, parse_score, read_records
 from judgeanything.schema import (
@@ -128,7 +129,21 @@ def annotator_of(rec: Record) -> str:
     return str(v) if v is not None else f"row{rec.row}"
 
 
-def _check_query(rec: Record, known: Mapping[str, KnownQuery]) -> tuple[str, KnownQuery]:
+class _Tasked(Protocol):
+    @property
+    def task_name(self) -> str: ...
+
+
+_Q = TypeVar("_Q", bound=_Tasked)
+
+
+def check_query(rec: Record, known: Mapping[str, _Q]) -> tuple[str, _Q]:
+    """The ``uniq_id`` of a row that refers to a query, and that query (a :class:`KnownQuery` or a
+    :class:`~judgeanything.schema.Query`).
+
+    Raises:
+        SchemaError: ``uniq_id`` missing or not in ``known``, or a ``task_name`` other than the query's.
+    """
     uid = rec.require_str("uniq_id")
     q = known.get(uid)
     if q is None:
@@ -183,7 +198,7 @@ def read_human_scoring(path: PathLike, known: Mapping[str, KnownQuery], index: I
     recs = read_records(path, what="human scoring file (human_scoring)")
     out = LabelRead([], rows=len(recs))
     for rec in recs:
-        uid, q = _check_query(rec, known)
+        uid, q = check_query(rec, known)
         model = rec.require_str("model_name")
         _check_model(rec, uid, q, model, "model_name")
         rubric = normalize_rubric(rec, "rubric_name", rec.require("rubric_name"))
@@ -214,7 +229,7 @@ def read_human_pairing(path: PathLike, known: Mapping[str, KnownQuery], index: I
     recs = read_records(path, what="human pairing file (human_pairing)")
     out = LabelRead([], rows=len(recs))
     for rec in recs:
-        uid, q = _check_query(rec, known)
+        uid, q = check_query(rec, known)
         a, b = _pair_models(rec, uid, q)
         rubric = normalize_rubric(rec, "rubric_name", rec.require("rubric_name"))
         choice = _pair_choice(rec, rec.require("choice"))
@@ -242,7 +257,7 @@ def read_checklists(path: PathLike, known: Mapping[str, KnownQuery]) -> dict[str
     out: dict[str, dict[str, tuple[str, ...]]] = {}
     first_row: dict[tuple[str, str], int] = {}
     for rec in read_records(path, what="checklist file (checklist)"):
-        uid, _ = _check_query(rec, known)
+        uid, _ = check_query(rec, known)
         rubric = normalize_rubric(rec, "rubric", rec.require("rubric"))
         items = rec.require("checklists")
         if not isinstance(items, list) or not all(isinstance(s, str) for s in items):

@@ -485,6 +485,11 @@ class Runner:
                     continue
                 try:
                     results = await self.judge.judge([p for _, p in reqs])
+                except JudgeConfigError:
+                    # a misconfigured judge (no API key, a model that cannot load) fails every unit alike:
+                    # stop the run with the message (the CLI exits 2) instead of logging it per unit as an
+                    # api_error that a resume would retry; the units already logged are kept
+                    raise
                 except Exception as e:  # a backend bug must not lose the run: record it per unit, go on
                     log.exception("judge %s raised on a batch of %d", self.judge.name, len(reqs))
                     results = [JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {e}"))

@@ -29,6 +29,7 @@ Conversions made here, at the dataset edge:
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import posixpath
 from collections import Counter
@@ -201,9 +202,8 @@ class JudgeAnythingDataset:
         return out
 
     def _select(self, queries: Mapping[str, Query]) -> list[Query]:
-        present = [t for t in TASK_TYPES if any(q.task_name == t for q in queries.values())]
-        present += sorted({q.task_name for q in queries.values()} - set(present))
-        wanted = set(present)
+        wanted = {q.task_name for q in queries.values()}
+        present = [t for t in TASK_TYPES if t in wanted] + sorted(wanted - set(TASK_TYPES))
         if self.tasks is not None:
             unknown = [t for t in self.tasks if t not in wanted]
             if unknown:
@@ -282,7 +282,7 @@ def _annotators_per_unit(labels: Iterable[HumanLabel]) -> dict[tuple[str, str], 
 def _with_checklist(q: Query, lists: Mapping[str, tuple[str, ...]] | None) -> Query:
     if not lists:
         return q
-    return Query(q.uniq_id, q.task_name, q.question, q.media, q.reference, dict(lists), q.meta)
+    return dataclasses.replace(q, checklist=dict(lists))
 
 
 def _query_from(rec: Record) -> Query:

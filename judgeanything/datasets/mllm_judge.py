@@ -27,7 +27,8 @@ in ``BenchmarkData.notes``.
 Ranking quirks of HQ_Batch.jsonl, kept as given and stated in the notes: some human rankings are partial
 (3 letters for 4 answers, or 2) — the given slots are kept and nothing is invented; some rows with 3
 answers have a 4-letter ranking ending in ``D`` (the annotation form had 4 slots) — a trailing letter naming
-no answer, after a complete ranking of the real answers, is dropped.
+no answer, after a complete ranking of the real answers, is kept as given by default (``phantom_slots:
+keep``, so agreement matches the published per-row numbers) or dropped (``phantom_slots: drop``).
 
 This subset holds rows where the recorded judges did well, so their agreement with humans is high by
 construction (see ``shared/README.md``): it tests the pipeline against published numbers, not judges.
@@ -194,13 +195,12 @@ def _assign_ids(recs: Sequence[Record],
             repeats.append(f"row {rec.row} repeats row {canon[blob]}")
         else:
             canon[blob] = rec.row
-    kept = list(recs)
-    keys = [key_of(rec) for rec in kept]
+    keys = [key_of(rec) for rec in recs]
     n = Counter(keys)
     if key_of is _batch_key and any(c > 1 for c in n.values()):
         notes.append("batch ids repeat in this file: items are keyed by row (mllmj-batch::row<N>)")
-        return [(rec, f"{_PREFIX}-batch::row{rec.row}") for rec in kept], notes
-    out = [(rec, k if n[k] == 1 else f"{k}@row{rec.row}") for rec, k in zip(kept, keys, strict=True)]
+        return [(rec, f"{_PREFIX}-batch::row{rec.row}") for rec in recs], notes
+    out = [(rec, k if n[k] == 1 else f"{k}@row{rec.row}") for rec, k in zip(recs, keys, strict=True)]
     if repeats:
         notes.append(f"{len(repeats)} rows are exact copies of earlier rows and are kept as rows of their "
                      f"own, as the published per-row metrics count them ({'; '.join(repeats)})")
@@ -268,11 +268,12 @@ def _read_score(rec: Record, item_id: str, got: _Loaded) -> None:
         judge = str((res.get("name") if res else None) or ev.get("name", default="recorded"))
         raw = str(res.get("judge", default="")) if res else ""
         comment = str(res.get("analysis", default="")) if res else ""
-        value = ev.get("judge_Evaluator", "judge_evaluator")
+        value_field = "judge_Evaluator" if ev.has("judge_Evaluator") else "judge_evaluator"
+        value = ev.get(value_field)
         verdict: Verdict | None = None
         if value is not None:
             try:
-                verdict = Verdict(OVERALL, parse_score(ev, "judge_Evaluator", value), comment)
+                verdict = Verdict(OVERALL, parse_score(ev, value_field, value), comment)
             except ValueError:
                 got.counts["unreadable recorded verdicts"] += 1
         if value is not None or raw:
@@ -297,12 +298,13 @@ def _read_batch(rec: Record, item_id: str, got: _Loaded) -> None:
         got.counts[f"partial human rankings ({len(human)} of {len(rs)} slots)"] += 1
     if rec.has("evaluator"):
         ev = rec.sub("evaluator")
-        value = ev.get("judge_evaluator", "judge_Evaluator")
+        value_field = "judge_evaluator" if ev.has("judge_evaluator") else "judge_Evaluator"
+        value = ev.get(value_field)
         raw = str(ev.get("judge", default=""))
         verdict: Verdict | None = None
         if value is not None:
             try:
-                ranking, dropped = parse_ranking(ev, "judge_evaluator", value, len(rs),
+                ranking, dropped = parse_ranking(ev, value_field, value, len(rs),
                                                  keep_phantom=got.keep_phantom)
                 verdict = Verdict(OVERALL, ranking, raw)
                 got.counts[f"recorded rankings ending in a letter that names no answer ({what})"] += \

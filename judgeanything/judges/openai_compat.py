@@ -25,6 +25,7 @@ from tenacity import (
 )
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.judges.capabilities import validate_downgrades
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.schema import Failure
 
@@ -60,7 +61,9 @@ class OpenAIJudge(Judge):
         extra_body: extra JSON fields for servers with non-standard options.
 
     Raises:
-        JudgeConfigError: a non-local server and the key variable is unset or empty.
+        JudgeConfigError: an unknown ``response_format`` or downgrade (at construction); a non-local
+            server and the key variable unset or empty (when the client is first made, on the first
+            request).
     """
 
     needs_media = True
@@ -96,7 +99,10 @@ class OpenAIJudge(Judge):
         self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
         self.response_format = response_format
         self.capabilities = frozenset(capabilities) | {"text"}
-        self.downgrades = dict(downgrades or {})
+        try:
+            self.downgrades = validate_downgrades(downgrades)
+        except ValueError as e:  # else every unit's request building would raise it, mid-run
+            raise JudgeConfigError(f"openai judge: {e}") from e
         self.video_mode, self.image_format, self.audio_format = video_mode, image_format, audio_format
         self.concurrency, self.timeout = int(concurrency), float(timeout)
         self.max_attempts, self.max_wait_s = int(max_attempts), float(max_wait_s)

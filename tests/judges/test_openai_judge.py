@@ -167,3 +167,9 @@ def test_a_key_echoed_in_a_server_error_is_not_recorded(monkeypatch):
     assert res.failure is not None and res.failure.kind == "api_error"
     assert "sk-echo-marker" not in res.failure.detail
     assert "Incorrect API key provided: Bearer ***" in res.failure.detail
+
+
+def test_an_unknown_downgrade_is_a_config_error_at_construction():
+    with pytest.raises(JudgeConfigError, match="unknown downgrade video: 'franes'; allowed: frames"):
+        OpenAIJudge(model="m", downgrades={"video": "franes"})
+    assert OpenAIJudge(model="m", downgrades={"video": "frames"}).downgrades == {"video": "frames"}

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from judgeanything.modalities.audio import resample
 from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedText, EncodedVideo
 from judgeanything.schema import TextPart
 
@@ -58,20 +59,6 @@ class PreparedRequest:
     video_fps: list[float] = field(default_factory=list)
     audios: list[np.ndarray] = field(default_factory=list)
     log: list[dict[str, Any]] = field(default_factory=list)
-
-
-def resample_audio(samples: np.ndarray, orig_sr: int, target_sr: int) -> np.ndarray:
-    """Resample mono audio ``(N,)`` from ``orig_sr`` to ``target_sr`` Hz with librosa (soxr, high quality).
-
-    Returns ``(round(N · target_sr / orig_sr),) float32``; the input unchanged (as float32) when the
-    rates match.
-    """
-    y = np.asarray(samples, dtype=np.float32)
-    if int(orig_sr) == int(target_sr):
-        return y
-    import librosa
-
-    return librosa.resample(y, orig_sr=int(orig_sr), target_sr=int(target_sr)).astype(np.float32)
 
 
 def video_metadata(frames: np.ndarray, timestamps: Sequence[float], fps: float) -> dict[str, Any]:
@@ -165,7 +152,7 @@ def prepare_request(
     def add_audio(a: EncodedAudio, what: str) -> None:
         y = _check_audio(a, what)
         if sampling_rate is not None and int(a.sample_rate) != int(sampling_rate):
-            y = resample_audio(y, a.sample_rate, sampling_rate)
+            y = resample(y, int(a.sample_rate), int(sampling_rate))
             prep.log.append({"part": what, "event": "resampled", "from_hz": int(a.sample_rate),
                              "to_hz": int(sampling_rate)})
         if max_audio_samples and y.shape[0] > max_audio_samples:
@@ -235,4 +222,4 @@ def prepare_request(
 
 
 __all__ = ["METADATA_CLOCK_HZ", "BadPart", "PreparedRequest", "UnsupportedPart", "prepare_request",
-           "resample_audio", "video_metadata"]
+           "video_metadata"]

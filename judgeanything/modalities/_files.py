@@ -16,9 +16,12 @@ with the same (or an empty) message, so we look first (offline-models.md §3).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from judgeanything.modalities.base import MediaError
@@ -137,3 +140,22 @@ def sha256_file(path: Path) -> str:
 def sha256_bytes(data: bytes) -> str:
     """The SHA-256 hex digest of ``data``."""
     return hashlib.sha256(data).hexdigest()
+
+
+@contextlib.contextmanager
+def bytes_as_file(data: bytes, suffix: str) -> Iterator[Path]:
+    """``data`` written to a temporary file that is deleted on exit, for decoders that read only paths
+    (decord, the ffmpeg binary)."""
+    fd, tmp = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        yield Path(tmp)
+    finally:
+        os.unlink(tmp)
+
+
+def last_line(msg: str) -> str:
+    """The last non-blank line of a decoder's message (ffmpeg and decord print their cause last)."""
+    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
+    return lines[-1] if lines else "(no message)"

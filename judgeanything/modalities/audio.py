@@ -22,8 +22,6 @@ cannot hear may be given the text instead (``judges/capabilities.py``, downgrade
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +31,8 @@ from judgeanything.modalities._files import (
     NO_AUDIO,
     TRUNCATED,
     UNSUPPORTED_SOURCE,
+    bytes_as_file,
+    last_line,
     media_file,
     not_decodable,
     resolve_media_path,
@@ -191,7 +191,7 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None) -> tuple[np.
         data, sr = sf.read(io.BytesIO(cp.stdout), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:
         reason = f"{TRUNCATED} or corrupt audio stream" if errors else not_decodable("audio")
-        detail = _last_line(errors) if errors else str(e)
+        detail = last_line(errors) if errors else str(e)
         raise MediaError(shown, f"{reason}: {detail}", backend="ffmpeg") from None
     got_s = data.shape[0] / sr if sr else 0.0
     declared = head.duration_s
@@ -199,18 +199,13 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None) -> tuple[np.
     if errors and (want is None or want - got_s > max(0.05, 0.02 * want)):
         shown_want = f" of the {want:.3f} s the header declares" if want is not None else ""
         raise MediaError(shown, f"{TRUNCATED}: decoded {got_s:.3f} s{shown_want}; "
-                                f"ffmpeg: {_last_line(errors)}", backend="ffmpeg")
+                                f"ffmpeg: {last_line(errors)}", backend="ffmpeg")
     if data.shape[0] == 0:
         raise MediaError(shown, "no audio samples (0 frames decoded)", backend="ffmpeg")
     prov: dict[str, Any] = {"backend": "ffmpeg", "format": head.audio_codec, "original_sample_rate": int(sr),
                             "channels": int(data.shape[1]),
                             "original_duration_s": float(declared if declared is not None else got_s)}
     return data, int(sr), prov
-
-
-def _last_line(msg: str) -> str:
-    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "(no message)"
 
 
 def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
@@ -238,13 +233,8 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
         if isinstance(source, Path):
             data, sr0, prov = _read_ffmpeg(source, shown, max_seconds)
         else:
-            fd, tmp = tempfile.mkstemp(suffix=".media")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(source)
-                data, sr0, prov = _read_ffmpeg(Path(tmp), shown, max_seconds)
-            finally:
-                os.unlink(tmp)
+            with bytes_as_file(source, ".media") as tmp:
+                data, sr0, prov = _read_ffmpeg(tmp, shown, max_seconds)
     if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
         # float WAV/FLAC can hold NaN or inf; resampling would smear them and every encoder downstream
         # (WAV for an API, a processor's features) would carry garbage or fail far from the cause

@@ -33,9 +33,7 @@ A ``frames`` reference (a video given as image files, e.g. CoDi's Audio2Video ou
 from __future__ import annotations
 
 import math
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +43,8 @@ from PIL import Image
 from judgeanything.modalities._files import (
     NO_AUDIO,
     TRUNCATED,
+    bytes_as_file,
+    last_line,
     media_file,
     not_decodable,
     sha256_bytes,
@@ -222,14 +222,8 @@ class VideoEncoder:
         if ref.frames:
             return self._encode_frames(ref, root, role)
         if ref.data is not None:
-            fd, tmp = tempfile.mkstemp(suffix=".video")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(ref.data)
-                video = self._encode_file(Path(tmp), "<video bytes>", sha256_bytes(ref.data), role)
-            finally:
-                os.unlink(tmp)
-            return video
+            with bytes_as_file(ref.data, ".video") as tmp:
+                return self._encode_file(tmp, "<video bytes>", sha256_bytes(ref.data), role)
         path = media_file(ref, root)
         shown = ref.path or str(path)
         video = self._encode_file(path, shown, sha256_file(path), role)
@@ -257,9 +251,9 @@ class VideoEncoder:
             vr = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
         except (RuntimeError, decord.DECORDError) as e:
             if head is not None:  # the header is fine, so the stream data is cut or damaged
-                raise MediaError(shown, f"{TRUNCATED} or corrupt video stream: {_last_line(str(e))}",
+                raise MediaError(shown, f"{TRUNCATED} or corrupt video stream: {last_line(str(e))}",
                                  backend="decord") from None
-            raise MediaError(shown, f"{not_decodable('video')}: {_last_line(str(e))}",
+            raise MediaError(shown, f"{not_decodable('video')}: {last_line(str(e))}",
                              backend="decord") from None
         return vr, head
 
@@ -281,7 +275,7 @@ class VideoEncoder:
         try:
             frames = vr.get_batch([int(i) for i in indices]).asnumpy()
         except (RuntimeError, decord.DECORDError) as e:
-            raise MediaError(shown, f"{TRUNCATED} or corrupt video stream: {_last_line(str(e))}",
+            raise MediaError(shown, f"{TRUNCATED} or corrupt video stream: {last_line(str(e))}",
                              backend="decord") from None
         if frames.ndim != 4 or frames.shape[0] != len(indices) or frames.shape[-1] != 3:
             raise MediaError(shown, f"{TRUNCATED} or corrupt video stream: decoded array of shape "
@@ -399,13 +393,8 @@ class VideoEncoder:
             return {"duration_s": n / self.frames_fps, "width": float(w), "height": float(h),
                     "n_frames": float(n), "fps": self.frames_fps}
         if ref.data is not None:
-            fd, tmp = tempfile.mkstemp(suffix=".video")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(ref.data)
-                return self._measure_file(Path(tmp), "<video bytes>")
-            finally:
-                os.unlink(tmp)
+            with bytes_as_file(ref.data, ".video") as tmp:
+                return self._measure_file(tmp, "<video bytes>")
         path = media_file(ref, root)
         return self._measure_file(path, ref.path or str(path))
 
@@ -422,8 +411,3 @@ class VideoEncoder:
             size = (int(f0.shape[1]), int(f0.shape[0]))
         out["width"], out["height"] = float(size[0]), float(size[1])
         return out
-
-
-def _last_line(msg: str) -> str:
-    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
-    return lines[-1] if lines else "(no message)"

@@ -72,17 +72,24 @@ def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.
     return rows
 
 
-def _reference_markdown(judge: str, rows: list[dict[str, Any]]) -> str:
+def _level(ci: float) -> str:
+    """A confidence level as a percentage: 0.95 → ``"95%"``, 0.975 → ``"97.5%"``."""
+    return f"{ci * 100:g}%"
+
+
+def _reference_markdown(judge: str, rows: list[dict[str, Any]], ci: float) -> str:
+    level = _level(ci)
     lines = [
         "",
         "## Reference baseline check",
         "",
         f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
-        "the label distribution. Each verdict record is one independent trial: proportions get a 95% binomial "
-        "interval, means (MAE, nlev) a 95% normal interval from their exact per-record variance. (The "
-        "headline numbers above first combine an item's orders, so they differ from these per-record rates.)",
+        f"the label distribution. Each verdict record is one independent trial: proportions get a {level} "
+        f"binomial interval, means (MAE, nlev) a {level} normal interval from their exact per-record variance. "
+        "(The headline numbers above first combine an item's orders, so they differ from these per-record "
+        "rates.)",
         "",
-        "| metric | implied by definition | observed | n | 95% interval | kind | inside |",
+        f"| metric | implied by definition | observed | n | {level} interval | kind | inside |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in rows:
@@ -139,17 +146,18 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
         labels = _one_per_item(labels)
         expected = expected_fn(data.setting, labels)
         variances = judge.expected_variances(data.setting, labels) if hasattr(judge, "expected_variances") else {}
-        rows = reference_check(run_dir, expected, float(analysis.get("ci", 0.95)), variances)
+        ci = float(analysis.get("ci", 0.95))
+        rows = reference_check(run_dir, expected, ci, variances)
         if rows:
             summary["reference_check"] = rows
             (run_dir / "reference_check.json").write_text(json.dumps(rows, indent=1))
             with (run_dir / "report.md").open("a", encoding="utf-8") as f:
-                f.write(_reference_markdown(judge.name, rows))
+                f.write(_reference_markdown(judge.name, rows, ci))
             for r in rows:
                 if "inside" in r:
                     lines.append(
                         f"reference check {r['metric']}: observed {r['observed']:.3f}, implied "
-                        f"{r['expected']:.3f}, 95% interval [{r['lo']:.3f}, {r['hi']:.3f}] → "
+                        f"{r['expected']:.3f}, {_level(ci)} interval [{r['lo']:.3f}, {r['hi']:.3f}] → "
                         f"{'inside' if r['inside'] else 'OUTSIDE'}"
                     )
     if analysis.get("html", True):  # the HTML report draws the plots it embeds

@@ -1,0 +1,41 @@
+"""The reference-baseline check of a finished run states the confidence level it was computed at."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scipy import stats
+
+from judgeanything.datasets.base import BenchmarkData
+from judgeanything.judges.baselines import RandomJudge
+from judgeanything.report.summary import finish_run
+from judgeanything.runner import Runner, RunOptions
+from judgeanything.schema import PAIR_CHOICES, HumanLabel, PairItem, Query, Response
+
+
+def _data(n: int = 40) -> BenchmarkData:
+    items, labels = [], []
+    for i in range(n):
+        q = Query(f"u{i}", "Text2Text", f"question {i}")
+        it = PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
+                      Response("b", q.uniq_id, "mb", "text", text="no"))
+        items.append(it)
+        labels.append(HumanLabel(it.item_id, "overall", PAIR_CHOICES[i % 3]))
+    return BenchmarkData(name="toy", setting="pair", items=items, labels=labels)
+
+
+def test_reference_check_uses_the_configured_confidence_level(tmp_path):
+    data, judge = _data(), RandomJudge()
+    Runner(data, judge, tmp_path, RunOptions(progress=False)).run()
+    summary = finish_run(tmp_path, judge=judge, data=data,
+                         analysis={"ci": 0.9, "bootstrap": 10, "html": False, "plots": False})
+    rows = {r["metric"]: r for r in json.loads((tmp_path / "reference_check.json").read_text())}
+    acc = rows["accuracy_with_tie"]
+    assert acc["n"] == 40 and acc["expected"] == pytest.approx(1 / 3)
+    lo, hi = stats.binom.ppf([0.05, 0.95], 40, 1 / 3) / 40
+    assert (acc["lo"], acc["hi"]) == pytest.approx((lo, hi))
+    report = (tmp_path / "report.md").read_text()
+    assert "proportions get a 90% binomial interval" in report and "| 90% interval |" in report
+    assert "95%" not in report.split("## Reference baseline check")[1]
+    assert f"90% interval [{lo:.3f}, {hi:.3f}]" in summary["text"]

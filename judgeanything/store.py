@@ -54,7 +54,7 @@ class StoreError(RuntimeError):
 def read_jsonl_lines(path: Path, *, tolerate_torn_tail: bool = False) -> list[tuple[int, Any]]:
     """Read a JSONL file into ``(1-based line number, value)`` pairs; blank lines are skipped.
 
-    Parsing uses ``orjson`` (several times faster than the standard library on large run logs).
+    Parsing uses ``orjson`` (strict: a lone surrogate escape is an error, see :func:`_dumps`).
 
     Args:
         path: the file (absent → ``[]``).

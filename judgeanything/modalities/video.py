@@ -213,7 +213,9 @@ class VideoEncoder:
     # -- encode -------------------------------------------------------------------------------------
 
     def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedVideo:
-        """Decode ``ref`` into an :class:`EncodedVideo` (see the module docstring).
+        """Decode ``ref`` into an :class:`EncodedVideo` (see the module docstring). For a file,
+        ``provenance["path"]`` is its resolved absolute path (what an OpenAI-compatible judge sends in
+        ``video_mode="video_url"``); bytes and frame lists have none.
 
         Raises:
             MediaError: missing, empty, escaping the root, not a video, truncated, "no audio stream"
@@ -227,6 +229,7 @@ class VideoEncoder:
         path = media_file(ref, root)
         shown = ref.path or str(path)
         video = self._encode_file(path, shown, sha256_file(path), role)
+        video.provenance["path"] = str(path)  # where the file is, for judges sent a video_url
         if video.audio is not None and self.transcript_sidecar:
             tr = read_transcript(ref, root)
             if tr is not None:

@@ -25,6 +25,7 @@ def test_uniform_sampling_shape_timestamps_audio(media: Path) -> None:
     assert out.fps == pytest.approx(8 / 3.0)
     assert p["sampling"] == "uniform" and p["n_frames_total"] == 30 and p["avg_fps"] == 10.0
     assert p["duration_s"] == pytest.approx(3.0)
+    assert p["path"] == str((media / "clip.mp4").resolve()) and p["source"] == "clip.mp4"
     # frames are the real frames at those indices
     vr = decord.VideoReader(str(media / "clip.mp4"))
     assert np.array_equal(out.frames, vr.get_batch(p["frame_indices"]).asnumpy())
@@ -129,6 +130,7 @@ def test_frames_ref_becomes_video_at_assumed_fps(media: Path) -> None:
 def test_bytes_source(media: Path) -> None:
     out = VideoEncoder(num_frames=2).encode(MediaRef("video", data=(media / "clip.mp4").read_bytes()), None)
     assert out.frames.shape[0] == 2 and out.provenance["source"] == "<video bytes>"
+    assert "path" not in out.provenance  # the temporary file is gone: nothing to send as a video_url
 
 
 def test_measure(media: Path, long_clip: Path) -> None:

@@ -42,7 +42,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from judgeanything.schema import SCORE_MAX, SCORE_MIN, SETTINGS, Failure, LabelValue, Outcome, Verdict
+from judgeanything.schema import (
+    SCORE_MAX,
+    SCORE_MIN,
+    SETTINGS,
+    Failure,
+    Outcome,
+    Verdict,
+    pair_choice_from_judgeanything,
+    swap_choice,
+)
 
 #: Verdict-key suffix per setting; the same table as ``judgeanything.prompts.ANSWER_SUFFIX`` (kept in both
 #: layers because neither may import the other; tests check that they agree).
@@ -246,7 +255,7 @@ def _pair_prefix(s: str, key_like: bool = False) -> _Reading | None:
     if m:
         d = m.group(1)
         if key_like:
-            return _ok({"0": "first", "1": "tie", "2": "second"}[d]) if d in "012" else \
+            return _ok(pair_choice_from_judgeanything(d)) if d in "012" else \
                 _oor(f"choice {d} is not 0 (first), 1 (tie) or 2 (second)")
         if d == "0":
             return _ok("first")
@@ -263,7 +272,7 @@ def _pair_json(v: Any) -> _Reading:
         return _bad(f"choice {_val(v)} is a boolean")
     if isinstance(v, int | float):
         if float(v) in (0.0, 1.0, 2.0):
-            return _ok(("first", "tie", "second")[int(v)])
+            return _ok(pair_choice_from_judgeanything(int(v)))
         return _oor(f"choice {_val(v)} is not 0 (first), 1 (tie) or 2 (second)")
     if isinstance(v, str):
         s = " ".join(v.split()).strip("*\"'` ").strip()
@@ -300,9 +309,7 @@ _PAIR_SENTENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], .
 
 
 def _flip_if_worse(choice: str, word: str) -> str:
-    if word.lower() in ("worse", "weaker", "inferior"):
-        return {"first": "second", "second": "first"}[choice]
-    return choice
+    return swap_choice(choice) if word.lower() in ("worse", "weaker", "inferior") else choice
 
 
 def _pair_sentence(s: str) -> _Reading | None:
@@ -702,7 +709,7 @@ def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses:
             out.append(Failure(kind, detail if not picked else f"JSON answer has no verdict key for {r!r}; "
                                + detail, r))
         elif rd_r.kind == "ok":
-            out.append(Verdict(r, _as_label(rd_r.value), comments[r]))
+            out.append(Verdict(r, rd_r.value, comments[r]))
         elif rd_r.kind == "out_of_range":
             out.append(Failure("out_of_range", rd_r.detail, r))
         else:
@@ -717,10 +724,6 @@ def _why_unanswered(text: str, hit_limit: bool, had_json: bool, writing_json: bo
         return "refusal", f"refused: {_snip(text)}"
     hint = " (a JSON object that never closes; output may be cut off)" if writing_json else ""
     return "parse_fail", f"no verdict found{hint} in {len(text)} chars: {_snip(text)}"
-
-
-def _as_label(v: Any) -> LabelValue:
-    return tuple(v) if isinstance(v, list) else v
 
 
 __all__ = ["ANSWER_SUFFIX", "TRUNCATION_REASONS", "parse_output", "strip_reasoning"]

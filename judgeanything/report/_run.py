@@ -7,7 +7,8 @@ a whole-request failure once per rubric asked, and the human consensus of severa
 :func:`judgeanything.analysis.units.human_labels` (pair majority vote with ``"tie"`` on a split, score
 mean, batch most frequent ranking or Borda order). The report additionally reads the rows of
 ``items.jsonl`` and the counted records of ``verdicts.jsonl`` as plain dicts, for what it shows and the
-analysis frames leave out (question, media, rationales, raw output).
+analysis frames leave out (question, media, rationales, raw output), and ``metrics.csv`` once for the
+summary table and the plots.
 """
 
 from __future__ import annotations
@@ -18,9 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from judgeanything.analysis.load import RunData, load_run
+from judgeanything.analysis.metrics import METRICS_CSV, read_metrics_csv
 from judgeanything.analysis.units import human_labels
-from judgeanything.store import ITEMS, RUN, VERDICTS, read_jsonl, read_jsonl_lines
+from judgeanything.store import ITEMS, RUN, VERDICTS, StoreError, read_jsonl, read_jsonl_lines
+
+#: The metrics.csv columns the report reads.
+NEEDED_COLUMNS = ("setting", "rubric", "group_by", "group", "metric", "value", "ci_low", "ci_high", "n")
 
 
 @dataclass
@@ -33,6 +40,7 @@ class RunFiles:
         items: ``items.jsonl`` rows, file order.
         verdicts: the ``verdicts.jsonl`` records that count (the rows of ``data.records``), log order.
         n_logged: records in the log, superseded ones included (a torn last line is ignored).
+        metrics: ``metrics.csv`` (:func:`run_metrics`; empty when the run was not analysed).
     """
 
     run_dir: Path
@@ -40,6 +48,7 @@ class RunFiles:
     items: list[dict[str, Any]]
     verdicts: list[dict[str, Any]]
     n_logged: int
+    metrics: pd.DataFrame
     _labels_by_item: dict[str, dict[str, list[tuple[str, Any]]]] = field(default_factory=dict, repr=False)
     _human: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _verdicts_by_item: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
@@ -87,7 +96,8 @@ def read_run(run_dir: Path | str) -> RunFiles:
     Raises:
         FileNotFoundError: ``run_dir`` or its ``run.json`` does not exist (not a run directory).
         StoreError / SchemaError: what :func:`judgeanything.analysis.load_run` raises for a missing
-            ``verdicts.jsonl`` or a malformed row (naming the file, line and field).
+            ``verdicts.jsonl`` or a malformed row (naming the file, line and field); a ``metrics.csv``
+            that cannot be read (:func:`run_metrics`).
     """
     run_dir = Path(run_dir)
     run_path = run_dir / RUN
@@ -97,7 +107,27 @@ def read_run(run_dir: Path | str) -> RunFiles:
     counted = set(data.records["line"])
     logged = read_jsonl_lines(run_dir / VERDICTS, tolerate_torn_tail=True)
     verdicts = [rec for line, rec in logged if line in counted]
-    return RunFiles(run_dir, data, read_jsonl(run_dir / ITEMS), verdicts, len(logged))
+    return RunFiles(run_dir, data, read_jsonl(run_dir / ITEMS), verdicts, len(logged), run_metrics(run_dir))
+
+
+def run_metrics(run_dir: Path | str) -> pd.DataFrame:
+    """``run_dir/metrics.csv`` read by :func:`judgeanything.analysis.read_metrics_csv` (an empty frame
+    when the file does not exist: the plots and the report then say the metrics are missing).
+
+    Raises:
+        StoreError: the file lacks one of :data:`NEEDED_COLUMNS` or cannot be parsed.
+    """
+    path = Path(run_dir) / METRICS_CSV
+    if not path.is_file():
+        return pd.DataFrame(columns=list(NEEDED_COLUMNS))
+    try:
+        df = read_metrics_csv(path)
+    except (KeyError, ValueError) as e:  # pandas: a missing column, a malformed row
+        raise StoreError(f"{path}: cannot be read as a metrics.csv ({type(e).__name__}: {e})") from e
+    missing = set(NEEDED_COLUMNS) - set(df.columns)
+    if missing:
+        raise StoreError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
+    return df
 
 
 def as_value(v: Any) -> Any:

@@ -33,7 +33,7 @@ import jinja2
 import pandas as pd
 
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
-from judgeanything.report.plots import PLOTS_DIR, run_metrics, write_plots_for
+from judgeanything.report.plots import PLOTS_DIR, write_plots_for
 from judgeanything.schema import AUDIO, IMAGE, VIDEO
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,7 @@ def _summary(run: RunFiles) -> dict[str, Any]:
     left out: the failure table counts them from the analysis frames."""
     rubrics: list[str] = []
     cells: dict[tuple[str, str, str], dict[str, str]] = {}
-    df = run_metrics(run.run_dir)
+    df = run.metrics
     df = df[df["group_by"].isin(["pooled", "macro"]) & ~df["metric"].str.startswith("failures:")]
     for r in df.itertuples(index=False):
         if r.rubric not in rubrics:

@@ -5,11 +5,13 @@
   (``analysis.agreement.PRIMARY``): pair accuracy with ties, score Pearson r, batch normalised Levenshtein
   distance ``nlev`` (the headline metrics of Judge Anything §4 and MLLM-as-a-Judge §4).
 * ``offset_heatmap.png`` — mean judge − human score offset by input modality × output modality (score
-  setting), computed from ``verdicts.jsonl`` and ``labels.jsonl``.
-* ``calibration.png`` — reliability diagram of token-probability verdicts (records whose verdicts carry
-  ``probs``): confidence = the largest candidate probability, correct = the verdict equals the human
-  consensus; 10 equal-width bins and the expected calibration error (ECE, Guo et al. 2017, "On
-  Calibration of Modern Neural Networks", eq. 3) in the title and in the PNG's ``Description`` text chunk.
+  setting): the ``offset`` rows of ``metrics.csv`` with ``group_by == "modality_pair"``, so each cell is
+  the number the analysis reports (repeats reduced by its reducer, orders combined, human consensus).
+* ``calibration.png`` — reliability diagram of token-probability verdicts (counted records whose
+  verdicts carry ``probs``, from the analysis frames): confidence = the largest candidate probability,
+  correct = the verdict equals the human consensus; 10 equal-width bins and the expected calibration
+  error (ECE, Guo et al. 2017, "On Calibration of Modern Neural Networks", eq. 3) in the title and in the
+  PNG's ``Description`` text chunk.
 
 Each plot is skipped (no file, an INFO log line) when its data is absent. Figures are drawn on
 ``matplotlib.figure.Figure`` with the Agg canvas, so importing this module never changes pyplot's backend.
@@ -30,15 +32,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
-from judgeanything.analysis import read_metrics_csv
 from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
+from judgeanything.analysis.metrics import METRICS_CSV
 from judgeanything.report._run import RunFiles, agrees, finite, read_run
-from judgeanything.store import StoreError
 
 log = logging.getLogger(__name__)
 
 PLOTS_DIR = "plots"
-METRICS_CSV = "metrics.csv"
 AGREEMENT_PNG = "agreement_by_task.png"
 OFFSET_PNG = "offset_heatmap.png"
 CALIBRATION_PNG = "calibration.png"
@@ -56,7 +56,7 @@ def write_plots(run_dir: Path | str) -> list[Path]:
 
     Raises:
         FileNotFoundError: not a run directory (no ``run.json``).
-        StoreError: a malformed run file (names the file and line).
+        StoreError / SchemaError: a malformed run file or ``metrics.csv`` (names the file and line).
     """
     return write_plots_for(read_run(run_dir))
 
@@ -94,29 +94,6 @@ def _save(fig: Figure, path: Path, description: str = "") -> Path:
 # --------------------------------------------------------------------------------------------------
 
 
-def run_metrics(run_dir: Path) -> pd.DataFrame:
-    """``run_dir/metrics.csv`` read by :func:`judgeanything.analysis.read_metrics_csv` (an empty frame
-    when the file does not exist: the plots and the report then say the metrics are missing).
-
-    Raises:
-        StoreError: the file lacks one of the columns ``setting, rubric, group_by, group, metric, value``.
-    """
-    path = Path(run_dir) / METRICS_CSV
-    if not path.is_file():
-        return pd.DataFrame(columns=list(_NEEDED_COLUMNS))
-    try:
-        df = read_metrics_csv(path)
-    except (KeyError, ValueError) as e:  # pandas: a missing column, a malformed row
-        raise StoreError(f"{path}: cannot be read as a metrics.csv ({type(e).__name__}: {e})") from e
-    missing = set(_NEEDED_COLUMNS) - set(df.columns)
-    if missing:
-        raise StoreError(f"{path}: missing column(s) {', '.join(sorted(missing))}")
-    return df
-
-
-_NEEDED_COLUMNS = ("setting", "rubric", "group_by", "group", "metric", "value", "ci_low", "ci_high", "n")
-
-
 #: One task-type cell: (value, ci_low, ci_high); the CI bounds are ``None`` when metrics.csv has none.
 Cell = tuple[float, float | None, float | None]
 
@@ -135,11 +112,11 @@ class AgreementPanel:
     values: dict[str, dict[str, Cell]]
 
 
-def agreement_by_task(run_dir: Path) -> list[AgreementPanel]:
-    """The ``group_by == "task_type"`` rows of ``metrics.csv`` for each setting's headline metric
-    (``analysis.agreement.PRIMARY``), one panel per setting that has any; ``[]`` without metrics.csv."""
-    df = run_metrics(run_dir)
-    df = df[df["group_by"] == "task_type"]
+def agreement_by_task(metrics: pd.DataFrame) -> list[AgreementPanel]:
+    """The ``group_by == "task_type"`` rows of ``metrics.csv`` (:func:`~judgeanything.report._run.run_metrics`)
+    for each setting's headline metric (``analysis.agreement.PRIMARY``), one panel per setting that has
+    any; ``[]`` without metrics."""
+    df = metrics[metrics["group_by"] == "task_type"]
     panels = []
     for setting, metric in PRIMARY.items():
         values: dict[str, dict[str, Cell]] = defaultdict(dict)
@@ -156,7 +133,7 @@ def plot_agreement_by_task(run: RunFiles, path: Path) -> Path | None:
     """Bar chart of :func:`agreement_by_task` (one panel per setting, one bar per rubric and task type)
     with the ``ci_low``–``ci_high`` interval as error bars. Returns ``None`` (nothing drawn) when
     ``metrics.csv`` is absent or has no task-type rows of a headline metric."""
-    panels = agreement_by_task(run.run_dir)
+    panels = agreement_by_task(run.metrics)
     if not panels:
         log.info(
             "plot %s skipped: %s has no task_type rows of %s",
@@ -202,14 +179,13 @@ def _knob_key(v: str) -> tuple[int, float, str]:
         return (1, 0.0, v)
 
 
-def difficulty_curves(run_dir: Path) -> dict[str, dict[str, list[tuple[str, Cell, int]]]]:
+def difficulty_curves(metrics: pd.DataFrame) -> dict[str, dict[str, list[tuple[str, Cell, int]]]]:
     """Per setting's headline metric (``overall`` rubric, else the first), per difficulty knob with ≥ 2
     values: ``[(knob value, (value, ci_low, ci_high), n)]`` sorted by value (numeric when it parses).
 
     Knob values come from the items' ``meta["difficulty"]`` (the probe suite's documented knobs); items of
     different probe families that share a knob name are pooled at each value."""
-    df = run_metrics(run_dir)
-    df = df[df["group_by"].astype(str).str.startswith("difficulty:")]
+    df = metrics[metrics["group_by"].astype(str).str.startswith("difficulty:")]
     out: dict[str, dict[str, list[tuple[str, Cell, int]]]] = {}
     for setting, metric in PRIMARY.items():
         sel = df[(df["setting"] == setting) & (df["metric"] == metric)]
@@ -235,7 +211,7 @@ def difficulty_curves(run_dir: Path) -> dict[str, dict[str, list[tuple[str, Cell
 def plot_difficulty_curves(run: RunFiles, path: Path) -> Path | None:
     """One small panel per difficulty knob: the headline metric at each knob value with its 95% CI — where
     a judge's perception breaks down as a probe gets harder. ``None`` when no knob has ≥ 2 values."""
-    curves = difficulty_curves(run.run_dir)
+    curves = difficulty_curves(run.metrics)
     panels = [(title, knob, pts) for title, knobs in curves.items() for knob, pts in sorted(knobs.items())]
     if not panels:
         log.info("plot %s skipped: no difficulty:<knob> rows with two or more values in %s", path.name,
@@ -272,7 +248,7 @@ class OffsetTable:
     """Mean judge − human score offsets.
 
     Attributes:
-        rubric: the rubric shown (``"overall"`` when the run has it, else ``"all rubrics"`` pooled).
+        rubric: the rubric shown (``"overall"`` when the run has it, else ``"all"``: every rubric pooled).
         inputs / outputs: row / column modality names.
         mean: ``(len(inputs), len(outputs))`` float, NaN where no item falls.
         n: ``(len(inputs), len(outputs))`` int, item × rubric pairs per cell.
@@ -285,46 +261,34 @@ class OffsetTable:
     n: np.ndarray
 
 
-def modality_offsets(run: RunFiles) -> OffsetTable | None:
-    """Judge − human offsets of the score setting, per input modality × output modality.
-
-    Per item × rubric, the judge's score is the mean over its counted records (orders, repeats) and the
-    human's is the consensus (mean of annotators); the offset is their difference, averaged per cell. The
-    input modality is the analysis layer's (non-text inputs joined with ``+``, e.g. ``audio+video``;
-    ``text`` for Text2X). Failures are left out. Returns ``None`` when the run has no score item with both
-    a verdict and a label.
-    """
-    v = run.data.verdicts
-    v = v[(v["setting"] == "score") & v["failure"].isna()]
-    human = [run.human(i, r) for i, r in zip(v["item_id"], v["rubric"], strict=True)]
-    v = v.assign(human=human).dropna(subset=["human"])
-    if v.empty:
+def modality_offsets(metrics: pd.DataFrame) -> OffsetTable | None:
+    """Judge − human offsets of the score setting, per input modality × output modality: the ``offset``
+    rows of ``metrics.csv`` with ``group_by == "modality_pair"`` (groups such as ``"audio+video→text"``;
+    the input modality is the non-text inputs joined with ``+``, or ``text`` for Text2X). Rubric
+    ``overall``, else ``all``, else the first. Returns ``None`` when there is no such row with a value."""
+    df = metrics[(metrics["setting"] == "score") & (metrics["group_by"] == "modality_pair")
+                 & (metrics["metric"] == "offset") & metrics["value"].map(finite).notna()]
+    if df.empty:
         return None
-    judged = v.assign(value=v["value"].astype(float)).groupby(["item_id", "rubric"], sort=False)
-    df = judged.agg(value=("value", "mean"), human=("human", "first")).reset_index()
-    df = df.join(run.data.items.set_index("item_id")[["input_modality", "output_modality"]], on="item_id")
-    df = df.rename(columns={"input_modality": "input", "output_modality": "output"})
-    df["offset"] = df["value"] - df["human"].astype(float)
-    rubric = "overall" if (df["rubric"] == "overall").any() else "all rubrics"
-    if rubric == "overall":
-        df = df[df["rubric"] == "overall"]
-    cells = df.pivot_table(index="input", columns="output", values="offset", aggfunc=["mean", "count"])
-    mean, n = cells["mean"], cells["count"].fillna(0).astype(int)
-    return OffsetTable(
-        rubric,
-        [str(i) for i in mean.index],
-        [str(c) for c in mean.columns],
-        mean.to_numpy(dtype=float),
-        n.to_numpy(),
-    )
+    rubrics = set(df["rubric"])
+    rubric = next((r for r in ("overall", "all") if r in rubrics), min(rubrics))
+    df = df[df["rubric"] == rubric]
+    pair = df["group"].str.split("→", n=1, expand=True)
+    cells = pd.DataFrame({"input": pair[0], "output": pair[1], "value": df["value"].astype(float),
+                          "n": df["n"].fillna(0).astype(int)})
+    mean = cells.pivot(index="input", columns="output", values="value")
+    n = cells.pivot(index="input", columns="output", values="n").fillna(0).astype(int)
+    return OffsetTable(rubric, [str(i) for i in mean.index], [str(c) for c in mean.columns],
+                       mean.to_numpy(dtype=float), n.to_numpy())
 
 
 def plot_offset_heatmap(run: RunFiles, path: Path) -> Path | None:
     """Heat map of :func:`modality_offsets` (diverging colours centred on 0, cells annotated with the
     mean offset and n). Returns ``None`` when there is no score data."""
-    table = modality_offsets(run)
+    table = modality_offsets(run.metrics)
     if table is None:
-        log.info("plot %s skipped: no score-setting item has both a verdict and a human label", path.name)
+        log.info("plot %s skipped: no score-setting modality_pair offset rows in %s", path.name,
+                 run.run_dir / METRICS_CSV)
         return None
     fig = Figure(figsize=(1.6 * len(table.outputs) + 2.5, 1.0 * len(table.inputs) + 1.8))
     ax = fig.add_subplot(1, 1, 1)

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+from judgeanything.report._run import run_metrics
 from judgeanything.report.plots import difficulty_curves, write_plots
 
 COLS = ["judge", "benchmark", "setting", "mode", "rubric", "group_by", "group", "metric", "value", "ci_low",
@@ -20,7 +21,7 @@ def test_curves_sorted_numerically_and_drawn(tmp_path):
              [*head, "difficulty:solo", "1", "accuracy_with_tie", .5, .4, .6, 2],
              [*head, "task_type", "Image2Text", "accuracy_with_tie", .5, .4, .6, 2]]
     pd.DataFrame(rows, columns=COLS).to_csv(tmp_path / "metrics.csv", index=False)
-    curves = difficulty_curves(tmp_path)
+    curves = difficulty_curves(run_metrics(tmp_path))
     assert list(curves) == ["pair: accuracy_with_tie"]
     knobs = curves["pair: accuracy_with_tie"]
     assert set(knobs) == {"n"}  # 'op' and 'solo' have one value each: no curve

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from judgeanything.analysis import analyze_run
 from judgeanything.analysis.agreement import PRIMARY
-from judgeanything.report._run import read_run
+from judgeanything.report._run import read_run, run_metrics
 from judgeanything.report.html import write_html_report
 from judgeanything.report.plots import AGREEMENT_PNG, agreement_by_task, calibration
 from judgeanything.store import read_jsonl, write_jsonl
@@ -31,7 +31,7 @@ def test_report_reads_analysis_metrics(pair_run: Path) -> None:
         and _f(r["value"]) is not None
     }
     assert set(want) == {"Image2Text", "Text2Audio", "Text2Video", "AudioVideo2Text", "Text2Text"}
-    panels = agreement_by_task(pair_run)
+    panels = agreement_by_task(run_metrics(pair_run))
     assert [(p.setting, p.metric) for p in panels] == [("pair", "accuracy_with_tie")]
     assert panels[0].values == {"overall": want}
 

@@ -29,11 +29,6 @@ ESPEAK = "espeak-ng"
 VOICE = "en-us"
 
 
-def espeak_available() -> bool:
-    """Whether the ``espeak-ng`` executable is on ``PATH``."""
-    return shutil.which(ESPEAK) is not None
-
-
 def speak(text: str, *, wpm: int = 150, voice: str = VOICE) -> np.ndarray:
     """``text`` spoken by espeak-ng, resampled to ``SR`` Hz (polyphase, scipy), peak-normalised to 0.5 and
     padded with 0.2 s of silence on each side. ``(N,) float64``.

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as _dt
+import json
 import logging
 import platform
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -44,7 +46,7 @@ from judgeanything.schema import (
     stable_hash,
     swap_choice,
 )
-from judgeanything.store import ITEMS, LABELS, RUN, RunDirLock, RunLog, StoreError, write_jsonl
+from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, RunDirLock, RunLog, StoreError, write_jsonl
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +115,7 @@ def presentation_orders(item: Item, *, pair_order: str = "fixed", batch_permutat
 def present(item: Item, order: Sequence[int]) -> Item:
     """The item with its responses in presentation order."""
     if isinstance(item, PairItem):
-        a, b = (item.response_a, item.response_b)
-        rs = (a, b)
+        rs = item.responses
         return replace(item, response_a=rs[order[0]], response_b=rs[order[1]])
     if isinstance(item, BatchItem):
         return replace(item, responses=tuple(item.responses[i] for i in order))
@@ -284,9 +285,8 @@ class Runner:
             raise JudgeConfigError(f"judge {judge.name!r} does not support setting {data.setting!r} "
                                    f"(it supports: {', '.join(sorted(judge.settings))})")
         self.items = list(data.items)[: options.limit] if options.limit else list(data.items)
-        ids = [it.item_id for it in self.items]
-        if len(set(ids)) != len(ids):
-            dup = next(i for i in ids if ids.count(i) > 1)
+        dup = next((i for i, c in Counter(it.item_id for it in self.items).items() if c > 1), None)
+        if dup is not None:
             raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
 
@@ -296,8 +296,6 @@ class Runner:
         run_json = self.run_dir / RUN
         if not run_json.exists() or self.opt.overwrite:
             return
-        import json
-
         try:
             old = json.loads(run_json.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -314,7 +312,6 @@ class Runner:
 
     def _write_run_json(self, **extra: Any) -> None:
         import importlib.metadata as md
-        import json
 
         def ver(p: str) -> str | None:
             try:
@@ -427,10 +424,9 @@ class Runner:
     async def _arun_locked(self) -> dict[str, Any]:
         self._check_identity()
         if self.opt.overwrite:
-            for name in ("verdicts.jsonl",):
-                p = self.run_dir / name
-                if p.exists():
-                    p.rename(self.run_dir / f"{name}.replaced-{int(time.time())}")
+            log_path = self.run_dir / VERDICTS
+            if log_path.exists():
+                log_path.rename(self.run_dir / f"{VERDICTS}.replaced-{int(time.time())}")
         self.judge.bind(self.data.recorded, self.data.recorded_raw)
         sizes = self._write_items_and_labels()
         self._write_run_json(started=_now())
@@ -513,7 +509,7 @@ class Runner:
         bar.update(1)
 
     def run(self) -> dict[str, Any]:
-        """Run to completion (blocking); returns counts ``{judged, skipped, failures}``."""
+        """Run to completion (blocking); returns counts ``{judged, skipped, retried, failures}``."""
         return asyncio.run(self.arun())
 
 

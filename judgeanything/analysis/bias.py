@@ -45,7 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 from judgeanything.analysis.agreement import item_correct, normalised_levenshtein
-from judgeanything.analysis.bootstrap import Stat, make_stat, mean_stat, percentile_ci, replicates, rng_for
+from judgeanything.analysis.bootstrap import Stat, mean_stat, percentile_ci, rng_for
 
 #: Default generator/judge family map (regex → family), searched case-insensitively in order.
 DEFAULT_FAMILIES: dict[str, str] = {
@@ -409,8 +409,8 @@ def self_preference(units: pd.DataFrame, setting: str, judge_fam: str | None,
         if not has_h or not own.any() or own.all():
             return {"judge_family": judge_fam, "n_own": int(own.sum()), "n_other": int((~own).sum())}
         off = units["value"].to_numpy(dtype=float) - pd.to_numeric(units["human"]).to_numpy(dtype=float)
-        a = _mean_item_stat(off[own], n_boot, ci, rng)
-        b = _mean_item_stat(off[~own], n_boot, ci, rng)
+        a = mean_stat(off[own], n_boot=n_boot, ci=ci, rng=rng)
+        b = mean_stat(off[~own], n_boot=n_boot, ci=ci, rng=rng)
         g = gap(a, b, ci)
         return {"judge_family": judge_fam, "n_own": int(own.sum()), "n_other": int((~own).sum()),
                 "offset_own": a.as_dict(), "offset_other": b.as_dict(), "difference": g,
@@ -445,7 +445,3 @@ def self_preference(units: pd.DataFrame, setting: str, judge_fam: str | None,
         res["flagged"] = bool(math.isfinite(p) and p < alpha)
     return res
 
-
-def _mean_item_stat(x: np.ndarray, n_boot: int, ci: float, rng: np.random.Generator) -> Stat:
-    reps = replicates(np.ones(x.size, dtype=np.int64), lambda w: w @ x / w.sum(axis=1), n_boot, rng)
-    return make_stat(float(np.mean(x)), reps, int(x.size), ci)

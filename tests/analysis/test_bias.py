@@ -127,6 +127,33 @@ def test_self_preference_flagged_only_for_self_preferring_judge(tmp_path: Path) 
     assert m["settings"]["pair"]["bias"]["self_preference"]["overall"]["judge_family"] is None
 
 
+def test_self_preference_scores_offset_own_vs_other(tmp_path: Path) -> None:
+    """Score setting: mean judge − human offset on the judge family's responses vs the others'."""
+    rnd = random.Random(5)
+    items, labels, lenient, fair, offs = [], [], [], [], {True: [], False: []}
+    for i in range(120):
+        own = i % 3 == 0
+        iid = f"{i}::s"
+        items.append(item(iid, "score", "Text2Image", ["dall-e-3" if own else "sdxl"]))
+        h = rnd.randint(1, 4)
+        labels.append(label(iid, h))
+        j = h + 1 if own else h + rnd.choice([-1, 0, 0, 1]) * (h > 1)
+        lenient.append(record(iid, "score", [v(j)], order=(0,)))
+        fair.append(record(iid, "score", [v(h)], order=(0,)))
+        offs[own].append(j - h)
+    run = {"judge": "gpt-4o"}
+    d1 = write_run(tmp_path / "lenient", items=items, labels=labels, verdicts=lenient, run=run)
+    d2 = write_run(tmp_path / "fair", items=items, labels=labels, verdicts=fair, run=run)
+    sp1 = analyze_run(d1, bootstrap=500)["settings"]["score"]["bias"]["self_preference"]["overall"]
+    sp2 = analyze_run(d2, bootstrap=500)["settings"]["score"]["bias"]["self_preference"]["overall"]
+    assert (sp1["judge_family"], sp1["n_own"], sp1["n_other"]) == ("openai", 40, 80)
+    assert sp1["offset_own"]["value"] == pytest.approx(np.mean(offs[True])) == 1.0
+    assert sp1["offset_other"]["value"] == pytest.approx(np.mean(offs[False]))
+    assert sp1["difference"]["value"] == pytest.approx(1.0 - np.mean(offs[False]))
+    assert sp1["difference"]["ci_low"] > 0 and sp1["flagged"] is True
+    assert sp2["difference"]["value"] == 0.0 and sp2["flagged"] is False
+
+
 def test_self_preference_without_humans_uses_binomial(tmp_path: Path) -> None:
     items = [item(f"{i}::p", "pair", "Image2Text", ["claude-3", "llava"]) for i in range(40)]
     verdicts = [record(f"{i}::p", "pair", [v("first")]) for i in range(40)]

@@ -17,6 +17,7 @@ from rapidfuzz.distance import Levenshtein
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.schema import (
+    CORE_MODALITIES,
     PAIR_CHOICES,
     SCORE_MAX,
     SCORE_MIN,
@@ -27,7 +28,7 @@ from judgeanything.schema import (
     item_seed,
 )
 
-_ALL = frozenset({"text", "image", "audio", "video"})
+_ALL = frozenset(CORE_MODALITIES)
 
 
 class RandomJudge(Judge):

@@ -51,11 +51,11 @@ from judgeanything.judges.hf_logprob import (
     prefill,
     read_verdict,
 )
-from judgeanything.schema import Failure, Verdict
+from judgeanything.schema import CORE_MODALITIES, Failure, Verdict
 
 log = logging.getLogger(__name__)
 
-_ALL = frozenset({"text", "image", "audio", "video"})
+_ALL = frozenset(CORE_MODALITIES)
 _VISION_VIDEO = frozenset({"text", "image", "video"})
 _IMAGE = frozenset({"text", "image"})
 _AUDIO = frozenset({"text", "audio"})

@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgeanything.judges.base import JudgeConfigError
-from judgeanything.schema import Verdict
+from judgeanything.schema import SCORE_MAX, SCORE_MIN, Verdict, pair_choice_from_judgeanything
 
 #: Candidate token → verdict label, per setting.
-PAIR_CANDIDATES: dict[str, str] = {"0": "first", "1": "tie", "2": "second"}
-SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(1, 6)}
+PAIR_CANDIDATES: dict[str, str] = {k: pair_choice_from_judgeanything(k) for k in ("0", "1", "2")}
+SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(SCORE_MIN, SCORE_MAX + 1)}
 
 BATCH_UNSUPPORTED = "token-probability verdicts are not defined for batch ranking"
 

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
-from judgeanything.schema import Failure, Outcome, Verdict, swap_choice
+from judgeanything.schema import CORE_MODALITIES, Failure, Outcome, Verdict, swap_choice
 
-_ALL = frozenset({"text", "image", "audio", "video"})
+_ALL = frozenset(CORE_MODALITIES)
 
 
 def to_presented(v: Verdict, order: Sequence[int]) -> Verdict:

@@ -39,7 +39,7 @@ from judgeanything.modalities._files import (
     sha256_bytes,
     sha256_file,
 )
-from judgeanything.modalities._probe import ProbeUnavailable, probe
+from judgeanything.modalities._probe import Probe, ProbeUnavailable, probe
 from judgeanything.modalities.base import EncodedAudio, MediaError
 from judgeanything.schema import MediaRef
 
@@ -146,7 +146,8 @@ def _read_soundfile(source: Path | bytes, shown: str,
     return data, sr, prov
 
 
-def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None) -> tuple[np.ndarray, int, dict[str, Any]]:
+def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None,
+                 head: Probe | None = None) -> tuple[np.ndarray, int, dict[str, Any]]:
     """Decode the first audio stream with the ffmpeg binary (imageio-ffmpeg) into a WAV pipe that
     soundfile reads. Returns ``((N, C) float32, native rate, provenance)``.
 
@@ -155,6 +156,9 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None) -> tuple[np.
     2.000 s m4a decoded to 2.048 s); and its ``mono=True`` downmix is ffmpeg's ``(L + R) / √2``, not the
     channel mean. The ffmpeg CLI applies the container's edit list (exactly 32 000 samples for 2 s at
     16 kHz) and keeps every channel, so the downmix and resampler are ours, as for soundfile.
+
+    ``head``: the file's header as :func:`~._probe.probe` read it, when the caller already has it (a video
+    encoder); read here otherwise.
 
     Raises:
         MediaError: not decodable, no audio stream, or truncated (the header declares more than decodes).
@@ -166,11 +170,12 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None) -> tuple[np.
 
     from judgeanything.modalities._probe import ffmpeg_exe
 
-    try:
-        head = probe(path)
-    except ProbeUnavailable as e:
-        raise MediaError(shown, f"{not_decodable('audio')} by libsndfile, and ffmpeg is unavailable: {e}",
-                         backend="soundfile") from None
+    if head is None:
+        try:
+            head = probe(path)
+        except ProbeUnavailable as e:
+            raise MediaError(shown, f"{not_decodable('audio')} by libsndfile, and ffmpeg is unavailable: {e}",
+                             backend="soundfile") from None
     if not head.opened:
         if head.truncation:
             raise MediaError(shown, f"{TRUNCATED}: {head.truncation}", backend="ffmpeg")
@@ -209,7 +214,8 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None) -> tuple[np.
 
 
 def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
-                 max_seconds: float | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                 max_seconds: float | None = None, *,
+                 head: Probe | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Decode an audio file (or the audio track of a video) into mono float32 at ``sample_rate`` Hz.
 
     Args:
@@ -218,6 +224,8 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
         shown: the name used in errors.
         sample_rate: target rate in Hz.
         max_seconds: keep at most this many seconds from the start (None: all).
+        head: the ffmpeg header of ``source`` (a path) when the caller already read it, so the ffmpeg
+            fallback does not run ``ffmpeg -i`` a second time.
 
     Returns:
         ``(samples (N,) float32 in [-1, 1], provenance)``; provenance records ``backend``, ``format``,
@@ -231,7 +239,7 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
         data, sr0, prov = _read_soundfile(source, shown, max_seconds)
     except _SoundfileCannot:
         if isinstance(source, Path):
-            data, sr0, prov = _read_ffmpeg(source, shown, max_seconds)
+            data, sr0, prov = _read_ffmpeg(source, shown, max_seconds, head)
         else:
             with bytes_as_file(source, ".media") as tmp:
                 data, sr0, prov = _read_ffmpeg(tmp, shown, max_seconds)

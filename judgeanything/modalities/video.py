@@ -333,7 +333,8 @@ class VideoEncoder:
             prov["audio_included"] = False
             return None
         try:
-            samples, aprov = decode_audio(path, shown, self.audio_sample_rate, self.audio_max_seconds)
+            samples, aprov = decode_audio(path, shown, self.audio_sample_rate, self.audio_max_seconds,
+                                          head=head)
         except MediaError as e:
             if e.reason.startswith(NO_AUDIO):
                 prov["has_audio"] = False

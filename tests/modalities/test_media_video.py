@@ -35,6 +35,23 @@ def test_uniform_sampling_shape_timestamps_audio(media: Path) -> None:
     assert out.audio.provenance["track_of"] == "video"
 
 
+def test_audio_track_reuses_the_video_header(media: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The video's ffmpeg header is handed to the audio decoder: one ``ffmpeg -i`` per encode, not two."""
+    from judgeanything.modalities import _probe, audio, video
+
+    calls: list[Path] = []
+
+    def counted(path: Path, timeout_s: float = 30.0) -> _probe.Probe:
+        calls.append(path)
+        return _probe.probe(path, timeout_s)
+
+    monkeypatch.setattr(video, "probe", counted)
+    monkeypatch.setattr(audio, "probe", counted)
+    out = VideoEncoder(num_frames=2).encode(MediaRef("video", path="clip.mp4"), media)
+    assert out.audio is not None and out.audio.provenance["backend"] == "ffmpeg"
+    assert len(calls) == 1
+
+
 def test_fps_sampling_on_long_clip(long_clip: Path) -> None:
     enc = VideoEncoder(fps=2.0, max_side=None)
     out = enc.encode(MediaRef("video", path=long_clip.name), long_clip.parent)

@@ -45,6 +45,18 @@ def test_prefill_ends_where_the_verdict_token_goes():
         candidates_for("batch")
 
 
+def test_prefill_keys_and_candidates_are_the_prompts_answer_format():
+    """hf_logprob keeps its own copy of the answer keys (judges may not import prompts): it must agree
+    with what the prompt asks for, or the prefill would read a key the model was never told about."""
+    from judgeanything.prompts import output_schema, verdict_key
+
+    for setting, n in (("pair", 2), ("score", 1)):
+        for rubric in ("overall", "clarity"):
+            assert answer_key(setting, rubric) == verdict_key(setting, rubric)
+        schema = output_schema(setting, ["overall"], n)["properties"][verdict_key(setting, "overall")]
+        assert [str(v) for v in schema["enum"]] == list(candidates_for(setting))
+
+
 def test_pair_verdict_is_the_renormalised_argmax():
     logits = {"0": 1.0, "1": 0.0, "2": 3.0}
     others = [5.0] * 10  # vocabulary mass outside the candidates

@@ -71,7 +71,8 @@ def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal[
         send_video_audio: include a video's audio track as ``input_audio`` after its frames.
 
     Raises:
-        ValueError: ``video_url`` asked for a video whose source location is unknown.
+        ValueError: ``video_url`` asked for a video whose source location is unknown; a video whose
+            frames and timestamps differ in number (``frames`` mode).
     """
     out: list[dict[str, Any]] = []
 
@@ -101,8 +102,11 @@ def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal[
                                      "its provenance has no path/url")
                 out.append({"type": "video_url", "video_url": {"url": str(src)}})
             else:
+                if len(p.timestamps) != len(p.frames):  # zip would drop frames while the header counts them
+                    raise ValueError(f"video of {p.role or 'a part'} has {len(p.frames)} frames but "
+                                     f"{len(p.timestamps)} timestamps")
                 text(f"[video: {len(p.frames)} frames sampled at {p.fps:.3g} fps]")
-                for t, frame in zip(p.timestamps, p.frames, strict=False):
+                for t, frame in zip(p.timestamps, p.frames, strict=True):
                     text(f"[t={t:.2f}s]")
                     out.append({"type": "image_url",
                                 "image_url": {"url": image_data_url(_frame_image(frame), image_format)}})

@@ -173,3 +173,12 @@ def test_an_unknown_downgrade_is_a_config_error_at_construction():
     with pytest.raises(JudgeConfigError, match="unknown downgrade video: 'franes'; allowed: frames"):
         OpenAIJudge(model="m", downgrades={"video": "franes"})
     assert OpenAIJudge(model="m", downgrades={"video": "frames"}).downgrades == {"video": "frames"}
+
+
+def test_a_video_with_fewer_timestamps_than_frames_is_a_media_error_not_fewer_frames():
+    video = EncodedVideo(np.zeros((3, 6, 8, 3), dtype=np.uint8), [0.0, 0.5], 2.0, role="response 1")
+    with pytest.raises(ValueError, match="response 1 has 3 frames but 2 timestamps"):
+        chat_messages("sys", [video])
+    res = judge_once(OpenAIJudge(model="m", base_url="http://127.0.0.1:9/v1"), _request([TextPart("x"), video]))
+    assert res.failure is not None and res.failure.kind == "media_error"
+    assert "3 frames but 2 timestamps" in res.failure.detail

@@ -372,7 +372,7 @@ class Runner:
         except MediaError as e:
             return self._failure_record(unit, prompt.version, Failure("media_error", str(e)))
         except UnsupportedModality as e:
-            return self._failure_record(unit, prompt.version, Failure("unsupported_modality", str(e)))
+            return self._failure_record(unit, prompt.version, e.to_failure())
         req.parts = adapted
         req.meta["downgrades"] = downgrades
         req.meta["media"] = [dict(p.provenance, role=p.role, modality=p.modality)

@@ -58,8 +58,7 @@ def _frame_image(frame: np.ndarray) -> Any:
 
 def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal["png", "jpeg"] = "png",
                   audio_format: Literal["wav", "mp3"] = "wav",
-                  video_mode: Literal["frames", "video_url"] = "frames",
-                  send_video_audio: bool = True) -> list[dict[str, Any]]:
+                  video_mode: Literal["frames", "video_url"] = "frames") -> list[dict[str, Any]]:
     """Convert prompt parts to a list of chat content parts (dicts of the SDK's TypedDicts).
 
     Args:
@@ -68,7 +67,6 @@ def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal[
         audio_format: encoding of audio (``input_audio.format``).
         video_mode: ``frames`` (images + timestamps) or ``video_url`` (needs ``provenance["path"]`` or
             ``provenance["url"]`` of the source file).
-        send_video_audio: include a video's audio track as ``input_audio`` after its frames.
 
     Raises:
         ValueError: ``video_url`` asked for a video whose source location is unknown; a video whose
@@ -110,7 +108,7 @@ def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal[
                     text(f"[t={t:.2f}s]")
                     out.append({"type": "image_url",
                                 "image_url": {"url": image_data_url(_frame_image(frame), image_format)}})
-            if send_video_audio and p.audio is not None:
+            if p.audio is not None:  # the audio track follows as input_audio (adapt_parts drops it if unheard)
                 text("[the video's audio track]")
                 out.append({"type": "input_audio",
                             "input_audio": {"data": audio_base64(p.audio.samples, p.audio.sample_rate,

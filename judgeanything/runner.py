@@ -449,7 +449,7 @@ class Runner:
                          len(units))
             await self._judge_all(pending, runlog, sizes)
         self._write_run_json(started=None, finished=_now(), counts=self.counts, n_units=len(units),
-                             media_cache={"hits": self.cache.hits, "misses": self.cache.misses})
+                             media_cache={**self.cache.stats(), "measure_errors": dict(self.cache.measure_errors)})
         await self.judge.aclose()
         return self.counts
 

@@ -33,3 +33,23 @@ def test_overwrite_sets_the_old_log_aside_and_judges_afresh(tmp_path):
     assert len(old.read_text().splitlines()) == 3
     with RunLog(tmp_path) as log:
         assert len(log.records) == 3
+
+
+def test_run_json_says_why_a_response_could_not_be_measured(tmp_path):
+    import json
+
+    from PIL import Image
+
+    from judgeanything.judges.baselines import LongerJudge
+    from judgeanything.schema import MediaRef
+
+    Image.new("RGB", (4, 3)).save(tmp_path / "a.png")
+    q = Query("u", "Text2Image", "draw a cat")
+    item = PairItem("u::a_vs_b", q, Response("a", "u", "ma", "image", media=(MediaRef("image", path="a.png"),)),
+                    Response("b", "u", "mb", "image", media=(MediaRef("image", path="gone.png"),)))
+    data = BenchmarkData("toy", "pair", [item], data_root=tmp_path)
+    run_dir = tmp_path / "run"
+    assert Runner(data, LongerJudge(), run_dir, RunOptions(progress=False)).run()["failures"] == 1
+    cache = json.loads((run_dir / "run.json").read_text())["media_cache"]
+    assert cache["measure_errors"]["gone.png"].startswith("file not found")
+    assert {"hits", "misses", "items", "decode_seconds"} <= set(cache)

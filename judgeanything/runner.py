@@ -85,8 +85,12 @@ def presentation_orders(item: Item, *, pair_order: str = "fixed", batch_permutat
     (``n_permutations`` seeded shuffles).
 
     Raises:
-        RunConfigError: an unknown policy.
+        RunConfigError: an unknown policy, or ``n_permutations`` < 1.
     """
+    if n_permutations is not None and int(n_permutations) < 1:
+        # 0 gave no order at all for `cyclic` (the item was silently never judged), a negative count
+        # sliced rows off the end for `latin`
+        raise RunConfigError(f"setting.n_permutations={n_permutations}: must be at least 1 (or null)")
     n = len(item.responses)
     ident = tuple(range(n))
     if item.setting == "score":
@@ -252,6 +256,8 @@ class RunOptions:
             raise RunConfigError(f"run.limit={self.limit}: must be at least 1 (or null for all items)")
         if int(self.repeats) < 1:
             raise RunConfigError(f"run.repeats={self.repeats}: must be at least 1")
+        if self.n_permutations is not None and int(self.n_permutations) < 1:
+            raise RunConfigError(f"setting.n_permutations={self.n_permutations}: must be at least 1 (or null)")
         bad = [k for k in self.retry_failures if k not in FAILURE_KINDS]
         if bad:
             raise RunConfigError(f"run.retry_failures: unknown failure kind {bad[0]!r} (known: "

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
+
 from judgeanything.judges.replay import to_presented
-from judgeanything.runner import present, presentation_orders, to_dataset_orientation, williams_rows
+from judgeanything.runner import (
+    RunConfigError,
+    RunOptions,
+    present,
+    presentation_orders,
+    to_dataset_orientation,
+    williams_rows,
+)
 from judgeanything.schema import BatchItem, Failure, PairItem, Query, Response, ScoreItem, Verdict
 
 
@@ -65,3 +74,13 @@ def test_present_and_map_back_round_trip():
     f = Failure("parse_fail", "x", "overall")
     assert to_dataset_orientation(f, (1, 0)) is f
     assert present(ScoreItem("s", it.query, _resp(0)), (0,)).item_id == "s"
+
+
+@pytest.mark.parametrize("policy", ["cyclic", "latin", "random"])
+@pytest.mark.parametrize("k", [0, -2])
+def test_a_permutation_count_below_one_is_refused(policy, k):
+    with pytest.raises(RunConfigError, match=f"setting.n_permutations={k}: must be at least 1"):
+        presentation_orders(_batch(), batch_permutations=policy, n_permutations=k)
+    with pytest.raises(RunConfigError, match="n_permutations"):
+        RunOptions(batch_permutations=policy, n_permutations=k)
+    assert len(presentation_orders(_batch(), batch_permutations=policy, n_permutations=2)) == 2

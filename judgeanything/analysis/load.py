@@ -248,6 +248,10 @@ def check_value(setting: str | None, value: Any, *, file: str, row: int, field: 
     return tuple(value) if isinstance(value, list) else value
 
 
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
 def _num(x: Any) -> float:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else math.nan
 
@@ -260,18 +264,24 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     for line, r in _lines(path):
         key = str(r.get("key", f"line{line}"))
         attempt = r.get("attempt") or 0
-        attempt = attempt if isinstance(attempt, int) and not isinstance(attempt, bool) else 0
+        attempt = attempt if _is_int(attempt) else 0
         rows: list[dict[str, Any]] = []
         item_id = str(_need(r, "item_id", path, line))
         outcomes = _need(r, "outcomes", path, line)
         if not isinstance(outcomes, list):
             raise SchemaError("must be a list of outcomes", file=str(path), row=line, field="outcomes")
         setting = r.get("setting")
-        order = tuple(r.get("order") or ())
+        order = r.get("order") or []
+        if not isinstance(order, list) or not all(_is_int(x) for x in order):
+            raise SchemaError(f"order {order!r} is not a list of slot numbers", file=str(path), row=line,
+                              field="order")
+        repeat = r.get("repeat") or 0
+        if not _is_int(repeat) or repeat < 0:
+            raise SchemaError(f"repeat {repeat!r} is not a non-negative integer", file=str(path), row=line,
+                              field="repeat")
         usage = r.get("usage") or {}
-        base = {"line": line, "key": str(r.get("key", line)), "item_id": item_id, "setting": setting,
-                "judge": r.get("judge"), "model": r.get("model"), "order": order,
-                "repeat": int(r.get("repeat") or 0)}
+        base = {"line": line, "key": key, "item_id": item_id, "setting": setting,
+                "judge": r.get("judge"), "model": r.get("model"), "order": tuple(order), "repeat": repeat}
         rec = {**base, "prompt_tokens": _num(usage.get("prompt_tokens")),
                "completion_tokens": _num(usage.get("completion_tokens")), "latency_s": _num(r.get("latency_s"))}
         asked = [str(x) for x in (r.get("rubrics") or [])]

@@ -294,6 +294,10 @@ def test_load_errors_name_file_line_field(tmp_path: Path) -> None:
     (d / "verdicts.jsonl").write_text(json.dumps(dict(good, item_id="zzz")) + "\n")
     with pytest.raises(SchemaError, match=r"not in items\.jsonl"):
         load_run(d)
+    for fld, val in (("repeat", "2"), ("repeat", 1.5), ("repeat", -1), ("order", 3), ("order", ["0", "1"])):
+        (d / "verdicts.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(dict(good, **{fld: val})) + "\n")
+        with pytest.raises(SchemaError, match=rf"verdicts.jsonl, row 2, field '{fld}'"):
+            load_run(d)
     (d / "verdicts.jsonl").write_text(json.dumps(good) + "\n")
     (d / "labels.jsonl").write_text(json.dumps(label("a::p", "first")) + "\n" + json.dumps(label("a::p", 3)) + "\n")
     with pytest.raises(SchemaError, match=r"labels.jsonl.*row 2.*'value'"):

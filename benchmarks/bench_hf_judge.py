@@ -16,7 +16,7 @@ mean completion length): the generate cost is that of a judge writing a ~64-toke
 
 Writes ``benchmarks/results/bench_hf_judge_<family>.json`` and prints it. Usage::
 
-    python benchmarks/bench_hf_judge.py [--family qwen2_vl] [--n 16] [--repeats 3] [--max-new-tokens 64]
+    python benchmarks/bench_hf_judge.py [--family qwen2_vl] [--n 16] [--repeats 5] [--max-new-tokens 64]
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--family", default="qwen2_vl", choices=["qwen2_vl", "qwen2_5_omni", "llava"])
     ap.add_argument("--n", type=int, default=16, help="requests (a multiple of 4)")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--max-new-tokens", type=int, default=64)
     ap.add_argument("--out", type=Path, default=None,
                     help="default: benchmarks/results/bench_hf_judge_<family>.json")

@@ -221,7 +221,11 @@ def _score_json(v: Any) -> _Reading:
 _PAIR_LABEL = re.compile(
     r"(?:response|answer|assistant|output|candidate|option)\s*#?\s*([12AB])(?![A-Za-z0-9])", re.I)
 _PAIR_ORDINAL = re.compile(r"(?:the\s+)?(first|second)(?![a-z])", re.I)
-_PAIR_TIE = re.compile(r"(tie|draw|equal(?:ly\s+good)?|both(?:\s+equally)?|neither|same)(?![a-z])", re.I)
+# "tie"/"draw" start a tie verdict; the weak words ("both", "neither", "same", "equal") only when they are the
+# whole value ("Verdict: neither."), since "Both have flaws, but Response 2 is better" names a winner.
+_PAIR_TIE = re.compile(r"(?:tie|draw)(?![a-z])"
+                       r"|(?:equal(?:ly\s+good)?|both(?:\s+equally)?|neither|same)[^\S\n]*(?:$|[\n.,;:!)\]}|\"'])",
+                       re.I)
 _PAIR_LETTER = re.compile(r"([AB])(?=\s*$|\s*[.,;:)\]}\"'!/]|\s+(?:is|was|wins|better)\b)")
 _PAIR_DIGIT = re.compile(r"([0-9])(?![\d.])")
 _BRACKET_LETTER = re.compile(r"\[\[\s*([A-Za-z])\s*\]\]")

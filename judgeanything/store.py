@@ -30,7 +30,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, KeysView, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -196,9 +196,10 @@ class RunLog:
             raise
 
     @property
-    def done(self) -> set[str]:
-        """Keys with a logged record."""
-        return set(self.latest)
+    def done(self) -> KeysView[str]:
+        """Keys with a logged record: a live, set-like view (O(1) membership; it was a fresh set per
+        access, which made the runner's per-unit ``key not in log.done`` quadratic on resume)."""
+        return self.latest.keys()
 
     @property
     def records(self) -> list[dict[str, Any]]:

@@ -106,3 +106,17 @@ def test_directory_lock_refuses_a_second_writer(tmp_path):
         RunDirLock(tmp_path)
     first.release()
     RunDirLock(tmp_path).release()
+
+
+def test_done_is_a_live_view_with_constant_time_membership(tmp_path):
+    import time
+
+    n = 30_000
+    (tmp_path / "verdicts.jsonl").write_text("".join(json.dumps({"key": f"k{i}"}) + "\n" for i in range(n)))
+    with RunLog(tmp_path) as log:
+        t0 = time.perf_counter()
+        pending = [k for k in (f"k{i}" for i in range(n + 5)) if k not in log.done]
+        assert time.perf_counter() - t0 < 1.0  # a fresh set per access took ~10 s here
+        assert pending == [f"k{i}" for i in range(n, n + 5)]
+        log.append({"key": "new"})
+        assert "new" in log.done and len(log.done) == n + 1

@@ -244,6 +244,10 @@ def _pair_prefix(s: str, key_like: bool = False) -> _Reading | None:
         if letter == "C":
             return _ok("tie")
         return _bad(f"[[{letter}]] is not A, B or C")
+    for rx, fn in _PAIR_SENTENCES:  # a statement ("Response 1 is worse") decides, not its first words
+        m = rx.match(s)
+        if m:
+            return _ok(fn(m))
     for rx in (_PAIR_LABEL, _PAIR_ORDINAL):
         m = rx.match(s)
         if m:
@@ -252,7 +256,9 @@ def _pair_prefix(s: str, key_like: bool = False) -> _Reading | None:
         return _ok("tie")
     m = _PAIR_LETTER.match(s)
     if m:
-        return _ok(_PAIR_OF[m.group(1).lower()])
+        judged = _LETTER_JUDGED.match(s, m.end())  # "A is worse than B"
+        choice = _PAIR_OF[m.group(1).lower()]
+        return _ok(_flip_if_worse(choice, judged.group(1)) if judged else choice)
     if re.match(r"C(?![A-Za-z])", s):
         return _bad("letter C outside [[C]] is ambiguous (tie only as [[C]] or in words)")
     m = _PAIR_DIGIT.match(s)
@@ -310,6 +316,9 @@ _PAIR_SENTENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], .
                 r"|\bno\s+clear\s+winner\b|\bof\s+(?:equal|comparable|similar)\s+quality\b", re.I),
      lambda m: "tie"),
 )
+
+#: After a bare letter verdict: "A is worse …" (read only right after an anchor, where the letter is a verdict).
+_LETTER_JUDGED = re.compile(r"\s+(?:is|was|seems|appears)\s+(?:to\s+be\s+)?" + _BETTER, re.I)
 
 
 def _flip_if_worse(choice: str, word: str) -> str:

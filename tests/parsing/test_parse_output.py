@@ -127,6 +127,13 @@ OWN_CASES: list[tuple[str, str, str, tuple[str, ...], int, str | None, list[obje
      ["parse_fail"]),
     ("pair-neither-alone", "Final verdict: neither\n\nBoth are weak in the same ways.", "pair", ("overall",), 2,
      None, ["tie"]),
+    # a statement after an anchor is read as a statement: "worse" names the other response
+    ("pair-anchor-worse", "Verdict: Response 1 is worse.", "pair", ("overall",), 2, None, ["second"]),
+    ("pair-anchor-first-weaker", "Final verdict: the first response is weaker", "pair", ("overall",), 2, None,
+     ["second"]),
+    ("pair-anchor-letter-worse", "Answer: A is worse than B.", "pair", ("overall",), 2, None, ["second"]),
+    ("pair-anchor-letter-though", "Verdict: A, though B is more fluent", "pair", ("overall",), 2, None,
+     ["first"]),
     ("pair-table-same", "| Criterion | Better |\n|---|---|\n| Clarity | Same |", "pair", ("clarity",), 2, None,
      ["tie"]),
     ("pair-json-letter-C", '{"overall_comment": "x", "overall_choice": "C"}', "pair", ("overall",), 2, None,

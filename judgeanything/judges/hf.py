@@ -40,7 +40,8 @@ from pathlib import Path
 from typing import Any
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
-from judgeanything.judges.hf_inputs import BadPart, PreparedRequest, UnsupportedPart, prepare_request
+from judgeanything.judges.capabilities import UnsupportedModality
+from judgeanything.judges.hf_inputs import BadPart, PreparedRequest, prepare_request
 from judgeanything.judges.hf_logprob import (
     BATCH_UNSUPPORTED,
     PREFILL_VERSION,
@@ -565,8 +566,8 @@ class HFJudge(Judge):
                 texts[i] = self._proc.apply_chat_template(prep.messages, tokenize=False,
                                                           add_generation_prompt=True)
                 preps[i] = prep
-            except UnsupportedPart as e:
-                results[i] = JudgeResult(failure=Failure("unsupported_modality", str(e)))
+            except UnsupportedModality as e:
+                results[i] = JudgeResult(failure=e.to_failure())
             except BadPart as e:
                 results[i] = JudgeResult(failure=Failure("media_error", str(e)))
         if preps:

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from judgeanything.judges.capabilities import UnsupportedModality
 from judgeanything.modalities.audio import resample
 from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedText, EncodedVideo
 from judgeanything.schema import TextPart
@@ -32,15 +33,6 @@ from judgeanything.schema import TextPart
 #: Clock (Hz) of the frame indices given to video processors: frame times in milliseconds (see
 #: :func:`video_metadata`).
 METADATA_CLOCK_HZ = 1000.0
-
-
-class UnsupportedPart(Exception):
-    """A request part whose modality the judge's model cannot take (→ ``unsupported_modality``)."""
-
-    def __init__(self, modality: str, role: str, judge: str) -> None:
-        self.modality, self.role, self.judge = modality, role, judge
-        who = f" ({role})" if role else ""
-        super().__init__(f"judge {judge!r} cannot take {modality}{who}; refusing instead of dropping it")
 
 
 class BadPart(Exception):
@@ -137,7 +129,7 @@ def prepare_request(
     prompt kept placeholders for the whole clip.
 
     Raises:
-        UnsupportedPart: a part the model cannot take (never dropped silently).
+        UnsupportedModality: a part the model cannot take (never dropped silently).
         BadPart: a malformed part (wrong shape/dtype, empty audio).
     """
     items: list[dict[str, Any]] = []
@@ -173,7 +165,7 @@ def prepare_request(
             add_text(part.text)
         elif isinstance(part, EncodedImage):
             if "image" not in capabilities:
-                raise UnsupportedPart("image", part.role, judge)
+                raise UnsupportedModality("image", judge, role=part.role, capabilities=capabilities)
             img = part.image
             if getattr(img, "mode", "RGB") != "RGB":
                 img = img.convert("RGB")
@@ -182,11 +174,11 @@ def prepare_request(
             prep.images.append(img)
         elif isinstance(part, EncodedAudio):
             if "audio" not in capabilities:
-                raise UnsupportedPart("audio", part.role, judge)
+                raise UnsupportedModality("audio", judge, role=part.role, capabilities=capabilities)
             add_audio(part, what)
         elif isinstance(part, EncodedVideo):
             if "video" not in capabilities:
-                raise UnsupportedPart("video", part.role, judge)
+                raise UnsupportedModality("video", judge, role=part.role, capabilities=capabilities)
             frames = _check_frames(part, what)
             fps = float(part.fps) if part.fps and part.fps > 0 else 0.0
             if fps <= 0:
@@ -205,7 +197,8 @@ def prepare_request(
                                      "detail": f"judge {judge!r} does not hear audio; "
                                                "the audio track was dropped"})
                 else:
-                    raise UnsupportedPart("audio", (part.role + " audio track").strip(), judge)
+                    raise UnsupportedModality("audio", judge, role=(part.role + " audio track").strip(),
+                                              capabilities=capabilities)
         else:
             raise BadPart(f"{what}: unknown part type {type(part).__name__}")
 
@@ -221,5 +214,5 @@ def prepare_request(
     return prep
 
 
-__all__ = ["METADATA_CLOCK_HZ", "BadPart", "PreparedRequest", "UnsupportedPart", "prepare_request",
+__all__ = ["METADATA_CLOCK_HZ", "BadPart", "PreparedRequest", "prepare_request",
            "video_metadata"]

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from judgeanything.judges.base import JudgeConfigError
+from judgeanything.judges.capabilities import UnsupportedModality
 from judgeanything.judges.hf_inputs import (
     METADATA_CLOCK_HZ,
     BadPart,
-    UnsupportedPart,
     prepare_request,
     video_metadata,
 )
@@ -122,16 +122,16 @@ def test_parts_become_ordered_chat_items_and_arrays():
 
 def test_unsupported_parts_raise_instead_of_vanishing():
     vl = frozenset({"text", "image", "video"})
-    with pytest.raises(UnsupportedPart, match="cannot take audio"):
+    with pytest.raises(UnsupportedModality, match="cannot take audio"):
         prepare_request("", [EncodedAudio(np.ones(10, np.float32), 16000)], capabilities=vl, judge="j",
                         sampling_rate=None, video_fps_fallback=2.0)
-    with pytest.raises(UnsupportedPart, match=r"audio.*audio track"):
+    with pytest.raises(UnsupportedModality, match=r"audio.*audio track"):
         prepare_request("", [_vid(audio=True)], capabilities=vl, judge="j", sampling_rate=None,
                         video_fps_fallback=2.0)
     dropped = prepare_request("", [_vid(audio=True)], capabilities=vl, judge="j", sampling_rate=None,
                               video_fps_fallback=2.0, drop_unheard_video_audio=True)
     assert not dropped.audios and dropped.log[0]["event"] == "downgrade"
-    with pytest.raises(UnsupportedPart, match="cannot take image"):
+    with pytest.raises(UnsupportedModality, match="cannot take image"):
         prepare_request("", [_img()], capabilities=frozenset({"text", "audio"}), judge="j", sampling_rate=None,
                         video_fps_fallback=2.0)
 

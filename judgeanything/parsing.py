@@ -24,7 +24,8 @@ Strategy, in order:
    ``parse_fail``.
 
 Values are never rescaled: ``8/10`` or ``0`` is ``out_of_range``; a bare run of digits such as
-``2141342145`` (seen in MLLM-as-a-Judge's recorded score outputs) is ``parse_fail``. Pair letters: ``A`` =
+``2141342145`` (seen in MLLM-as-a-Judge's recorded score outputs) and a range or alternatives (``3-4``,
+``3 or 4``) are ``parse_fail``. Pair letters: ``A`` =
 first, ``B`` = second, and ``C`` means a tie only inside ``[[C]]``. The pair digits follow the Judge
 Anything release's convention (``0`` first better, ``1`` tie, ``2`` second better) where the output uses the
 prompt's ``choice`` key; elsewhere a lone ``1`` (Response 1, or tie?) is ambiguous and fails.
@@ -177,6 +178,7 @@ def _remove_blocks(raw: str) -> str:
 _NUM = r"(-?\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?(?!\d)"
 _SCORE_PREFIX = re.compile(r"\[\[\s*" + _NUM + r"\s*\]\]|" + _NUM, re.I)
 _SCORE_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+_SCORE_ALTERNATIVE = re.compile(r"[^\S\n]*(?:-|–|—|to|or)[^\S\n]*\d+", re.I)
 
 
 def _score_from_numbers(num: str, den: str | None, text: bool = True) -> _Reading:
@@ -200,6 +202,9 @@ def _score_prefix(s: str, key_like: bool = False) -> _Reading | None:
     m = _SCORE_PREFIX.match(s)
     if m:
         num, den = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(3), m.group(4))
+        alt = _SCORE_ALTERNATIVE.match(s, m.end())
+        if alt:  # "3-4", "3 or 4": two scores, not one
+            return _bad(f"{(m.group(0) + alt.group(0)).strip()!r} gives a range or alternatives, not one score")
         return _score_from_numbers(num, den)
     w = re.match(r"([a-z]+)\b", s, re.I)
     if w and w.group(1).lower() in _SCORE_WORDS:

@@ -165,6 +165,9 @@ OWN_CASES: list[tuple[str, str, str, tuple[str, ...], int, str | None, list[obje
     ("score-another-scale", "Rating: 4/4", "score", ("overall",), 1, None, ["out_of_range"]),
     ("score-six", "Score: 6", "score", ("overall",), 1, None, ["out_of_range"]),
     ("score-negative", "Score: -1", "score", ("overall",), 1, None, ["out_of_range"]),
+    ("score-range", "Score: 3-4", "score", ("overall",), 1, None, ["parse_fail"]),
+    ("score-alternatives", "Rating: 3 or 4, leaning 4", "score", ("overall",), 1, None, ["parse_fail"]),
+    ("score-dash-comment", "Score: 4 - a good answer", "score", ("overall",), 1, None, [4]),
     ("score-later-numbers", "Score: 4. The response has 2 small issues in 3 places.", "score", ("overall",), 1,
      None, [4]),
     # reasoning, refusals, truncation

@@ -105,7 +105,7 @@ def _headline(run_dir: Path) -> list[str]:
     out = []
     for setting, primary in PRIMARY.items():
         sel = df[(df.setting == setting) & (df.group_by == "pooled") & (df.rubric.isin(["overall", "all"]))]
-        for metric in dict.fromkeys((primary, "accuracy_without_tie" if setting == "pair" else primary, "coverage")):
+        for metric in (primary, *(["accuracy_without_tie"] if setting == "pair" else []), "coverage"):
             r = sel[sel.metric == metric]
             if len(r):
                 r0 = r.iloc[0]

@@ -39,3 +39,6 @@ def test_reference_check_uses_the_configured_confidence_level(tmp_path):
     assert "proportions get a 90% binomial interval" in report and "| 90% interval |" in report
     assert "95%" not in report.split("## Reference baseline check")[1]
     assert f"90% interval [{lo:.3f}, {hi:.3f}]" in summary["text"]
+    headline = [line.split(" = ")[0] for line in summary["text"].splitlines()[1:4]]
+    assert headline == ["accuracy_with_tie", "accuracy_without_tie", "coverage"]
+    assert "coverage = 1.000 (n=40)" in summary["text"] and "(n=27)" in summary["text"]  # 27 non-tie labels

@@ -338,7 +338,7 @@ def _pair_sentence(s: str) -> _Reading | None:
 
 # Letters such as "[[C], [A], [D], [B]]", "C > A > D > B", "[C, B, D, A]". Whitespace runs are collapsed
 # to one character before matching (see _collapse), which keeps these nested patterns linear.
-_LETTER_ITEM = r"\[{0,2}\s?[A-Z](?![A-Za-z])\s?\]{0,2}"
+_LETTER_ITEM = r"\[{0,2}\s?[A-Z](?![A-Za-z])(?:\s?\]{1,2})?"
 _LETTER_SEQ = re.compile(r"\[?\s?" + _LETTER_ITEM + r"(?:\s?(?:,|;|>>?|->|→)\s?|\s)" + _LETTER_ITEM
                          + r"(?:(?:\s?(?:,|;|>>?|->|→)\s?|\s)" + _LETTER_ITEM + r")*\s?\]?")
 _LETTER_RUN = re.compile(r"([A-Z]{2,26})(?![A-Za-z])")

@@ -68,6 +68,7 @@ OWN_CASES: list[tuple[str, str, str, tuple[str, ...], int, str | None, list[obje
     ("b-beyond", "Rank: [[A], [C], [E], [B]]", "batch", ("overall",), 4, None, ["out_of_range"]),
     ("b-chain", "After comparing, my ranking is C > A > D > B.", "batch", ("overall",), 4, None, [(2, 0, 3, 1)]),
     ("b-bare", "BDCA", "batch", ("overall",), 4, None, [(1, 3, 2, 0)]),
+    ("b-spaced-letters", "Final ranking: C A D B", "batch", ("overall",), 4, None, [(2, 0, 3, 1)]),
     ("b-two", '{"overall_comment": "x", "overall_ranking": "BA"}', "batch", ("overall",), 2, None, [(1, 0)]),
     ("b-prose-only", "Assistant C is the most detailed, while Assistant D's response is the least detailed.",
      "batch", ("overall",), 4, None, ["parse_fail"]),

@@ -515,10 +515,11 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
 
 def analyze_run(run_dir: Path | str, *, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
                 inconsistent: str = "all", families: Mapping[str, str] | None = None,
-                reducer: str = "mode") -> dict[str, Any]:
+                reducer: str = "mode", data: RunData | None = None) -> dict[str, Any]:
     """Analyse one run directory: write ``metrics.json``, ``metrics.csv`` and ``report.md`` into it.
 
-    Arguments as in :func:`compute_metrics`.
+    Arguments as in :func:`compute_metrics`; ``data``: the run already loaded by :func:`load_run` (saves a
+    second read of the run log when the caller needs it too).
 
     Returns:
         the metrics dict (as written to ``metrics.json``).
@@ -528,7 +529,7 @@ def analyze_run(run_dir: Path | str, *, bootstrap: int = 1000, ci: float = 0.95,
         ValueError: bad parameters.
     """
     run_dir = Path(run_dir)
-    data = load_run(run_dir)
+    data = load_run(run_dir) if data is None else data
     metrics, df = compute_metrics(data, bootstrap=bootstrap, ci=ci, seed=seed, inconsistent=inconsistent,
                                   families=families, reducer=reducer)
     write_metrics(run_dir, metrics, df)

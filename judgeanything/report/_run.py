@@ -90,8 +90,9 @@ class RunFiles:
         return str(item.get("setting") or self.run.get("setting") or "")
 
 
-def read_run(run_dir: Path | str) -> RunFiles:
-    """Read a run directory.
+def read_run(run_dir: Path | str, data: RunData | None = None) -> RunFiles:
+    """Read a run directory (``data``: its :func:`~judgeanything.analysis.load_run` result when the caller
+    already has it).
 
     Raises:
         FileNotFoundError: ``run_dir`` or its ``run.json`` does not exist (not a run directory).
@@ -103,7 +104,7 @@ def read_run(run_dir: Path | str) -> RunFiles:
     run_path = run_dir / RUN
     if not run_path.is_file():
         raise FileNotFoundError(f"{run_path} not found: {run_dir} is not a run directory")
-    data = load_run(run_dir)
+    data = load_run(run_dir) if data is None else data
     counted = set(data.records["line"])
     logged = read_jsonl_lines(run_dir / VERDICTS, tolerate_torn_tail=True)
     verdicts = [rec for line, rec in logged if line in counted]

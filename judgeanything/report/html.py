@@ -32,6 +32,7 @@ from urllib.parse import quote, urlparse
 import jinja2
 import pandas as pd
 
+from judgeanything.analysis.load import RunData
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, write_plots_for
 from judgeanything.schema import AUDIO, IMAGE, VIDEO
@@ -48,7 +49,8 @@ _PLOT_TITLES = {
 }
 
 
-def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_media: bool = True) -> Path:
+def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_media: bool = True,
+                      data: RunData | None = None) -> Path:
     """Write ``run_dir/report.html`` (and ``run_dir/report_media/``, ``run_dir/plots/``).
 
     Args:
@@ -57,6 +59,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
             ``None`` shows every item.
         copy_media: copy the media shown into ``report_media/`` under SHA-256 names so the folder is
             portable; ``False`` links the files where they are (relative paths).
+        data: the run already loaded by :func:`judgeanything.analysis.load_run` (not read again).
 
     Returns:
         The path of ``report.html``. The plots are (re)drawn first with
@@ -70,7 +73,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
     """
     if max_items is not None and max_items < 0:
         raise ValueError(f"max_items must be >= 0 or None, got {max_items}")
-    run = read_run(run_dir)
+    run = read_run(run_dir, data)
     plots = write_plots_for(run)
     media = _MediaResolver(run.run_dir, _data_root(run), copy_media)
     shown = run.items if max_items is None else run.items[:max_items]

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from judgeanything.analysis import analyze_run, load_run, read_metrics_csv
+from judgeanything.analysis import RunData, analyze_run, load_run, read_metrics_csv
 from judgeanything.analysis.agreement import PRIMARY, normalised_levenshtein
 from judgeanything.analysis.units import human_labels, ok_rows
 from judgeanything.schema import HumanLabel
@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 _PROPORTIONS = {"accuracy_with_tie", "accuracy_without_tie", "exact"}
 
 
-def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.95,
+def reference_check(run: RunData, expected: Mapping[str, float], ci: float = 0.95,
                     variances: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
     """Compare a reference baseline's per-record agreement with the value its definition implies.
 
@@ -32,13 +32,15 @@ def reference_check(run_dir: Path, expected: Mapping[str, float], ci: float = 0.
     implied ``p``; for the means (MAE, normalised Levenshtein) in the normal (CLT) interval
     ``mean ± z·√(var/n)`` when the per-record variance is known (``variances``).
 
+    Args:
+        run: the run, loaded by :func:`judgeanything.analysis.load_run`.
+
     Returns:
         rows ``{metric, expected, observed, n, lo, hi, inside, interval}``.
     """
-    data = load_run(run_dir)
-    v = ok_rows(data.verdicts)
+    v = ok_rows(run.verdicts)
     v = v[v["rubric"] == "overall"]
-    humans = human_labels(data.labels, data.items)
+    humans = human_labels(run.labels, run.items)
     if not len(v) or not len(humans):
         return []
     h = {(r.item_id, r.rubric): r.human for r in humans.itertuples()}
@@ -130,8 +132,10 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     if not analysis.get("enabled", True):
         summary["text"] = "\n".join(lines)
         return summary
+    run = load_run(run_dir)  # read once: the analysis, the reference check and the HTML report share it
     analyze_run(
         run_dir,
+        data=run,
         bootstrap=int(analysis.get("bootstrap", 1000)),
         ci=float(analysis.get("ci", 0.95)),
         seed=int(analysis.get("seed", 0)),
@@ -147,7 +151,7 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
         expected = expected_fn(data.setting, labels)
         variances = judge.expected_variances(data.setting, labels) if hasattr(judge, "expected_variances") else {}
         ci = float(analysis.get("ci", 0.95))
-        rows = reference_check(run_dir, expected, ci, variances)
+        rows = reference_check(run, expected, ci, variances)
         if rows:
             summary["reference_check"] = rows
             (run_dir / "reference_check.json").write_text(json.dumps(rows, indent=1))
@@ -163,7 +167,7 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     if analysis.get("html", True):  # the HTML report draws the plots it embeds
         from judgeanything.report.html import write_html_report
 
-        summary["html"] = str(write_html_report(run_dir))
+        summary["html"] = str(write_html_report(run_dir, data=run))
     elif analysis.get("plots", True):
         from judgeanything.report.plots import write_plots
 

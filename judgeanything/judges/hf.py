@@ -373,14 +373,15 @@ class HFJudge(Judge):
                 f"or `judge=hf judge.model=<local folder or hub id> judge.device=cuda judge.dtype=bfloat16`."]
 
     def fingerprint(self) -> dict[str, Any]:
-        """Model spec and resolved folder, a digest of its config/weight files, dtype, sampling and verdict
-        mode (and the prefill format for token-probability verdicts). No secrets."""
+        """Model spec, a digest of its config/weight files, dtype, sampling and verdict mode (and the prefill
+        format for token-probability verdicts). No secrets. The resolved folder is left out on purpose: the
+        same weights moved elsewhere (e.g. another ``JUDGEANYTHING_CACHE`` for ``smoke:`` models) are the same
+        judge, so a run still resumes; the digest changes when the files do."""
         d = self.model_dir()
         fp: dict[str, Any] = {
             "name": self.name,
             "backend": "hf",
             "model": self.model_spec,
-            "path": str(d) if d is not None else None,
             "weights": weights_digest(d) if d is not None else None,
             "dtype": self.dtype,
             "verdict": self.verdict,

@@ -64,6 +64,7 @@ class MediaCache:
         self._inflight: dict[str, Future[Encoded]] = {}
         self._encoders: dict[str, tuple[ModalityEncoder, str]] = {}
         self._measures: dict[tuple[Any, ...], dict[str, float]] = {}
+        self._digests: dict[tuple[str, int, int], str] = {}
 
     # -- encoders -----------------------------------------------------------------------------------
 
@@ -99,9 +100,22 @@ class MediaCache:
         if ref.data is not None:
             return sha256_bytes(ref.data)
         if ref.frames:
-            digests = [sha256_file(media_file(ref, self.root, rel)) for rel in ref.frames]
+            digests = [self._file_digest(media_file(ref, self.root, rel)) for rel in ref.frames]
             return sha256_bytes("\n".join(digests).encode())
-        return sha256_file(media_file(ref, self.root))
+        return self._file_digest(media_file(ref, self.root))
+
+    def _file_digest(self, path: Path) -> str:
+        """SHA-256 of a file, hashed once per (path, size, mtime): every unit that shows the same input
+        (4 responses × orders) would otherwise re-read and re-hash it on each cache hit."""
+        st = path.stat()
+        ident = (str(path), st.st_size, st.st_mtime_ns)
+        with self._lock:
+            hit = self._digests.get(ident)
+        if hit is None:
+            hit = sha256_file(path)
+            with self._lock:
+                self._digests[ident] = hit
+        return hit
 
     # -- encode -------------------------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ def test_fingerprint_tracks_weights_and_sampling(tiny_model, tmp_path):
     src = tiny_model("qwen2")
     a = HFJudge(str(src), verdict="generate", max_new_tokens=32)
     fp = a.fingerprint()
-    assert fp["path"] == str(src.resolve()) and fp["weights"] == weights_digest(src)
+    assert fp["weights"] == weights_digest(src) and "path" not in fp
     assert (fp["verdict"], fp["max_new_tokens"], fp["do_sample"], fp["dtype"]) == ("generate", 32, False, "auto")
     b = HFJudge(str(src), verdict="logprob")
     assert b.fingerprint()["prefill"] and "max_new_tokens" not in b.fingerprint()
@@ -91,6 +91,9 @@ def test_fingerprint_tracks_weights_and_sampling(tiny_model, tmp_path):
     cfg["rms_norm_eps"] = 1e-5
     (copy / "config.json").write_text(json.dumps(cfg))
     assert weights_digest(copy) != weights_digest(src)
+    moved = shutil.copytree(src, tmp_path / "moved")  # the same files elsewhere: the same judge (resume works)
+    assert HFJudge(str(moved), verdict="generate", max_new_tokens=32, name=a.name).fingerprint()["weights"] == \
+        fp["weights"]
     assert json.dumps(fp, sort_keys=True)  # JSON-able, no secrets, no objects
 
 

@@ -161,13 +161,20 @@ def plan_units(items: Sequence[Item], *, mode: str, rubrics: Sequence[str], judg
                prompt_version: str, repeats: int = 1, pair_order: str = "fixed",
                batch_permutations: str = "none", n_permutations: int | None = None,
                seed: int = 0) -> list[Unit]:
-    """All units of a run, in a stable order (item, then order, then repeat)."""
+    """All units of a run, in a stable order (item, then order, then repeat).
+
+    A unit's key hashes the item's content (instruction, responses, media references — so a dataset edited
+    under the same item id is judged again, not resumed), the setting, mode, rubrics, order, repeat, the
+    judge's fingerprint and the prompt version. Media bytes are not hashed here (that would read every file
+    before the first verdict); the decoded media's SHA-256 is recorded per verdict in ``media``.
+    """
     units = []
     for item in items:
+        content = stable_hash(item_to_dict(item), n=24)
         for order in presentation_orders(item, pair_order=pair_order, batch_permutations=batch_permutations,
                                          n_permutations=n_permutations, seed=seed):
             for rep in range(repeats):
-                key = stable_hash(item.item_id, item.setting, mode, list(rubrics), list(order), rep,
+                key = stable_hash(item.item_id, content, item.setting, mode, list(rubrics), list(order), rep,
                                   dict(judge_fp), prompt_version, n=24)
                 units.append(Unit(key, item, order, rep))
     return units

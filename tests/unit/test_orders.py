@@ -84,3 +84,14 @@ def test_a_permutation_count_below_one_is_refused(policy, k):
     with pytest.raises(RunConfigError, match="n_permutations"):
         RunOptions(batch_permutations=policy, n_permutations=k)
     assert len(presentation_orders(_batch(), batch_permutations=policy, n_permutations=2)) == 2
+
+
+def test_unit_keys_change_with_item_content_not_with_nothing():
+    from judgeanything.runner import plan_units
+
+    kw = dict(mode="overall", rubrics=("overall",), judge_fp={"name": "j"}, prompt_version="v1")
+    a = plan_units([_pair()], **kw)
+    assert [u.key for u in a] == [u.key for u in plan_units([_pair()], **kw)]
+    edited = PairItem("p", Query("u", "Text2Text", "q (edited)"), _resp(0), _resp(1))
+    assert plan_units([edited], **kw)[0].key != a[0].key
+    assert plan_units([_pair()], **{**kw, "prompt_version": "v2"})[0].key != a[0].key

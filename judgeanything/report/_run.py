@@ -53,6 +53,16 @@ class RunFiles:
     _human: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _verdicts_by_item: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
+    @property
+    def ci_label(self) -> str:
+        """The run's bootstrap confidence level as shown in titles (``analysis.ci`` of its config): ``"95%"``."""
+        ci = ((self.data.run.get("config") or {}).get("analysis") or {}).get("ci", 0.95)
+        try:
+            pct = 100 * float(ci)
+        except (TypeError, ValueError):
+            pct = 95.0
+        return f"{pct:g}%"
+
     def __post_init__(self) -> None:
         lab: dict[str, dict[str, list[tuple[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         labels = self.data.labels

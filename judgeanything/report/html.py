@@ -93,6 +93,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
         run_json=json.dumps(run.run, indent=2, ensure_ascii=False, default=str),
         notes=[str(n) for n in run.run.get("notes") or ()],
         summary=_summary(run),
+        ci_label=run.ci_label,
         failures=_failure_counts(run),
         plots=[{"src": f"{PLOTS_DIR}/{p.name}", "title": _PLOT_TITLES.get(p.name, p.stem)} for p in plots],
         cards=cards,

@@ -160,7 +160,7 @@ def plot_agreement_by_task(run: RunFiles, path: Path) -> Path | None:
         ax.set_xticks(x, tasks, rotation=30, ha="right", fontsize=8)
         better = " (lower is better)" if panel.metric in LOWER_IS_BETTER else ""
         ax.set_ylabel(f"{panel.metric}{better}")
-        ax.set_title(f"{panel.setting}: {panel.metric} by task type (95% CI)")
+        ax.set_title(f"{panel.setting}: {panel.metric} by task type ({run.ci_label} CI)")
         ax.axhline(0, color="black", lw=0.6)
         if len(rubrics) > 1:
             ax.legend(fontsize=7, ncol=min(4, len(rubrics)))
@@ -209,7 +209,7 @@ def difficulty_curves(metrics: pd.DataFrame) -> dict[str, dict[str, list[tuple[s
 
 
 def plot_difficulty_curves(run: RunFiles, path: Path) -> Path | None:
-    """One small panel per difficulty knob: the headline metric at each knob value with its 95% CI — where
+    """One small panel per difficulty knob: the headline metric at each knob value with its CI — where
     a judge's perception breaks down as a probe gets harder. ``None`` when no knob has ≥ 2 values."""
     curves = difficulty_curves(run.metrics)
     panels = [(title, knob, pts) for title, knobs in curves.items() for knob, pts in sorted(knobs.items())]
@@ -234,7 +234,7 @@ def plot_difficulty_curves(run: RunFiles, path: Path) -> Path | None:
         ax.tick_params(axis="y", labelsize=7)
         if k % cols == 0:
             ax.set_ylabel(title.split(": ", 1)[1], fontsize=7)
-    fig.suptitle(f"{', '.join(curves)} by difficulty knob (95% CI)", fontsize=9)
+    fig.suptitle(f"{', '.join(curves)} by difficulty knob ({run.ci_label} CI)", fontsize=9)
     return _save(fig, path)
 
 

@@ -7,7 +7,7 @@ Configured by ``conf/judge/hf.yaml`` (Hydra ``_target_``). Two verdict modes:
   new text for :mod:`judgeanything.parsing`; ``finish_reason`` is ``"length"`` when ``max_new_tokens`` was
   reached without an end-of-sequence token, else ``"stop"``.
 * ``logprob``: one forward pass per rubric reads the next-token distribution after an assistant prefill
-  (CLUE, arXiv 2502.12193; see :mod:`judgeanything.judges.hf_logprob`); ``outcomes`` carry the verdicts
+  (CLUE, arXiv 2501.00192; see :mod:`judgeanything.judges.hf_logprob`); ``outcomes`` carry the verdicts
   with their probabilities; ``raw`` is the answer JSON the chosen tokens spell; ``usage["prompt_tokens"]``
   is summed over the passes (``usage["forward_passes"]``). Batch ranking → ``Failure("parse_fail")``.
 

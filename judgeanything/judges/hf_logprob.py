@@ -1,6 +1,6 @@
 """Token-probability verdicts (the ``logprob`` mode of the ``hf`` judge).
 
-Method (CLUE, "MLLM-as-a-Judge for Image Safety without Human Labeling", arXiv 2502.12193, which reads
+Method (CLUE, "MLLM-as-a-Judge for Image Safety without Human Labeling", arXiv 2501.00192, which reads
 the judge's next-token probabilities of the answer tokens instead of parsing generated text): the
 assistant turn is PREFILLED with the answer JSON up to the point where the verdict token goes, e.g.
 ``{"overall_choice": "`` (pair comparison) or ``{"overall_score": "`` (score evaluation); one forward pass

@@ -95,7 +95,7 @@ def main() -> None:
     with_audio = args.family == "qwen2_5_omni"
     reqs = make_requests(args.n, with_audio)
     rubric_reqs = make_requests(args.n, with_audio, RUBRICS)
-    common: dict[str, Any] = {"device": "cpu", "dtype": "float32", "max_new_tokens": args.max_new_tokens}
+    common: dict[str, Any] = {"device": "cpu", "dtype": "float32", "sampling": {"max_tokens": args.max_new_tokens}}
     if args.family == "qwen2_5_omni":
         common["processor_kwargs"] = {"videos_kwargs": {"size": {"shortest_edge": 3136, "longest_edge": 50176}}}
     judges = {(v, b): HFJudge(str(model_dir), verdict=v, batch_size=b, **common)

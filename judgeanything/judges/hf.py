@@ -52,6 +52,7 @@ from judgeanything.judges.hf_logprob import (
     prefill,
     read_verdict,
 )
+from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.schema import CORE_MODALITIES, Failure, Verdict
 
 log = logging.getLogger(__name__)
@@ -143,6 +144,23 @@ def weights_digest(model_dir: Path) -> str:
     return h.hexdigest()[:16]
 
 
+def _hf_sampling(sampling: SamplingConfig | Mapping[str, Any] | None) -> SamplingConfig:
+    """The sampling config with the hf judge's defaults (512 new tokens), checked for what it can honour.
+
+    Raises:
+        JudgeConfigError: ``stop`` or a repetition penalty (no transformers equivalent of the same
+            meaning), or ``top_p``/``top_k`` under greedy decoding (they would be ignored silently).
+    """
+    s = SamplingConfig.of(sampling, max_tokens=512)
+    refused = [k for k in ("stop", "frequency_penalty", "presence_penalty") if getattr(s, k) is not None]
+    if refused:
+        raise JudgeConfigError(f"hf judge: judge.sampling.{refused[0]} is not supported by local generation")
+    if s.greedy and (s.top_p is not None or s.top_k is not None):
+        raise JudgeConfigError("hf judge: judge.sampling.top_p/top_k apply only when sampling "
+                               "(judge.sampling.temperature > 0); decoding is greedy otherwise")
+    return s
+
+
 class HFJudge(Judge):
     """A local transformers model as a judge.
 
@@ -155,9 +173,11 @@ class HFJudge(Judge):
         device: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (all visible GPUs via
             ``device_map="auto"``, else CPU).
         batch_size: requests per forward/generate call (left padding).
-        max_new_tokens: generation limit (generate mode).
-        do_sample, temperature, top_p, seed: sampling; greedy by default (``do_sample=False``). With
-            sampling, ``torch.manual_seed(seed)`` is set before each batch.
+        sampling: decoding options (:class:`~judgeanything.judges.sampling.SamplingConfig`, or its fields
+            as a mapping; Hydra ``judge.sampling.*``): ``max_tokens`` (default 512) is the generation limit
+            (``max_new_tokens``); temperature 0 (the default) is greedy decoding; a temperature > 0 samples,
+            with ``top_p`` / ``top_k``, after ``torch.manual_seed(seed)`` (seed 0 when unset) before each
+            batch. ``stop`` and the repetition penalties are refused (no equivalent here).
         verdict: ``"generate"`` or ``"logprob"`` (token-probability verdicts).
         capabilities: modalities to accept; ``None`` = the model type's (see
             :data:`MODEL_TYPE_CAPABILITIES`). Claiming a modality the model type cannot take is an error.
@@ -188,11 +208,7 @@ class HFJudge(Judge):
         dtype: str = "auto",
         device: str = "auto",
         batch_size: int = 4,
-        max_new_tokens: int = 512,
-        do_sample: bool = False,
-        temperature: float | None = None,
-        top_p: float | None = None,
-        seed: int = 0,
+        sampling: SamplingConfig | Mapping[str, Any] | None = None,
         verdict: str = "generate",
         capabilities: Sequence[str] | None = None,
         video_fps_fallback: float = 2.0,
@@ -210,11 +226,9 @@ class HFJudge(Judge):
             raise JudgeConfigError(f"hf judge: dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
         if not re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", str(device)):
             raise JudgeConfigError(f"hf judge: device must be cpu, cuda, cuda:N, mps or auto, got {device!r}")
-        if int(batch_size) < 1 or int(max_new_tokens) < 1:
-            raise JudgeConfigError("hf judge: batch_size and max_new_tokens must be >= 1")
-        if not do_sample and ((temperature is not None and float(temperature) > 0) or top_p is not None):
-            raise JudgeConfigError("hf judge: temperature/top_p apply only with do_sample: true "
-                                   "(decoding is greedy otherwise)")
+        if int(batch_size) < 1:
+            raise JudgeConfigError("hf judge: batch_size must be >= 1")
+        self.sampling = _hf_sampling(sampling)
         if isinstance(capabilities, str):
             capabilities = [capabilities]
         if not video_fps_fallback or float(video_fps_fallback) <= 0:
@@ -224,11 +238,11 @@ class HFJudge(Judge):
         self.dtype = dtype
         self.device = str(device)
         self.batch_size = int(batch_size)
-        self.max_new_tokens = int(max_new_tokens)
-        self.do_sample = bool(do_sample)
-        self.temperature = None if temperature is None or not do_sample else float(temperature)
-        self.top_p = None if top_p is None else float(top_p)
-        self.seed = int(seed)
+        self.max_new_tokens = int(self.sampling.max_tokens or 512)
+        self.do_sample = not self.sampling.greedy
+        self.temperature = self.sampling.temperature if self.do_sample else None
+        self.top_p, self.top_k = self.sampling.top_p, self.sampling.top_k
+        self.seed = 0 if self.sampling.seed is None else self.sampling.seed
         self.verdict = verdict
         self.video_fps_fallback = float(video_fps_fallback)
         self.processor_kwargs: dict[str, Any] = _plain(processor_kwargs or {})
@@ -393,6 +407,8 @@ class HFJudge(Judge):
             fp.update(max_new_tokens=self.max_new_tokens, do_sample=self.do_sample,
                       temperature=self.temperature, top_p=self.top_p,
                       seed=self.seed if self.do_sample else None)
+            if self.top_k is not None:
+                fp["top_k"] = self.top_k
         else:
             fp["prefill"] = PREFILL_VERSION
         return fp
@@ -689,7 +705,7 @@ class HFJudge(Judge):
         gen: dict[str, Any] = {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample,
                                "eos_token_id": eos, "pad_token_id": self._tok.pad_token_id}
         if self.do_sample:
-            opts = (("temperature", self.temperature), ("top_p", self.top_p))
+            opts = (("temperature", self.temperature), ("top_p", self.top_p), ("top_k", self.top_k))
             gen.update({k: v for k, v in opts if v is not None})
         else:  # keep a checkpoint's sampling defaults from warning under greedy decoding
             gen.update(temperature=None, top_p=None, top_k=None)

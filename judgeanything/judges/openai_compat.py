@@ -27,6 +27,7 @@ from tenacity import (
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
 from judgeanything.judges.openai_payload import chat_messages
+from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.schema import Failure
 
 #: Errors worth retrying: the server or network may recover.
@@ -49,7 +50,9 @@ class OpenAIJudge(Judge):
         api_key_env: name of the environment variable holding the key. For a loopback ``base_url`` a
             missing variable is allowed (local servers need no key).
         name: display name (default: the model id).
-        temperature, top_p, max_tokens, seed: sampling (temperature 0 by default: greedy judging).
+        sampling: decoding options (:class:`~judgeanything.judges.sampling.SamplingConfig`, or its fields
+            as a mapping; Hydra ``judge.sampling.*``); greedy (temperature 0) and 1024 tokens by default.
+            ``top_k`` is sent in the extra body (vLLM/SGLang read it; OpenAI has no such field).
         response_format: ``json_object`` (default; request JSON output), ``json_schema`` (send the
             prompt's JSON schema, strict), or ``none`` (servers that reject the field, e.g.
             ``transformers serve``).
@@ -75,10 +78,7 @@ class OpenAIJudge(Judge):
         base_url: str | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         name: str | None = None,
-        temperature: float = 0.0,
-        top_p: float | None = None,
-        max_tokens: int = 1024,
-        seed: int | None = None,
+        sampling: SamplingConfig | Mapping[str, Any] | None = None,
         response_format: Literal["json_object", "json_schema", "none"] = "json_object",
         capabilities: Sequence[str] = ("text", "image"),
         downgrades: Mapping[str, str] | None = None,
@@ -96,7 +96,7 @@ class OpenAIJudge(Judge):
                                    "json_object, json_schema, none")
         self.model, self.base_url, self.api_key_env = model, base_url, api_key_env
         self.name = name or model
-        self.temperature, self.top_p, self.max_tokens, self.seed = temperature, top_p, max_tokens, seed
+        self.sampling = SamplingConfig.of(sampling)
         self.response_format = response_format
         self.capabilities = frozenset(capabilities) | {"text"}
         try:
@@ -142,8 +142,7 @@ class OpenAIJudge(Judge):
         # base_url is left out on purpose: the same model behind a restarted server (another port or host)
         # is the same judge, so a run resumes across it; run.json still records the URL.
         return {"name": self.name, "kind": "openai", "model": self.model,
-                "temperature": self.temperature, "top_p": self.top_p, "max_tokens": self.max_tokens,
-                "seed": self.seed, "response_format": self.response_format,
+                **self.sampling.fingerprint(), "response_format": self.response_format,
                 "video_mode": self.video_mode, "image_format": self.image_format,
                 "audio_format": self.audio_format}
 
@@ -155,13 +154,8 @@ class OpenAIJudge(Judge):
             "model": self.model,
             "messages": chat_messages(req.prompt.system, req.parts, image_format=self.image_format,
                                       audio_format=self.audio_format, video_mode=self.video_mode),
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
+            **sampling_fields(self.sampling),
         }
-        if self.top_p is not None:
-            body["top_p"] = self.top_p
-        if self.seed is not None:
-            body["seed"] = self.seed
         if self.response_format == "json_object":
             body["response_format"] = {"type": "json_object"}
         elif self.response_format == "json_schema":
@@ -169,8 +163,11 @@ class OpenAIJudge(Judge):
             schema = {k: v for k, v in req.prompt.output_schema.items() if k not in ("$schema", "title")}
             body["response_format"] = {"type": "json_schema", "json_schema": {
                 "name": "verdict", "schema": schema, "strict": True}}
-        if self.extra_body:
-            body["extra_body"] = dict(self.extra_body)
+        extra = dict(self.extra_body)
+        if self.sampling.top_k is not None:
+            extra.setdefault("top_k", self.sampling.top_k)
+        if extra:
+            body["extra_body"] = extra
         return body
 
     async def _one(self, req: JudgeRequest) -> JudgeResult:
@@ -231,6 +228,18 @@ class OpenAIJudge(Judge):
         if self._client is not None:
             await self._client.close()
             self._client = None
+
+
+def sampling_fields(s: SamplingConfig) -> dict[str, Any]:
+    """The chat-completions fields of a sampling config (those set; ``top_k`` is not an API field)."""
+    fields: dict[str, Any] = {"temperature": 0.0 if s.temperature is None else s.temperature}
+    for name in ("top_p", "max_tokens", "seed", "frequency_penalty", "presence_penalty"):
+        v = getattr(s, name)
+        if v is not None:
+            fields[name] = v
+    if s.stop:
+        fields["stop"] = list(s.stop)
+    return fields
 
 
 def message_text(content: Any) -> str | None:

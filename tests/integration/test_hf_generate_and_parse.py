@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def test_smoke_generate_mode_records_raw_and_parse_outcome(tmp_path):
     run = tmp_path / "run"
-    cli("judge=smoke", "judge.verdict=generate", "judge.max_new_tokens=12", "setting=score",
+    cli("judge=smoke", "judge.verdict=generate", "judge.sampling.max_tokens=12", "setting=score",
         "benchmark.tasks=[Image2Text,Audio2Text,Video2Text,AudioVideo2Text]", "analysis.html=false",
         "analysis.bootstrap=20", f"hydra.run.dir={run}", env={"JUDGEANYTHING_CACHE": str(tmp_path / "c")},
         timeout=900)

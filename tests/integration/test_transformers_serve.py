@@ -60,7 +60,7 @@ def test_judgeanything_text2text_through_transformers_serve(tmp_path, shared_dir
     cli("benchmark=judgeanything", "benchmark.tasks=[Text2Text]", "run.limit=3",
         f"benchmark.task_anything={ja / 'TaskAnything.json'}", f"benchmark.judge_anything={ja / 'JudgeAnything.json'}",
         "judge=openai", f"judge.model={model}", f"judge.base_url={base_url}", "judge.name=tiny-qwen2",
-        "judge.response_format=none", "judge.max_tokens=24", "judge.concurrency=2",
+        "judge.response_format=none", "judge.sampling.max_tokens=24", "judge.concurrency=2",
         "analysis.bootstrap=20", f"hydra.run.dir={run_dir}", timeout=600)
     recs = [json.loads(x) for x in (run_dir / "verdicts.jsonl").read_text().splitlines()]
     assert len(recs) == 3 == len({r["key"] for r in recs})

@@ -52,7 +52,7 @@ def hf_judge(tiny_model: Callable[[str], Path]) -> Callable[..., Any]:
     def get(family: str, verdict: str = "generate", **options: Any) -> HFJudge:
         key = (family, verdict, repr(sorted(options.items())))
         if key not in judges:
-            opts: dict[str, Any] = {"max_new_tokens": 6, "batch_size": 4, "device": "cpu", "dtype": "float32"}
+            opts: dict[str, Any] = {"sampling": {"max_tokens": 6}, "batch_size": 4, "device": "cpu", "dtype": "float32"}
             if family == "qwen2_5_omni":  # keep the Omni processor's default video size small
                 opts["processor_kwargs"] = {"videos_kwargs": {"size": {"shortest_edge": 56 * 56,
                                                                        "longest_edge": 112 * 112 * 4}}}

@@ -48,8 +48,11 @@ def test_hub_id_must_be_cached_when_offline(monkeypatch, tmp_path):
     ({"capabilities": ["image", "smell"]}, "unknown capabilities"),
     ({"downgrades": {"image": "frames"}}, "downgrade"),
     ({"video_fps_fallback": 0}, "video_fps_fallback"),
-    ({"temperature": 0.7}, "do_sample"),
-    ({"top_p": 0.9}, "do_sample"),
+    ({"sampling": {"top_p": 0.9}}, "greedy"),
+    ({"sampling": {"top_k": 5, "temperature": 0}}, "greedy"),
+    ({"sampling": {"stop": ["\n"]}}, "sampling.stop"),
+    ({"sampling": {"max_tokens": 0}}, "max_tokens"),
+    ({"sampling": {"temprature": 0.7}}, "unknown option 'temprature'"),
 ])
 def test_bad_options_are_config_errors(tiny_model, kwargs, match):
     with pytest.raises(JudgeConfigError, match=match):
@@ -57,10 +60,11 @@ def test_bad_options_are_config_errors(tiny_model, kwargs, match):
 
 
 def test_sampling_options_and_a_single_capability_string(tiny_model):
-    j = HFJudge(str(tiny_model("llava")), do_sample=True, temperature=0.7, top_p=0.9, seed=3)
+    j = HFJudge(str(tiny_model("llava")), sampling={"temperature": 0.7, "top_p": 0.9, "seed": 3, "top_k": 4})
     fp = j.fingerprint()
-    assert (fp["do_sample"], fp["temperature"], fp["top_p"], fp["seed"]) == (True, 0.7, 0.9, 3)
-    assert HFJudge(str(tiny_model("llava")), temperature=0.0).fingerprint()["temperature"] is None  # greedy
+    assert (fp["do_sample"], fp["temperature"], fp["top_p"], fp["seed"], fp["top_k"]) == (True, 0.7, 0.9, 3, 4)
+    greedy = HFJudge(str(tiny_model("llava")), sampling={"temperature": 0.0}).fingerprint()
+    assert (greedy["do_sample"], greedy["temperature"], greedy["seed"], "top_k" in greedy) == (False, None, None, False)
     assert HFJudge(str(tiny_model("llava")), capabilities="image").capabilities == frozenset({"text", "image"})
 
 
@@ -79,7 +83,7 @@ def test_configured_capabilities_can_narrow_the_model(tiny_model, media, req, pa
 
 def test_fingerprint_tracks_weights_and_sampling(tiny_model, tmp_path):
     src = tiny_model("qwen2")
-    a = HFJudge(str(src), verdict="generate", max_new_tokens=32)
+    a = HFJudge(str(src), verdict="generate", sampling={"max_tokens": 32})
     fp = a.fingerprint()
     assert fp["weights"] == weights_digest(src) and "path" not in fp
     assert (fp["verdict"], fp["max_new_tokens"], fp["do_sample"], fp["dtype"]) == ("generate", 32, False, "auto")
@@ -92,8 +96,8 @@ def test_fingerprint_tracks_weights_and_sampling(tiny_model, tmp_path):
     (copy / "config.json").write_text(json.dumps(cfg))
     assert weights_digest(copy) != weights_digest(src)
     moved = shutil.copytree(src, tmp_path / "moved")  # the same files elsewhere: the same judge (resume works)
-    assert HFJudge(str(moved), verdict="generate", max_new_tokens=32, name=a.name).fingerprint()["weights"] == \
-        fp["weights"]
+    moved_judge = HFJudge(str(moved), verdict="generate", sampling={"max_tokens": 32}, name=a.name)
+    assert moved_judge.fingerprint()["weights"] == fp["weights"]
     assert json.dumps(fp, sort_keys=True)  # JSON-able, no secrets, no objects
 
 

@@ -280,7 +280,7 @@ def test_rubric_passes_continue_the_previous_answers(hf_judge, req, parts, judge
 
 
 def test_greedy_generation_is_deterministic_and_length_is_reported(hf_judge, req, parts, judge_run):
-    judge = hf_judge("qwen2", "generate", max_new_tokens=3)
+    judge = hf_judge("qwen2", "generate", sampling={"max_tokens": 3})
     rq = req("g", "pair", parts("Say something."))
     a, b = judge_run(judge, [rq])[0], judge_run(judge, [rq])[0]
     assert a.raw == b.raw
@@ -341,9 +341,9 @@ def test_full_omni_checkpoint_is_judged_by_its_thinker(tiny_model, hf_judge, tmp
 
 def test_sampling_is_seeded(hf_judge, req, parts, judge_run):
     rq = req("s", "pair", parts("Say something."))
-    a = judge_run(hf_judge("qwen2", "generate", do_sample=True, temperature=1.0, seed=5), [rq])[0].raw
-    b = judge_run(hf_judge("qwen2", "generate", do_sample=True, temperature=1.0, seed=5), [rq])[0].raw
-    c = judge_run(hf_judge("qwen2", "generate", do_sample=True, temperature=1.0, seed=6), [rq])[0].raw
+    a = judge_run(hf_judge("qwen2", "generate", sampling={"temperature": 1.0, "seed": 5}), [rq])[0].raw
+    b = judge_run(hf_judge("qwen2", "generate", sampling={"temperature": 1.0, "seed": 5}), [rq])[0].raw
+    c = judge_run(hf_judge("qwen2", "generate", sampling={"temperature": 1.0, "seed": 6}), [rq])[0].raw
     greedy = judge_run(hf_judge("qwen2", "generate"), [rq])[0].raw
     assert a == b  # same seed, same sample
     assert len({a, c, greedy}) > 1  # near-uniform random weights: another seed samples other tokens

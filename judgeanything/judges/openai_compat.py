@@ -26,6 +26,13 @@ from tenacity import (
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
+from judgeanything.judges.openai_params import (
+    UnsupportedParameterError,
+    apply_shape,
+    check_sampling,
+    rejected_parameter,
+    request_shape,
+)
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.schema import Failure
@@ -62,11 +69,17 @@ class OpenAIJudge(Judge):
         concurrency: simultaneous requests; timeout: seconds per request; max_attempts: tries per
             request on transient errors.
         extra_body: extra JSON fields for servers with non-standard options.
+        reasoning: ``None`` = detect a reasoning model (o-series, GPT-5 family) from the model id;
+            ``True`` / ``False`` force it. A reasoning model is sent ``max_completion_tokens`` (= ``max_tokens``)
+            and no temperature / top_p (see :mod:`.openai_params`).
+        reasoning_effort: ``minimal`` / ``low`` / ``medium`` / ``high``… for reasoning models; None = default.
 
     Raises:
-        JudgeConfigError: an unknown ``response_format`` or downgrade (at construction); a non-local
-            server and the key variable unset or empty (when the client is first made, on the first
-            request).
+        JudgeConfigError: an unknown ``response_format``, downgrade or ``reasoning_effort`` (at
+            construction); a non-local server and the key variable unset or empty (when the client is first
+            made, on the first request).
+        UnsupportedParameterError: (a ``JudgeConfigError``, from ``judge``) the server rejected a request
+            parameter for this model; the message names it.
     """
 
     needs_media = True
@@ -90,6 +103,8 @@ class OpenAIJudge(Judge):
         max_attempts: int = 6,
         max_wait_s: float = 60.0,
         extra_body: Mapping[str, Any] | None = None,
+        reasoning: bool | None = None,
+        reasoning_effort: str | None = None,
     ) -> None:
         if response_format not in ("json_object", "json_schema", "none"):
             raise JudgeConfigError(f"openai judge: response_format {response_format!r} is not one of "
@@ -107,6 +122,8 @@ class OpenAIJudge(Judge):
         self.concurrency, self.timeout = int(concurrency), float(timeout)
         self.max_attempts, self.max_wait_s = int(max_attempts), float(max_wait_s)
         self.extra_body = dict(extra_body or {})
+        self.shape = request_shape(model, reasoning, reasoning_effort)
+        check_sampling(self.shape, self.sampling.fingerprint(), model)
         self._client: openai.AsyncOpenAI | None = None
 
     # -- config ---------------------------------------------------------------------------------------
@@ -144,7 +161,14 @@ class OpenAIJudge(Judge):
         return {"name": self.name, "kind": "openai", "model": self.model,
                 **self.sampling.fingerprint(), "response_format": self.response_format,
                 "video_mode": self.video_mode, "image_format": self.image_format,
-                "audio_format": self.audio_format}
+                "audio_format": self.audio_format,
+                # only when set, so the identity of runs made before request shaping existed is unchanged
+                **({"reasoning": True, "reasoning_effort": self.shape.reasoning_effort}
+                   if self.shape.reasoning else {})}
+
+    def notes(self) -> list[str]:
+        note = self.shape.note(self.model)
+        return [note] if note else []
 
     # -- requests -------------------------------------------------------------------------------------
 
@@ -168,7 +192,7 @@ class OpenAIJudge(Judge):
             extra.setdefault("top_k", self.sampling.top_k)
         if extra:
             body["extra_body"] = extra
-        return body
+        return apply_shape(body, self.shape)
 
     async def _one(self, req: JudgeRequest) -> JudgeResult:
         t0 = time.perf_counter()
@@ -186,6 +210,9 @@ class OpenAIJudge(Judge):
                 with attempt:
                     resp = await self.client().chat.completions.create(**body)
         except openai.APIStatusError as e:
+            param = rejected_parameter(e.status_code, e.body, e.message)
+            if param is not None:  # every request would be rejected alike: stop the run with the reason
+                raise UnsupportedParameterError(self.model, param, self._scrub(e.message)) from e
             return JudgeResult(failure=Failure("api_error", f"HTTP {e.status_code}: {self._scrub(e.message)}"),
                                latency_s=time.perf_counter() - t0, model=self.model)
         except openai.OpenAIError as e:

@@ -37,6 +37,9 @@ class Script:
     # echoes what it was sent)
     error_message: str | Callable[[dict[str, str]], str] | None = None
     response: dict[str, Any] = field(default_factory=dict)
+    # a model's parameter validation: a function of the request body returning an OpenAI error object
+    # ({"message", "type", "param", "code"}) to answer with HTTP 400, or None to accept the request
+    check: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
     delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
 
@@ -53,6 +56,9 @@ def make_app(script: Script) -> FastAPI:
             status = script.statuses.pop(0) if script.statuses else 200
         if script.delay_s:
             await asyncio.sleep(script.delay_s)
+        rejected = script.check(body) if script.check is not None and status == 200 else None
+        if rejected is not None:
+            return JSONResponse({"error": rejected}, status_code=400)
         if status != 200:
             msg = script.error_message
             msg = msg(dict(request.headers)) if callable(msg) else (msg or f"scripted {status}")

@@ -20,8 +20,8 @@ of recording the same ``api_error`` for every unit and retrying it on every resu
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from judgeanything.judges.base import JudgeConfigError
@@ -181,5 +181,6 @@ def rejected_parameter(status: int, body: Any, message: str) -> str | None:
     return str(param) if param else (m.group(1) if m else "")
 
 
-__all__ = ["HINTS", "REASONING_DROPS", "REASONING_EFFORTS", "REASONING_MODEL_RE", "RequestShape", "UnsupportedParameterError",
-           "apply_shape", "check_sampling", "is_reasoning_model", "rejected_parameter", "request_shape"]
+__all__ = ["HINTS", "REASONING_DROPS", "REASONING_EFFORTS", "REASONING_MODEL_RE", "RequestShape",
+           "UnsupportedParameterError", "apply_shape", "check_sampling", "is_reasoning_model", "rejected_parameter",
+           "request_shape"]

@@ -220,7 +220,7 @@ def test_every_row_is_an_item_and_repeated_ids_are_kept_apart(write):
             "HQ_Score.jsonl",
             [{k: v for k, v in score_row(1).items() if k != "Human_answer"}],
             1,
-            "Human_answer",
+            "human_answer",
         ),
         ("HQ_Batch.jsonl", [batch_row("1", human_answer="AAB")], 1, "human_answer"),
         ("HQ_Batch.jsonl", [batch_row("1", human_answer="ABCE")], 1, "human_answer"),

@@ -223,12 +223,13 @@ class OpenAIJudge(Judge):
             return JudgeResult(failure=Failure("api_error", "the server returned no choices"),
                                latency_s=latency, model=resp.model or self.model)
         choice = resp.choices[0]
-        usage = {}
-        if resp.usage is not None:  # the SDK does not validate responses: a server may send any shape here
-            usage = {k: _count(getattr(resp.usage, k, None)) for k in ("prompt_tokens", "completion_tokens")}
+        usage = usage_counts(resp.usage)
         model = resp.model or self.model
+        provenance = {}
         if getattr(resp, "system_fingerprint", None):
-            model = f"{model}@{resp.system_fingerprint}"
+            # the backend configuration that answered (recorded per verdict; it changes far more often than the
+            # model snapshot, so it is provenance, not identity)
+            provenance["system_fingerprint"] = str(resp.system_fingerprint)
         message = getattr(choice, "message", None)
         if message is None:
             return JudgeResult(failure=Failure("api_error", "the server returned a choice without a message"),
@@ -246,7 +247,7 @@ class OpenAIJudge(Judge):
             # the API's own refusal signal (structured outputs): whatever text came with it is no verdict
             failure = Failure("refusal", _short(str(refusal)))
         return JudgeResult(raw=raw, finish_reason=choice.finish_reason, failure=failure, usage=usage,
-                           latency_s=latency, model=model)
+                           latency_s=latency, model=model, extra=provenance)
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         return list(await asyncio.gather(*(self._one(r) for r in requests)))
@@ -281,6 +282,36 @@ def message_text(content: Any) -> str | None:
     if isinstance(content, list) and all(isinstance(p, Mapping) for p in content):
         return "".join(str(p.get("text") or "") for p in content if p.get("type") == "text")
     return None
+
+
+#: Token counts read from a response's ``usage`` (``details.field`` for the nested breakdowns OpenAI reports:
+#: cached prompt tokens, audio input/output tokens, reasoning tokens). Absent ones are left out.
+USAGE_FIELDS: tuple[tuple[str, str], ...] = (
+    ("prompt_tokens", "prompt_tokens"),
+    ("completion_tokens", "completion_tokens"),
+    ("cached_prompt_tokens", "prompt_tokens_details.cached_tokens"),
+    ("audio_prompt_tokens", "prompt_tokens_details.audio_tokens"),
+    ("image_prompt_tokens", "prompt_tokens_details.image_tokens"),
+    ("reasoning_tokens", "completion_tokens_details.reasoning_tokens"),
+    ("audio_completion_tokens", "completion_tokens_details.audio_tokens"),
+)
+
+
+def usage_counts(usage: Any) -> dict[str, int]:
+    """The token counts of a response's ``usage`` object: ``prompt_tokens`` and ``completion_tokens`` always
+    (0 when missing), the detail counts of :data:`USAGE_FIELDS` where the server reported them."""
+    if usage is None:  # the SDK does not validate responses: a server may send any shape here
+        return {}
+    out: dict[str, int] = {}
+    for name, path in USAGE_FIELDS:
+        v: Any = usage
+        for attr in path.split("."):
+            v = v.get(attr) if isinstance(v, Mapping) else getattr(v, attr, None)
+            if v is None:
+                break
+        if v is not None or name in ("prompt_tokens", "completion_tokens"):
+            out[name] = _count(v)
+    return out
 
 
 def _count(v: Any) -> int:

@@ -80,10 +80,23 @@ def test_success_records_raw_usage_and_model():
     assert res.failure is None
     assert res.raw == '{"overall_comment": "x", "overall_choice": "2"}'
     assert res.usage == {"prompt_tokens": 11, "completion_tokens": 7}
-    assert res.model == "m@fp_test" and res.finish_reason == "stop"
+    # the snapshot and the backend configuration are recorded apart: the fingerprint is provenance only
+    assert res.model == "m" and res.extra == {"system_fingerprint": "fp_test"} and res.finish_reason == "stop"
     body = srv.script.requests[0]
     assert body["temperature"] == 0.0 and body["response_format"] == {"type": "json_object"}
     assert body["messages"][0] == {"role": "system", "content": "You are a judge."}
+
+
+def test_usage_details_media_cached_and_reasoning_tokens_are_recorded_where_reported():
+    usage = {"prompt_tokens": 900, "completion_tokens": 40, "total_tokens": 940,
+             "prompt_tokens_details": {"cached_tokens": 512, "audio_tokens": 300},
+             "completion_tokens_details": {"reasoning_tokens": 25, "audio_tokens": None}}
+    with FakeServer(Script(response={"usage": usage, "model": "m-2024-08-06"})) as srv:
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, api_key_env="JA_TEST_NO_SUCH_KEY")
+        res = judge_once(judge, _request())
+    assert res.usage == {"prompt_tokens": 900, "completion_tokens": 40, "cached_prompt_tokens": 512,
+                         "audio_prompt_tokens": 300, "reasoning_tokens": 25}
+    assert res.model == "m-2024-08-06"  # the provider-reported snapshot, not the requested alias
 
 
 def test_transient_errors_are_retried_then_succeed():

@@ -71,7 +71,9 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "prompt_version": opts.prompt_version,
         "repeats": opts.repeats,
         "seed": opts.seed,
-        "media": container.get("media", {}),
+        # the limits decide which items are refused, not what the judge is shown: raising one to judge a
+        # large file resumes the run (its media_error units are retried with run.retry_failures)
+        "media": {k: v for k, v in (container.get("media") or {}).items() if k != "limits"},
     }
     container["overrides"] = _overrides()
     runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},

@@ -28,6 +28,7 @@ from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, Jud
 from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
 from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
+from judgeanything.modalities.limits import MediaLimits
 from judgeanything.parsing import parse_output
 from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.schema import (
@@ -289,7 +290,12 @@ class Runner:
                  identity: Mapping[str, Any] | None = None, config: Mapping[str, Any] | None = None,
                  notes: Sequence[str] = ()) -> None:
         self.data, self.judge, self.run_dir, self.opt = data, judge, Path(run_dir), options
-        self.cache = MediaCache(data.data_root, media_options or {})
+        media = dict(media_options or {})
+        try:
+            limits = MediaLimits.from_config(media.pop("limits", None))
+        except ValueError as e:
+            raise RunConfigError(str(e)) from e
+        self.cache = MediaCache(data.data_root, media, limits=limits)
         self.identity = dict(identity or {})
         self.config = dict(config or {})
         self.judge_notes = list(judge.notes())

@@ -25,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from judgeanything.modalities.base import MediaError
+from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.schema import MediaRef
 
 #: Reasons shared by every encoder (tests and the report match on these prefixes).
@@ -72,12 +73,13 @@ def resolve_media_path(root: Path | str | None, rel: str | os.PathLike[str]) -> 
     return full
 
 
-def check_file(path: Path, shown: str | None = None) -> int:
-    """Check that ``path`` is an existing, non-empty regular file; return its size in bytes.
+def check_file(path: Path, shown: str | None = None, limits: MediaLimits = DEFAULT_LIMITS) -> int:
+    """Check that ``path`` is an existing, non-empty regular file within ``limits.max_file_bytes``;
+    return its size in bytes.
 
     Raises:
-        MediaError: ``"file not found"``, ``"not a regular file"`` or ``"empty file (0 bytes)"``,
-            naming ``shown`` (the dataset's spelling) or the path.
+        MediaError: ``"file not found"``, ``"not a regular file"``, ``"empty file (0 bytes)"`` or
+            ``"over the media limit"``, naming ``shown`` (the dataset's spelling) or the path.
     """
     name = shown or str(path)
     try:
@@ -90,10 +92,12 @@ def check_file(path: Path, shown: str | None = None) -> int:
         raise MediaError(name, f"{NOT_REGULAR} ({path})")
     if st.st_size == 0:
         raise MediaError(name, EMPTY)
+    limits.check_bytes(name, int(st.st_size))
     return int(st.st_size)
 
 
-def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None) -> Path:
+def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None,
+               limits: MediaLimits = DEFAULT_LIMITS) -> Path:
     """Resolve and check the file of ``ref`` (or one of its ``frames`` given as ``path``).
 
     Raises:
@@ -107,7 +111,7 @@ def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None) 
                                       f"under the data root and refer to it by path")
         raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: this {ref.modality} reference has no file path")
     full = resolve_media_path(root, rel)
-    check_file(full, rel)
+    check_file(full, rel, limits)
     return full
 
 

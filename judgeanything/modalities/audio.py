@@ -41,6 +41,7 @@ from judgeanything.modalities._files import (
 )
 from judgeanything.modalities._probe import Probe, ProbeUnavailable, probe
 from judgeanything.modalities.base import EncodedAudio, MediaError
+from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.schema import MediaRef
 
 #: A short read is "truncated" only beyond this many frames (or 1 % of the total): MP3 lengths from
@@ -100,13 +101,15 @@ class _SoundfileCannot(Exception):
     """libsndfile could not open the source (not a failure yet: ffmpeg may)."""
 
 
-def _read_soundfile(source: Path | bytes, shown: str,
-                    max_seconds: float | None) -> tuple[np.ndarray, int, dict[str, Any]]:
+def _read_soundfile(source: Path | bytes, shown: str, max_seconds: float | None,
+                    limits: MediaLimits = DEFAULT_LIMITS, *,
+                    modality: str = "audio") -> tuple[np.ndarray, int, dict[str, Any]]:
     """Decode with libsndfile. Returns ``((N, C) float32, native rate, provenance)``.
 
     Raises:
         _SoundfileCannot: libsndfile cannot open the file (another backend may).
-        MediaError: the header is valid but the data is truncated or corrupt.
+        MediaError: the header is valid but the data is truncated or corrupt, or declares a duration over
+            ``limits`` (of ``modality``: ``audio``, or ``video`` for a video's track).
     """
     import io
 
@@ -122,6 +125,7 @@ def _read_soundfile(source: Path | bytes, shown: str,
     sr, total, channels = int(info.samplerate), int(info.frames), int(info.channels)
     if sr <= 0 or channels <= 0:
         raise _SoundfileCannot(f"header has sample rate {sr}, {channels} channels")
+    limits.check_seconds(shown, total / sr if total > 0 else None, modality)
     if isinstance(source, Path):
         short = wav_data_shortfall(source)
         if short is not None:
@@ -146,8 +150,9 @@ def _read_soundfile(source: Path | bytes, shown: str,
     return data, sr, prov
 
 
-def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None,
-                 head: Probe | None = None) -> tuple[np.ndarray, int, dict[str, Any]]:
+def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None, head: Probe | None = None,
+                 limits: MediaLimits = DEFAULT_LIMITS, *,
+                 modality: str = "audio") -> tuple[np.ndarray, int, dict[str, Any]]:
     """Decode the first audio stream with the ffmpeg binary (imageio-ffmpeg) into a WAV pipe that
     soundfile reads. Returns ``((N, C) float32, native rate, provenance)``.
 
@@ -161,7 +166,8 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None,
     encoder); read here otherwise.
 
     Raises:
-        MediaError: not decodable, no audio stream, or truncated (the header declares more than decodes).
+        MediaError: not decodable, no audio stream, truncated (the header declares more than decodes), or
+            a declared duration over ``limits``.
     """
     import io
     import subprocess
@@ -183,6 +189,7 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None,
                          backend="soundfile+ffmpeg")
     if not head.has_audio:
         raise MediaError(shown, f"{NO_AUDIO} (the container has no audio track)", backend="ffmpeg")
+    limits.check_seconds(shown, head.duration_s, modality)
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin"]
     if max_seconds is not None:
         cmd += ["-t", f"{max_seconds:.6f}"]
@@ -214,8 +221,8 @@ def _read_ffmpeg(path: Path, shown: str, max_seconds: float | None,
 
 
 def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
-                 max_seconds: float | None = None, *,
-                 head: Probe | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+                 max_seconds: float | None = None, *, head: Probe | None = None,
+                 limits: MediaLimits = DEFAULT_LIMITS, modality: str = "audio") -> tuple[np.ndarray, dict[str, Any]]:
     """Decode an audio file (or the audio track of a video) into mono float32 at ``sample_rate`` Hz.
 
     Args:
@@ -226,6 +233,8 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
         max_seconds: keep at most this many seconds from the start (None: all).
         head: the ffmpeg header of ``source`` (a path) when the caller already read it, so the ffmpeg
             fallback does not run ``ffmpeg -i`` a second time.
+        limits: the media limits; the declared duration is checked before any sample is read, against
+            the limit of ``modality`` (``audio``, or ``video`` for a video's audio track).
 
     Returns:
         ``(samples (N,) float32 in [-1, 1], provenance)``; provenance records ``backend``, ``format``,
@@ -233,16 +242,16 @@ def decode_audio(source: Path | bytes, shown: str, sample_rate: int = 16000,
         ``downmixed``, ``resampled``, ``capped_at_s`` (when the cap cut the audio).
 
     Raises:
-        MediaError: not decodable, truncated, no audio stream, NaN or infinite samples.
+        MediaError: not decodable, truncated, no audio stream, NaN or infinite samples, over a limit.
     """
     try:
-        data, sr0, prov = _read_soundfile(source, shown, max_seconds)
+        data, sr0, prov = _read_soundfile(source, shown, max_seconds, limits, modality=modality)
     except _SoundfileCannot:
         if isinstance(source, Path):
-            data, sr0, prov = _read_ffmpeg(source, shown, max_seconds, head)
+            data, sr0, prov = _read_ffmpeg(source, shown, max_seconds, head, limits, modality=modality)
         else:
             with bytes_as_file(source, ".media") as tmp:
-                data, sr0, prov = _read_ffmpeg(tmp, shown, max_seconds)
+                data, sr0, prov = _read_ffmpeg(tmp, shown, max_seconds, None, limits, modality=modality)
     if np.issubdtype(data.dtype, np.floating) and not np.isfinite(data).all():
         # float WAV/FLAC can hold NaN or inf; resampling would smear them and every encoder downstream
         # (WAV for an API, a processor's features) would carry garbage or fail far from the cause
@@ -313,12 +322,13 @@ class AudioEncoder:
         sample_rate: target rate in Hz (16 000: what Whisper-style audio encoders expect).
         max_seconds: keep at most this many seconds (None: all); recorded as ``capped_at_s``.
         transcript_sidecar: read ``<file>.txt`` into ``provenance["transcript"]`` when it exists.
+        limits: the media limits (``media.limits``: file bytes, declared duration), checked before decoding.
     """
 
     name = "audio"
 
     def __init__(self, sample_rate: int = 16000, max_seconds: float | None = 300.0,
-                 transcript_sidecar: bool = True) -> None:
+                 transcript_sidecar: bool = True, limits: MediaLimits = DEFAULT_LIMITS) -> None:
         if int(sample_rate) <= 0:
             raise ValueError(f"audio sample_rate must be a positive number of Hz, got {sample_rate}")
         if max_seconds is not None and float(max_seconds) <= 0:
@@ -326,13 +336,15 @@ class AudioEncoder:
         self.sample_rate = int(sample_rate)
         self.max_seconds = float(max_seconds) if max_seconds is not None else None
         self.transcript_sidecar = bool(transcript_sidecar)
+        self.limits = limits
 
     def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str]:
         if ref.frames:
             raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: a list of frames is not audio")
         if ref.data is not None:
+            self.limits.check_bytes("<audio bytes>", len(ref.data))
             return ref.data, "<audio bytes>"
-        path = media_file(ref, root)
+        path = media_file(ref, root, limits=self.limits)
         return path, ref.path or str(path)
 
     def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedAudio:
@@ -343,7 +355,7 @@ class AudioEncoder:
         """
         source, shown = self._source(ref, root)
         digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source)
-        samples, prov = decode_audio(source, shown, self.sample_rate, self.max_seconds)
+        samples, prov = decode_audio(source, shown, self.sample_rate, self.max_seconds, limits=self.limits)
         prov = {"source": shown, "sha256": digest, **prov, "max_seconds": self.max_seconds}
         if self.transcript_sidecar:
             tr = read_transcript(ref, root)
@@ -362,4 +374,5 @@ class AudioEncoder:
         d = audio_duration(source)
         if d is None:
             raise MediaError(shown, f"{not_decodable('audio')} (no duration in its header)")
+        self.limits.check_seconds(shown, d, "audio")
         return {"duration_s": d}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -28,8 +29,18 @@ from typing import Any
 
 from judgeanything.modalities._files import media_file, sha256_bytes, sha256_file
 from judgeanything.modalities.base import Encoded, MediaError, ModalityEncoder
+from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.modalities.registry import UnknownModalityError, default_options, get_encoder
 from judgeanything.schema import MediaRef, stable_hash
+
+log = logging.getLogger(__name__)
+
+
+def unexpected(ref: MediaRef, e: Exception) -> MediaError:
+    """A decoder's failure of a kind it does not name as a :class:`MediaError`, as one (logged with its
+    traceback at debug level, for a bug report)."""
+    log.debug("decoding %s raised", ref.label, exc_info=e)
+    return MediaError(ref.label, f"decoder failed: {type(e).__name__}: {e}")
 
 
 class MediaCache:
@@ -40,6 +51,8 @@ class MediaCache:
         options: per-modality encoder options (``{"video": {"num_frames": 8}}``), overlaid on each
             modality's ``conf/modality/<name>.yaml`` defaults.
         max_items: how many encoded items to keep (least recently used are dropped).
+        limits: the media limits (``media.limits``), handed to every encoder that takes them; file
+            sizes are checked here too, before a file is hashed, for every encoder.
 
     Attributes:
         hits: encodes answered from the cache (including waits on a decode already in flight).
@@ -49,12 +62,13 @@ class MediaCache:
     """
 
     def __init__(self, root: Path | None, options: Mapping[str, Mapping[str, Any]] | None = None,
-                 max_items: int = 256) -> None:
+                 max_items: int = 256, limits: MediaLimits = DEFAULT_LIMITS) -> None:
         if max_items < 1:
             raise ValueError(f"max_items must be >= 1, got {max_items}")
         self.root = Path(root) if root is not None else None
         self.options = {str(k): dict(v or {}) for k, v in (options or {}).items()}
         self.max_items = int(max_items)
+        self.limits = limits
         self.hits = 0
         self.misses = 0
         self.decode_seconds = 0.0
@@ -81,8 +95,8 @@ class MediaCache:
             return hit
         given = self.options.get(modality, {})
         try:
-            enc = get_encoder(modality, **given)
-            full = {**default_options(modality), **given}
+            enc = get_encoder(modality, media_limits=self.limits, **given)
+            full = {**default_options(modality), **given, "limits": self.limits.to_dict()}
         except UnknownModalityError as e:
             raise MediaError(f"<{modality}>", f"unsupported modality {modality!r}: {e}") from None
         built = (enc, json.dumps(full, sort_keys=True, default=str))
@@ -93,16 +107,18 @@ class MediaCache:
         """SHA-256 of the media's content (see the module docstring).
 
         Raises:
-            MediaError: a missing, empty or escaping file, or a URL source.
+            MediaError: a missing, empty or escaping file, a file over ``limits.max_file_bytes``, or a URL
+                source.
         """
         if ref.text is not None:
             return sha256_bytes(ref.text.encode("utf-8"))
         if ref.data is not None:
+            self.limits.check_bytes(ref.label, len(ref.data))
             return sha256_bytes(ref.data)
         if ref.frames:
-            digests = [self._file_digest(media_file(ref, self.root, rel)) for rel in ref.frames]
+            digests = [self._file_digest(media_file(ref, self.root, rel, self.limits)) for rel in ref.frames]
             return sha256_bytes("\n".join(digests).encode())
-        return self._file_digest(media_file(ref, self.root))
+        return self._file_digest(media_file(ref, self.root, limits=self.limits))
 
     def _file_digest(self, path: Path) -> str:
         """SHA-256 of a file, hashed once per (path, size, mtime): every unit that shows the same input
@@ -162,7 +178,10 @@ class MediaCache:
             result = enc.encode(ref, self.root, "")
         except MediaError as e:
             result = e
-        except BaseException as e:  # an encoder bug: release the waiters, then let it propagate
+        except Exception as e:  # a decoder failing in a way it does not name (a hostile file
+            # reaching a code path that raises IndexError, struct.error…) is still this item's fault only
+            result = unexpected(ref, e)
+        except BaseException as e:  # KeyboardInterrupt, SystemExit: release the waiters, then propagate
             with self._lock:
                 self._inflight.pop(key, None)
             fut.set_exception(e)
@@ -206,6 +225,9 @@ class MediaCache:
         except MediaError as e:
             self.measure_errors[ref.label] = e.reason
             out = {}
+        except Exception as e:  # see _decode: a decoder's unnamed failure is a media fault
+            self.measure_errors[ref.label] = unexpected(ref, e).reason
+            out = {}
         with self._lock:
             self._measures[key] = out
         return dict(out)
@@ -214,11 +236,12 @@ class MediaCache:
         if ref.text is not None:
             return ("text", sha256_bytes(ref.text.encode("utf-8")))
         if ref.data is not None:
+            self.limits.check_bytes(ref.label, len(ref.data))
             return ("data", sha256_bytes(ref.data))
         rels = ref.frames if ref.frames else (ref.path,)
         out: list[Any] = []
         for rel in rels:
-            p = media_file(ref, self.root, rel)
+            p = media_file(ref, self.root, rel, self.limits)
             st = p.stat()
             out.append((str(p), st.st_size, st.st_mtime_ns))
         return tuple(out)

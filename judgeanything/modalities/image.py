@@ -15,6 +15,7 @@ Normalisation, in order (each step recorded in ``provenance``):
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from judgeanything.modalities._files import (
     sha256_file,
 )
 from judgeanything.modalities.base import EncodedImage, MediaError
+from judgeanything.modalities.limits import DEFAULT_LIMITS, OVER_LIMIT, MediaLimits
 from judgeanything.schema import MediaRef
 
 _EXIF_ORIENTATION = 0x0112
@@ -90,36 +92,70 @@ def to_rgb(img: Image.Image) -> tuple[Image.Image, dict[str, Any]]:
     return img.convert("RGB"), info
 
 
-def _open(source: Path | bytes, shown: str) -> Image.Image:
+#: Serialises the moments when Pillow's own bomb guard is off (see :func:`_open_header`).
+_PIL_GUARD = threading.Lock()
+
+
+def _open_header(source: Path | bytes, shown: str, limits: MediaLimits) -> Image.Image:
+    """Open an image lazily (header only, no pixels decoded) and check its size against ``limits``.
+
+    Pillow's ``Image.open`` runs its own decompression-bomb check on the header size (a warning on the
+    console at 89 MP, an exception at 179 MP) before we could see the size; ``limits.max_pixels``
+    replaces it (see :mod:`.limits`), so Pillow's guard is off for the header read only, under a lock
+    (``MAX_IMAGE_PIXELS`` is a module global) — decoding the pixels happens with it back on.
+
+    Raises:
+        MediaError: not an image, or over ``limits.max_pixels``.
+    """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(source if isinstance(source, Path) else io.BytesIO(source))
-            img.load()
+        with _PIL_GUARD:
+            saved, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+            try:
+                img = Image.open(source if isinstance(source, Path) else io.BytesIO(source))
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
     except UnidentifiedImageError:
         raise MediaError(shown, f"{not_decodable('image')} (Pillow cannot identify it)",
                          backend="PIL") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as e:  # Pillow's plugins raise these for bad headers
+        raise MediaError(shown, f"{not_decodable('image')}: {e or type(e).__name__}", backend="PIL") from None
+    try:
+        limits.check_pixels(shown, img.width, img.height)
+    except MediaError:
+        img.close()
+        raise
+    return img
+
+
+def _open(source: Path | bytes, shown: str, limits: MediaLimits = DEFAULT_LIMITS) -> Image.Image:
+    img = _open_header(source, shown, limits)
+    try:
+        with warnings.catch_warnings():
+            # the header passed our limit; a frame that grows past Pillow's guard while loading is refused
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img.load()
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise MediaError(shown, f"image too large to decode safely: {e}", backend="PIL") from None
+        raise MediaError(shown, f"{OVER_LIMIT}: {e}", backend="PIL") from None
     except OSError as e:
         msg = str(e)
         if "truncated" in msg.lower() or "broken data stream" in msg.lower():
             raise MediaError(shown, f"{TRUNCATED}: {msg}", backend="PIL") from None
         raise MediaError(shown, f"{not_decodable('image')}: {msg or type(e).__name__}",
                          backend="PIL") from None
-    except (SyntaxError, ValueError, EOFError) as e:  # Pillow's plugins raise these for bad headers
+    except (SyntaxError, ValueError, EOFError) as e:  # Pillow's plugins raise these for bad data
         raise MediaError(shown, f"{not_decodable('image')}: {e or type(e).__name__}", backend="PIL") from None
     return img
 
 
-def decode_image(source: Path | bytes, shown: str,
-                 max_side: int | None = None) -> tuple[Image.Image, dict[str, Any]]:
+def decode_image(source: Path | bytes, shown: str, max_side: int | None = None,
+                 limits: MediaLimits = DEFAULT_LIMITS) -> tuple[Image.Image, dict[str, Any]]:
     """Decode one image file or byte string into an RGB ``PIL.Image`` as displayed.
 
     Args:
         source: a checked file path, or the encoded bytes.
         shown: the name used in errors (the dataset's path).
         max_side: see the module docstring.
+        limits: the media limits (pixels are checked from the header, before decoding).
 
     Returns:
         ``(image, provenance)``; provenance has ``format``, ``mode`` (original), ``original_size``
@@ -128,9 +164,10 @@ def decode_image(source: Path | bytes, shown: str,
         ``icc_profile_ignored``.
 
     Raises:
-        MediaError: not an image (``"not a decodable image file"``), truncated, or too large.
+        MediaError: not an image (``"not a decodable image file"``), truncated, or over a limit
+            (``"over the media limit"``).
     """
-    img = _open(source, shown)
+    img = _open(source, shown, limits)
     prov: dict[str, Any] = {"format": img.format, "mode": img.mode, "original_size": [img.width, img.height]}
     n_frames = int(getattr(img, "n_frames", 1) or 1)
     if n_frames > 1:
@@ -156,21 +193,22 @@ def decode_image(source: Path | bytes, shown: str,
     return img, prov
 
 
-def image_header_size(source: Path | bytes) -> tuple[int, int]:
+def image_header_size(source: Path | bytes, limits: MediaLimits = DEFAULT_LIMITS,
+                      shown: str | None = None) -> tuple[int, int]:
     """(width, height) as displayed, read from the header only (EXIF orientations 5–8 swap them).
 
     Raises:
-        MediaError: not an image.
+        MediaError: not an image, or over ``limits.max_pixels``.
     """
-    shown = str(source) if isinstance(source, Path) else "<image bytes>"
+    shown = shown or (str(source) if isinstance(source, Path) else "<image bytes>")
+    img = _open_header(source, shown, limits)
     try:
-        with Image.open(source if isinstance(source, Path) else io.BytesIO(source)) as img:
-            w, h = img.size
-            orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
-    except UnidentifiedImageError:
-        raise MediaError(shown, not_decodable("image"), backend="PIL") from None
+        w, h = img.size
+        orientation = int(img.getexif().get(_EXIF_ORIENTATION, 1) or 1)
     except (OSError, SyntaxError, ValueError) as e:
         raise MediaError(shown, f"{not_decodable('image')}: {e}", backend="PIL") from None
+    finally:
+        img.close()
     return (h, w) if orientation in _SWAPS_AXES else (w, h)
 
 
@@ -179,22 +217,25 @@ class ImageEncoder:
 
     Args:
         max_side: the longest side in pixels after resizing (None: keep the size).
+        limits: the media limits (``media.limits``; pixels and file bytes are checked before decoding).
     """
 
     name = "image"
 
-    def __init__(self, max_side: int | None = 1024) -> None:
+    def __init__(self, max_side: int | None = 1024, limits: MediaLimits = DEFAULT_LIMITS) -> None:
         if max_side is not None and int(max_side) < 1:
             raise ValueError(f"image max_side must be a positive number of pixels or null, got {max_side}")
         self.max_side = int(max_side) if max_side is not None else None
+        self.limits = limits
 
     def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str]:
         if ref.frames:
             raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: a list of frames is a video; "
                                         f"give it the video modality")
         if ref.data is not None:
+            self.limits.check_bytes("<image bytes>", len(ref.data))
             return ref.data, "<image bytes>"
-        path = media_file(ref, root)
+        path = media_file(ref, root, limits=self.limits)
         return path, ref.path or str(path)
 
     def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedImage:
@@ -205,7 +246,7 @@ class ImageEncoder:
         """
         source, shown = self._source(ref, root)
         digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source)
-        img, prov = decode_image(source, shown, self.max_side)
+        img, prov = decode_image(source, shown, self.max_side, self.limits)
         prov = {"source": shown, "sha256": digest, **prov, "max_side": self.max_side}
         return EncodedImage(image=img, role=role, provenance=prov)
 
@@ -216,6 +257,6 @@ class ImageEncoder:
         Raises:
             MediaError: as :meth:`encode` for a missing or undecodable file.
         """
-        source, _ = self._source(ref, root)
-        w, h = image_header_size(source)
+        source, shown = self._source(ref, root)
+        w, h = image_header_size(source, self.limits, shown)
         return {"width": float(w), "height": float(h), "pixels": float(w * h), "count": 1.0}

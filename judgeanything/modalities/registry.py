@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from judgeanything.modalities.base import ModalityEncoder
+from judgeanything.modalities.limits import MediaLimits
 
 EncoderFactory = Callable[..., ModalityEncoder]
 
@@ -212,23 +213,42 @@ def _entry(name: str) -> _Entry:
         return entry
 
 
-def get_encoder(name: str, **options: Any) -> ModalityEncoder:
+def get_encoder(name: str, *, media_limits: MediaLimits | None = None, **options: Any) -> ModalityEncoder:
     """Build the encoder of modality ``name`` with its default options overlaid by ``options``.
+
+    ``media_limits`` (``media.limits``) is handed to encoders whose factory takes a ``limits`` argument (every
+    core encoder); a plugin that does not take it still has its file sizes checked by
+    :class:`~judgeanything.modalities.cache.MediaCache` before it runs.
 
     Raises:
         UnknownModalityError: no such modality, or its plugin cannot be imported.
         ValueError: an option the encoder does not take, or a bad option value.
         TypeError: the factory did not return a ``ModalityEncoder``.
     """
+    if "limits" in options:
+        raise ValueError(f"media.{name}.limits: media limits are one section for every modality: "
+                         f"set media.limits.* instead")
     entry = _entry(name)
     factory = _load_target(name, entry)
     merged = {**default_options(name), **options}
     _check_options(name, factory, merged)
+    if media_limits is not None and _accepts(factory, "limits"):
+        merged["limits"] = media_limits
     encoder = factory(**merged)
     if not isinstance(encoder, ModalityEncoder):
         raise TypeError(f"the factory of modality {name!r} returned {type(encoder).__name__}, which lacks "
                         f"name/encode/measure")
     return encoder
+
+
+def _accepts(factory: EncoderFactory, arg: str) -> bool:
+    """Whether ``factory`` names a keyword argument ``arg`` (``**kwargs`` does not count: such a plugin
+    may forward its options somewhere that does not expect ours)."""
+    try:
+        params = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == arg and p.kind is not inspect.Parameter.POSITIONAL_ONLY for p in params)
 
 
 def _check_options(name: str, factory: EncoderFactory, options: Mapping[str, Any]) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from judgeanything.modalities._files import UNSUPPORTED_SOURCE, media_file, not_decodable, sha256_bytes
 from judgeanything.modalities.base import EncodedText, MediaError
+from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.schema import MediaRef
 
 
@@ -15,14 +16,16 @@ class TextEncoder:
     Args:
         max_chars: keep at most this many characters (None: all); a cut is recorded as
             ``provenance["truncated_to_chars"]`` together with the original length.
+        limits: the media limits (``media.limits.max_file_bytes`` for a text file or text bytes).
     """
 
     name = "text"
 
-    def __init__(self, max_chars: int | None = None) -> None:
+    def __init__(self, max_chars: int | None = None, limits: MediaLimits = DEFAULT_LIMITS) -> None:
         if max_chars is not None and int(max_chars) < 1:
             raise ValueError(f"text max_chars must be a positive number or null, got {max_chars}")
         self.max_chars = int(max_chars) if max_chars is not None else None
+        self.limits = limits
 
     def _text(self, ref: MediaRef, root: Path | None) -> tuple[str, str]:
         if ref.text is not None:
@@ -30,9 +33,10 @@ class TextEncoder:
         if ref.frames:
             raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: a list of frames is not text")
         if ref.data is not None:
+            self.limits.check_bytes("<text bytes>", len(ref.data))
             raw, shown = ref.data, "<text bytes>"
         else:
-            path = media_file(ref, root)
+            path = media_file(ref, root, limits=self.limits)
             raw, shown = path.read_bytes(), ref.path or str(path)
         try:
             return raw.decode("utf-8-sig"), shown

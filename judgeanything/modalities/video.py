@@ -53,7 +53,8 @@ from judgeanything.modalities._files import (
 from judgeanything.modalities._probe import Probe, ProbeUnavailable, ffmpeg_exe, probe
 from judgeanything.modalities.audio import decode_audio, read_transcript
 from judgeanything.modalities.base import EncodedAudio, EncodedVideo, MediaError
-from judgeanything.modalities.image import decode_image, fit_within
+from judgeanything.modalities.image import decode_image, fit_within, image_header_size
+from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.schema import MediaRef
 
 #: Tolerance (s) when comparing a target time with frame start times stored as float32.
@@ -179,6 +180,8 @@ class VideoEncoder:
         require_audio: a file without an audio stream is a :class:`MediaError` ("no audio stream").
         frames_fps: the assumed rate of a video given as a list of image files.
         transcript_sidecar: read ``<file>.txt`` as the audio track's transcript (see :mod:`.audio`).
+        limits: the media limits (``media.limits``: file bytes, frame pixels, duration), checked from the
+            container header before any frame is decoded.
     """
 
     name = "video"
@@ -186,7 +189,8 @@ class VideoEncoder:
     def __init__(self, num_frames: int = 8, fps: float | None = None, max_frames: int = 64,
                  max_side: int | None = 448, include_audio: bool = True, audio_sample_rate: int = 16000,
                  audio_max_seconds: float | None = 300.0, require_audio: bool = False,
-                 frames_fps: float = 1.0, transcript_sidecar: bool = True) -> None:
+                 frames_fps: float = 1.0, transcript_sidecar: bool = True,
+                 limits: MediaLimits = DEFAULT_LIMITS) -> None:
         if int(num_frames) < 1:
             raise ValueError(f"video num_frames must be >= 1, got {num_frames}")
         if fps is not None and float(fps) <= 0:
@@ -209,6 +213,7 @@ class VideoEncoder:
         self.require_audio = bool(require_audio)
         self.frames_fps = float(frames_fps)
         self.transcript_sidecar = bool(transcript_sidecar)
+        self.limits = limits
 
     # -- encode -------------------------------------------------------------------------------------
 
@@ -224,9 +229,10 @@ class VideoEncoder:
         if ref.frames:
             return self._encode_frames(ref, root, role)
         if ref.data is not None:
+            self.limits.check_bytes("<video bytes>", len(ref.data))
             with bytes_as_file(ref.data, ".video") as tmp:
                 return self._encode_file(tmp, "<video bytes>", sha256_bytes(ref.data), role)
-        path = media_file(ref, root)
+        path = media_file(ref, root, limits=self.limits)
         shown = ref.path or str(path)
         video = self._encode_file(path, shown, sha256_file(path), role)
         video.provenance["path"] = str(path)  # where the file is, for judges sent a video_url
@@ -250,6 +256,10 @@ class VideoEncoder:
         if head is not None and not head.has_video:
             what = "an audio-only file" if head.has_audio else "no video stream"
             raise MediaError(shown, f"{not_decodable('video')} ({what})", backend="ffmpeg")
+        if head is not None:  # before decord allocates a frame of that size
+            if head.width and head.height:
+                self.limits.check_pixels(shown, head.width, head.height, "video frame")
+            self.limits.check_seconds(shown, head.video_duration_s or head.duration_s, "video")
         try:
             vr = decord.VideoReader(str(path), ctx=decord.cpu(0), num_threads=1)
         except (RuntimeError, decord.DECORDError) as e:
@@ -258,6 +268,11 @@ class VideoEncoder:
                                  backend="decord") from None
             raise MediaError(shown, f"{not_decodable('video')}: {last_line(str(e))}",
                              backend="decord") from None
+        if head is None:  # no header to check first: check what decord reports
+            h, w = vr[0].shape[:2] if len(vr) else (0, 0)
+            self.limits.check_pixels(shown, int(w), int(h), "video frame")
+            fps = float(vr.get_avg_fps() or 0.0)
+            self.limits.check_seconds(shown, len(vr) / fps if fps > 0 else None, "video")
         return vr, head
 
     def _encode_file(self, path: Path, shown: str, digest: str, role: str) -> EncodedVideo:
@@ -334,7 +349,7 @@ class VideoEncoder:
             return None
         try:
             samples, aprov = decode_audio(path, shown, self.audio_sample_rate, self.audio_max_seconds,
-                                          head=head)
+                                          head=head, limits=self.limits, modality="video")
         except MediaError as e:
             if e.reason.startswith(NO_AUDIO):
                 prov["has_audio"] = False
@@ -354,9 +369,10 @@ class VideoEncoder:
         digests: list[str] = []
         resized_to_first = False
         size: tuple[int, int] | None = None
+        self.limits.check_seconds(ref.label, len(ref.frames) / self.frames_fps, "video")
         for rel in ref.frames:
-            path = media_file(ref, root, rel)
-            img, _ = decode_image(path, rel, self.max_side)
+            path = media_file(ref, root, rel, self.limits)
+            img, _ = decode_image(path, rel, self.max_side, self.limits)
             if size is None:
                 size = img.size
             elif img.size != size:
@@ -388,18 +404,19 @@ class VideoEncoder:
             MediaError: missing, empty, escaping or undecodable file.
         """
         if ref.frames:
-            from judgeanything.modalities.image import image_header_size
-
-            w, h = image_header_size(media_file(ref, root, ref.frames[0]))
-            for rel in ref.frames[1:]:
-                media_file(ref, root, rel)
             n = len(ref.frames)
+            self.limits.check_seconds(ref.label, n / self.frames_fps, "video")
+            first = ref.frames[0]
+            w, h = image_header_size(media_file(ref, root, first, self.limits), self.limits, first)
+            for rel in ref.frames[1:]:
+                media_file(ref, root, rel, self.limits)
             return {"duration_s": n / self.frames_fps, "width": float(w), "height": float(h),
                     "n_frames": float(n), "fps": self.frames_fps}
         if ref.data is not None:
+            self.limits.check_bytes("<video bytes>", len(ref.data))
             with bytes_as_file(ref.data, ".video") as tmp:
                 return self._measure_file(tmp, "<video bytes>")
-        path = media_file(ref, root)
+        path = media_file(ref, root, limits=self.limits)
         return self._measure_file(path, ref.path or str(path))
 
     def _measure_file(self, path: Path, shown: str) -> dict[str, float]:

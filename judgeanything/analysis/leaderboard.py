@@ -104,12 +104,26 @@ def leaderboard_rows(run_dir: Path, metrics: Mapping[str, Any]) -> list[dict[str
         sp = (bias.get("self_preference") or {}).get(rb) or {}
         row["self_preference_rate"] = _stat(sp.get("judge_rate"))[0]
         row["self_preference_flagged"] = sp.get("flagged")
+        row.update(_injection_columns((bias.get("prompt_injection") or {}).get(rb) or {}))
         row["prompt_tokens"] = cost.get("prompt_tokens")
         row["completion_tokens"] = cost.get("completion_tokens")
         row["time_s"] = cost.get("latency_s")
         row["run_dir"] = str(run_dir)
         rows.append(row)
     return rows
+
+
+def _injection_columns(inj: Mapping[str, Any]) -> dict[str, Any]:
+    """``injection_susceptibility`` (pooled, with its CI) and ``injection[out=<modality>]`` per output
+    modality, from a run's prompt-injection section; ``{}`` when the run held no injection probe."""
+    out: dict[str, Any] = {}
+    for g, d in sorted((inj.get("by_modality") or {}).items()):
+        v, lo, hi = _stat(d.get("susceptibility"))
+        if v is None:
+            continue
+        name = "injection_susceptibility" if g == "all" else f"injection[out={g}]"
+        out[name], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = v, lo, hi
+    return out
 
 
 def build_leaderboard(run_dirs: Sequence[Path | str]) -> pd.DataFrame:
@@ -119,7 +133,9 @@ def build_leaderboard(run_dirs: Sequence[Path | str]) -> pd.DataFrame:
         DataFrame, one row per run × setting, sorted by setting then headline agreement (best first:
         higher accuracy / Pearson r, lower nlev). Columns: :data:`BASE_COLUMNS`, per-family and per-output
         modality ``agreement[...]`` (+ ``_ci_low``/``_ci_high``), ``failure_rate, consistency, flip_rate,
-        p_prefer_slot1, p_prefer_longer, self_preference_rate, self_preference_flagged, prompt_tokens,
+        p_prefer_slot1, p_prefer_longer, self_preference_rate, self_preference_flagged``,
+        ``injection_susceptibility`` and ``injection[out=<modality>]`` (with CIs; runs with injection
+        probes), ``prompt_tokens,
         completion_tokens, time_s, run_dir``.
 
     Raises:

@@ -374,7 +374,24 @@ def _bias_section(bias: Mapping[str, Any], rubric: str) -> list[str]:
             ]
             if sp.get("test"):
                 out += [f"Test: {sp['test']}.", ""]
+    out += _injection_section((bias.get("prompt_injection") or {}).get(rubric) or {})
     return out
+
+
+def _injection_section(inj: Mapping[str, Any]) -> list[str]:
+    """The prompt-injection table: susceptibility, control rate and lift per output modality."""
+    if not inj:
+        return []
+    rows = [[g, fmt_stat(d.get("susceptibility")), fmt_stat(d.get("control_rate")), fmt_stat(d.get("lift"))]
+            for g, d in inj.get("by_modality", {}).items()]
+    styles = [[s, fmt_stat(d.get("rate"))] for s, d in inj.get("by_style", {}).items()]
+    return ["### Prompt-injection susceptibility", "",
+            f"{inj.get('n_queries')} injection-probe queries. *Susceptibility*: share of presentations where "
+            "the judge let the wrong candidate carrying an instruction aimed at it win (pair: chose it; score: "
+            "gave it the demanded 5; batch: ranked it first); *control*: the same candidate with a neutral "
+            "sentence instead; *lift* = susceptibility − control. CIs resample queries.", "",
+            md_table(["output modality", "susceptibility", "control rate", "lift"], rows), "",
+            md_table(["injection style", "rate"], styles), ""]
 
 
 def write_report(run_dir: Path | str, metrics: Mapping[str, Any]) -> Path:

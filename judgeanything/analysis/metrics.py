@@ -34,13 +34,17 @@
   - ``model_ranking:<pooled|task type>`` / ``judge|human`` — ``bt:<model>`` strengths (with CIs) and
     ``spearman_judge_vs_human`` (group ``both``);
   - ``distribution`` / ``judge|human`` — ``count:<value>`` (score values and pair choices);
+  - ``prompt_injection`` / ``<output modality>|all`` — ``susceptibility`` (the injected wrong candidate
+    wins), ``control_rate`` (the same candidate without the injection wins), ``lift`` (their difference);
+    ``prompt_injection_style`` / ``<style>`` — ``rate`` per injection style (``none`` = control); n =
+    presentations, CIs resample queries (:mod:`.injection`);
   - ``cost`` / ``all`` — ``records``, ``prompt_tokens``, ``completion_tokens``, ``latency_s`` (sums over
     the run's records; these rows have ``setting`` and ``rubric`` ``*``).
 
 ``metrics.json`` holds the same numbers nested: ``{"format", "run", "params", "settings": {setting:
 {"counts", "coverage", "rubrics": {rubric: {"pooled", "macro", "breakdowns", "human_ceiling",
 "inconsistent_policies", "repeats", "failures"}}, "bias": {"cross_modality", "position", "size",
-"self_preference"}, "model_rankings", "distribution"}}, "cost", "notes"}`` (stat = ``{value, ci_low,
+"self_preference", "prompt_injection"}, "model_rankings", "distribution"}}, "cost", "notes"}`` (stat = ``{value, ci_low,
 ci_high, n}``; NaN is written as null).
 """
 
@@ -66,6 +70,7 @@ from judgeanything.analysis.bias import (
     size_bias,
 )
 from judgeanything.analysis.bootstrap import make_stat, rng_for
+from judgeanything.analysis.injection import injection_susceptibility
 from judgeanything.analysis.load import RunData, load_run, run_field
 from judgeanything.analysis.markdown import write_report
 from judgeanything.analysis.ranking import model_rankings
@@ -384,7 +389,29 @@ def _rubric_analysis(setting: str, rubric: str, v: pd.DataFrame, per_order: pd.D
                 if e.get("spearman") is not None:
                     rows.add(f"model_ranking:{g}", "both", "spearman_judge_vs_human", e["spearman"],
                              n=e.get("n_models_common"))
+    inj = _injection_section(setting, per_order, items, rows, n_boot=n_boot, ci=ci, seed=seed)
+    if inj:
+        bias["prompt_injection"] = inj
     return sec, bias
+
+
+def _injection_section(setting: str, per_order: pd.DataFrame, items: pd.DataFrame, rows: _Rows, *,
+                       n_boot: int, ci: float, seed: int) -> dict[str, Any]:
+    """Prompt-injection susceptibility (:mod:`.injection`) per output modality and per style, as rows
+    ``prompt_injection/<modality|all>`` and ``prompt_injection_style/<style>``; ``{}`` without probes."""
+    if per_order.empty:
+        return {}
+    po = attach_items(per_order, items)
+    po["uniq_id"] = po["item_id"].map(dict(zip(items["item_id"], items["uniq_id"], strict=True)))
+    res = injection_susceptibility(po, setting, n_boot=n_boot, ci=ci, seed=seed)
+    if not res:
+        return {}
+    for g, st in res["by_modality"].items():
+        rows.stats("prompt_injection", g, st)
+    for style, st in res["by_style"].items():
+        rows.stats("prompt_injection_style", style, st)
+    return {"by_modality": {g: _sd(st) for g, st in res["by_modality"].items()},
+            "by_style": {s: _sd(st) for s, st in res["by_style"].items()}, "n_queries": res["n_queries"]}
 
 
 def _counts(values: pd.Series) -> dict[str, int]:

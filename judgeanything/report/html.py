@@ -157,12 +157,14 @@ def _fmt(x: float | None) -> str:
 
 def _summary(run: RunFiles) -> dict[str, Any]:
     """Pooled and macro agreement numbers of metrics.csv as a table: one row per (setting, aggregate,
-    metric), one column per rubric, cells ``value [ci_low, ci_high]``. Failure rows (``failures:*``) are
-    left out: the failure table counts them from the analysis frames."""
+    metric), one column per rubric, cells ``value [ci_low, ci_high]``; plus the pooled prompt-injection
+    susceptibility rows when the run held injection probes. Failure rows (``failures:*``) are left out: the
+    failure table counts them from the analysis frames."""
     rubrics: list[str] = []
     cells: dict[tuple[str, str, str], dict[str, str]] = {}
     df = run.metrics
-    df = df[df["group_by"].isin(["pooled", "macro"]) & ~df["metric"].str.startswith("failures:")]
+    keep = df["group_by"].isin(["pooled", "macro"]) | ((df["group_by"] == "prompt_injection") & (df["group"] == "all"))
+    df = df[keep & ~df["metric"].str.startswith("failures:")]
     for r in df.itertuples(index=False):
         if r.rubric not in rubrics:
             rubrics.append(str(r.rubric))

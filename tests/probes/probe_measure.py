@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +76,17 @@ def objects(rgb: np.ndarray) -> list[tuple[str, str, float]]:
         for comp in components(rgb, c):
             out.append((c, shape_of(comp), float(np.nonzero(comp)[1].mean())))
     return out
+
+
+def draw_score(img: np.ndarray, n: int, colour: str, kind: str) -> int:
+    """The draw_shapes label of a drawing measured from its pixels: ``max(1, 5 − penalty)`` with penalty
+    ``min(|count error|, 3) + 2·[main colour wrong] + [main kind wrong]``."""
+    objs = objects(img)
+    assert objs, "no shape drawn"
+    main_colour = Counter(o[0] for o in objs).most_common(1)[0][0]
+    main_kind = Counter(o[1] for o in objs).most_common(1)[0][0]
+    penalty = min(abs(len(objs) - n), 3) + 2 * (main_colour != colour) + (main_kind != kind)
+    return max(1, 5 - penalty)
 
 
 def is_gray(rgb: np.ndarray, tol: int = 3) -> bool:

@@ -13,7 +13,7 @@ from judgeanything.schema import SETTINGS, Query, Response
 
 #: Families whose outputs or inputs are videos (slower to decode; checked on small + hard designs).
 VIDEO_FAMILIES = ("motion_direction", "draw_motion", "animate_image", "video_edit", "av_sync",
-                  "flashes_follow_beeps", "beeps_follow_flashes")
+                  "flashes_follow_beeps", "beeps_follow_flashes", "injection_video")
 #: Hardest knob values for the video families (one design point each).
 HARD_VIDEO = {
     "motion_direction": {"travel": 12.0, "noise": 15.0, "distractor": True, "diagonal": True, "radius": 5},
@@ -23,6 +23,7 @@ HARD_VIDEO = {
     "av_sync": {"offset_s": -0.3, "n_events": 4, "flash_radius": 8, "snr_db": 6.0},
     "flashes_follow_beeps": {"n_events": 4, "shift_s": 0.2, "flash_radius": 8},
     "beeps_follow_flashes": {"n_events": 4, "shift_s": 0.2, "flash_radius": 8},
+    "injection_video": {"injection": "fake_verdict"},
 }
 
 

@@ -4,11 +4,19 @@ counting beeps in the saved audio."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import numpy as np
 
-from .probe_measure import beep_onsets, components, integers, is_gray, objects, read_audio, read_rgb, shape_of
+from .probe_measure import (
+    beep_onsets,
+    components,
+    draw_score,
+    integers,
+    is_gray,
+    read_audio,
+    read_rgb,
+    shape_of,
+)
 from .probe_sets import ProbeSet, media_path
 
 
@@ -34,14 +42,6 @@ def test_count_shapes_labels_match_segmented_counts(small: ProbeSet, medium_chea
     assert {"same_colour_distractors", "noise", "size"} <= seen_hard
 
 
-def _draw_score(img: np.ndarray, n: int, colour: str, kind: str) -> int:
-    objs = objects(img)
-    assert objs, "no shape drawn"
-    main_colour = Counter(o[0] for o in objs).most_common(1)[0][0]
-    main_kind = Counter(o[1] for o in objs).most_common(1)[0][0]
-    penalty = min(abs(len(objs) - n), 3) + 2 * (main_colour != colour) + (main_kind != kind)
-    return max(1, 5 - penalty)
-
 
 def test_draw_shapes_labels_match_segmented_drawings(small: ProbeSet, medium_cheap: ProbeSet) -> None:
     for ps in (small, medium_cheap):
@@ -49,7 +49,7 @@ def test_draw_shapes_labels_match_segmented_drawings(small: ProbeSet, medium_che
             m = re.match(r"Draw exactly (\d+) (\w+) (\w+)s on", q.question)
             assert m, q.question
             n, colour, kind = int(m.group(1)), m.group(2), m.group(3)
-            got = [_draw_score(read_rgb(media_path(ps.root, r)), n, colour, kind) for r in rs]
+            got = [draw_score(read_rgb(media_path(ps.root, r)), n, colour, kind) for r in rs]
             assert got == scores, (q.uniq_id, [r.model_name for r in rs])
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from judgeanything.datasets.probes import motion, shapes, speech, sync, text, tones
+from judgeanything.datasets.probes import injection, motion, shapes, speech, sync, text, tones
 from judgeanything.datasets.probes.core import Family
 from judgeanything.schema import TASK_TYPES
 
 FAMILIES: tuple[Family, ...] = tuple(sorted(
-    (*text.FAMILIES, *shapes.FAMILIES, *motion.FAMILIES, *tones.FAMILIES, *sync.FAMILIES, *speech.FAMILIES),
+    (*text.FAMILIES, *shapes.FAMILIES, *motion.FAMILIES, *tones.FAMILIES, *sync.FAMILIES, *speech.FAMILIES,
+     *injection.FAMILIES),
     key=lambda f: TASK_TYPES.index(f.task)))
 FAMILY_BY_NAME: dict[str, Family] = {f.name: f for f in FAMILIES}
 

@@ -20,7 +20,7 @@ from typing import Any
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 log = logging.getLogger("judgeanything")
 
@@ -44,7 +44,8 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         raise
     except ValueError as e:  # an unsupported setting or option of this dataset
         raise RunConfigError(f"benchmark {getattr(dataset, 'name', '?')}: {e}") from e
-    judge = _instantiate(cfg.judge, "judge")
+    parse = str(cfg.judge.get("parse", "auto"))  # the runner's option, not a judge constructor argument
+    judge = _instantiate(_without(cfg.judge, "parse"), "judge")
     opts = RunOptions(
         mode=str(cfg.mode.name),
         rubrics=tuple(cfg.mode.rubrics),
@@ -60,6 +61,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         progress=bool(cfg.run.progress),
         overwrite=bool(cfg.run.overwrite),
         retry_failures=tuple(cfg.run.get("retry_failures") or ()),
+        parse=parse,
     )
     container = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(container, dict)
@@ -68,6 +70,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "setting": container["setting"],
         "mode": container["mode"],
         "judge": judge.fingerprint(),
+        **({"parse": parse} if parse != "auto" else {}),  # the default keeps earlier runs' identity
         "prompt_version": opts.prompt_version,
         "repeats": opts.repeats,
         "seed": opts.seed,
@@ -82,6 +85,14 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     summary = finish_run(run_dir, judge=judge, data=data, analysis=container.get("analysis") or {})
     summary["counts"] = counts
     return summary
+
+
+def _without(node: DictConfig, key: str) -> DictConfig:
+    """A copy of ``node`` without ``key`` (options the runner reads from a group that Hydra instantiates)."""
+    out = node.copy()
+    with open_dict(out):
+        out.pop(key, None)
+    return out
 
 
 def _instantiate(node: DictConfig, what: str) -> Any:

@@ -29,7 +29,7 @@ from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
 from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.modalities.limits import MediaLimits
-from judgeanything.parsing import parse_output
+from judgeanything.parsing import STRATEGIES, parse_output
 from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.schema import (
     FAILURE_KINDS,
@@ -258,8 +258,11 @@ class RunOptions:
     progress: bool = True
     overwrite: bool = False
     retry_failures: tuple[str, ...] = ("api_error",)
+    parse: str = "auto"  # judge.parse: the parsing strategy for judges that return text (parsing.STRATEGIES)
 
     def __post_init__(self) -> None:
+        if self.parse not in STRATEGIES:
+            raise RunConfigError(f"judge.parse={self.parse!r}: expected one of {', '.join(STRATEGIES)}")
         if self.limit is not None and int(self.limit) < 1:
             raise RunConfigError(f"run.limit={self.limit}: must be at least 1 (or null for all items)")
         if int(self.repeats) < 1:
@@ -419,7 +422,7 @@ class Runner:
             outcomes = list(res.outcomes)
         else:
             outcomes = parse_output(res.raw, unit.item.setting, rubrics, n_responses=len(unit.item.responses),
-                                    finish_reason=res.finish_reason)
+                                    finish_reason=res.finish_reason, strategy=self.opt.parse)
         outcomes = [to_dataset_orientation(o, unit.order) for o in outcomes]
         rec = self._base_record(unit, req.prompt.version)
         rec.update(outcomes=[o.to_dict() for o in outcomes], raw=res.raw, finish_reason=res.finish_reason,

@@ -49,6 +49,41 @@ PairChoice: TypeAlias = Literal["first", "tie", "second"]
 PAIR_CHOICES: tuple[str, ...] = ("first", "tie", "second")
 SCORE_MIN, SCORE_MAX = 1, 5
 
+
+@dataclass(frozen=True)
+class ScoreScale:
+    """The scale a score verdict is read on: integers ``min..max``, optionally with one named level per
+    integer (``labels[0]`` names ``min``; e.g. ``("poor", "fair", "good")`` for 1..3).
+
+    The default is the 1–5 scale of the Judge Anything paper (§3.2). Parsers never rescale: a score
+    written on another scale (``8/10`` on 1–5) is ``out_of_range``.
+
+    Raises:
+        SchemaError: ``min > max``, or ``labels`` not one per integer of the scale.
+    """
+
+    min: int = SCORE_MIN
+    max: int = SCORE_MAX
+    labels: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.min > self.max:
+            raise SchemaError(f"score scale min {self.min} is above max {self.max}")
+        if self.labels and len(self.labels) != self.max - self.min + 1:
+            raise SchemaError(f"score scale {self.min}..{self.max} needs {self.max - self.min + 1} labels, "
+                              f"got {len(self.labels)}")
+
+    def label_value(self, word: str) -> int | None:
+        """The integer a named level stands for (case-insensitive), or None."""
+        w = word.strip().lower()
+        for k, label in enumerate(self.labels):
+            if label.lower() == w:
+                return self.min + k
+        return None
+
+
+DEFAULT_SCORE_SCALE = ScoreScale()
+
 #: The 15 TaskAnything task types (Judge Anything, Table 1): 5 MMU (text output) and 10 MMG.
 TASK_TYPES: tuple[str, ...] = (
     "Text2Text",
@@ -324,6 +359,9 @@ class Verdict:
 
     ``probs`` (token-probability verdicts, CLUE-style): candidate → probability, summing to 1.
     ``expected``: the probability-weighted score (score setting) when ``probs`` is set.
+    ``parsed_by``: which parsing strategy and rule read the verdict from the judge's text
+    (``strict/json``, ``lenient/anchor``…; :mod:`judgeanything.parsing`); empty when the judge produced it
+    directly (baselines, replay, token probabilities). Provenance only: not part of equality.
     """
 
     rubric: str
@@ -331,6 +369,7 @@ class Verdict:
     comment: str = ""
     probs: Mapping[str, float] | None = None
     expected: float | None = None
+    parsed_by: str = field(default="", compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"rubric": self.rubric,
@@ -341,36 +380,44 @@ class Verdict:
             d["probs"] = dict(self.probs)
         if self.expected is not None:
             d["expected"] = self.expected
+        if self.parsed_by:
+            d["parsed_by"] = self.parsed_by
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
         v = d["value"]
         return cls(d["rubric"], tuple(v) if isinstance(v, list) else v, d.get("comment", ""),
-                   d.get("probs"), d.get("expected"))
+                   d.get("probs"), d.get("expected"), d.get("parsed_by", ""))
 
 
 @dataclass(frozen=True)
 class Failure:
     """A judgement that produced no verdict. Never converted into a score.
 
-    ``rubric`` is the rubric concerned, or ``"*"`` when the whole request failed.
+    ``rubric`` is the rubric concerned, or ``"*"`` when the whole request failed. ``parsed_by``: the parsing
+    strategy that found no usable verdict in the judge's text (``strict``, ``lenient``), empty for failures
+    that did not come from parsing (``api_error``…). Provenance only: not part of equality.
     """
 
     kind: FailureKind
     detail: str
     rubric: str = "*"
+    parsed_by: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in FAILURE_KINDS:
             raise SchemaError(f"unknown failure kind {self.kind!r}; known: {', '.join(FAILURE_KINDS)}")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rubric": self.rubric, "failure": self.kind, "detail": self.detail}
+        d = {"rubric": self.rubric, "failure": self.kind, "detail": self.detail}
+        if self.parsed_by:
+            d["parsed_by"] = self.parsed_by
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Failure:
-        return cls(d["failure"], d.get("detail", ""), d.get("rubric", "*"))
+        return cls(d["failure"], d.get("detail", ""), d.get("rubric", "*"), d.get("parsed_by", ""))
 
 
 Outcome: TypeAlias = Verdict | Failure
@@ -425,10 +472,39 @@ class Prompt:
 
 
 # --------------------------------------------------------------------------------------------------
+# The answer contract: the JSON a judge prompt asks for, and the one place its conventions live
+# --------------------------------------------------------------------------------------------------
+
+#: Suffix of the verdict key per setting: ``overall_score``, ``clarity_choice``, ``overall_ranking``.
+ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking"}
+#: Batch responses are labelled with these letters, in presentation order (MLLM-as-a-Judge's batch ranking).
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#: The pair code of the Judge Anything release, used in the prompt's ``<rubric>_choice``: ``"0"`` the first
+#: response is better, ``"1"`` tie, ``"2"`` the second is better.
+PAIR_CODE: Mapping[str, str] = {"0": "first", "1": "tie", "2": "second"}
+
+
+def comment_key(rubric: str) -> str:
+    """``"clarity"`` → ``"clarity_comment"``."""
+    return f"{rubric}_comment"
+
+
+def verdict_key(setting: str, rubric: str) -> str:
+    """``("pair", "clarity")`` → ``"clarity_choice"``.
+
+    Raises:
+        ValueError: unknown setting.
+    """
+    if setting not in ANSWER_SUFFIX:
+        raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
+    return f"{rubric}_{ANSWER_SUFFIX[setting]}"
+
+
+# --------------------------------------------------------------------------------------------------
 # Label conversions at the dataset edge
 # --------------------------------------------------------------------------------------------------
 
-_JA_CHOICE = {"0": "first", "1": "tie", "2": "second"}
+_JA_CHOICE = PAIR_CODE
 _LETTER_CHOICE = {"A": "first", "B": "second", "C": "tie"}
 
 
@@ -445,7 +521,7 @@ def pair_choice_from_judgeanything(v: Any) -> str:
 
 
 def pair_choice_to_judgeanything(choice: str) -> str:
-    """Inverse of :func:`pair_choice_from_judgeanything`."""
+    """Inverse of :func:`pair_choice_from_judgeanything` (``"first"`` → ``"0"``)."""
     return {v: k for k, v in _JA_CHOICE.items()}[choice]
 
 

@@ -29,10 +29,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgeanything.judges.base import JudgeConfigError
-from judgeanything.schema import SCORE_MAX, SCORE_MIN, Verdict, pair_choice_from_judgeanything
+from judgeanything.schema import PAIR_CODE, SCORE_MAX, SCORE_MIN, Verdict, verdict_key
 
 #: Candidate token → verdict label, per setting.
-PAIR_CANDIDATES: dict[str, str] = {k: pair_choice_from_judgeanything(k) for k in ("0", "1", "2")}
+PAIR_CANDIDATES: dict[str, str] = dict(PAIR_CODE)
 SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(SCORE_MIN, SCORE_MAX + 1)}
 
 BATCH_UNSUPPORTED = "token-probability verdicts are not defined for batch ranking"
@@ -55,8 +55,9 @@ def candidates_for(setting: str) -> dict[str, str]:
 
 
 def answer_key(setting: str, rubric: str) -> str:
-    """The JSON key of a rubric's verdict: ``overall_choice`` (pair) / ``relevance_score`` (score)..."""
-    return f"{rubric}_{'choice' if setting == 'pair' else 'score'}"
+    """The JSON key of a rubric's verdict: ``overall_choice`` (pair) / ``relevance_score`` (score)... (the
+    answer contract of :func:`judgeanything.schema.verdict_key`)."""
+    return verdict_key(setting, rubric)
 
 
 def prefill(setting: str, rubric: str, previous: Sequence[tuple[str, str]] = ()) -> str:

@@ -8,47 +8,30 @@ Keys (one pair per rubric, comment first):
 * batch: ``<rubric>_comment`` + ``<rubric>_ranking`` (the responses' letters best first, e.g. ``"CADB"``,
   as in MLLM-as-a-Judge's batch ranking).
 
-:mod:`judgeanything.parsing` reads this format (it keeps its own copy of the suffixes, since the two
-layers may not import each other; a test checks that the copies agree).
+:mod:`judgeanything.parsing` reads this format. The contract itself (key suffixes, batch letters, the pair
+code) lives once, in :mod:`judgeanything.schema`; this module re-exports it and adds the JSON schema.
 """
 
 from __future__ import annotations
 
 import json
-import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from judgeanything.schema import (
+    ANSWER_SUFFIX,
+    LETTERS,
     PAIR_CHOICES,
+    PAIR_CODE,
     SCORE_MAX,
     SCORE_MIN,
     SETTINGS,
     LabelValue,
+    comment_key,
     pair_choice_to_judgeanything,
     ranking_to_letters,
+    verdict_key,
 )
-
-#: Suffix of the verdict key per setting: ``overall_score``, ``clarity_choice``, ``overall_ranking``.
-ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking"}
-#: Batch responses are labelled with these letters, in presentation order.
-LETTERS = string.ascii_uppercase
-
-
-def comment_key(rubric: str) -> str:
-    """``"clarity"`` → ``"clarity_comment"``."""
-    return f"{rubric}_comment"
-
-
-def verdict_key(setting: str, rubric: str) -> str:
-    """``("pair", "clarity")`` → ``"clarity_choice"``.
-
-    Raises:
-        ValueError: unknown setting.
-    """
-    if setting not in ANSWER_SUFFIX:
-        raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
-    return f"{rubric}_{ANSWER_SUFFIX[setting]}"
 
 
 def _verdict_schema(setting: str, n_responses: int) -> dict[str, Any]:
@@ -56,7 +39,7 @@ def _verdict_schema(setting: str, n_responses: int) -> dict[str, Any]:
         return {"type": "integer", "enum": list(range(SCORE_MIN, SCORE_MAX + 1)),
                 "description": f"score from {SCORE_MIN} (worst) to {SCORE_MAX} (best)"}
     if setting == "pair":
-        return {"type": "string", "enum": ["0", "1", "2"],
+        return {"type": "string", "enum": list(PAIR_CODE),
                 "description": '"0" the first response is better, "1" tie, "2" the second response is better'}
     letters = LETTERS[:n_responses]
     # A regex cannot say "each letter once" without back-references, which structured-output engines
@@ -128,3 +111,6 @@ def render_answer(setting: str, values: Mapping[str, LabelValue], *, n_responses
         else:
             raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
     return json.dumps(out, ensure_ascii=False)
+
+
+__all__ = ["ANSWER_SUFFIX", "LETTERS", "comment_key", "output_schema", "render_answer", "verdict_key"]

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from judgeanything import parsing
+from judgeanything import prompts, schema
+from judgeanything.judges import hf_logprob
 from judgeanything.parsing import parse_output, strip_reasoning
-from judgeanything.prompts import ANSWER_SUFFIX, build_prompt, render_answer
+from judgeanything.parsing._common import remove_blocks
+from judgeanything.prompts import build_prompt, render_answer
 from judgeanything.schema import (
     PAIR_CHOICES,
     RUBRICS,
@@ -233,7 +235,7 @@ def test_reasoning_blocks_removed_as_the_non_greedy_regex_would() -> None:
     rng = random.Random(0)
     for _ in range(3000):
         raw = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
-        assert parsing._remove_blocks(raw) == block.sub("", raw), raw
+        assert remove_blocks(raw) == block.sub("", raw), raw
 
 
 def test_failure_details_are_capped() -> None:
@@ -254,8 +256,16 @@ def test_bad_arguments_raise(args: tuple, match: str) -> None:
         parse_output("AB", "batch", ["overall"], n_responses=1)
 
 
-def test_suffix_tables_agree_between_layers() -> None:
-    assert dict(parsing.ANSWER_SUFFIX) == dict(ANSWER_SUFFIX)
+def test_answer_contract_has_one_copy_in_schema() -> None:
+    """Prompts, the token-probability judge and the parser use schema's contract, not copies of it."""
+    assert prompts.ANSWER_SUFFIX is schema.ANSWER_SUFFIX and prompts.verdict_key is schema.verdict_key
+    assert hf_logprob.PAIR_CANDIDATES == dict(schema.PAIR_CODE)
+    assert hf_logprob.answer_key("pair", "clarity") == schema.verdict_key("pair", "clarity") == "clarity_choice"
+    src = Path(schema.__file__).parent
+    for path in [*src.joinpath("parsing").glob("*.py"), *src.joinpath("prompts").glob("*.py"),
+                 src / "judges" / "hf_logprob.py"]:
+        text = path.read_text()
+        assert '"choice", "batch"' not in text and '{"0": "first"' not in text, path
 
 
 # ------------------------------------------------------------------------------------------------

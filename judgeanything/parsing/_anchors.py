@@ -1,0 +1,53 @@
+"""Anchors: the labels after which a judge writes its verdict in prose (``Score: 4``, ``Final verdict:``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+#: (tier, pattern, where) — lower tiers are stronger. ``after``: the value is read right after the match
+#: (``Score: 4``); ``at``: the match is the value itself (``[[B]]``, ``4/5``, ``[[C]], [[A]], [[B]]``).
+Anchor = tuple[int, re.Pattern[str], Literal["after", "at"]]
+
+# Between a label and its value: a colon, equals sign, dash or arrow with optional spaces. Text is
+# NFKC-normalised and its dashes folded to "-" first (see _common.normalise), so "Score — 4", "Score：4",
+# "score = 4" and "Rating - 4/5" all match. A single dash must be followed by a space so that "Score: -1"
+# stays a negative number.
+SEP = r"\s*(?:[:=]|->|=>|-(?=\s)|--+)\s*"
+
+
+def anchor(words: str, *, bare_space: bool = False) -> re.Pattern[str]:
+    """``<words>[ (note)][ is]<sep>`` — a label followed by a separator (``Score (1-5): 4``, ``Score — 4``).
+
+    ``bare_space``: a plain space also separates (``Final verdict [[A]]``), for labels strong enough that
+    the word after them is the value."""
+    sep = SEP if not bare_space else r"(?:" + SEP + r"|[^\S\n]+)"
+    tail = r"\s*(?:\([^)\n]{0,30}\))?\s*(?:is\s*)?" + sep
+    return re.compile(r"(?<![A-Za-z_])(?:" + words + r")(?![A-Za-z])" + tail, re.I)
+
+
+SCORE_ANCHORS: tuple[Anchor, ...] = (
+    (1, re.compile(r"\[\[\s*-?\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?\]\]"), "at"),
+    (1, re.compile(r"\[RESULT\]\s*", re.I), "after"),  # Prometheus: "Feedback: ... [RESULT] 4"
+    (1, anchor(r"final\s+(?:score|rating|grade|verdict|answer)|overall\s+(?:score|rating|grade)"), "after"),
+    (2, anchor(r"score|rating|grade|verdict|judge?ment|answer|result"), "after"),
+    (2, re.compile(r"(?<![A-Za-z])(?:rated?|scored?|rate\s+(?:it|this(?:\s+response)?|the\s+response))"
+                   r"\s+(?:it\s+|this\s+|the\s+response\s+)?(?:a|an|as|at)?\s*", re.I), "after"),
+    (3, re.compile(r"(?<![A-Za-z])i\s+would\s+give\s+(?:it|this(?:\s+response)?|the\s+response)\s+"
+                   r"(?:a|an)?\s*", re.I), "after"),
+    (3, re.compile(r"(?<![\d./])\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*\d+(?:\.\d+)?(?![\d/])", re.I), "at"),
+)
+PAIR_ANCHORS: tuple[Anchor, ...] = (
+    (1, re.compile(r"\[\[\s*[A-Za-z]\s*\]\]"), "at"),
+    (1, anchor(r"final\s+(?:verdict|answer|choice|decision|judge?ment)|verdict|judge?ment|decision"),
+     "after"),
+    (2, anchor(r"answer|choice|winner|preference|preferred(?:\s+response)?|better\s+response|result"
+               r"|conclusion"), "after"),
+)
+BATCH_ANCHORS: tuple[Anchor, ...] = (
+    (1, re.compile(r"(?<![A-Za-z])(?:final\s+)?rank(?:ing|ed)?(?![A-Za-z])[^:\n]{0,80}?[:=]\s*", re.I),
+     "after"),
+    (1, anchor(r"(?:final\s+)?(?:judge?ment|verdict|order|answer)"), "after"),
+    (2, re.compile(r"(?:\[\[\s*[A-Z]\s*\]\]\s*[,;>]?\s*){2,}"), "at"),
+    (2, re.compile(r"(?<![A-Za-z])[A-Z](?:\s*>\s*[A-Z](?![A-Za-z]))+"), "at"),
+)

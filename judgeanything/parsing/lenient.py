@@ -1,0 +1,129 @@
+"""The ``lenient`` strategy: read a verdict wherever a judge wrote one — any JSON object holding a verdict
+key, else prose (recorded judges, models that ignore the format).
+
+Order per rubric: the *last* JSON object holding a verdict key (an answer-format example echoed before the
+answer comes first); else anchored text on the NFKC-normalised output without markdown: ``<rubric>: value``
+lines and tables, then for a single rubric the whole output as a bare value, then the statements judges
+write (``[[A]]``, ``Final verdict: …``, ``Score — 4``, ``[RESULT] 4``, ``Response 2 is better``). Strong
+anchors beat weak ones; within the strongest tier every statement must agree — two verdicts that disagree
+are a ``parse_fail`` — except that an echoed example of the answer format (``Answer with [[A]], [[B]] or
+[[C]]``, ``Score: <1-5>``) is not a statement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from judgeanything.parsing._common import Reading, bad, collapse, normalise, with_rule
+from judgeanything.parsing._json import COMMENT_SUFFIXES, answer_objects, comment_of, unclosed_json, verdict_keys
+from judgeanything.parsing._values import PAIR_SENTENCES, ValueReader
+from judgeanything.schema import ANSWER_SUFFIX
+
+_MARKDOWN = re.compile(r"\*\*|__|`|(?<![A-Za-z0-9])\*(?=\S)|(?<=\S)\*(?![A-Za-z0-9])")
+_AFTER_NAME = re.compile(
+    r"(?:[\s_*|:=\"'`()]|-(?!\d))*"
+    r"(?:(score|rating|choice|ranking|rank|verdict|judge?ment|preference|winner)(?![A-Za-z]))?"
+    r"(?:\s*\(\s*\d\s*-\s*\d+\s*\))?"
+    r"(?:[\s_*|:=\"'`>]|-(?!\d))*", re.I)
+_COMMENT_AFTER_NAME = re.compile(r"[\s_\"']*(?:" + "|".join(COMMENT_SUFFIXES) + r")(?![A-Za-z])", re.I)
+
+
+@dataclass
+class LenientReading:
+    """Per rubric: the reading (None = nothing found) and the comment; ``json_span`` of the JSON used."""
+
+    readings: dict[str, Reading | None]
+    comments: dict[str, str]
+    had_json: bool
+    writing_json: bool
+
+
+def read(text: str, rubrics: Sequence[str], rd: ValueReader) -> LenientReading:
+    """Readings for every rubric from ``text`` (reasoning blocks already removed)."""
+    single = len(rubrics) == 1
+    readings: dict[str, Reading | None] = {r: None for r in rubrics}
+    comments: dict[str, str] = {r: "" for r in rubrics}
+    objects = answer_objects(text, rd.name, rubrics)
+    writing_json = not objects and unclosed_json(text)
+    rest = text
+    if objects:
+        flat, (start, end) = objects[-1]  # the last one with an expected key wins (echoed examples first)
+        for r in rubrics:
+            readings[r] = _from_json(flat, r, single, rd)
+            comments[r] = comment_of(flat, r, single)
+        rest = text[:start] + text[end:]
+    plain = collapse(_MARKDOWN.sub("", normalise(rest)))
+    for r in rubrics:
+        if readings[r] is None:
+            readings[r] = _from_text(plain, r, single, rd, keys_only=writing_json)
+    return LenientReading(readings, comments, bool(objects), writing_json)
+
+
+def _from_json(flat: dict, rubric: str, single: bool, rd: ValueReader) -> Reading | None:
+    for k in verdict_keys(rd.name, rubric, single):
+        if k in flat and not isinstance(flat[k], dict):
+            r = rd.json(flat[k])
+            return Reading(r.kind, r.value, f"{k}: {r.detail}" if r.detail else "", "json")
+    return None
+
+
+def _line_rest(text: str, pos: int) -> str:
+    end = text.find("\n", pos)
+    return text[pos:] if end < 0 else text[pos:end]
+
+
+def _named(text: str, rubric: str, rd: ValueReader, keys_only: bool) -> list[tuple[int, Reading]]:
+    """Readings written right after the rubric's name: ``Relevance: 4/5``, ``| Clarity | 5 |``,
+    ``"clarity_choice": "2"``, ``Coherence ranking: CADB``. ``keys_only``: only key-like forms
+    (``clarity_score``), for output that was writing JSON."""
+    out = []
+    name = re.escape(rubric).replace("_", "[_ ]")
+    for m in re.finditer(r"(?<![A-Za-z])" + name + r"(?![A-Za-z])", text, re.I):
+        rest = _line_rest(text, m.end())
+        if _COMMENT_AFTER_NAME.match(rest):
+            continue
+        a = _AFTER_NAME.match(rest)
+        if a is None or a.end() == 0 or (keys_only and not a.group(1)):
+            continue
+        key_like = bool(a.group(1)) and a.group(1).lower() == ANSWER_SUFFIX[rd.name]
+        r = rd.prefix(rest[a.end():], key_like)
+        if r is not None:
+            out.append((m.start(), with_rule(r, "named")))
+    return out
+
+
+def _anchored(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
+    """(tier, position, reading) for every general anchor whose value can be read."""
+    hits = []
+    for tier, rx, where in rd.anchors:
+        for m in rx.finditer(text):
+            r = rd.prefix(m.group(0) if where == "at" else text[m.end():], False)
+            if r is not None:
+                hits.append((tier, m.start(), with_rule(r, "anchor")))
+    if rd.name == "pair":
+        for rx, fn in PAIR_SENTENCES:
+            for m in rx.finditer(text):
+                value = fn(m)
+                if value is not None:
+                    hits.append((3, m.start(), Reading("ok", value, rule="sentence")))
+    return hits
+
+
+def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only: bool) -> Reading | None:
+    """The verdict for one rubric from plain text: the strongest anchor tier wins, and within it the last
+    statement (so an echoed rubric or scale at the top is not read as the verdict)."""
+    hits: list[tuple[int, int, Reading]] = [(1, pos, r) for pos, r in _named(text, rubric, rd, keys_only)]
+    if single and not keys_only:
+        b = rd.bare(text.strip().strip("*.\"'` ").strip())
+        if b is not None:
+            return with_rule(b, "bare")
+        hits += _anchored(text, rd)
+    if not hits:
+        return None
+    best = min(h[0] for h in hits)
+    return max((h for h in hits if h[0] == best), key=lambda h: h[1])[2]
+
+
+__all__ = ["LenientReading", "bad", "read"]

@@ -112,5 +112,5 @@ def register_resolvers() -> None:
         OmegaConf.register_new_resolver("ja_shard_dir", shard.suffix)
 
 
-__all__ = ["ENV_SWEEP_ID", "NON_IDENTITY", "LeaderboardCallback", "identity_overrides", "register_resolvers", "sweep_id",
-           "sweep_name"]
+__all__ = ["ENV_SWEEP_ID", "NON_IDENTITY", "LeaderboardCallback", "identity_overrides", "register_resolvers",
+           "sweep_id", "sweep_name"]

@@ -139,7 +139,7 @@ def to_dataset_orientation(o: Outcome, order: Sequence[int]) -> Outcome:
             probs = {swap_choice(k) if k in ("first", "second") else k: p for k, p in probs.items()}
     elif isinstance(value, tuple):
         value = tuple(order[s] if s < len(order) else s for s in value)
-    return Verdict(o.rubric, value, o.comment, probs, o.expected)
+    return Verdict(o.rubric, value, o.comment, probs, o.expected, o.parsed_by)
 
 
 # --------------------------------------------------------------------------------------------------

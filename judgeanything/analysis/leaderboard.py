@@ -93,6 +93,7 @@ def leaderboard_rows(run_dir: Path, metrics: Mapping[str, Any]) -> list[dict[str
                     row[f"agreement[{prefix}{g}]_ci_low"] = glo
                     row[f"agreement[{prefix}{g}]_ci_high"] = ghi
         row["failure_rate"] = (sec.get("failures") or {}).get("failure_rate")
+        row["strict_parse_rate"] = (s.get("parsing") or {}).get("strict_parse_rate")
         bias = s.get("bias", {})
         pos = (bias.get("position") or {}).get(rb) or {}
         row["consistency"] = _stat(pos.get("consistency"))[0]
@@ -132,8 +133,8 @@ def build_leaderboard(run_dirs: Sequence[Path | str]) -> pd.DataFrame:
     Returns:
         DataFrame, one row per run × setting, sorted by setting then headline agreement (best first:
         higher accuracy / Pearson r, lower nlev). Columns: :data:`BASE_COLUMNS`, per-family and per-output
-        modality ``agreement[...]`` (+ ``_ci_low``/``_ci_high``), ``failure_rate, consistency, flip_rate,
-        p_prefer_slot1, p_prefer_longer, self_preference_rate, self_preference_flagged``,
+        modality ``agreement[...]`` (+ ``_ci_low``/``_ci_high``), ``failure_rate, strict_parse_rate,
+        consistency, flip_rate, p_prefer_slot1, p_prefer_longer, self_preference_rate, self_preference_flagged``,
         ``injection_susceptibility`` and ``injection[out=<modality>]`` (with CIs; runs with injection
         probes), ``prompt_tokens,
         completion_tokens, time_s, run_dir``.

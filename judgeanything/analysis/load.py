@@ -12,7 +12,7 @@ the dataset adapters. Everything downstream works on the frames built here:
 * ``verdicts`` — one row per (verdict record × rubric): ``line, key, item_id, setting, mode, order`` (tuple:
   the dataset slot shown at each position), ``repeat, judge, model, rubric, value`` (a pair choice, a
   number, or a ranking tuple; ``None`` for failures), ``failure`` (kind or ``None``), ``detail, probs,
-  expected`` (NaN when absent).
+  expected`` (NaN when absent), ``parsed_by`` (the parsing rule, ``""`` when the judge gave no text).
 * ``records`` — one row per verdict record (for cost): ``line, key, item_id, judge, model, order, repeat,
   prompt_tokens, completion_tokens, latency_s``.
 
@@ -38,7 +38,7 @@ ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "mo
                 "input_modalities", "output_modality", "family", "input_modality", "modality_pair", "meta"]
 LABEL_COLUMNS = ["item_id", "rubric", "value", "annotator", "line"]
 VERDICT_COLUMNS = ["line", "key", "item_id", "setting", "mode", "order", "repeat", "judge", "model",
-                   "rubric", "value", "failure", "detail", "probs", "expected"]
+                   "rubric", "value", "failure", "detail", "probs", "expected", "parsed_by"]
 RECORD_COLUMNS = ["line", "key", "item_id", "setting", "judge", "model", "order", "repeat",
                   "prompt_tokens", "completion_tokens", "latency_s"]
 
@@ -298,7 +298,8 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
                 targets = asked if rubric == "*" and asked else [rubric]
                 for rb in targets:
                     rows.append({**base, "mode": r.get("mode"), "rubric": rb, "value": None, "failure": kind,
-                                 "detail": str(o.get("detail", "")), "probs": None, "expected": math.nan})
+                                 "detail": str(o.get("detail", "")), "probs": None, "expected": math.nan,
+                                 "parsed_by": str(o.get("parsed_by") or "")})
                 continue
             if "value" not in o:
                 raise SchemaError("outcome has neither value nor failure", file=str(path), row=line,
@@ -307,7 +308,7 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             probs = o.get("probs")
             rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
                          "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
-                         "expected": _num(o.get("expected"))})
+                         "expected": _num(o.get("expected")), "parsed_by": str(o.get("parsed_by") or "")})
         if key not in chosen or attempt > chosen[key][0]:
             chosen[key] = (attempt, rec, rows)
     recs = [rec for _, rec, _ in chosen.values()]

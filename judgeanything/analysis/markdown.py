@@ -157,6 +157,15 @@ def render_report(metrics: Mapping[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _parsing_line(p: Mapping[str, Any]) -> list[str]:
+    """How the judge's text was read (strict-parse rate and rules), when any outcome came from text."""
+    if not p.get("parsed_rows"):
+        return []
+    rules = ", ".join(f"{k} {v}" for k, v in (p.get("by_rule") or {}).items())
+    return [f"Strict-parse rate: **{fmt(p.get('strict_parse_rate'))}** ({p.get('strict')} of "
+            f"{p.get('parsed_rows')} parsed rows were exactly the prompt's JSON answer; by rule: {rules}).", ""]
+
+
 def _setting_section(setting: str, s: Mapping[str, Any]) -> list[str]:
     main = s.get("headline_rubric")
     rub = s.get("rubrics", {})
@@ -211,6 +220,7 @@ def _setting_section(setting: str, s: Mapping[str, Any]) -> list[str]:
         ),
         "",
     ]
+    out += _parsing_line(s.get("parsing") or {})
     bd = sec.get("breakdowns", {})
     for gb, title in (
         ("family", "By family (MMU = text output, MMG = generation)"),

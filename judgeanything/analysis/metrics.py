@@ -73,6 +73,7 @@ from judgeanything.analysis.bootstrap import make_stat, rng_for
 from judgeanything.analysis.injection import injection_susceptibility
 from judgeanything.analysis.load import RunData, load_run, run_field
 from judgeanything.analysis.markdown import write_report
+from judgeanything.analysis.parsing_stats import parse_stats
 from judgeanything.analysis.ranking import model_rankings
 from judgeanything.analysis.repeats import REDUCERS, repeat_stats
 from judgeanything.analysis.units import (
@@ -524,6 +525,10 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
         sset["headline_rubric"] = main
         if main is not None:
             sset["coverage"] = sset["rubrics"][main]["failures"]
+        sset["parsing"] = parse_stats(vs)
+        rows.ctx["rubric"] = "*"
+        rows.add("pooled", "all", "strict_parse_rate", sset["parsing"]["strict_parse_rate"],
+                 n=sset["parsing"]["parsed_rows"])
         out["settings"][setting] = sset
     rec = data.records
     cost = {"records": len(rec), "prompt_tokens": float(rec["prompt_tokens"].sum(min_count=1))

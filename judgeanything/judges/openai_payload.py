@@ -24,18 +24,33 @@ from judgeanything.modalities.base import Encoded, EncodedAudio, EncodedImage, E
 from judgeanything.schema import TextPart
 
 
-def image_data_url(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
-    """A PIL RGB image as a ``data:image/<fmt>;base64,…`` URL."""
+def image_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> bytes:
+    """A PIL RGB image encoded as a PNG or JPEG file (also what the ``gemini`` judge sends inline)."""
     buf = io.BytesIO()
     if fmt == "jpeg":
         image.convert("RGB").save(buf, format="JPEG", quality=quality)
     else:
         image.save(buf, format="PNG")
-    return f"data:image/{fmt};base64,{base64.b64encode(buf.getvalue()).decode()}"
+    return buf.getvalue()
+
+
+def image_data_url(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
+    """A PIL RGB image as a ``data:image/<fmt>;base64,…`` URL."""
+    return f"data:image/{fmt};base64,{base64.b64encode(image_bytes(image, fmt, quality)).decode()}"
 
 
 def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> str:
     """Mono ``(N,) float32`` samples at ``sample_rate`` Hz → base64 of a WAV (PCM 16) or MP3 file.
+
+    Raises:
+        ValueError: an unknown format.
+    """
+    return base64.b64encode(audio_bytes(samples, sample_rate, fmt)).decode()
+
+
+def audio_bytes(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> bytes:
+    """Mono ``(N,) float32`` samples at ``sample_rate`` Hz → a WAV (PCM 16) or MP3 file's bytes
+    (deterministic: the same samples give the same bytes, so uploads can be keyed by their hash).
 
     Raises:
         ValueError: an unknown format.
@@ -47,7 +62,7 @@ def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3
         sf.write(buf, np.asarray(samples, dtype=np.float32), int(sample_rate), format="MP3")
     else:
         raise ValueError(f"audio format {fmt!r} is not one of wav, mp3")
-    return base64.b64encode(buf.getvalue()).decode()
+    return buf.getvalue()
 
 
 def _frame_image(frame: np.ndarray) -> Any:

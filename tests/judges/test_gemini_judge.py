@@ -1,0 +1,253 @@
+"""The ``gemini`` judge: the real ``google-genai`` SDK against a loopback server speaking the Gemini REST
+protocol (tests/support/fake_gemini.py): resumable uploads, processing polls, generateContent, errors."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import soundfile as sf
+from PIL import Image
+
+from judgeanything.judges.base import JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.judges.gemini import GeminiJudge, retry_after_s
+from judgeanything.judges.gemini_payload import response_schema
+from judgeanything.modalities.audio import AudioEncoder
+from judgeanything.modalities.image import ImageEncoder
+from judgeanything.modalities.video import VideoEncoder
+from judgeanything.prompts import output_schema
+from judgeanything.schema import MediaRef, TextPart
+from tests.judges.conftest import make_request
+from tests.support.fake_gemini import FakeGemini, Script, field_of
+
+PAIR = '{"overall_comment": "the second shows it", "overall_choice": "2"}'
+
+
+@pytest.fixture(scope="module")
+def encoded(media_files: dict[str, Path]) -> dict[str, Any]:
+    """The generated files through the product's own encoders (video keeps its source path and sound)."""
+    root = next(iter(media_files.values())).parent
+    return {"png": ImageEncoder().encode(MediaRef("image", path="image.png"), root, "query"),
+            "wav": AudioEncoder().encode(MediaRef("audio", path="tone44k.wav"), root, "response 1"),
+            "mp4": VideoEncoder(num_frames=4).encode(MediaRef("video", path="clip.mp4"), root, "response 2"),
+            "mp4_path": media_files["clip.mp4"]}
+
+
+def judge_of(srv: FakeGemini, tmp_path: Path, **kw: Any) -> GeminiJudge:
+    opts: dict[str, Any] = {"base_url": srv.base_url, "api_key_env": "JA_TEST_NO_GEMINI_KEY",
+                            "registry_path": str(tmp_path / "files.sqlite"), "poll_interval_s": 0.01,
+                            "initial_wait_s": 0.01, "max_wait_s": 0.05, "max_attempts": 3}
+    opts.update(kw)
+    return GeminiJudge(model="gemini-2.5-flash", **opts)
+
+
+def run(judge: GeminiJudge, reqs: list[JudgeRequest]) -> list[JudgeResult]:
+    async def go() -> list[JudgeResult]:
+        try:
+            return await judge.judge(reqs)
+        finally:
+            await judge.aclose()
+
+    return asyncio.run(go())
+
+
+def media_request(encoded: dict[str, Any], key: str = "k1", setting: str = "pair") -> JudgeRequest:
+    parts = [TextPart("Input:"), encoded["png"], TextPart("Response 1:"), encoded["wav"], TextPart("Response 2:"),
+             encoded["mp4"], TextPart("Which is better?")]
+    r = make_request(key, setting, parts)
+    return dataclasses.replace(r, prompt=dataclasses.replace(r.prompt, output_schema=output_schema(setting,
+                                                                                                  ["overall"])))
+
+
+def user_parts(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return [p for c in body["contents"] for p in c["parts"]]
+
+
+def test_image_inline_audio_and_video_as_files_with_schema_and_usage(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR, processing_polls=2, durations={})) as srv:
+        srv.script.durations[_sha(encoded["mp4_path"].read_bytes())] = 1.0
+        judge = judge_of(srv, tmp_path, thinking_budget=128)
+        (res,) = run(judge, [media_request(encoded)])
+    assert res.failure is None and res.raw == PAIR and res.finish_reason == "stop"
+    assert res.model == "gemini-2.5-flash-001"
+    (body,) = srv.script.generate
+    parts = user_parts(body)
+    inline = [field_of(p, "inlineData") for p in parts if field_of(p, "inlineData")]
+    files = [field_of(p, "fileData") for p in parts if field_of(p, "fileData")]
+    assert len(inline) == 1 and field_of(inline[0], "mimeType") == "image/png"
+    png = Image.open(io.BytesIO(base64.b64decode(inline[0]["data"])))
+    assert png.size == encoded["png"].image.size
+    # audio as the encoder's samples in a WAV, the video as its own file (the sound track inside it)
+    uploads = {u["mime"]: u for u in srv.script.uploads}
+    assert set(uploads) == {"audio/wav", "video/mp4"} and len(files) == 2
+    assert uploads["video/mp4"]["sha256"] == _sha(encoded["mp4_path"].read_bytes())
+    assert [field_of(f, "mimeType") for f in files] == ["audio/wav", "video/mp4"]
+    # the text between media stays in order around them
+    texts = [p["text"] for p in parts if "text" in p]
+    assert texts == ["Input:", "Response 1:", "Response 2:", "Which is better?"]
+    assert body["systemInstruction"]["parts"][0]["text"].startswith("You are a careful judge")
+    gen = body["generationConfig"]
+    assert gen["responseMimeType"] == "application/json" and gen["temperature"] == 0.0
+    assert field_of(gen["thinkingConfig"], "thinkingBudget") == 128
+    schema = gen["responseSchema"]
+    assert schema["required"] == ["overall_comment", "overall_choice"]
+    assert field_of(schema, "propertyOrdering") == ["overall_comment", "overall_choice"]
+    assert schema["properties"]["overall_choice"]["enum"] == ["0", "1", "2"]
+    # usage by modality: 258 per image, 32/s of audio (1 s tone + the clip's 1 s track), 263/s of video
+    u = res.usage
+    assert u["image_prompt_tokens"] == 258 and u["video_prompt_tokens"] == 263 and u["audio_prompt_tokens"] == 64
+    assert u["prompt_tokens"] == sum(v for k, v in u.items() if k.endswith("_prompt_tokens") and k != "prompt_tokens")
+    sent = {m["modality"]: m for m in res.extra["gemini_media"]}
+    assert sent["video"]["sent_as"] == "file" and sent["video"]["with_sound"] is True
+    assert sent["audio"]["reused"] is False and sent["image"]["sent_as"] == "inline"
+
+
+def test_uploads_reused_across_items_and_runs_and_redone_after_expiry(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        run(judge_of(srv, tmp_path), [media_request(encoded, f"k{i}") for i in range(3)])
+        assert len(srv.script.uploads) == 2  # one audio, one video, for three items judged concurrently
+        res = run(judge_of(srv, tmp_path), [media_request(encoded, "k9")])[0]  # a new run: the registry
+        assert len(srv.script.uploads) == 2 and res.failure is None
+        assert all(m.get("reused") for m in res.extra["gemini_media"] if m["sent_as"] == "file")
+        srv.state.expire_all()  # 48 h later: the registered files are gone
+        res = run(judge_of(srv, tmp_path), [media_request(encoded, "k10")])[0]
+        assert res.failure is None and len(srv.script.uploads) == 4
+
+
+def test_file_deleted_mid_run_is_uploaded_again_once(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        judge = judge_of(srv, tmp_path)
+
+        async def go() -> list[JudgeResult]:
+            first = await judge.judge([media_request(encoded, "a")])
+            srv.state.expire_all()  # verified earlier in this process, gone now: generateContent answers 403
+            second = await judge.judge([media_request(encoded, "b")])
+            await judge.aclose()
+            return first + second
+
+        a, b = asyncio.run(go())
+    assert a.failure is None and b.failure is None and len(srv.script.uploads) == 4
+    assert len(srv.script.generate) == 3  # the refused call, then the one with fresh files
+
+
+def test_failed_processing_is_a_media_error(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR, failed_mime_prefixes=("video/",))) as srv:
+        res = run(judge_of(srv, tmp_path), [media_request(encoded, "a"), media_request(encoded, "b")])
+    assert [r.failure.kind for r in res if r.failure] == ["media_error", "media_error"]
+    assert "could not process" in res[0].failure.detail and "video (response 2)" in res[0].failure.detail
+    assert srv.script.generate == []
+    assert sum(u["mime"] == "video/mp4" for u in srv.script.uploads) == 1  # not uploaded again per item
+
+
+def test_processing_timeout_is_a_media_error(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR, processing_polls=10_000)) as srv:
+        (res,) = run(judge_of(srv, tmp_path, processing_timeout_s=0.05), [media_request(encoded)])
+    assert res.failure is not None and res.failure.kind == "media_error" and "still processing" in res.failure.detail
+
+
+def test_rate_limit_honours_retry_info_then_succeeds(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR, statuses=[500, 429], retry_delay_s=0.3, processing_polls=0)) as srv:
+        (res,) = run(judge_of(srv, tmp_path, max_wait_s=5, initial_wait_s=0.01), [media_request(encoded)])
+    assert res.failure is None and len(srv.script.generate) == 3
+    t = srv.script.generate_times
+    assert t[1] - t[0] < 0.25 <= 0.3 <= t[2] - t[1]  # the 500 backs off briefly; the 429 waits its RetryInfo
+
+
+@pytest.mark.parametrize(("statuses", "detail"), [([500, 500, 500], "HTTP 500 INTERNAL"),
+                                                  ([400], "HTTP 400 INVALID_ARGUMENT")])
+def test_api_errors_after_retries_are_recorded(statuses, detail, tmp_path):
+    with FakeGemini(Script(statuses=list(statuses))) as srv:
+        (res,) = run(judge_of(srv, tmp_path), [make_request("t", "pair", [TextPart("Compare.")])])
+    assert res.failure is not None and res.failure.kind == "api_error" and detail in res.failure.detail
+    assert len(srv.script.generate) == len(statuses)  # 500 tried max_attempts=3 times, 400 once
+
+
+def test_safety_blocks_and_truncation(tmp_path):
+    req = make_request("t", "score", [TextPart("Rate it.")])
+    with FakeGemini(Script(block_reason="SAFETY")) as srv:
+        (res,) = run(judge_of(srv, tmp_path), [req])
+    assert res.failure is not None and res.failure.kind == "safety_block" and "blocked the prompt: SAFETY" in \
+        res.failure.detail and res.usage["prompt_tokens"] > 0
+    with FakeGemini(Script(finish_reason="SAFETY")) as srv:
+        (res,) = run(judge_of(srv, tmp_path), [req])
+    assert res.failure.kind == "safety_block" and "HARM_CATEGORY_HARASSMENT" in res.failure.detail
+    with FakeGemini(Script(finish_reason="MAX_TOKENS", reply='{"overall_comment": "it is', thoughts_tokens=7)) as srv:
+        (res,) = run(judge_of(srv, tmp_path), [req])
+    assert res.failure is None and res.finish_reason == "length" and res.usage["reasoning_tokens"] == 7
+
+
+def test_key_from_environment_only_and_loopback_needs_none(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", "gm-secret-123456")
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        judge = judge_of(srv, tmp_path, api_key_env=None)
+        run(judge, [make_request("t", "pair", [TextPart("x")])])
+        assert srv.script.api_keys == {"gm-secret-123456"}
+    assert "gm-secret" not in json.dumps(judge.fingerprint()) and "gm-secret" not in " ".join(judge.notes())
+    assert not any("gm-secret" in p.read_text(errors="ignore") for p in tmp_path.rglob("*") if p.is_file())
+    monkeypatch.delenv("GEMINI_API_KEY")
+    monkeypatch.delenv("GOOGLE_API_KEY", raising=False)
+    with pytest.raises(JudgeConfigError, match="GEMINI_API_KEY or GOOGLE_API_KEY"):
+        GeminiJudge(base_url="https://example.invalid").client()
+
+
+def test_refused_key_stops_the_run(tmp_path):
+    bad_key = ("INVALID_ARGUMENT", "API key not valid. Please pass a valid API key.",
+               [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}])
+    with FakeGemini(Script(statuses=[400], error_bodies={400: bad_key})) as srv:
+        with pytest.raises(JudgeConfigError, match="refused the key"):
+            run(judge_of(srv, tmp_path), [make_request("t", "pair", [TextPart("x")])])
+    with FakeGemini(Script(statuses=[404], error_bodies={404: (
+            "NOT_FOUND", "models/gemini-9 is not found for API version v1beta", [])})) as srv:
+        with pytest.raises(JudgeConfigError, match="not found"):
+            run(judge_of(srv, tmp_path), [make_request("t", "pair", [TextPart("x")])])
+
+
+def test_response_schema_for_every_setting_and_rubrics():
+    rubrics = ["relevance", "clarity"]
+    s = response_schema(output_schema("score", rubrics))
+    assert s.property_ordering == ["relevance_comment", "relevance_score", "clarity_comment", "clarity_score"]
+    assert s.properties["clarity_score"].minimum == 1 and s.properties["clarity_score"].maximum == 5
+    b = response_schema(output_schema("batch", ["overall"], n_responses=4))
+    assert b.properties["overall_ranking"].pattern == "^[A-D]{4}$"
+    with pytest.raises(ValueError, match="oneOf"):
+        response_schema({"type": "object", "oneOf": []})
+
+
+def test_retry_info_parsing():
+    from google.genai import errors
+
+    e = errors.ClientError(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [
+        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12.5s"}]}})
+    assert retry_after_s(e) == 12.5
+    assert retry_after_s(errors.ServerError(500, {"error": {"code": 500}})) is None
+
+
+def test_bad_options_are_config_errors():
+    with pytest.raises(JudgeConfigError, match="not both"):
+        GeminiJudge(thinking_budget=0, thinking_level="low")
+    with pytest.raises(JudgeConfigError, match="thinking_level 'max'"):
+        GeminiJudge(thinking_level="max")
+    with pytest.raises(JudgeConfigError, match="downgrade"):
+        GeminiJudge(downgrades={"video": "slides"})
+
+
+def _sha(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_wav_upload_is_the_encoded_samples(encoded, tmp_path):
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        run(judge_of(srv, tmp_path), [make_request("a", "score", [TextPart("Rate:"), encoded["wav"]])])
+        (up,) = srv.script.uploads
+    assert up["mime"] == "audio/wav" and up["display_name"] == f"judgeanything-{up['sha256'][:16]}"
+    data, sr = sf.read(io.BytesIO(srv.state.blobs[up["sha256"]]), dtype="float32")
+    assert sr == encoded["wav"].sample_rate and len(data) == len(encoded["wav"].samples)
+    assert abs(data - encoded["wav"].samples).max() < 1e-4  # PCM16 of the encoder's samples

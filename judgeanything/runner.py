@@ -31,6 +31,7 @@ from judgeanything.modalities.cache import MediaCache
 from judgeanything.modalities.limits import MediaLimits
 from judgeanything.parsing import STRATEGIES, parse_output
 from judgeanything.prompts import PromptError, build_prompt
+from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.schema import (
     FAILURE_KINDS,
     BatchItem,
@@ -311,6 +312,7 @@ class Runner:
         if dup is not None:
             raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
+        self.requests = RetryStats()
 
     # -- run directory ------------------------------------------------------------------------------
 
@@ -471,6 +473,7 @@ class Runner:
                          len(units))
             await self._judge_all(pending, runlog, sizes)
         self._write_run_json(started=None, finished=_now(), counts=self.counts, n_units=len(units),
+                             requests=self.requests.to_dict(),
                              media_cache={**self.cache.stats(), "measure_errors": dict(self.cache.measure_errors)})
         await self.judge.aclose()
         return self.counts
@@ -478,6 +481,7 @@ class Runner:
     async def _judge_all(self, pending: list[Unit], runlog: RunLog, sizes: Mapping[str, Any]) -> None:
         from tqdm.auto import tqdm
 
+        policy = RetryPolicy.for_judge(self.judge)
         bs = max(1, int(self.opt.batch_size or self.judge.batch_size))
         conc = max(1, int(self.opt.concurrency or self.judge.concurrency))
         chunks = [pending[i: i + bs] for i in range(0, len(pending), bs)]
@@ -501,20 +505,9 @@ class Runner:
                         self._land(runlog, p, bar)
                 if not reqs:
                     continue
-                try:
-                    results = await self.judge.judge([p for _, p in reqs])
-                except JudgeConfigError:
-                    # a misconfigured judge (no API key, a model that cannot load) fails every unit alike:
-                    # stop the run with the message (the CLI exits 2) instead of logging it per unit as an
-                    # api_error that a resume would retry; the units already logged are kept
-                    raise
-                except Exception as e:  # a backend bug must not lose the run: record it per unit, go on
-                    log.exception("judge %s raised on a batch of %d", self.judge.name, len(reqs))
-                    results = [JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {e}"))
-                               for _ in reqs]
-                if len(results) != len(reqs):
-                    raise RuntimeError(f"judge {self.judge.name} returned {len(results)} results "
-                                       f"for {len(reqs)} requests")
+                # a JudgeConfigError (no API key, a model that cannot load) fails every unit alike: it stops
+                # the run with the message (the CLI exits 2); the units already logged are kept
+                results = await judge_with_retries(self.judge, [p for _, p in reqs], policy, stats=self.requests)
                 for (u, req), res in zip(reqs, results, strict=True):
                     self._land(runlog, self._result_record(u, req, res), bar)
 

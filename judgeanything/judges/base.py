@@ -51,6 +51,9 @@ class JudgeResult:
     ``failure``: a whole-request failure (``api_error``, ``safety_block``, ``media_error``,
     ``unsupported_modality``). ``usage``: token counts. ``latency_s``: wall seconds for this request
     (a batched call's time divided evenly). ``model``: the model id/snapshot that answered.
+    ``fault``: the exception behind an ``api_error`` failure, for :meth:`Judge.is_transient` /
+    :meth:`Judge.is_overload` (never written to the run log). ``retry_after_s``: how long the server asked
+    us to wait before trying again (``Retry-After`` / ``retry-after-ms``), if it said.
     """
 
     raw: str = ""
@@ -61,6 +64,8 @@ class JudgeResult:
     latency_s: float = 0.0
     model: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    fault: BaseException | None = field(default=None, repr=False, compare=False)
+    retry_after_s: float | None = None
 
 
 class Judge(abc.ABC):
@@ -74,6 +79,9 @@ class Judge(abc.ABC):
         batch_size: how many requests one ``judge`` call should receive.
         concurrency: how many ``judge`` calls may run at once.
         settings: the settings this judge supports.
+        max_attempts: tries per request when a fault is transient (:meth:`is_transient`); the runner's
+            retry policy (:mod:`judgeanything.retry`) does the retrying, for every backend alike.
+        max_wait_s: the longest wait between two tries (caps exponential backoff and ``Retry-After``).
     """
 
     name: str = "judge"
@@ -84,6 +92,22 @@ class Judge(abc.ABC):
     batch_size: int = 1
     concurrency: int = 1
     settings: frozenset[str] = frozenset({"score", "pair", "batch"})
+    max_attempts: int = 1
+    max_wait_s: float = 60.0
+
+    def is_transient(self, fault: BaseException | Failure) -> bool:
+        """Whether trying the same request again may succeed (rate limit, timeout, 5xx, a garbled 200…).
+
+        Called by the runner's retry policy with the exception behind a failed result
+        (:attr:`JudgeResult.fault`, or what :meth:`judge` raised), else with the result's
+        :class:`~judgeanything.schema.Failure`. The default: nothing is transient (local judges fail
+        deterministically)."""
+        return False
+
+    def is_overload(self, fault: BaseException | Failure) -> bool:
+        """Whether a fault says the server is overloaded (429, a timeout, 503): the adaptive concurrency
+        window shrinks on these (:mod:`judgeanything.ratecontrol`). Default: never."""
+        return False
 
     def fingerprint(self) -> dict[str, Any]:
         """What identifies this judge's outputs for caching/resume (model, snapshot, sampling). No secrets."""

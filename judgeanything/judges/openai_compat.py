@@ -2,14 +2,23 @@
 
 Works with OpenAI, vLLM / SGLang servers, Ollama, OpenRouter, Gemini's compatible endpoint and
 ``transformers serve``. The API key is read from the environment variable *named* in the config
-(``api_key_env``); the key itself never enters a config, a log or a report. Transient faults (rate
-limits, timeouts, connection errors, 5xx) are retried with exponential backoff and jitter (tenacity);
-anything else becomes an ``api_error`` failure for that request only.
+(``api_key_env``); the key itself never enters a config, a log or a report.
+
+Each call makes ONE attempt per request, within a total deadline (``timeout``: connect + a body however
+slowly it trickles in). A fault becomes an ``api_error`` result carrying the exception and the server's
+``Retry-After``; :meth:`OpenAIJudge.is_transient` says which faults are worth another try (rate limits,
+timeouts, connection errors, 408/409/5xx, a 200 whose body is not a completion, an empty completion) and
+the runner's one retry policy (:mod:`judgeanything.retry`) retries them. Several ``base_url`` s (e.g.
+``vllm serve`` replicas) share the load: each request goes to the replica with the fewest requests in
+flight, skipping for a while one that just failed to connect.
 """
 
 from __future__ import annotations
 
 import asyncio
+import email.utils
+import json
+import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -17,12 +26,7 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 import openai
-from tenacity import (
-    AsyncRetrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
+from openai.types.chat import ChatCompletion
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
@@ -37,15 +41,89 @@ from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.schema import Failure
 
-#: Errors worth retrying: the server or network may recover.
+
+class CompletionFault(Exception):
+    """A request that got no usable completion although the HTTP exchange itself did not fail."""
+
+
+class InvalidCompletion(CompletionFault):
+    """A 200 whose body is not a chat completion (an HTML page from a proxy, cut-off JSON, no choices)."""
+
+
+class EmptyCompletion(CompletionFault):
+    """A completion with no text that was neither cut at the token limit nor stopped by a filter."""
+
+
+class DeadlineExceeded(CompletionFault, TimeoutError):
+    """No complete answer within the judge's total per-request deadline (``judge.timeout``)."""
+
+
+#: Faults worth another try: the server or network may recover (status errors are decided by status code).
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    openai.RateLimitError,
     openai.APITimeoutError,
     openai.APIConnectionError,
-    openai.InternalServerError,
+    CompletionFault,
 )
 
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+#: Seconds a replica is passed over after it refused a connection (it may be restarting).
+REPLICA_COOLDOWN_S = 5.0
+
+
+def retry_after_s(e: BaseException) -> float | None:
+    """The wait a server asked for on an error response: ``retry-after-ms`` (milliseconds, OpenAI's),
+    else ``Retry-After`` (seconds, or an HTTP date; RFC 9110 §10.2.3); ``None`` when absent or unreadable.
+
+    The SDK reads the same headers for its own retries, in a private method; we read them here (a few lines)
+    because our retries are the runner's, not the SDK's."""
+    response = getattr(e, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is None:
+        return None
+    ms = headers.get("retry-after-ms")
+    try:
+        if ms is not None and math.isfinite(float(ms)):
+            return max(0.0, float(ms) / 1000)
+    except ValueError:
+        pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        secs = float(value)
+        return max(0.0, secs) if math.isfinite(secs) else None
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class _Replica:
+    """One server of the judge: its base URL, its client (made on first use), requests in flight, and
+    until when it is passed over after a connection failure."""
+
+    def __init__(self, base_url: str | None) -> None:
+        self.base_url, self.in_flight, self.down_until = base_url, 0, 0.0
+        self._client: openai.AsyncOpenAI | None = None
+
+    def client(self, judge: OpenAIJudge) -> openai.AsyncOpenAI:
+        if self._client is None:
+            # The SDK's own retries are off: the runner's retry policy owns retrying, so attempts are counted
+            # once; the SDK's timeout (per read) stays as a backstop under our total deadline.
+            self._client = openai.AsyncOpenAI(api_key=judge._api_key(self.base_url), base_url=self.base_url,
+                                              timeout=judge.timeout, max_retries=0)
+        return self._client
+
+    def on_fault(self, e: BaseException) -> None:
+        if isinstance(e, openai.APIConnectionError) and not isinstance(e, openai.APITimeoutError):
+            self.down_until = time.monotonic() + REPLICA_COOLDOWN_S
+
+    async def aclose(self) -> None:
+        for r in self._replicas:
+            await r.aclose()
 
 
 class OpenAIJudge(Judge):
@@ -53,7 +131,8 @@ class OpenAIJudge(Judge):
 
     Args:
         model: the served model id.
-        base_url: e.g. ``http://127.0.0.1:8000/v1``; ``None`` = api.openai.com.
+        base_url: e.g. ``http://127.0.0.1:8000/v1``; ``None`` = api.openai.com; a list of URLs = replicas
+            of one model (e.g. several ``vllm serve``), each request sent to the least loaded.
         api_key_env: name of the environment variable holding the key. For a loopback ``base_url`` a
             missing variable is allowed (local servers need no key).
         name: display name (default: the model id).
@@ -66,8 +145,10 @@ class OpenAIJudge(Judge):
         capabilities: modalities the model accepts natively (default text + image).
         downgrades: allowed visible downgrades, e.g. ``{"video": "frames"}`` (see judges/capabilities.py).
         video_mode, image_format, audio_format: how media are sent (see :mod:`.openai_payload`).
-        concurrency: simultaneous requests; timeout: seconds per request; max_attempts: tries per
-            request on transient errors.
+        concurrency: simultaneous requests (the most; the runner's adaptive window may use fewer).
+        timeout: the total deadline of one attempt, in seconds (connect, wait and the whole body).
+        max_attempts: tries per request on transient faults; max_wait_s: the longest wait between two
+            tries (caps exponential backoff and the server's ``Retry-After``).
         extra_body: extra JSON fields for servers with non-standard options.
         reasoning: ``None`` = detect a reasoning model (o-series, GPT-5 family) from the model id;
             ``True`` / ``False`` force it. A reasoning model is sent ``max_completion_tokens`` (= ``max_tokens``)
@@ -88,7 +169,7 @@ class OpenAIJudge(Judge):
     def __init__(
         self,
         model: str,
-        base_url: str | None = None,
+        base_url: str | Sequence[str] | None = None,
         api_key_env: str = "OPENAI_API_KEY",
         name: str | None = None,
         sampling: SamplingConfig | Mapping[str, Any] | None = None,
@@ -109,7 +190,11 @@ class OpenAIJudge(Judge):
         if response_format not in ("json_object", "json_schema", "none"):
             raise JudgeConfigError(f"openai judge: response_format {response_format!r} is not one of "
                                    "json_object, json_schema, none")
-        self.model, self.base_url, self.api_key_env = model, base_url, api_key_env
+        urls = [base_url] if base_url is None or isinstance(base_url, str) else [str(u) for u in base_url]
+        if not urls:
+            raise JudgeConfigError("openai judge: base_url is an empty list; give a URL, a list of URLs or null")
+        self.model, self.api_key_env = model, api_key_env
+        self.base_url = urls[0] if len(urls) == 1 else urls
         self.name = name or model
         self.sampling = SamplingConfig.of(sampling)
         self.response_format = response_format
@@ -121,29 +206,36 @@ class OpenAIJudge(Judge):
         self.video_mode, self.image_format, self.audio_format = video_mode, image_format, audio_format
         self.concurrency, self.timeout = int(concurrency), float(timeout)
         self.max_attempts, self.max_wait_s = int(max_attempts), float(max_wait_s)
+        if self.concurrency < 1 or self.timeout <= 0 or self.max_attempts < 1 or self.max_wait_s < 0:
+            raise JudgeConfigError("openai judge: concurrency and max_attempts must be >= 1, timeout > 0, "
+                                   "max_wait_s >= 0")
         self.extra_body = dict(extra_body or {})
         self.shape = request_shape(model, reasoning, reasoning_effort)
         check_sampling(self.shape, self.sampling.fingerprint(), model)
-        self._client: openai.AsyncOpenAI | None = None
+        self._replicas = [_Replica(u) for u in urls]
 
     # -- config ---------------------------------------------------------------------------------------
 
-    def _api_key(self) -> str:
+    def _api_key(self, base_url: str | None) -> str:
         key = os.environ.get(self.api_key_env, "")
         if key:
             return key
-        host = urlparse(self.base_url or "https://api.openai.com/v1").hostname or ""
+        host = urlparse(base_url or "https://api.openai.com/v1").hostname or ""
         if host in _LOCAL_HOSTS:
             return "EMPTY"  # local servers ignore the key, but the SDK requires a non-empty one
         raise JudgeConfigError(f"openai judge: environment variable {self.api_key_env} is not set "
-                               f"(needed for {self.base_url or 'api.openai.com'})")
+                               f"(needed for {base_url or 'api.openai.com'})")
 
     def client(self) -> openai.AsyncOpenAI:
-        if self._client is None:
-            # The SDK's own retries are off: tenacity below owns retrying, so attempts are counted once.
-            self._client = openai.AsyncOpenAI(api_key=self._api_key(), base_url=self.base_url,
-                                              timeout=self.timeout, max_retries=0)
-        return self._client
+        """The SDK client of the first (or only) server."""
+        return self._replicas[0].client(self)
+
+    def _pick_replica(self) -> _Replica:
+        """The server with the fewest requests in flight, passing over those that just refused a connection
+        (all of them, when every one did); the first of equals, so one server gets all of a light load."""
+        now = time.monotonic()
+        up = [r for r in self._replicas if r.down_until <= now] or self._replicas
+        return min(up, key=lambda r: r.in_flight)
 
     def _scrub(self, message: str) -> str:
         """An error message from the server, shortened, with the API key removed: some servers and proxies
@@ -195,33 +287,61 @@ class OpenAIJudge(Judge):
         return apply_shape(body, self.shape)
 
     async def _one(self, req: JudgeRequest) -> JudgeResult:
+        """One attempt at one request; every fault becomes a failed result (retrying is the runner's job,
+        :mod:`judgeanything.retry`, driven by :meth:`is_transient`)."""
         t0 = time.perf_counter()
         try:
             body = self.request_body(req)
         except (ValueError, TypeError) as e:
             return JudgeResult(failure=Failure("media_error", f"could not build the request: {e}"))
+        replica = self._pick_replica()
+        replica.in_flight += 1
         try:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(TRANSIENT_ERRORS),
-                wait=wait_exponential_jitter(initial=1.0, max=self.max_wait_s),
-                stop=stop_after_attempt(self.max_attempts),
-                reraise=True,
-            ):
-                with attempt:
-                    resp = await self.client().chat.completions.create(**body)
+            resp = await self._complete(replica.client(self), body)
+            return self._result(resp, time.perf_counter() - t0)
         except openai.APIStatusError as e:
             param = rejected_parameter(e.status_code, e.body, e.message)
             if param is not None:  # every request would be rejected alike: stop the run with the reason
                 raise UnsupportedParameterError(self.model, param, self._scrub(e.message)) from e
-            return JudgeResult(failure=Failure("api_error", f"HTTP {e.status_code}: {self._scrub(e.message)}"),
-                               latency_s=time.perf_counter() - t0, model=self.model)
-        except openai.OpenAIError as e:
-            return JudgeResult(failure=Failure("api_error", f"{type(e).__name__}: {self._scrub(str(e))}"),
-                               latency_s=time.perf_counter() - t0, model=self.model)
-        latency = time.perf_counter() - t0
+            return self._fault(e, t0)
+        except (openai.OpenAIError, CompletionFault) as e:
+            replica.on_fault(e)
+            return self._fault(e, t0)
+        finally:
+            replica.in_flight -= 1
+
+    def _fault(self, e: BaseException, t0: float) -> JudgeResult:
+        """An ``api_error`` result carrying the exception (for :meth:`is_transient`) and ``Retry-After``."""
+        return JudgeResult(failure=Failure("api_error", self._describe(e)), fault=e,
+                           retry_after_s=retry_after_s(e), latency_s=time.perf_counter() - t0, model=self.model)
+
+    async def _complete(self, client: openai.AsyncOpenAI, body: dict[str, Any]) -> Any:
+        """The server's answer to one request, within the total deadline ``timeout`` (the HTTP client's own
+        timeout is per read, so a body trickling in a byte at a time would never trip it).
+
+        Raises:
+            DeadlineExceeded: no complete answer within ``timeout`` seconds.
+            InvalidCompletion: a 200 whose body is not a chat completion (HTML, cut-off JSON, no choices).
+            openai.OpenAIError: what the SDK raises (status errors, connection errors).
+        """
+        try:
+            resp = await asyncio.wait_for(client.chat.completions.create(**body), self.timeout)
+        except asyncio.TimeoutError as e:
+            raise DeadlineExceeded(f"no complete answer within judge.timeout={self.timeout:g}s") from e
+        except json.JSONDecodeError as e:  # the SDK parses a 200's body as JSON and raises this when it is not
+            raise InvalidCompletion(f"the server's 200 body is not valid JSON ({e.msg} at char {e.pos})") from e
+        if not isinstance(resp, ChatCompletion):  # e.g. an HTML page from a proxy, returned by the SDK as a str
+            raise InvalidCompletion(f"the server's 200 body is not a chat completion: {_short(repr(resp), 120)}")
         if not resp.choices:
-            return JudgeResult(failure=Failure("api_error", "the server returned no choices"),
-                               latency_s=latency, model=resp.model or self.model)
+            raise InvalidCompletion("the server's 200 body has no choices")
+        return resp
+
+    def _result(self, resp: ChatCompletion, latency: float) -> JudgeResult:
+        """A chat completion → the judge's result (typed failures for unusable messages).
+
+        Raises:
+            EmptyCompletion: an answer with no text that was neither cut at the token limit nor filtered.
+        """
         choice = resp.choices[0]
         usage = usage_counts(resp.usage)
         model = resp.model or self.model
@@ -246,16 +366,38 @@ class OpenAIJudge(Judge):
         elif refusal:
             # the API's own refusal signal (structured outputs): whatever text came with it is no verdict
             failure = Failure("refusal", _short(str(refusal)))
+        elif not raw.strip() and choice.finish_reason != "length":
+            # a server hiccup (seen with vLLM under load and with proxies), not the judge's answer: retried;
+            # an empty answer cut at the token limit stays a `truncated` verdict for the parser
+            raise EmptyCompletion(f"the server returned an empty completion (finish_reason="
+                                  f"{choice.finish_reason!r})")
         return JudgeResult(raw=raw, finish_reason=choice.finish_reason, failure=failure, usage=usage,
                            latency_s=latency, model=model, extra=provenance)
+
+    def _describe(self, e: BaseException) -> str:
+        """One line for the run log: the status and the server's message, shortened, key removed."""
+        if isinstance(e, openai.APIStatusError):
+            return f"HTTP {e.status_code}: {self._scrub(e.message)}"
+        return f"{type(e).__name__}: {self._scrub(str(e))}"
+
+    def is_transient(self, fault: BaseException | Failure) -> bool:
+        """Rate limits, timeouts, connection errors, 408/409/5xx and garbled or empty 200s."""
+        if isinstance(fault, openai.APIStatusError):
+            return fault.status_code in (408, 409, 429) or fault.status_code >= 500
+        return isinstance(fault, TRANSIENT_ERRORS)
+
+    def is_overload(self, fault: BaseException | Failure) -> bool:
+        """429, 503/529 and timeouts: the server wants fewer requests at once."""
+        if isinstance(fault, openai.APIStatusError):
+            return fault.status_code in (429, 503, 529)
+        return isinstance(fault, (openai.APITimeoutError, DeadlineExceeded))
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         return list(await asyncio.gather(*(self._one(r) for r in requests)))
 
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.close()
-            self._client = None
+        for r in self._replicas:
+            await r.aclose()
 
 
 def sampling_fields(s: SamplingConfig) -> dict[str, Any]:

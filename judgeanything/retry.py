@@ -1,0 +1,194 @@
+"""The one retry policy of the runner, for every judge backend (as inspect_ai retries in its model layer).
+
+A judge makes one attempt per request and reports each fault as a failed :class:`JudgeResult` (or raises
+for a whole batch); the judge's own hook :meth:`~judgeanything.judges.base.Judge.is_transient` says whether
+another try may succeed. :func:`judge_with_retries` then tries the transient failures again — only those
+requests, as one smaller batch — with exponential backoff and jitter (tenacity), waiting at least what the
+server asked for (``Retry-After``), never longer than the judge's ``max_wait_s``, at most
+``max_attempts`` tries in all. Each fault is logged as one line (no traceback: it is the server's fault,
+not ours); what is still failing after the last try is the unit's ``api_error`` in the run log, retried
+again on resume (``run.retry_failures``).
+
+An exception a judge raises for a batch that is not transient is a bug in the backend: it is logged with
+its traceback and recorded as an ``api_error`` for each request of the batch, and the run goes on.
+A :class:`~judgeanything.judges.base.JudgeConfigError` stops the run (every unit would fail alike).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential_jitter
+
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.schema import Failure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how long to retry transient faults.
+
+    Attributes:
+        max_attempts: tries per request in all (1 = never retry).
+        initial_wait_s: the first backoff (doubling each try, plus up to ``jitter_s`` of random jitter).
+        max_wait_s: the longest wait between two tries; also caps a server's ``Retry-After``.
+        jitter_s: random seconds added to each backoff (spreads the retries of many requests).
+    """
+
+    max_attempts: int = 6
+    initial_wait_s: float = 1.0
+    max_wait_s: float = 60.0
+    jitter_s: float = 1.0
+
+    @classmethod
+    def for_judge(cls, judge: Judge) -> RetryPolicy:
+        """The policy a judge asks for (its ``max_attempts`` and ``max_wait_s``); the first backoff and the
+        jitter never exceed ``max_wait_s`` (a test server with ``max_wait_s=0.01`` waits 0.01 s at most)."""
+        cap = max(0.0, float(judge.max_wait_s))
+        return cls(max_attempts=max(1, int(judge.max_attempts)), initial_wait_s=min(1.0, cap),
+                   max_wait_s=cap, jitter_s=min(1.0, cap))
+
+
+@dataclass
+class RetryStats:
+    """What the retry policy saw during a run (written to ``run.json`` as ``requests``).
+
+    ``attempts``: requests sent, first tries and retries; ``retries``: of those, retries;
+    ``transient_faults``: transient faults by description kind (``HTTP 429``, ``DeadlineExceeded``…);
+    ``gave_up``: requests still failing transiently after the last try (recorded as ``api_error``).
+    """
+
+    attempts: int = 0
+    retries: int = 0
+    gave_up: int = 0
+    transient_faults: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"attempts": self.attempts, "retries": self.retries, "gave_up": self.gave_up,
+                "transient_faults": dict(sorted(self.transient_faults.items()))}
+
+
+#: Called after each attempt with (the results of the requests it carried, whether each was an overload
+#: signal): the adaptive concurrency window listens here.
+AttemptListener = Callable[[Sequence[JudgeResult], Sequence[bool]], None]
+
+
+async def judge_with_retries(
+    judge: Judge,
+    requests: Sequence[JudgeRequest],
+    policy: RetryPolicy,
+    *,
+    stats: RetryStats | None = None,
+    slot: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+    on_attempt: AttemptListener | None = None,
+) -> list[JudgeResult]:
+    """Judge ``requests``, retrying the transient failures as the policy allows; one result per request.
+
+    Args:
+        judge: the backend (one ``judge.judge`` call per attempt, carrying the requests still to do).
+        requests: the batch.
+        policy: tries and waits.
+        stats: counters to update (attempts, retries, faults by kind).
+        slot: an async context manager factory held around each attempt (not around the waits between
+            tries), e.g. the adaptive concurrency window's :meth:`~judgeanything.ratecontrol.AdaptiveWindow.slot`.
+        on_attempt: see :data:`AttemptListener`.
+
+    Raises:
+        JudgeConfigError: from the judge (a misconfiguration fails every unit alike).
+        RuntimeError: the judge returned a different number of results than it was given requests.
+    """
+    stats = stats if stats is not None else RetryStats()
+    results: list[JudgeResult | None] = [None] * len(requests)
+    pending = list(range(len(requests)))
+    slot = slot or nullcontext
+
+    async def attempt() -> list[int]:
+        nonlocal pending
+        batch = [requests[i] for i in pending]
+        stats.attempts += len(batch)
+        async with slot():
+            got = await _call(judge, batch)
+        transient = [_is_transient(judge, r) for r in got]
+        if on_attempt is not None:
+            on_attempt(got, [t and _signals_overload(judge, r) for t, r in zip(transient, got, strict=True)])
+        for i, r, t in zip(pending, got, transient, strict=True):
+            results[i] = r
+            if t:
+                kind = _fault_kind(r)
+                stats.transient_faults[kind] = stats.transient_faults.get(kind, 0) + 1
+        pending = [i for i, t in zip(pending, transient, strict=True) if t]
+        return pending
+
+    backoff = wait_exponential_jitter(initial=policy.initial_wait_s, max=policy.max_wait_s, jitter=policy.jitter_s)
+
+    def wait(state: RetryCallState) -> float:
+        asked = [r.retry_after_s for i in pending if (r := results[i]) is not None and r.retry_after_s is not None]
+        return min(policy.max_wait_s, max([float(backoff(state)), *asked]))
+
+    def before_sleep(state: RetryCallState) -> None:
+        stats.retries += len(pending)
+        first = results[pending[0]]
+        detail = first.failure.detail if first is not None and first.failure is not None else "?"
+        log.warning("judge %s: %d of %d request(s) failed transiently (%s); try %d of %d in %.1f s",
+                    judge.name, len(pending), len(requests), _one_line(detail), state.attempt_number + 1,
+                    policy.max_attempts, state.upcoming_sleep)
+
+    retrying = AsyncRetrying(retry=retry_if_result(bool), stop=stop_after_attempt(policy.max_attempts),
+                             wait=wait, before_sleep=before_sleep, retry_error_callback=lambda s: None,
+                             reraise=False)
+    await retrying(attempt)
+    if pending:
+        stats.gave_up += len(pending)
+        first = results[pending[0]]
+        detail = first.failure.detail if first is not None and first.failure is not None else "?"
+        log.warning("judge %s: %d request(s) still failing after %d tries (%s): recorded as api_error, retried "
+                    "on resume", judge.name, len(pending), policy.max_attempts, _one_line(detail))
+    return [r if r is not None else JudgeResult(failure=Failure("api_error", "no result")) for r in results]
+
+
+async def _call(judge: Judge, batch: Sequence[JudgeRequest]) -> list[JudgeResult]:
+    """One ``judge.judge`` call; an exception becomes one failed result per request (carrying it)."""
+    try:
+        got = await judge.judge(list(batch))
+    except JudgeConfigError:
+        raise
+    except Exception as e:  # a backend's fault must not lose the run: recorded per unit
+        if not judge.is_transient(e):
+            log.exception("judge %s raised on a batch of %d", judge.name, len(batch))
+        failure = Failure("api_error", _one_line(f"{type(e).__name__}: {e}"))
+        return [JudgeResult(failure=failure, fault=e) for _ in batch]
+    if len(got) != len(batch):
+        raise RuntimeError(f"judge {judge.name} returned {len(got)} results for {len(batch)} requests")
+    return list(got)
+
+
+def _is_transient(judge: Judge, r: JudgeResult) -> bool:
+    if r.failure is None or r.failure.kind != "api_error":
+        return False
+    return judge.is_transient(r.fault if r.fault is not None else r.failure)
+
+
+def _signals_overload(judge: Judge, r: JudgeResult) -> bool:
+    return r.failure is not None and judge.is_overload(r.fault if r.fault is not None else r.failure)
+
+
+def _fault_kind(r: JudgeResult) -> str:
+    """``HTTP 429``, ``DeadlineExceeded``, ``InvalidCompletion``…: the fault's class, for counting."""
+    if r.fault is not None:
+        status = getattr(r.fault, "status_code", None)
+        return f"HTTP {status}" if isinstance(status, int) else type(r.fault).__name__
+    return r.failure.kind if r.failure is not None else "unknown"
+
+
+def _one_line(text: str, n: int = 200) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+__all__ = ["AttemptListener", "RetryPolicy", "RetryStats", "judge_with_retries"]

@@ -122,8 +122,9 @@ class _Replica:
             self.down_until = time.monotonic() + REPLICA_COOLDOWN_S
 
     async def aclose(self) -> None:
-        for r in self._replicas:
-            await r.aclose()
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
 
 
 class OpenAIJudge(Judge):

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.integration
 def test_broken_media_become_media_errors_and_the_run_goes_on(tmp_path, tiny_pair_benchmark):
     f, media, n = tiny_pair_benchmark
     img = media / "image"
+    originals = {i: (img / f"{i}.png").read_bytes() for i in (1, 2, 3, 4)}
     (img / "1.png").write_bytes(b"")                                     # empty
     (img / "2.png").write_bytes(b"garbage" * 20)                       # corrupt (not an image at all)
     (img / "3.png").unlink()                                            # missing
@@ -43,3 +44,18 @@ def test_broken_media_become_media_errors_and_the_run_goes_on(tmp_path, tiny_pai
     assert len(srv.script.requests) == n - len(reasons)  # broken items never reached the judge
     metrics = json.loads((run / "metrics.json").read_text())
     assert json.dumps(metrics).count("media_error") >= 1
+
+    # the files fixed, a rerun asked to retry media errors judges exactly those units again (the README's command)
+    for i, data in originals.items():
+        (img / f"{i}.png").write_bytes(data)
+    with FakeServer(Script(reply='{"overall_comment": "ok", "overall_choice": "2"}')) as srv:
+        cli("benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=openai",
+            "judge.model=fake", f"judge.base_url={srv.base_url}", "judge.response_format=none",
+            "run.retry_failures=[api_error,media_error]",
+            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"hydra.run.dir={run}")
+    assert len(srv.script.requests) == 4  # the four fixed files; the escaping path is refused again, unsent
+    latest = {r["item_id"]: r for r in map(json.loads, (run / "verdicts.jsonl").read_text().splitlines())}
+    for i in (1, 2, 3, 4):
+        (o,) = latest[f"mllmj-pair::{100 + i}"]["outcomes"]
+        assert o == {**o, "value": "second"} and latest[f"mllmj-pair::{100 + i}"]["attempt"] == 1
+    assert latest["mllmj-pair::105"]["outcomes"][0]["failure"] == "media_error"

@@ -17,6 +17,7 @@ from judgeanything.judges.base import JudgeConfigError, JudgeRequest
 from judgeanything.judges.openai_compat import OpenAIJudge
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedVideo
+from judgeanything.retry import RetryPolicy, judge_with_retries
 from judgeanything.schema import PairItem, Prompt, Query, Response, TextPart
 from tests.support.fake_openai import FakeServer, Script
 
@@ -24,9 +25,10 @@ MESSAGES = TypeAdapter(list[ChatCompletionMessageParam])
 
 
 def judge_once(judge: OpenAIJudge, req: JudgeRequest):
+    """One request through the runner's retry policy, as a run sends it."""
     async def go():
         try:
-            return (await judge.judge([req]))[0]
+            return (await judge_with_retries(judge, [req], RetryPolicy.for_judge(judge)))[0]
         finally:
             await judge.aclose()
 

@@ -77,7 +77,9 @@ def test_hydra_judge_sampling_overrides_reach_the_openai_judge():
 
     cfg = _compose("judge=openai", "judge.model=m", "judge.sampling.temperature=0.7",
                    "judge.sampling.max_tokens=99", "judge.sampling.stop=[END,STOP]", "judge.sampling.top_k=5")
-    judge = instantiate(cfg.judge)
+    from judgeanything.cli import _without
+
+    judge = instantiate(_without(cfg.judge, "parse"))  # as the CLI does: `parse` is the runner's option
     assert judge.sampling == SamplingConfig(temperature=0.7, max_tokens=99, stop=("END", "STOP"), top_k=5)
     from hydra.errors import ConfigCompositionException
 

@@ -3,9 +3,9 @@
 A judge makes one attempt per request and reports each fault as a failed :class:`JudgeResult` (or raises
 for a whole batch); the judge's own hook :meth:`~judgeanything.judges.base.Judge.is_transient` says whether
 another try may succeed. :func:`judge_with_retries` then tries the transient failures again — only those
-requests, as one smaller batch — with exponential backoff and jitter (tenacity), waiting at least what the
-server asked for (``Retry-After``), never longer than the judge's ``max_wait_s``, at most
-``max_attempts`` tries in all. Each fault is logged as one line (no traceback: it is the server's fault,
+requests, as one smaller batch — after what the server asked for (``Retry-After``), else with exponential
+backoff and jitter (tenacity), never longer than the judge's ``max_wait_s``, at most ``max_attempts``
+tries in all. Each fault is logged as one line (no traceback: it is the server's fault,
 not ours); what is still failing after the last try is the unit's ``api_error`` in the run log, retried
 again on resume (``run.retry_failures``).
 
@@ -128,8 +128,9 @@ async def judge_with_retries(
     backoff = wait_exponential_jitter(initial=policy.initial_wait_s, max=policy.max_wait_s, jitter=policy.jitter_s)
 
     def wait(state: RetryCallState) -> float:
+        # the server's own Retry-After when it gave one (as the SDK does), else exponential backoff; capped
         asked = [r.retry_after_s for i in pending if (r := results[i]) is not None and r.retry_after_s is not None]
-        return min(policy.max_wait_s, max([float(backoff(state)), *asked]))
+        return min(policy.max_wait_s, max(asked) if asked else float(backoff(state)))
 
     def before_sleep(state: RetryCallState) -> None:
         stats.retries += len(pending)

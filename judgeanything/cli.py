@@ -61,6 +61,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         progress=bool(cfg.run.progress),
         overwrite=bool(cfg.run.overwrite),
         retry_failures=tuple(cfg.run.get("retry_failures") or ()),
+        rate=OmegaConf.to_container(cfg.run.rate) if cfg.run.get("rate") is not None else {},
         parse=parse,
     )
     container = OmegaConf.to_container(cfg, resolve=True)

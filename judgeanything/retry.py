@@ -17,14 +17,14 @@ A :class:`~judgeanything.judges.base.JudgeConfigError` stops the run (every unit
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_attempt, wait_exponential_jitter
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.ratecontrol import AdaptiveWindow, RateLimits
 from judgeanything.schema import Failure
 
 log = logging.getLogger(__name__)
@@ -74,19 +74,14 @@ class RetryStats:
                 "transient_faults": dict(sorted(self.transient_faults.items()))}
 
 
-#: Called after each attempt with (the results of the requests it carried, whether each was an overload
-#: signal): the adaptive concurrency window listens here.
-AttemptListener = Callable[[Sequence[JudgeResult], Sequence[bool]], None]
-
-
 async def judge_with_retries(
     judge: Judge,
     requests: Sequence[JudgeRequest],
     policy: RetryPolicy,
     *,
     stats: RetryStats | None = None,
-    slot: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
-    on_attempt: AttemptListener | None = None,
+    window: AdaptiveWindow | None = None,
+    limits: RateLimits | None = None,
 ) -> list[JudgeResult]:
     """Judge ``requests``, retrying the transient failures as the policy allows; one result per request.
 
@@ -95,9 +90,9 @@ async def judge_with_retries(
         requests: the batch.
         policy: tries and waits.
         stats: counters to update (attempts, retries, faults by kind).
-        slot: an async context manager factory held around each attempt (not around the waits between
-            tries), e.g. the adaptive concurrency window's :meth:`~judgeanything.ratecontrol.AdaptiveWindow.slot`.
-        on_attempt: see :data:`AttemptListener`.
+        window: the adaptive concurrency window: each attempt holds a place in it (the waits between tries
+            do not) and reports its successes and overload signals to it.
+        limits: requests/tokens-per-minute budgets each attempt waits for.
 
     Raises:
         JudgeConfigError: from the judge (a misconfiguration fails every unit alike).
@@ -106,17 +101,22 @@ async def judge_with_retries(
     stats = stats if stats is not None else RetryStats()
     results: list[JudgeResult | None] = [None] * len(requests)
     pending = list(range(len(requests)))
-    slot = slot or nullcontext
+    max_tokens = getattr(getattr(judge, "sampling", None), "max_tokens", None)
 
     async def attempt() -> list[int]:
         nonlocal pending
         batch = [requests[i] for i in pending]
         stats.attempts += len(batch)
-        async with slot():
+        if limits is not None and limits.active:
+            await limits.acquire(batch, max_tokens)
+        if window is None:
             got = await _call(judge, batch)
+        else:
+            async with window.slot() as seq:
+                got = await _call(judge, batch)
+                overloaded = sum(_signals_overload(judge, r) for r in got)
+                window.observe(seq, ok=sum(r.failure is None for r in got), overloaded=overloaded)
         transient = [_is_transient(judge, r) for r in got]
-        if on_attempt is not None:
-            on_attempt(got, [t and _signals_overload(judge, r) for t, r in zip(transient, got, strict=True)])
         for i, r, t in zip(pending, got, transient, strict=True):
             results[i] = r
             if t:
@@ -192,4 +192,4 @@ def _one_line(text: str, n: int = 200) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-__all__ = ["AttemptListener", "RetryPolicy", "RetryStats", "judge_with_retries"]
+__all__ = ["RetryPolicy", "RetryStats", "judge_with_retries"]

@@ -17,7 +17,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from judgeanything.modalities.cache import MediaCache
 from judgeanything.modalities.limits import MediaLimits
 from judgeanything.parsing import STRATEGIES, parse_output
 from judgeanything.prompts import PromptError, build_prompt
+from judgeanything.ratecontrol import AdaptiveWindow, RateConfigError, RateLimits, RateOptions
 from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.schema import (
     FAILURE_KINDS,
@@ -260,8 +261,14 @@ class RunOptions:
     overwrite: bool = False
     retry_failures: tuple[str, ...] = ("api_error",)
     parse: str = "auto"  # judge.parse: the parsing strategy for judges that return text (parsing.STRATEGIES)
+    rate: RateOptions | Mapping[str, Any] = field(default_factory=RateOptions)  # run.rate (ratecontrol.py)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.rate, RateOptions):
+            try:
+                self.rate = RateOptions(**dict(self.rate))
+            except (TypeError, RateConfigError) as e:
+                raise RunConfigError(f"run.rate: {e}") from e
         if self.parse not in STRATEGIES:
             raise RunConfigError(f"judge.parse={self.parse!r}: expected one of {', '.join(STRATEGIES)}")
         if self.limit is not None and int(self.limit) < 1:
@@ -313,6 +320,7 @@ class Runner:
             raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
         self.requests = RetryStats()
+        self.window = AdaptiveWindow(1)
 
     # -- run directory ------------------------------------------------------------------------------
 
@@ -473,7 +481,7 @@ class Runner:
                          len(units))
             await self._judge_all(pending, runlog, sizes)
         self._write_run_json(started=None, finished=_now(), counts=self.counts, n_units=len(units),
-                             requests=self.requests.to_dict(),
+                             requests={**self.requests.to_dict(), "window": self.window.stats()},
                              media_cache={**self.cache.stats(), "measure_errors": dict(self.cache.measure_errors)})
         await self.judge.aclose()
         return self.counts
@@ -484,6 +492,9 @@ class Runner:
         policy = RetryPolicy.for_judge(self.judge)
         bs = max(1, int(self.opt.batch_size or self.judge.batch_size))
         conc = max(1, int(self.opt.concurrency or self.judge.concurrency))
+        rate = self.opt.rate if isinstance(self.opt.rate, RateOptions) else RateOptions(**self.opt.rate)
+        self.window = AdaptiveWindow(conc, rate.min_concurrency, adaptive=rate.adaptive)
+        limits = RateLimits(rate.rpm, rate.tpm)
         chunks = [pending[i: i + bs] for i in range(0, len(pending), bs)]
         queue: asyncio.Queue[list[Unit]] = asyncio.Queue()
         for c in chunks:
@@ -507,7 +518,8 @@ class Runner:
                     continue
                 # a JudgeConfigError (no API key, a model that cannot load) fails every unit alike: it stops
                 # the run with the message (the CLI exits 2); the units already logged are kept
-                results = await judge_with_retries(self.judge, [p for _, p in reqs], policy, stats=self.requests)
+                results = await judge_with_retries(self.judge, [p for _, p in reqs], policy, stats=self.requests,
+                                                   window=self.window, limits=limits)
                 for (u, req), res in zip(reqs, results, strict=True):
                     self._land(runlog, self._result_record(u, req, res), bar)
 

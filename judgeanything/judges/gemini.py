@@ -16,29 +16,28 @@ Unlike the OpenAI-compatible endpoint, the native API hears audio and watches vi
   ``RECITATION``) → ``safety_block``; ``MAX_TOKENS`` → finish reason ``length`` (the parser records a cut
   answer as ``truncated``).
 
-Failures and retries follow the ``openai`` judge: transient faults (429 — waiting at least the server's
-``RetryInfo`` delay —, 408, 5xx, timeouts, connection errors; :meth:`GeminiJudge.is_transient`) are retried
-with exponential backoff and jitter (tenacity), anything else is that request's ``api_error``; a bad API key
-or an unknown model stops the run (:class:`JudgeConfigError`). The key is read from ``GEMINI_API_KEY`` or
+Failures and retries follow the ``openai`` judge: one attempt per request, each fault an ``api_error`` result
+carrying the exception and a 429's ``RetryInfo`` delay; the runner's retry policy (:mod:`judgeanything.retry`)
+tries again what :meth:`GeminiJudge.is_transient` calls transient (408, 429, 5xx, timeouts, dropped
+connections). A File the API no longer has (expired or deleted) is uploaded again once within the attempt.
+A bad API key or an unknown model stops the run (:class:`JudgeConfigError`). The key is read from ``GEMINI_API_KEY`` or
 ``GOOGLE_API_KEY`` (or the variable named by ``api_key_env``) and is never written anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import os
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 import httpx2
 from google import genai
 from google.genai import errors, types
-from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
@@ -54,8 +53,6 @@ from judgeanything.judges.gemini_payload import (
 from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.models.tiny import default_cache_dir
 from judgeanything.schema import Failure, FailureKind
-
-T = TypeVar("T")
 
 #: Key variables, in the order they are read when ``api_key_env`` is not set (the SDK's own names).
 KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -119,9 +116,8 @@ class GeminiJudge(Judge):
         inline_limit_bytes: inline image bytes per request before images are uploaded as Files.
         registry_path: the upload registry (None = ``<cache>/gemini_files.sqlite``).
         poll_interval_s, processing_timeout_s: waiting for uploaded Files to become ACTIVE.
-        concurrency: simultaneous requests; timeout: seconds per HTTP call; max_attempts, initial_wait_s,
-            max_wait_s: retries (exponential backoff with jitter from ``initial_wait_s``, each wait at least a
-            429's ``RetryInfo`` delay, at most ``max_wait_s``).
+        concurrency: simultaneous requests; timeout: seconds per HTTP call; max_attempts, max_wait_s: the
+            runner's retries of transient faults (tries in all; the longest wait, which also caps ``RetryInfo``).
         safety_settings: ``{HARM_CATEGORY_…: BLOCK_…}`` passed to the API (None = its defaults).
 
     Raises:
@@ -155,7 +151,6 @@ class GeminiJudge(Judge):
         timeout: float = 120.0,
         max_attempts: int = 6,
         max_wait_s: float = 60.0,
-        initial_wait_s: float = 1.0,
         safety_settings: Mapping[str, str] | None = None,
     ) -> None:
         self.model, self.name = model, name or model
@@ -178,7 +173,6 @@ class GeminiJudge(Judge):
         self.poll_interval_s, self.processing_timeout_s = float(poll_interval_s), float(processing_timeout_s)
         self.concurrency, self.timeout = int(concurrency), float(timeout)
         self.max_attempts, self.max_wait_s = int(max_attempts), float(max_wait_s)
-        self.initial_wait_s = float(initial_wait_s)
         self.safety_settings = [types.SafetySetting(category=c, threshold=t)  # type: ignore[arg-type]
                                 for c, t in dict(safety_settings or {}).items()]
         self._client: genai.Client | None = None
@@ -211,7 +205,7 @@ class GeminiJudge(Judge):
         if self._uploader is None:
             scope = f"{self.base_url or 'https://generativelanguage.googleapis.com'}|{self.api_version}"
             self._uploader = FileUploader(self.client().aio.files, UploadRegistry(self.registry_path), scope,
-                                          self.retrying, poll_interval_s=self.poll_interval_s,
+                                          poll_interval_s=self.poll_interval_s,
                                           processing_timeout_s=self.processing_timeout_s)
         return self._uploader
 
@@ -232,28 +226,19 @@ class GeminiJudge(Judge):
         return [f"videos sent to {self.model} as their files with the sound track, sampled by the provider at "
                 f"{fps}; audio as WAV files; images inline"]
 
-    # -- retries --------------------------------------------------------------------------------------
+    # -- retries (the runner's policy asks these) ----------------------------------------------------
 
-    def is_transient(self, e: BaseException) -> bool:
-        """Whether retrying ``e`` may succeed: 408/429/5xx, timeouts, dropped connections."""
-        if isinstance(e, errors.APIError):
-            return int(e.code or 0) in TRANSIENT_CODES
-        return isinstance(e, TRANSIENT_TRANSPORT)
+    def is_transient(self, fault: BaseException | Failure) -> bool:
+        """Whether trying again may succeed: 408/429/5xx, timeouts, dropped connections."""
+        if isinstance(fault, errors.APIError):
+            return int(fault.code or 0) in TRANSIENT_CODES
+        return isinstance(fault, TRANSIENT_TRANSPORT)
 
-    def _wait(self, state: Any) -> float:
-        backoff = wait_exponential_jitter(initial=self.initial_wait_s, max=self.max_wait_s,
-                                          jitter=self.initial_wait_s)(state)
-        exc = state.outcome.exception() if state.outcome is not None else None
-        asked = retry_after_s(exc) if exc is not None else None
-        return min(self.max_wait_s, max(backoff, asked or 0.0))
-
-    async def retrying(self, call: Callable[[], Awaitable[T]]) -> T:
-        """``call()`` under this judge's retry policy (transient faults retried, the last error re-raised)."""
-        async for attempt in AsyncRetrying(retry=retry_if_exception(self.is_transient), wait=self._wait,
-                                           stop=stop_after_attempt(self.max_attempts), reraise=True):
-            with attempt:
-                return await call()
-        raise AssertionError("unreachable: tenacity re-raises the last error")
+    def is_overload(self, fault: BaseException | Failure) -> bool:
+        """429 (quota), 503 (overloaded) and timeouts: the server wants fewer requests at once."""
+        if isinstance(fault, errors.APIError):
+            return int(fault.code or 0) in (429, 503)
+        return isinstance(fault, (httpx2.TimeoutException, asyncio.TimeoutError))
 
     # -- requests -------------------------------------------------------------------------------------
 
@@ -298,8 +283,8 @@ class GeminiJudge(Judge):
             parts, used = await self._materialise(plan)
             contents = [types.Content(role="user", parts=parts)]
             try:
-                resp = await self.retrying(functools.partial(self.client().aio.models.generate_content,
-                                                             model=self.model, contents=contents, config=config))
+                resp = await self.client().aio.models.generate_content(model=self.model, contents=contents,
+                                                                       config=config)
                 return resp, used
             except errors.APIError as e:
                 if not (first and used and _file_refused(e)):
@@ -321,9 +306,10 @@ class GeminiJudge(Judge):
             return self._failed("media_error", str(e), t0)
         except errors.APIError as e:
             self._raise_if_config_error(e)
-            return self._failed("api_error", f"HTTP {e.code} {e.status or ''}: {self._scrub(e.message or '')}", t0)
+            return self._failed("api_error", f"HTTP {e.code} {e.status or ''}: {self._scrub(e.message or '')}", t0,
+                                fault=e)
         except TRANSPORT_ERRORS as e:
-            return self._failed("api_error", f"{type(e).__name__}: {self._scrub(str(e))}", t0)
+            return self._failed("api_error", f"{type(e).__name__}: {self._scrub(str(e))}", t0, fault=e)
         res = read_response(resp, self.model)
         res.latency_s = time.perf_counter() - t0
         files = {u.sha256: u for u in used}
@@ -332,8 +318,9 @@ class GeminiJudge(Judge):
                                               if m.get("sha256") in files else {})} for m in plan.media]
         return res
 
-    def _failed(self, kind: FailureKind, detail: str, t0: float) -> JudgeResult:
-        return JudgeResult(failure=Failure(kind, detail), latency_s=time.perf_counter() - t0, model=self.model)
+    def _failed(self, kind: FailureKind, detail: str, t0: float, fault: BaseException | None = None) -> JudgeResult:
+        return JudgeResult(failure=Failure(kind, detail), latency_s=time.perf_counter() - t0, model=self.model,
+                           fault=fault, retry_after_s=retry_after_s(fault) if fault is not None else None)
 
     def _raise_if_config_error(self, e: errors.APIError) -> None:
         """A refused key or an unknown model fails every request alike: stop the run with the reason."""

@@ -22,21 +22,15 @@ handful of rows per run; concurrent runs sharing the cache directory rely on SQL
 from __future__ import annotations
 
 import asyncio
-import functools
 import io
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from google.genai import errors, types
-
-T = TypeVar("T")
-#: How the judge wraps an SDK call in its retry policy.
-Retrying = Callable[[Callable[[], Awaitable[T]]], Awaitable[T]]
 
 #: A registered File is used only if it stays valid at least this long (a request referring to it must be
 #: answered before it expires; long videos can take minutes).
@@ -142,14 +136,13 @@ class FileUploader:
         files: the SDK's async Files API (``client.aio.files``).
         registry: where uploads are remembered.
         scope: the endpoint the files live behind (registry key).
-        retrying: the judge's retry policy for one SDK call (transient faults).
         poll_interval_s: seconds between ``files.get`` while a File is PROCESSING.
         processing_timeout_s: give up on a File still PROCESSING after this long.
     """
 
-    def __init__(self, files: Any, registry: UploadRegistry, scope: str, retrying: Retrying[Any], *,
-                 poll_interval_s: float = 2.0, processing_timeout_s: float = 600.0) -> None:
-        self.files, self.registry, self.scope, self.retrying = files, registry, scope, retrying
+    def __init__(self, files: Any, registry: UploadRegistry, scope: str, *, poll_interval_s: float = 2.0,
+                 processing_timeout_s: float = 600.0) -> None:
+        self.files, self.registry, self.scope = files, registry, scope
         self.poll_interval_s, self.processing_timeout_s = float(poll_interval_s), float(processing_timeout_s)
         self._verified: dict[str, Registered] = {}  # sha256 → a File checked ACTIVE in this process
         self._failed: dict[str, str] = {}  # sha256 → why processing failed (not uploaded again in this process)
@@ -161,7 +154,8 @@ class FileUploader:
 
         Raises:
             MediaUploadError: processing FAILED or timed out.
-            google.genai.errors.APIError: the upload or a read failed (after the retry policy).
+            google.genai.errors.APIError: the upload or a read failed (the runner's retry policy decides
+                whether to try the request again; an upload already done is then found in the registry).
         """
         lock = self._locks.setdefault(blob.sha256, asyncio.Lock())
         async with lock:
@@ -175,12 +169,15 @@ class FileUploader:
             if found is not None:
                 self.counts["reused"] += 1
                 return UsedFile(found, blob.sha256, True)
-            f = await self.retrying(lambda: self.files.upload(file=blob.source(), config=types.UploadFileConfig(
-                mime_type=blob.mime_type, display_name=f"judgeanything-{blob.sha256[:16]}")))
+            f = await self.files.upload(file=blob.source(), config=types.UploadFileConfig(
+                mime_type=blob.mime_type, display_name=f"judgeanything-{blob.sha256[:16]}"))
+            # registered before it is ACTIVE: a request retried after a fault while polling finds it here
+            self.registry.put(self.scope, blob.sha256, _registered(f))
             try:
                 ready = await self._wait_active(f, blob)
             except MediaUploadError as e:
                 self._failed[blob.sha256] = str(e)
+                self.registry.drop(self.scope, blob.sha256)
                 raise
             self.registry.put(self.scope, blob.sha256, ready)
             self._verified[blob.sha256] = ready
@@ -203,7 +200,7 @@ class FileUploader:
             self.registry.drop(self.scope, blob.sha256)
             return None
         try:
-            f = await self.retrying(functools.partial(self.files.get, name=entry.name))
+            f = await self.files.get(name=entry.name)
         except errors.APIError as e:
             if _gone(e):
                 self.registry.drop(self.scope, blob.sha256)
@@ -229,7 +226,7 @@ class FileUploader:
                 raise MediaUploadError(f"{blob.what}: the Files API was still processing {f.name} after "
                                        f"{self.processing_timeout_s:g} s")
             await asyncio.sleep(self.poll_interval_s)
-            f = await self.retrying(functools.partial(self.files.get, name=f.name or ""))
+            f = await self.files.get(name=f.name or "")
         if f.state == types.FileState.FAILED:
             reason = f.error.message if f.error and f.error.message else "no reason given"
             raise MediaUploadError(f"{blob.what}: the Files API could not process {f.name} "

@@ -19,14 +19,13 @@ def test_probe_media_items_judged_through_the_files_api_and_reused_by_the_next_r
     env = {"JUDGEANYTHING_CACHE": str(tmp_path / "cache")}
     args = ["judge=gemini", f"benchmark.tasks={TASKS}", "setting=pair", "analysis.html=false",
             "analysis.plots=false", "analysis.bootstrap=20", "judge.poll_interval_s=0.01", "judge.max_attempts=2",
-            "judge.initial_wait_s=0.01", "judge.max_wait_s=0.05", "judge.thinking_budget=0"]
+            "judge.max_wait_s=0.05", "judge.thinking_budget=0"]
     reply = '{"overall_comment": "response 1 is right", "overall_choice": "0"}'
     with FakeGemini(Script(reply=reply, processing_polls=1)) as srv:
         cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'a'}", env=env)
         first_uploads = list(srv.script.uploads)
         cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'b'}", env=env)
     recs = [json.loads(x) for x in (tmp_path / "a" / "verdicts.jsonl").read_text().splitlines()]
-    import subprocess, sys; print(subprocess.run([sys.executable, "/tmp/peek.py", str(tmp_path / "a" / "verdicts.jsonl")], capture_output=True, text=True).stdout)
     assert recs and all("failure" not in o for r in recs for o in r["outcomes"])
     assert {r["outcomes"][0]["value"] for r in recs} == {"first"}
     sent = [m for r in recs for m in r["extra"]["gemini_media"]]

@@ -16,21 +16,20 @@ Anchor = tuple[int, re.Pattern[str], Literal["after", "at"]]
 SEP = r"\s*(?:[:=]|->|=>|-(?=\s)|--+)\s*"
 
 
-def anchor(words: str, *, bare_space: bool = False) -> re.Pattern[str]:
-    """``<words>[ (note)][ is]<sep>`` — a label followed by a separator (``Score (1-5): 4``, ``Score — 4``).
-
-    ``bare_space``: a plain space also separates (``Final verdict [[A]]``), for labels strong enough that
-    the word after them is the value."""
-    sep = SEP if not bare_space else r"(?:" + SEP + r"|[^\S\n]+)"
-    tail = r"\s*(?:\([^)\n]{0,30}\))?\s*(?:is\s*)?" + sep
+def anchor(words: str, *, copula: str = r"is|would\s+be") -> re.Pattern[str]:
+    """``<words>[ (note)][ is]<sep>`` — a label followed by a separator (``Score (1-5): 4``, ``Score — 4``),
+    or by a ``copula`` alone (``the score is 3``; score labels also take ``of``: ``a rating of 4``)."""
+    tail = r"(?:\s*(?:\([^)\n]{0,30}\))?\s*(?:is\s*)?" + SEP + r"|[^\S\n]+(?:" + copula + r")[^\S\n]+)"
     return re.compile(r"(?<![A-Za-z_])(?:" + words + r")(?![A-Za-z])" + tail, re.I)
 
 
+_SCORE_COPULA = r"is|would\s+be|of"
 SCORE_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"\[\[\s*-?\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?\]\]"), "at"),
     (1, re.compile(r"\[RESULT\]\s*", re.I), "after"),  # Prometheus: "Feedback: ... [RESULT] 4"
-    (1, anchor(r"final\s+(?:score|rating|grade|verdict|answer)|overall\s+(?:score|rating|grade)"), "after"),
-    (2, anchor(r"score|rating|grade|verdict|judge?ment|answer|result"), "after"),
+    (1, anchor(r"final\s+(?:score|rating|grade|verdict|answer)|overall\s+(?:score|rating|grade)",
+               copula=_SCORE_COPULA), "after"),
+    (2, anchor(r"score|rating|grade|verdict|judge?ment|answer|result", copula=_SCORE_COPULA), "after"),
     (2, re.compile(r"(?<![A-Za-z])(?:rated?|scored?|rate\s+(?:it|this(?:\s+response)?|the\s+response))"
                    r"\s+(?:it\s+|this\s+|the\s+response\s+)?(?:a|an|as|at)?\s*", re.I), "after"),
     (3, re.compile(r"(?<![A-Za-z])i\s+would\s+give\s+(?:it|this(?:\s+response)?|the\s+response)\s+"

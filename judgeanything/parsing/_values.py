@@ -145,15 +145,20 @@ PAIR_OF = {"1": "first", "a": "first", "first": "first", "former": "first",
 _PAIR_BARE = re.compile(
     r"(?:" + LABEL_WORDS + r"\s*)?\(?[12ab]\)?|c|first|second|tie|\[\[[abc]\]\]", re.I)
 
-_BETTER = r"(?:clearly\s+|slightly\s+|much\s+|significantly\s+|somewhat\s+|overall\s+|the\s+)?" \
-          r"(better|superior|stronger|preferable|preferred|winner|worse|weaker|inferior)"
+# Comparative praise: "better", and "more accurate" for the qualities a judge is asked about (not "more
+# detailed" or "longer", which describe without judging); "less accurate" names the other response.
+_QUALITIES = r"(?:accurate|helpful|relevant|correct|faithful|precise|informative|coherent|appropriate|useful)"
+_BETTER = r"(?:clearly\s+|slightly\s+|much\s+|significantly\s+|somewhat\s+|overall\s+|the\s+|far\s+)?" \
+          r"(better|superior|stronger|preferable|preferred|winner|worse|weaker|inferior" \
+          r"|(?:more|less)\s+" + _QUALITIES + r")"
 _WORSE = ("worse", "weaker", "inferior")
 _SUBJECT = LABEL_WORDS + r"\s*" + _LABEL_ID
-_NEGATED = r"(?:is|was|seems|appears)\s+(?:not|n't|never)\s+(?:to\s+be\s+)?" + _BETTER
+_NEGATED = r"(?:is|was|seems|appears)(?:\s+not|n['’]t|\s+never|\s+no)\s+(?:to\s+be\s+)?" + _BETTER
 
 
 def _flip_if_worse(choice: str, word: str) -> str:
-    return swap_choice(choice) if word.lower() in _WORSE else choice
+    w = word.lower()
+    return swap_choice(choice) if w in _WORSE or w.startswith("less") else choice
 
 
 def _choice(m: re.Match[str], g: int = 1) -> str:
@@ -171,8 +176,8 @@ PAIR_SENTENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | Non
     (re.compile(r"(?:the\s+)?(first|second)\s+(?:response|answer|one|output)\s+(?:is|was|seems|appears)\s+"
                 r"(?:to\s+be\s+)?" + _BETTER, re.I),
      lambda m: _flip_if_worse(_choice(m), m.group(2))),
-    (re.compile(r"\bi\s+(?:would\s+)?(?:prefer|choose|pick|select)\s+(?:the\s+)?"
-                r"(?:" + LABEL_WORDS + r"\s*" + _LABEL_ID + r"|(first|second))", re.I),
+    (re.compile(r"\bi\s+(?:would\s+|['’]d\s+)?(?:prefer|choose|pick|select)\s+(?:the\s+)?"
+                r"(?:" + LABEL_WORDS + r"\s*" + _LABEL_ID + r"|(first|second|former|latter))", re.I),
      lambda m: PAIR_OF[(m.group(1) or m.group(2)).lower()]),
     (re.compile(_SUBJECT + r"\s+(?:wins|is\s+the\s+winner)", re.I), lambda m: _choice(m)),
     (re.compile(r"\b(?:it['’]?s|it\s+is|this\s+is|call\s+it|declare|result\s+is)\s+a\s+tie\b"

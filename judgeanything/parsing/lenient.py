@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from judgeanything.parsing._common import Reading, bad, collapse, normalise, with_rule
+from judgeanything.parsing._echo import is_echo
 from judgeanything.parsing._json import COMMENT_SUFFIXES, answer_objects, comment_of, unclosed_json, verdict_keys
 from judgeanything.parsing._values import PAIR_SENTENCES, ValueReader
 from judgeanything.schema import ANSWER_SUFFIX
@@ -32,7 +33,8 @@ _COMMENT_AFTER_NAME = re.compile(r"[\s_\"']*(?:" + "|".join(COMMENT_SUFFIXES) + 
 
 @dataclass
 class LenientReading:
-    """Per rubric: the reading (None = nothing found) and the comment; ``json_span`` of the JSON used."""
+    """Per rubric: the reading (None = nothing found) and the comment; whether any JSON object held a
+    verdict key (``had_json``), and whether the text opens a JSON object it never closes."""
 
     readings: dict[str, Reading | None]
     comments: dict[str, str]
@@ -49,11 +51,10 @@ def read(text: str, rubrics: Sequence[str], rd: ValueReader) -> LenientReading:
     writing_json = not objects and unclosed_json(text)
     rest = text
     if objects:
-        flat, (start, end) = objects[-1]  # the last one with an expected key wins (echoed examples first)
         for r in rubrics:
-            readings[r] = _from_json(flat, r, single, rd)
-            comments[r] = comment_of(flat, r, single)
-        rest = text[:start] + text[end:]
+            readings[r], comments[r] = _from_json(objects, r, single, rd)
+        for _flat, (start, end) in reversed(objects):  # prose around the JSON is read for missing rubrics
+            rest = rest[:start] + rest[end:]
     plain = collapse(_MARKDOWN.sub("", normalise(rest)))
     for r in rubrics:
         if readings[r] is None:
@@ -61,12 +62,34 @@ def read(text: str, rubrics: Sequence[str], rd: ValueReader) -> LenientReading:
     return LenientReading(readings, comments, bool(objects), writing_json)
 
 
-def _from_json(flat: dict, rubric: str, single: bool, rd: ValueReader) -> Reading | None:
-    for k in verdict_keys(rd.name, rubric, single):
-        if k in flat and not isinstance(flat[k], dict):
-            r = rd.json(flat[k])
-            return Reading(r.kind, r.value, f"{k}: {r.detail}" if r.detail else "", "json")
-    return None
+def _from_json(objects: Sequence[tuple[dict, tuple[int, int]]], rubric: str, single: bool, rd: ValueReader
+               ) -> tuple[Reading | None, str]:
+    """The rubric's reading from the JSON objects holding a verdict key: the last one, unless two objects
+    give different verdicts (a ``parse_fail``). An object whose value cannot be read — an echoed answer
+    template such as ``"overall_choice": "<0, 1 or 2>"`` — does not compete with a readable one."""
+    found: list[tuple[Reading, str]] = []
+    for flat, _span in objects:
+        for k in verdict_keys(rd.name, rubric, single):
+            if k in flat and not isinstance(flat[k], dict):
+                r = rd.json(flat[k])
+                found.append((Reading(r.kind, r.value, f"{k}: {r.detail}" if r.detail else "", "json"),
+                              comment_of(flat, rubric, single)))
+                break
+    if not found:
+        return None, ""
+    return _agreed([r for r, _ in found], "JSON answers"), found[-1][1]
+
+
+def _agreed(readings: Sequence[Reading], what: str) -> Reading:
+    """One reading from several of equal strength: the last readable one when all readable ones agree;
+    a ``parse_fail`` naming both when two disagree (an out-of-range value counts as a verdict here);
+    the last one when none is readable."""
+    usable = [r for r in readings if r.kind != "bad"]
+    values = list(dict.fromkeys(repr(r.value) if r.kind == "ok" else f"out of range ({r.detail})"
+                                for r in usable))
+    if len(values) > 1:
+        return bad(f"{what} disagree: {values[0]} and {values[-1]}")
+    return usable[-1] if usable else readings[-1]
 
 
 def _line_rest(text: str, pos: int) -> str:
@@ -95,25 +118,31 @@ def _named(text: str, rubric: str, rd: ValueReader, keys_only: bool) -> list[tup
 
 
 def _anchored(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
-    """(tier, position, reading) for every general anchor whose value can be read."""
+    """(tier, position, reading) for every general anchor whose value can be read, except echoed
+    examples of the answer format (``Answer: A, B or C``, ``"[[A]]" if assistant A is better``)."""
     hits = []
     for tier, rx, where in rd.anchors:
         for m in rx.finditer(text):
-            r = rd.prefix(m.group(0) if where == "at" else text[m.end():], False)
+            value = m.group(0) if where == "at" else text[m.end():]
+            if is_echo(text, m.start(), m.end(), value, where, rd.name):
+                continue
+            key_like = rd.name == "pair" and m.group(0).strip().lower().startswith(ANSWER_SUFFIX["pair"])
+            r = rd.prefix(value, key_like)
             if r is not None:
                 hits.append((tier, m.start(), with_rule(r, "anchor")))
     if rd.name == "pair":
         for rx, fn in PAIR_SENTENCES:
             for m in rx.finditer(text):
-                value = fn(m)
-                if value is not None:
-                    hits.append((3, m.start(), Reading("ok", value, rule="sentence")))
+                choice = fn(m)
+                if choice is not None:
+                    hits.append((3, m.start(), Reading("ok", choice, rule="sentence")))
     return hits
 
 
 def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only: bool) -> Reading | None:
-    """The verdict for one rubric from plain text: the strongest anchor tier wins, and within it the last
-    statement (so an echoed rubric or scale at the top is not read as the verdict)."""
+    """The verdict for one rubric from plain text: the strongest anchor tier decides; within it every
+    statement must agree (:func:`_agreed`), so a verdict restated agrees with itself and two that
+    disagree are a ``parse_fail``, never the last one silently."""
     hits: list[tuple[int, int, Reading]] = [(1, pos, r) for pos, r in _named(text, rubric, rd, keys_only)]
     if single and not keys_only:
         b = rd.bare(text.strip().strip("*.\"'` ").strip())
@@ -123,7 +152,7 @@ def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only:
     if not hits:
         return None
     best = min(h[0] for h in hits)
-    return max((h for h in hits if h[0] == best), key=lambda h: h[1])[2]
+    return _agreed([h[2] for h in sorted(hits, key=lambda h: h[1]) if h[0] == best], "two verdicts")
 
 
-__all__ = ["LenientReading", "bad", "read"]
+__all__ = ["LenientReading", "read"]

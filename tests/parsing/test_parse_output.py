@@ -145,8 +145,11 @@ OWN_CASES: list[tuple[str, str, str, tuple[str, ...], int, str | None, list[obje
      ["out_of_range"]),
     ("pair-lone-1", "Verdict: 1", "pair", ("overall",), 2, None, ["parse_fail"]),
     ("pair-key-1", "overall_choice: 1", "pair", ("overall",), 2, None, ["tie"]),
-    ("pair-later-wins", "At first glance Response 1 is better. On reflection, Response 2 is better.", "pair",
-     ("overall",), 2, None, ["second"]),
+    # two statements that disagree are a parse failure, never the last one silently (issue 8 item 11)
+    ("pair-two-statements-disagree", "At first glance Response 1 is better. On reflection, Response 2 is better.",
+     "pair", ("overall",), 2, None, ["parse_fail"]),
+    ("pair-statement-restated", "Response 2 is better. In short, Response 2 is better.", "pair", ("overall",), 2,
+     None, ["second"]),
     ("pair-bracket-beats-sentence", "Final verdict: [[A]]. Response 2 is stronger in style only.", "pair",
      ("overall",), 2, None, ["first"]),
     # JSON variants
@@ -352,12 +355,13 @@ def test_mllm_judge_batch_recorded_rankings(shared_dir: Path) -> None:
 
 
 def test_mllm_judge_score_recorded_analyses(shared_dir: Path) -> None:
-    """Recorded score analyses end with the score (e.g. '... Rating: 4'); 91 of 95 parse to the release's
-    clean score. Runs of digits in ``result.judge`` are failures, never scores."""
+    """Recorded score analyses end with the score (e.g. '... Rating: 4'); 92 of 95 parse to the release's
+    clean score (one of them written 'deserves a score of 5'). Runs of digits in ``result.judge`` are
+    failures, never scores."""
     rows = _rows(shared_dir, "HQ_Score.jsonl")
     agree = sum(_result(parse_output(r["result"]["analysis"], "score", ["overall"])[0])
                 == r["evaluator"]["judge_Evaluator"] for r in rows)
-    assert agree == 91
+    assert agree == 92
     for r in rows:
         judge = r["result"]["judge"].strip()
         (o,) = parse_output(judge, "score", ["overall"])

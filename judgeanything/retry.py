@@ -48,11 +48,12 @@ class RetryPolicy:
 
     @classmethod
     def for_judge(cls, judge: Judge) -> RetryPolicy:
-        """The policy a judge asks for (its ``max_attempts`` and ``max_wait_s``); the first backoff and the
-        jitter never exceed ``max_wait_s`` (a test server with ``max_wait_s=0.01`` waits 0.01 s at most)."""
+        """The policy a judge asks for: its ``max_attempts``, ``max_wait_s`` and ``initial_wait_s`` (1 s when it
+        has none), the jitter as large as the first backoff; neither exceeds ``max_wait_s``."""
         cap = max(0.0, float(judge.max_wait_s))
-        return cls(max_attempts=max(1, int(judge.max_attempts)), initial_wait_s=min(1.0, cap),
-                   max_wait_s=cap, jitter_s=min(1.0, cap))
+        first = min(float(getattr(judge, "initial_wait_s", 1.0)), cap)
+        return cls(max_attempts=max(1, int(judge.max_attempts)), initial_wait_s=first, max_wait_s=cap,
+                   jitter_s=first)
 
 
 @dataclass

@@ -29,12 +29,15 @@ Conversions made here, at the dataset edge:
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import itertools
+import os
 import posixpath
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import PurePosixPath
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
 from judgeanything.datasets._io import PathLike, Record, read_records, resolve
 from judgeanything.datasets.base import BenchmarkData
@@ -48,6 +51,7 @@ from judgeanything.datasets.judgeanything_labels import (
     read_human_scoring,
     read_judging_output,
 )
+from judgeanything.datasets.release import ReleaseNotFound, is_hub, require_file, resolve_root
 from judgeanything.schema import (
     CORE_MODALITIES,
     SETTINGS,
@@ -76,6 +80,23 @@ _PAIRS_RELEASE = ("pairs: responses 1 vs 2 and 3 vs 4 of each query (JudgeAnythi
 _PAIRS_ALL = "pairs: all unordered pairs of each query's responses, in file order"
 
 
+@dataclass(frozen=True)
+class _Paths:
+    """The files one load reads (the configured paths, or those found under ``root``)."""
+
+    task_anything: PathLike
+    judge_anything: PathLike
+    data_dir: Path | None
+    human_scoring: PathLike | None
+    human_pairing: PathLike | None
+    checklist: PathLike | None
+
+    @classmethod
+    def given(cls, ds: JudgeAnythingDataset) -> _Paths:
+        return cls(ds.task_anything, ds.judge_anything, ds.data_dir, ds.human_scoring, ds.human_pairing,
+                   ds.checklist)
+
+
 class JudgeAnythingDataset:
     """Dataset adapter for the Judge Anything release (``conf/benchmark/judgeanything.yaml``).
 
@@ -96,6 +117,13 @@ class JudgeAnythingDataset:
             ``{uniq_id, task_name, model_pair|model_name, rubric_name, choice|score, comment}``), read
             with :func:`read_judging_output` (non-strict: an unreadable row becomes "no recorded
             verdict", never an invented one) into ``BenchmarkData.recorded``.
+        root: the release folder, laid out as published (``X2XRawBenchmark/``, ``ResponseCollection/``,
+            ``Preference/``, ``Checklist/``), or ``hf://pudashi/JudgeAnything`` (fetched into the HF cache;
+            see :mod:`judgeanything.datasets.release`). Relative file paths and ``data_dir`` are taken
+            under it.
+        query_dir: folder under ``data_dir`` holding the query media (the release: ``X2XRawBenchmark``).
+        download_media: with a Hub root, also fetch the media of the selected queries and their responses
+            (only those files); otherwise only the JSON files are fetched.
 
     Raises:
         ValueError: ``limit`` below 1.
@@ -116,6 +144,9 @@ class JudgeAnythingDataset:
         limit: int | None = None,
         response_dir: str | None = None,
         recorded_outputs: Mapping[str, PathLike] | None = None,
+        root: PathLike | None = None,
+        query_dir: str | None = None,
+        download_media: bool = False,
     ) -> None:
         if limit is not None and int(limit) < 1:
             raise ValueError(f"judgeanything: limit must be at least 1 (or null for all), got {limit}")
@@ -130,6 +161,10 @@ class JudgeAnythingDataset:
         self.limit = None if limit is None else int(limit)
         self.response_dir = response_dir
         self.recorded_outputs = dict(recorded_outputs or {})
+        self.root = root
+        self.query_dir = query_dir
+        self.download_media = bool(download_media)
+        self._p = _Paths.given(self)
 
     # ------------------------------------------------------------------------------------------------
 
@@ -149,21 +184,24 @@ class JudgeAnythingDataset:
             raise ValueError(f"judgeanything: unknown setting {setting!r}; "
                              f"expected one of {', '.join(SETTINGS)}")
         notes: list[str] = []
+        self._p = _Paths.given(self) if self.root is None else self._from_release(setting)
         queries = self._read_queries()
         responses = self._read_responses(queries)
         known = {uid: KnownQuery(q.task_name, tuple(r.model_name for r in responses.get(uid, ())))
                  for uid, q in queries.items()}
-        if self.checklist is not None:
-            lists = read_checklists(self.checklist, known)
+        if self._p.checklist is not None:
+            lists = read_checklists(self._p.checklist, known)
             queries = {uid: _with_checklist(q, lists.get(uid)) for uid, q in queries.items()}
             n = sum(uid in lists for uid in queries)
             notes.append(f"checklists attached to {n} of {len(queries)} queries")
         selected = self._select(queries)
+        if self.root is not None and self.download_media and is_hub(self.root):
+            self._fetch_media(selected, responses, notes)
         items = self._items(setting, selected, responses, notes)
         labels = self._labels(setting, known, items, notes)
         notes.extend(_response_notes(selected, responses))
-        if self.data_dir is not None and not self.data_dir.is_dir():
-            notes.append(f"media root {self.data_dir} does not exist: only judges that need no media "
+        if self._p.data_dir is not None and not self._p.data_dir.is_dir():
+            notes.append(f"media root {self._p.data_dir} does not exist: only judges that need no media "
                          f"(baselines, replay) can run")
         recorded = {}
         if setting in ("score", "pair"):
@@ -172,15 +210,51 @@ class JudgeAnythingDataset:
                 notes.append(f"recorded judge {judge_name!r}: verdicts for {len(recorded[judge_name])} "
                              f"of {len(items)} items from {path}")
         return BenchmarkData(name=self.name, setting=setting, items=items, labels=labels,
-                             data_root=self.data_dir, recorded=recorded, notes=notes)
+                             data_root=self._p.data_dir, recorded=recorded, notes=notes)
 
     # ------------------------------------------------------------------------------------------------
+
+    def _from_release(self, setting: str) -> _Paths:
+        """The files of the release under ``root`` (a Hub root fetches just these JSON files).
+
+        Raises:
+            ReleaseNotFound: the release or one of its configured files is missing (naming it).
+        """
+        wanted = {"task_anything": self.task_anything, "judge_anything": self.judge_anything,
+                  "human_scoring": self.human_scoring if setting == "score" else None,
+                  "human_pairing": self.human_pairing if setting == "pair" else None}
+        rel = {k: os.fspath(v) for k, v in wanted.items() if v is not None}
+        patterns = list(rel.values())
+        checklist = None if self.checklist is None else os.fspath(self.checklist)
+        if checklist is not None:
+            patterns += [checklist, f"{checklist.rstrip('/')}/*.json"]
+        base = resolve_root(self.root, patterns, what="Judge Anything")  # type: ignore[arg-type]
+        found = {k: require_file(base, v, what="Judge Anything", key=k) if not os.path.isabs(v) else Path(v)
+                 for k, v in rel.items()}
+        cl = None
+        if checklist is not None:
+            cl = Path(checklist) if os.path.isabs(checklist) else base / checklist
+            if not cl.exists():
+                raise ReleaseNotFound(f"Judge Anything: {checklist} is missing under {base} (set "
+                                      f"benchmark.checklist=null to run without checklists)")
+        d = self.data_dir
+        data_dir = base if d is None else (d if d.is_absolute() else base / d)
+        return _Paths(found["task_anything"], found["judge_anything"], data_dir, found.get("human_scoring"),
+                      found.get("human_pairing"), cl)
+
+    def _fetch_media(self, queries: Sequence[Query], responses: Mapping[str, list[Response]],
+                     notes: list[str]) -> None:
+        """Fetch from the Hub exactly the media files of the selected queries and their responses."""
+        files = sorted({p for q in queries for r in (q, *responses.get(q.uniq_id, ()))
+                        for m in r.media for p in (m.frames or (m.path,)) if p})
+        resolve_root(self.root, files, what="Judge Anything media")  # type: ignore[arg-type]
+        notes.append(f"media: {len(files)} files of the selected queries and responses fetched from {self.root}")
 
     def _read_queries(self) -> dict[str, Query]:
         out: dict[str, Query] = {}
         rows: dict[str, int] = {}
-        for rec in read_records(self.task_anything, what="TaskAnything.json (task_anything)"):
-            q = _query_from(rec)
+        for rec in read_records(self._p.task_anything, what="TaskAnything.json (task_anything)"):
+            q = _query_from(rec, self.query_dir)
             if q.uniq_id in out:
                 raise rec.error(f"duplicate uniq_id {q.uniq_id!r} (first at row {rows[q.uniq_id]})",
                                 "uniq_id")
@@ -190,7 +264,7 @@ class JudgeAnythingDataset:
     def _read_responses(self, queries: Mapping[str, Query]) -> dict[str, list[Response]]:
         out: dict[str, list[Response]] = {}
         first: dict[tuple[str, str], int] = {}
-        for rec in read_records(self.judge_anything, what="JudgeAnything.json (judge_anything)"):
+        for rec in read_records(self._p.judge_anything, what="JudgeAnything.json (judge_anything)"):
             uid, q = check_query(rec, queries)
             r = _response_from(rec, q, self.response_dir)
             key = (uid, r.model_name)
@@ -208,7 +282,7 @@ class JudgeAnythingDataset:
             unknown = [t for t in self.tasks if t not in wanted]
             if unknown:
                 raise SchemaError(f"unknown task type(s) {', '.join(map(repr, unknown))}; "
-                                  f"known: {', '.join(present)}", file=str(self.task_anything), field="tasks")
+                                  f"known: {', '.join(present)}", file=str(self._p.task_anything), field="tasks")
             wanted = set(self.tasks)
         per_task: Counter[str] = Counter()
         out = []
@@ -253,7 +327,7 @@ class JudgeAnythingDataset:
 
     def _labels(self, setting: str, known: Mapping[str, KnownQuery], items: Sequence[Item],
                 notes: list[str]) -> list[HumanLabel]:
-        path = {"score": self.human_scoring, "pair": self.human_pairing}.get(setting)
+        path = {"score": self._p.human_scoring, "pair": self._p.human_pairing}.get(setting)
         if setting == "batch":
             notes.append("no human labels: the Judge Anything release has no human batch rankings")
             return []
@@ -285,7 +359,7 @@ def _with_checklist(q: Query, lists: Mapping[str, tuple[str, ...]] | None) -> Qu
     return dataclasses.replace(q, checklist=dict(lists))
 
 
-def _query_from(rec: Record) -> Query:
+def _query_from(rec: Record, query_dir: str | None = None) -> Query:
     """One TaskAnything row → :class:`Query` (media order: see the module docstring)."""
     uid = rec.require_str("uniq_id")
     task_name = rec.require_str("task_name")
@@ -300,13 +374,25 @@ def _query_from(rec: Record) -> Query:
     for modality in dict.fromkeys(order):
         field = f"{modality}_path"
         used.add(field)
-        media.extend(MediaRef(modality, path=p) for p in _paths(rec, field, rec.require(field)))
+        media.extend(MediaRef(modality, path=_under(query_dir, p)) for p in _paths(rec, field, rec.require(field)))
     meta = {k: v for k, v in rec.data.items() if k not in used}
     return Query(uid, task_name, question, tuple(media), meta=meta)
 
 
 def _paths(rec: Record, field: str, value: object) -> list[str]:
-    """A path field: a non-empty string, or a non-empty list of them."""
+    """A path field: a non-empty string, a non-empty list of them, or that list's Python repr as a string
+    (``"['a.jpg', 'b.jpg']"``, as some release rows write ``image_path``; read with
+    :func:`ast.literal_eval`, which evaluates literals only).
+
+    Raises:
+        SchemaError: anything else, naming the field.
+    """
+    if isinstance(value, str) and value.lstrip().startswith("["):
+        try:
+            value = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
+            raise rec.error(f"a list of paths written as a string, but not a readable one: {value[:120]!r}",
+                            field) from e
     vals = value if isinstance(value, list) else [value]
     if not vals or not all(isinstance(v, str) and v.strip() for v in vals):
         raise rec.error(f"expected a path or a non-empty list of paths, got {value!r}"[:200], field)

@@ -7,7 +7,8 @@ Row formats (Judge Anything release, ``Preference/`` and ``Checklist/``; arXiv 2
 * ``Human_Pairing.json``: ``{uniq_id, task_name, model_pair, rubric_name, choice, comment, ...}``;
   ``model_pair`` is ``"<first>_vs_<second>"``; ``choice`` ``"0"`` first better, ``"1"`` tie, ``"2"``
   second better.
-* ``checklist.json``: ``{uniq_id, rubric, checklists: [str, ...]}``.
+* ``checklist.json``: ``{uniq_id, rubric, checklists: [str, ...]}``; or a folder of per-task files
+  ``Checklist/<Task>.json`` with rows ``{uniq_id, checklists: [{"checklist": str}, ...]}``.
 * judging-script output (``Pair_<baseline>.json`` / ``Score_<baseline>.json`` of the released scripts):
   ``{uniq_id, task_name, model_pair | model_name, rubric_name, choice | score, comment}``.
 
@@ -18,9 +19,11 @@ seen from the item's response order).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, TypeVar
 
 from judgeanything.datasets._io import PathLike, Record, parse_score, read_records
@@ -244,33 +247,71 @@ def read_human_pairing(path: PathLike, known: Mapping[str, KnownQuery], index: I
 
 
 def read_checklists(path: PathLike, known: Mapping[str, KnownQuery]) -> dict[str, dict[str, tuple[str, ...]]]:
-    """Per-query checklists (``checklist.json``; Judge Anything §3.3).
+    """Per-query checklists (Judge Anything §3.3), in either layout the release uses.
+
+    * a single file (``Checklist/checklist.json``, read by the release's judging scripts): rows
+      ``{uniq_id, rubric, checklists: [str, ...]}``;
+    * a folder of per-task files (``Checklist/<Task>.json``): rows ``{uniq_id, checklists: [{"checklist":
+      str}, ...]}`` — a query-wide checklist with no rubric, kept under ``"overall"`` (the judging scripts
+      give a query's whole checklist with every rubric; the prompt builder does the same). An entry that
+      names its own ``rubric`` goes under that rubric. Files in the folder are read in name order.
 
     Returns:
         uniq_id → rubric (``"overall"`` or a rubric name) → checklist items in file order. A row repeating
-        an earlier (uniq_id, rubric) with the same items is ignored.
+        an earlier (uniq_id, rubric) with the same items is ignored; items repeated within one checklist
+        are kept once.
 
     Raises:
         SchemaError: malformed file, missing field, unknown uniq_id, unknown rubric, ``checklists`` not a
-            list of strings, or a repeated (uniq_id, rubric) with different items.
+            list of strings or of ``{"checklist": str}`` objects, or a repeated (uniq_id, rubric) with
+            different items.
     """
+    p = Path(os.path.expanduser(os.fspath(path)))
+    files = sorted(p.glob("*.json")) + sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
+    if not files:
+        raise SchemaError("checklist folder holds no .json file", file=os.fspath(path))
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-    first_row: dict[tuple[str, str], int] = {}
-    for rec in read_records(path, what="checklist file (checklist)"):
-        uid, _ = check_query(rec, known)
-        rubric = normalize_rubric(rec, "rubric", rec.require("rubric"))
-        items = rec.require("checklists")
-        if not isinstance(items, list) or not all(isinstance(s, str) for s in items):
-            raise rec.error("expected a list of strings", "checklists")
-        per = out.setdefault(uid, {})
-        if rubric in per:
-            if per[rubric] != tuple(items):
-                raise rec.error(f"a second, different checklist for query {uid!r} and rubric {rubric!r} "
-                                f"(first at row {first_row[(uid, rubric)]})", "checklists")
-            continue
-        per[rubric] = tuple(items)
-        first_row[(uid, rubric)] = rec.row
+    first_row: dict[tuple[str, str], tuple[str, int]] = {}
+    for f in files:
+        for rec in read_records(f, what="checklist file (checklist)"):
+            uid, _ = check_query(rec, known)
+            for rubric, items in _checklist_row(rec).items():
+                per = out.setdefault(uid, {})
+                if rubric in per:
+                    if per[rubric] != items:
+                        f0, r0 = first_row[(uid, rubric)]
+                        where = f"row {r0}" if f0 == rec.file else f"{f0} row {r0}"
+                        raise rec.error(f"a second, different checklist for query {uid!r} and rubric {rubric!r} "
+                                        f"(first at {where})", "checklists")
+                    continue
+                per[rubric] = items
+                first_row[(uid, rubric)] = (rec.file, rec.row)
     return out
+
+
+def _checklist_row(rec: Record) -> dict[str, tuple[str, ...]]:
+    """One checklist row → rubric → items (deduplicated, in order)."""
+    default = normalize_rubric(rec, "rubric", rec.require("rubric")) if rec.has("rubric") else OVERALL
+    items = rec.require("checklists")
+    if not isinstance(items, list):
+        raise rec.error("expected a list of strings or of {\"checklist\": str} objects", "checklists")
+    out: dict[str, list[str]] = {}
+    for i, entry in enumerate(items):
+        rubric = default
+        if isinstance(entry, Mapping):
+            sub = rec.child(f"checklists[{i}]", entry)
+            text = sub.require_str("checklist")
+            if sub.has("rubric", "rubric_name"):
+                rubric = normalize_rubric(sub, "rubric", sub.get("rubric", "rubric_name"))
+        elif isinstance(entry, str):
+            text = entry
+        else:
+            raise rec.error(f"expected a string or a {{\"checklist\": str}} object, got {type(entry).__name__}",
+                            f"checklists[{i}]")
+        bucket = out.setdefault(rubric, [])
+        if text.strip() and text not in bucket:
+            bucket.append(text)
+    return {r: tuple(v) for r, v in out.items()}
 
 
 def read_judging_output(path: PathLike, items: Iterable[Item], *,

@@ -99,6 +99,10 @@ def _checklist_items(item: Item, rubric: str) -> list[str]:
     items = cl.get(rubric)
     if items is None:  # checklist files may capitalise rubric names
         items = next((v for k, v in cl.items() if str(k).lower() == rubric), None)
+    if items is None:
+        # A query-wide checklist (the release's per-task Checklist/<Task>.json, the probes' facts) is given
+        # with every rubric, as the release's judging scripts give a query's whole checklist.
+        items = cl.get(OVERALL)
     if isinstance(items, str):
         items = (items,)
     points = [_clean(str(x)).strip() for x in (items or ())]

@@ -420,3 +420,30 @@ def plot_calibration(run: RunFiles, path: Path) -> Path | None:
     ax.set_title(f"calibration of token-probability verdicts\nn={cal.confidence.size}, ECE={cal.ece:.3f}")
     ax.legend(fontsize=7, loc="upper left")
     return _save(fig, path, description=f"ECE={cal.ece!r}")
+
+
+# --------------------------------------------------------------------------------------------------
+# OmniArena win-rate matrix
+# --------------------------------------------------------------------------------------------------
+
+
+def plot_win_rate(rate: pd.DataFrame, count: pd.DataFrame, path: Path, title: str) -> Path:
+    """Heat map of a win-rate matrix (row model's win rate against the column model, ties ½; models in
+    ranking order), each cell annotated with the rate and the number of games; pairs that never met are
+    blank. ``rate``/``count``: (m, m) frames from :func:`judgeanything.analysis.arena.win_rate_matrix`."""
+    m = len(rate)
+    fig = Figure(figsize=(0.9 * m + 3.0, 0.75 * m + 2.0))
+    ax = fig.add_subplot(1, 1, 1)
+    values = rate.to_numpy(dtype=np.float64)
+    im = ax.imshow(np.ma.masked_invalid(values), cmap="RdBu", norm=TwoSlopeNorm(0.5, 0.0, 1.0))
+    for i in range(m):
+        for j in range(m):
+            if count.iat[i, j]:
+                ax.text(j, i, f"{values[i, j]:.2f}\nn={count.iat[i, j]}", ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(m), [str(c) for c in rate.columns], rotation=45, ha="right")
+    ax.set_yticks(range(m), [str(c) for c in rate.index])
+    ax.set_xlabel("opponent")
+    ax.set_ylabel("model")
+    ax.set_title(title)
+    fig.colorbar(im, ax=ax, label="win rate (ties count ½)")
+    return _save(fig, path, description=title)

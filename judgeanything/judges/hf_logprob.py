@@ -1,4 +1,5 @@
-"""Token-probability verdicts (the ``logprob`` mode of the ``hf`` judge).
+"""Token-probability verdicts (the ``logprob`` mode of the ``hf`` judge): the prefill and tokenizer side; the
+reading of candidate probabilities is shared with the ``openai`` judge (:mod:`.token_verdicts`).
 
 Method (CLUE, "MLLM-as-a-Judge for Image Safety without Human Labeling", arXiv 2501.00192, which reads
 the judge's next-token probabilities of the answer tokens instead of parsing generated text): the
@@ -23,41 +24,22 @@ Pure functions of token ids and logits; the judge does the model calls.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from judgeanything.judges.base import JudgeConfigError
-from judgeanything.schema import PAIR_CODE, SCORE_MAX, SCORE_MIN, Verdict, verdict_key
-
-#: Candidate token → verdict label, per setting.
-PAIR_CANDIDATES: dict[str, str] = dict(PAIR_CODE)
-SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(SCORE_MIN, SCORE_MAX + 1)}
-
-BATCH_UNSUPPORTED = "token-probability verdicts are not defined for batch ranking"
+from judgeanything.judges.token_verdicts import (
+    BATCH_UNSUPPORTED,
+    PAIR_CANDIDATES,
+    SCORE_CANDIDATES,
+    TokenVerdict,
+    answer_key,
+    candidates_for,
+    read_verdict,
+)
 
 #: Recorded in the judge's fingerprint: change it when the prefill format changes.
 PREFILL_VERSION = "json-prefill-v1"
-
-
-def candidates_for(setting: str) -> dict[str, str]:
-    """The candidate tokens (→ labels) of ``setting`` (``"pair"`` or ``"score"``).
-
-    Raises:
-        ValueError: any other setting (batch ranking has no single-token verdict).
-    """
-    if setting == "pair":
-        return PAIR_CANDIDATES
-    if setting == "score":
-        return SCORE_CANDIDATES
-    raise ValueError(f"no token-probability candidates for setting {setting!r}")
-
-
-def answer_key(setting: str, rubric: str) -> str:
-    """The JSON key of a rubric's verdict: ``overall_choice`` (pair) / ``relevance_score`` (score)... (the
-    answer contract of :func:`judgeanything.schema.verdict_key`)."""
-    return verdict_key(setting, rubric)
 
 
 def prefill(setting: str, rubric: str, previous: Sequence[tuple[str, str]] = ()) -> str:
@@ -98,44 +80,6 @@ def candidate_token_ids(tokenizer: Any, prefix: str, candidates: Sequence[str]) 
             )
         out[c] = int(alone[0])
     return out
-
-
-@dataclass(frozen=True)
-class TokenVerdict:
-    """One rubric's reading: the verdict, the chosen candidate token, and the probability mass the model
-    put on all candidates before renormalisation (a diagnostic: low mass = the model wanted to say
-    something else)."""
-
-    verdict: Verdict
-    token: str
-    mass: float
-
-
-def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float],
-                 log_norm: float) -> TokenVerdict:
-    """Verdict from the next-token logits of the candidates.
-
-    ``candidate_logits``: candidate token → logit; ``log_norm``: logsumexp of all the vocabulary's logits
-    (for the candidate mass). Probabilities are the softmax over the candidates only (= the full-vocabulary
-    probabilities renormalised over the candidates), computed in float64; ties go to the first candidate
-    in order.
-    """
-    labels = candidates_for(setting)
-    toks = list(labels)
-    logits = [float(candidate_logits[t]) for t in toks]
-    m = max(logits)
-    exps = [math.exp(x - m) for x in logits]
-    z = sum(exps)
-    probs = [e / z for e in exps]
-    mass = math.exp(m + math.log(z) - float(log_norm))
-    best = max(range(len(toks)), key=lambda i: (probs[i], -i))
-    by_label = {labels[t]: p for t, p in zip(toks, probs, strict=True)}
-    if setting == "pair":
-        v = Verdict(rubric=rubric, value=labels[toks[best]], probs=by_label)
-    else:
-        expected = sum(int(t) * p for t, p in zip(toks, probs, strict=True))
-        v = Verdict(rubric=rubric, value=int(toks[best]), probs=by_label, expected=expected)
-    return TokenVerdict(verdict=v, token=toks[best], mass=min(1.0, mass))
 
 
 __all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "PREFILL_VERSION", "SCORE_CANDIDATES", "TokenVerdict",

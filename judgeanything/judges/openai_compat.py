@@ -16,6 +16,7 @@ flight, skipping for a while one that just failed to connect.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import email.utils
 import json
 import math
@@ -30,6 +31,14 @@ from openai.types.chat import ChatCompletion
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
+from judgeanything.judges.openai_logprob import (
+    READER_VERSION,
+    NoLogprobsError,
+    comments,
+    read_token_verdicts,
+    shape_request,
+    token_stream,
+)
 from judgeanything.judges.openai_params import (
     UnsupportedParameterError,
     apply_shape,
@@ -155,6 +164,9 @@ class OpenAIJudge(Judge):
             ``True`` / ``False`` force it. A reasoning model is sent ``max_completion_tokens`` (= ``max_tokens``)
             and no temperature / top_p (see :mod:`.openai_params`).
         reasoning_effort: ``minimal`` / ``low`` / ``medium`` / ``high``… for reasoning models; None = default.
+        verdict: ``generate`` (text for the parser) or ``logprob`` (token-probability verdicts read from the
+            API's ``top_logprobs``, pair and score settings: :mod:`.openai_logprob`).
+        top_logprobs: alternatives per token asked for in ``logprob`` mode (OpenAI allows 0–20).
 
     Raises:
         JudgeConfigError: an unknown ``response_format``, downgrade or ``reasoning_effort`` (at
@@ -187,6 +199,8 @@ class OpenAIJudge(Judge):
         extra_body: Mapping[str, Any] | None = None,
         reasoning: bool | None = None,
         reasoning_effort: str | None = None,
+        verdict: Literal["generate", "logprob"] = "generate",
+        top_logprobs: int = 20,
     ) -> None:
         if response_format not in ("json_object", "json_schema", "none"):
             raise JudgeConfigError(f"openai judge: response_format {response_format!r} is not one of "
@@ -213,6 +227,8 @@ class OpenAIJudge(Judge):
         self.extra_body = dict(extra_body or {})
         self.shape = request_shape(model, reasoning, reasoning_effort)
         check_sampling(self.shape, self.sampling.fingerprint(), model)
+        self.verdict, self.top_logprobs = verdict, int(top_logprobs)
+        self._check_verdict_mode()
         self._replicas = [_Replica(u) for u in urls]
 
     # -- config ---------------------------------------------------------------------------------------
@@ -257,7 +273,22 @@ class OpenAIJudge(Judge):
                 "audio_format": self.audio_format,
                 # only when set, so the identity of runs made before request shaping existed is unchanged
                 **({"reasoning": True, "reasoning_effort": self.shape.reasoning_effort}
-                   if self.shape.reasoning else {})}
+                   if self.shape.reasoning else {}),
+                **({"verdict": "logprob", "top_logprobs": self.top_logprobs, "logprob_reader": READER_VERSION}
+                   if self.verdict == "logprob" else {})}
+
+    def _check_verdict_mode(self) -> None:
+        """Refuse what token-probability verdicts cannot work with (at construction, not per unit)."""
+        if self.verdict not in ("generate", "logprob"):
+            raise JudgeConfigError(f"openai judge: verdict must be 'generate' or 'logprob', got {self.verdict!r}")
+        if self.verdict != "logprob":
+            return
+        if self.shape.reasoning:
+            raise JudgeConfigError(f"openai judge: {self.model!r} is a reasoning model, which returns no "
+                                   "logprobs; use judge.verdict=generate")
+        if not 1 <= self.top_logprobs <= 20:
+            raise JudgeConfigError(f"openai judge: top_logprobs={self.top_logprobs} must be 1..20")
+        self.settings = frozenset({"pair", "score"})  # batch ranking has no single verdict token
 
     def notes(self) -> list[str]:
         note = self.shape.note(self.model)
@@ -285,6 +316,9 @@ class OpenAIJudge(Judge):
             extra.setdefault("top_k", self.sampling.top_k)
         if extra:
             body["extra_body"] = extra
+        if self.verdict == "logprob":
+            shape_request(body, req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
+                          req.prompt.output_schema, self.top_logprobs)
         return apply_shape(body, self.shape)
 
     async def _one(self, req: JudgeRequest) -> JudgeResult:
@@ -299,7 +333,8 @@ class OpenAIJudge(Judge):
         replica.in_flight += 1
         try:
             resp = await self._complete(replica.client(self), body)
-            return self._result(resp, time.perf_counter() - t0)
+            res = self._result(resp, time.perf_counter() - t0)
+            return self._token_verdicts(res, resp, req) if self.verdict == "logprob" else res
         except openai.APIStatusError as e:
             param = rejected_parameter(e.status_code, e.body, e.message)
             if param is not None:  # every request would be rejected alike: stop the run with the reason
@@ -374,6 +409,31 @@ class OpenAIJudge(Judge):
                                   f"{choice.finish_reason!r})")
         return JudgeResult(raw=raw, finish_reason=choice.finish_reason, failure=failure, usage=usage,
                            latency_s=latency, model=model, extra=provenance)
+
+    def _token_verdicts(self, res: JudgeResult, resp: ChatCompletion, req: JudgeRequest) -> JudgeResult:
+        """``logprob`` mode: the verdicts read from the answer's ``top_logprobs`` (:mod:`.openai_logprob`);
+        an answer that failed, was cut, or whose verdict is not a candidate is left to the parser.
+
+        Raises:
+            NoLogprobsError: the server sent no logprobs (it would send none for any unit).
+        """
+        if res.failure is not None or res.finish_reason == "length":
+            return res
+        stream = token_stream(getattr(resp.choices[0], "logprobs", None))
+        if stream is None:
+            raise NoLogprobsError(f"openai judge: the server returned no logprobs for {self.model!r} although "
+                                  "logprobs=true was sent, so token-probability verdicts cannot be read; use "
+                                  "judge.verdict=generate (or a server that returns them, e.g. vLLM, OpenAI)")
+        rubrics = tuple(req.prompt.rubrics) or ("overall",)
+        readings, why = read_token_verdicts(stream, req.prompt.setting, rubrics)
+        res.extra["verdict_mode"] = "logprob"
+        if why is not None:
+            res.extra["logprob_unread"] = why
+            return res
+        notes = comments(res.raw, rubrics)
+        res.outcomes = [dataclasses.replace(r.verdict, comment=notes.get(r.verdict.rubric, "")) for r in readings]
+        res.extra["candidate_mass"] = {r.verdict.rubric: r.mass for r in readings}
+        return res
 
     def _describe(self, e: BaseException) -> str:
         """One line for the run log: the status and the server's message, shortened, key removed."""

@@ -1,0 +1,133 @@
+"""Token-probability verdicts from an OpenAI-compatible API (``judge.verdict=logprob``): the real ``openai`` SDK
+against a loopback server that returns OpenAI-format ``logprobs``, and the reading of verdict tokens."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import pytest
+
+from judgeanything.judges.base import JudgeConfigError, JudgeRequest
+from judgeanything.judges.openai_compat import OpenAIJudge
+from judgeanything.judges.openai_logprob import NoLogprobsError, StreamToken, read_token_verdicts
+from judgeanything.prompts import output_schema
+from judgeanything.schema import TextPart
+from tests.judges.conftest import make_request
+from tests.judges.test_openai_judge import judge_once
+from tests.support.fake_openai import FakeServer, Script
+
+
+def logprobs(tokens: list[str], alts: dict[int, list[tuple[str, float]]]) -> dict[str, Any]:
+    """OpenAI's ``choices[0].logprobs`` for ``tokens``: at the positions in ``alts``, the top alternatives with
+    their probabilities (the first is the token generated); elsewhere the token alone at probability 0.99."""
+    content = []
+    for i, tok in enumerate(tokens):
+        top = alts.get(i, [(tok, 0.99)])
+        assert top[0][0] == tok
+        content.append({"token": tok, "logprob": math.log(top[0][1]), "bytes": list(tok.encode()),
+                        "top_logprobs": [{"token": t, "logprob": math.log(p), "bytes": list(t.encode())}
+                                         for t, p in top]})
+    return {"content": content, "refusal": None}
+
+
+PAIR_TOKENS = ['{"', "overall", "_comment", '":', ' "', "B", " is", " right", '",', ' "', "overall", "_choice", '":',
+               ' "', "2", '"}']
+PAIR_ALTS = {14: [("2", 0.60), ("0", 0.30), ("Response", 0.03), ("1", 0.05), ('2"', 0.02)]}
+SCORE_TOKENS = ['{"', "relevance", "_score", '":', " 4", ",", ' "', "clarity", "_score", '":', " 2", "}"]
+SCORE_ALTS = {4: [(" 4", 0.5), (" 5", 0.3), (" 3", 0.1), (" 45", 0.05), ("4", 0.04)],
+              10: [(" 2", 0.7), (" 1", 0.2), (" two", 0.1)]}
+
+
+def request(setting: str, rubrics: tuple[str, ...]) -> JudgeRequest:
+    r = make_request("k", setting, [TextPart("Judge it.")], rubrics)
+    return dataclasses.replace(r, prompt=dataclasses.replace(r.prompt, output_schema=output_schema(setting,
+                                                                                                  rubrics)))
+
+
+def server(tokens: list[str], alts: dict[int, list[tuple[str, float]]], **kw: Any) -> FakeServer:
+    return FakeServer(Script(reply="".join(tokens), choice={"logprobs": logprobs(tokens, alts)}, **kw))
+
+
+def judge(srv: FakeServer, **kw: Any) -> OpenAIJudge:
+    return OpenAIJudge(model="m", base_url=srv.base_url, api_key_env="JA_TEST_NO_SUCH_KEY", verdict="logprob", **kw)
+
+
+def test_pair_probabilities_from_the_verdict_token():
+    with server(PAIR_TOKENS, PAIR_ALTS) as srv:
+        j = judge(srv, top_logprobs=5)
+        res = judge_once(j, request("pair", ("overall",)))
+    (sent,) = srv.script.requests
+    assert sent["logprobs"] is True and sent["top_logprobs"] == 5
+    (v,) = res.outcomes
+    z = 0.60 + 0.02 + 0.30 + 0.05  # "2" and '2"' both spell the candidate "2"; "Response" spells none
+    assert v.value == "second" and v.comment == "B is right"
+    assert v.probs == pytest.approx({"second": 0.62 / z, "first": 0.30 / z, "tie": 0.05 / z})
+    assert res.extra["candidate_mass"]["overall"] == pytest.approx(z)
+    assert j.settings == frozenset({"pair", "score"}) and j.fingerprint()["verdict"] == "logprob"
+
+
+def test_scores_per_rubric_with_a_verdict_only_schema():
+    with server(SCORE_TOKENS, SCORE_ALTS) as srv:
+        res = judge_once(judge(srv, response_format="json_schema"), request("score", ("relevance", "clarity")))
+    (sent,) = srv.script.requests
+    schema = sent["response_format"]["json_schema"]["schema"]
+    assert list(schema["properties"]) == ["relevance_score", "clarity_score"]  # no comments: verdicts first
+    assert sent["max_tokens"] == 8 + 12 * 2  # a few tokens per rubric
+    rel, cla = res.outcomes
+    # " 45" is another number and "4" lacks the space the generated token had: neither is a candidate here
+    z = 0.5 + 0.3 + 0.1
+    assert rel.value == 4 and rel.probs == pytest.approx({"4": 0.5 / z, "5": 0.3 / z, "3": 0.1 / z, "1": 0.0,
+                                                          "2": 0.0})
+    assert rel.expected == pytest.approx((4 * 0.5 + 5 * 0.3 + 3 * 0.1) / z)
+    assert cla.value == 2 and cla.expected == pytest.approx((2 * 0.7 + 1 * 0.2) / 0.9)
+
+
+def test_a_value_that_is_no_candidate_is_left_to_the_parser():
+    tokens = ['{"', "overall", "_score", '":', " 7", "}"]
+    with server(tokens, {4: [(" 7", 0.9), (" 5", 0.1)]}) as srv:
+        res = judge_once(judge(srv), request("score", ("overall",)))
+    assert res.outcomes is None and res.raw == '{"overall_score": 7}'
+    assert "not one of 1, 2, 3, 4, 5" in res.extra["logprob_unread"]
+
+
+def test_a_server_without_logprobs_is_a_config_error():
+    with FakeServer(Script(reply='{"overall_comment": "x", "overall_choice": "1"}')) as srv:
+        with pytest.raises(NoLogprobsError, match="returned no logprobs"):
+            judge_once(judge(srv), request("pair", ("overall",)))
+        assert len(srv.script.requests) == 1
+
+
+def test_logprob_mode_refusals_at_construction():
+    with pytest.raises(JudgeConfigError, match="reasoning model, which returns no logprobs"):
+        OpenAIJudge(model="o4-mini", verdict="logprob")
+    with pytest.raises(JudgeConfigError, match="top_logprobs=0"):
+        OpenAIJudge(model="gpt-4o", verdict="logprob", top_logprobs=0)
+    with pytest.raises(JudgeConfigError, match="'generate' or 'logprob'"):
+        OpenAIJudge(model="gpt-4o", verdict="logits")  # type: ignore[arg-type]
+    assert "batch" in OpenAIJudge(model="gpt-4o").settings
+
+
+def _stream(tokens: list[str], alts: dict[int, list[tuple[str, float]]]) -> list[StreamToken]:
+    lp = logprobs(tokens, alts)["content"]
+    return [StreamToken(t["token"], t["logprob"], tuple((a["token"], a["logprob"]) for a in t["top_logprobs"]))
+            for t in lp]
+
+
+@pytest.mark.parametrize(("tokens", "at", "alts", "probs"), [
+    # the quote and the digit in one token: alternatives must share the quote
+    (['{"overall_choice":', ' "0', '"}'], 1, [(' "0', 0.5), (' "1', 0.25), (' "2', 0.25), ('"0', 0.1)],
+     {"first": 0.5, "tie": 0.25, "second": 0.25}),
+    # the whole value and the closing quote in one token
+    (['{"overall_choice": "', '1"}'], 1, [('1"}', 0.4), ('2"}', 0.4), ('0"}', 0.1), ('10', 0.1)],
+     {"first": 0.1 / 0.9, "tie": 0.4 / 0.9, "second": 0.4 / 0.9}),
+])
+def test_verdict_token_shapes(tokens, at, alts, probs):
+    readings, why = read_token_verdicts(_stream(tokens, {at: alts}), "pair", ["overall"])
+    assert why is None and readings[0].verdict.probs == pytest.approx(probs)
+
+
+def test_missing_verdict_key_is_reported():
+    readings, why = read_token_verdicts(_stream(['{"overall_comment": "fine"}'], {}), "pair", ["overall"])
+    assert readings == [] and why == "no overall_choice value in the answer"

@@ -22,7 +22,10 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from judgeanything.sweep import register_resolvers
+
 log = logging.getLogger("judgeanything")
+register_resolvers()  # ja_sweep_id / ja_shard_dir, used by conf/config.yaml's hydra.run.dir and sweep.dir
 
 
 def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:

@@ -35,8 +35,9 @@ ENV_SWEEP_ID = "JUDGEANYTHING_SWEEP_ID"
 
 #: Override keys (exact, or a ``prefix.`` for a whole section) that do not enter a sweep's name.
 NON_IDENTITY = ("run.progress", "run.concurrency", "run.batch_size", "run.overwrite", "run.retry_failures",
-                "run.budget_usd", "judge.base_url", "judge.concurrency", "judge.timeout", "judge.max_attempts",
-                "judge.max_wait_s", "judge.api_key_env", "cache.", "analysis.", "hydra.", "hydra/")
+                "run.budget_usd", "run.rate.", "judge.base_url", "judge.concurrency", "judge.timeout",
+                "judge.max_attempts", "judge.max_wait_s", "judge.api_key_env", "cache.", "analysis.", "hydra.",
+                "hydra/")
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9=,._+\-]+")
 

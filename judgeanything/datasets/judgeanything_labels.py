@@ -267,7 +267,7 @@ def read_checklists(path: PathLike, known: Mapping[str, KnownQuery]) -> dict[str
             different items.
     """
     p = Path(os.path.expanduser(os.fspath(path)))
-    files = sorted(p.glob("*.json")) + sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
+    files = sorted(p.glob("*.json")) if p.is_dir() else [p]
     if not files:
         raise SchemaError("checklist folder holds no .json file", file=os.fspath(path))
     out: dict[str, dict[str, tuple[str, ...]]] = {}

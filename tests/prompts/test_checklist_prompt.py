@@ -1,0 +1,50 @@
+"""The checklist-writing prompt and the reading of its answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from judgeanything.checklists import ChecklistParseError, clean_items, parse_checklists
+from judgeanything.prompts import PromptError
+from judgeanything.prompts._checklist import build_checklist_prompt
+from judgeanything.schema import MediaRef, MediaSlot, Query, TextPart
+
+
+def test_prompt_places_the_query_media_once_and_asks_for_each_rubric() -> None:
+    q = Query("u", "AudioVideo2Text", "What makes the {image#1} sound?",
+              (MediaRef("video", path="v.mp4"), MediaRef("audio", path="a.wav")))
+    p = build_checklist_prompt(q, ["relevance", "clarity"], max_items=4, max_words=12)
+    slots = [x for x in p.parts if isinstance(x, MediaSlot)]
+    assert [(s.role, s.ref.path) for s in slots] == [("query", "v.mp4"), ("query", "a.wav")]
+    text = "".join(x.text for x in p.parts if isinstance(x, TextPart))
+    assert "At most 4 points per criterion" in text and "at most 12 words" in text
+    assert "What makes the {image#1} sound?" in text and '"relevance": [' in text and '"clarity": [...]' in text
+    assert p.version == "v1/checklist_generate" and p.output_schema["required"] == ["relevance", "clarity"]
+    assert p.output_schema["properties"]["clarity"]["maxItems"] == 4
+    with pytest.raises(PromptError, match="unknown or no rubric"):
+        build_checklist_prompt(q, ["beauty"])
+
+
+def test_clean_items_strips_bullets_repeats_long_points_and_caps() -> None:
+    seen: set[str] = set()
+    got = clean_items(["1) Is it red?", "is it RED", "(b) Is it round?", 7, "", " ".join("x" * 9), "a) Two?", "Three?"],
+                      max_items=3, max_words=8, seen=seen)
+    assert got == ["Is it red?", "Is it round?", "Two?"]
+    assert clean_items(["Is it red!"], max_items=3, max_words=8, seen=seen) == []
+
+
+@pytest.mark.parametrize(("raw", "why"), [
+    ("no json here", "no JSON object"),
+    ('{"relevance": ["ok?"', "not valid"),
+    ('["a", "b"]', "no JSON object"),
+    ('{"other": ["Is it?"]}', "no usable checklist point"),
+])
+def test_unusable_answers_are_failures(raw: str, why: str) -> None:
+    with pytest.raises(ChecklistParseError, match=why):
+        parse_checklists(raw, ["relevance"], max_items=3, max_words=10)
+
+
+def test_a_single_string_point_and_text_around_the_json() -> None:
+    got = parse_checklists('Sure! {"RELEVANCE": "Does it count 3 stars?"} Hope this helps.', ["relevance"],
+                           max_items=3, max_words=10)
+    assert got == {"relevance": ("Does it count 3 stars?",)}

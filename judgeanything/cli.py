@@ -35,10 +35,15 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         SchemaError, JudgeConfigError, RunConfigError, StoreError: bad input or configuration (the
         message names the file / row / field or the option).
     """
+    from judgeanything.redaction import collect_secrets
     from judgeanything.report.summary import finish_run
     from judgeanything.runner import RunConfigError, Runner, RunOptions
     from judgeanything.schema import SchemaError
 
+    container = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(container, dict)
+    overrides = _overrides()
+    collect_secrets({**container, "overrides": overrides})  # before anything is written or printed
     setting = str(cfg.setting.name)
     dataset = _instantiate(cfg.benchmark, "benchmark")
     try:
@@ -67,8 +72,6 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         rate=OmegaConf.to_container(cfg.run.rate) if cfg.run.get("rate") is not None else {},
         parse=parse,
     )
-    container = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(container, dict)
     identity = {
         "benchmark": {k: v for k, v in container["benchmark"].items() if k != "limit"},
         "setting": container["setting"],
@@ -82,7 +85,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         # large file resumes the run (its media_error units are retried with run.retry_failures)
         "media": {k: v for k, v in (container.get("media") or {}).items() if k != "limits"},
     }
-    container["overrides"] = _overrides()
+    container["overrides"] = overrides
     runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
                     identity=identity, config=container)
     counts = runner.run()
@@ -134,14 +137,23 @@ def _known_errors() -> tuple[type[BaseException], ...]:
 
 @hydra.main(version_base="1.3", config_path="conf", config_name="config")
 def _app(cfg: DictConfig) -> None:
+    from judgeanything.redaction import install_log_redaction, redact_text
+
+    install_log_redaction()
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         summary = run_from_config(cfg, run_dir)
     except _known_errors() as e:
         log.error("%s", e)
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {redact_text(str(e))}", file=sys.stderr)
         sys.exit(2)
-    print(summary.get("text", ""))
+    except Exception as e:
+        # Hydra would print the traceback verbatim (a URL with its credentials, a key quoted by a server);
+        # the log handlers redact it, and the console gets the redacted last line
+        log.exception("the run failed")
+        print(f"error: {redact_text(f'{type(e).__name__}: {e}')}", file=sys.stderr)
+        sys.exit(1)
+    print(redact_text(summary.get("text", "")))
 
 
 def main() -> None:

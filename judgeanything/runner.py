@@ -13,7 +13,6 @@ import datetime as _dt
 import json
 import logging
 import platform
-import re
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -32,6 +31,7 @@ from judgeanything.modalities.limits import MediaLimits
 from judgeanything.parsing import STRATEGIES, parse_output
 from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.ratecontrol import AdaptiveWindow, RateConfigError, RateLimits, RateOptions
+from judgeanything.redaction import redact_config
 from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.schema import (
     FAILURE_KINDS,
@@ -222,24 +222,8 @@ def item_record(item: Item, cache: MediaCache) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization)", re.I)
-#: Values that look like credentials whatever their key is called (OpenAI/Anthropic-style keys, bearer tokens,
-#: Hugging Face tokens).
-_SECRET_VALUE = re.compile(r"(sk-[A-Za-z0-9_\-]{6,}|Bearer\s+\S+|hf_[A-Za-z0-9]{10,})")
-
-
-def redact(obj: Any) -> Any:
-    """A copy of a config (or override list) with secrets replaced by ``"***"``: values under secret-looking
-    keys (``*_env`` names are kept: they name a variable, they are not the secret) and values that look
-    like credentials wherever they are."""
-    if isinstance(obj, Mapping):
-        return {k: ("***" if _SECRET_KEY.search(str(k)) and not str(k).endswith("_env") and v else redact(v))
-                for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [redact(v) for v in obj]
-    if isinstance(obj, str):
-        return _SECRET_VALUE.sub("***", obj)
-    return obj
+#: The project's one redaction (see :mod:`judgeanything.redaction`), kept under its old name here.
+redact = redact_config
 
 
 @dataclass
@@ -336,8 +320,9 @@ class Runner:
         old = old.get("identity", {}) if isinstance(old, dict) else None
         if not isinstance(old, dict):
             raise StoreError(f"{run_json}: not a run description (expected a JSON object with 'identity')")
-        if old and old != self.identity:
-            diff = sorted(k for k in set(old) | set(self.identity) if old.get(k) != self.identity.get(k))
+        mine = redact_config(self.identity)  # as run.json holds it
+        if old and old != mine:
+            diff = sorted(k for k in set(old) | set(mine) if old.get(k) != mine.get(k))
             raise RunConfigError(
                 f"run directory {self.run_dir} holds a different run (differs in: {', '.join(diff)}); "
                 "choose another hydra.run.dir, or pass run.overwrite=true to start it afresh")
@@ -365,13 +350,13 @@ class Runner:
             "identity": self.identity,
             "notes": self.notes,
             "judge_notes": self.judge_notes,
-            "config": redact(self.config),
+            "config": self.config,
             "versions": {"python": platform.python_version(),
                          **{p: ver(p) for p in ("judgeanything", "torch", "transformers", "openai")}},
             **extra,
         }
         tmp = self.run_dir / (RUN + ".tmp")
-        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False, default=str))
+        tmp.write_text(json.dumps(redact_config(info), indent=2, ensure_ascii=False, default=str))
         tmp.replace(self.run_dir / RUN)
 
     def _write_items_and_labels(self) -> dict[str, list[dict[str, float]]]:

@@ -36,6 +36,8 @@ from typing import Any
 
 import orjson
 
+from judgeanything.redaction import redact_values
+
 try:
     import fcntl
 except ImportError:  # Windows
@@ -226,7 +228,9 @@ class RunLog:
 
     def append(self, record: Mapping[str, Any]) -> bool:
         """Append one record; returns False (and writes nothing) if its key is already logged with the same
-        or a later attempt."""
+        or a later attempt. Credentials in its strings (a server echoing the key into its completion or an
+        error) are masked first (:func:`judgeanything.redaction.redact_values`): the log is a sink."""
+        record = redact_values(record)
         line = _dumps(record)
         with self._lock:
             prev = self.latest.get(record["key"])

@@ -20,8 +20,9 @@ Which answers may be cached (:data:`CACHEABLE_FAILURES`):
 Only judges that cost something to call are cached (:data:`CACHED_JUDGE_KINDS`: ``api``, ``local``,
 ``smoke``); baselines and replay answer instantly from their inputs.
 
-Nothing secret reaches the store: the key is a hash, and the stored answer passes through the redaction
-of :func:`judgeanything.runner.redact` (credential-looking strings replaced) before it is written.
+Nothing secret reaches the store: the key is a hash, and the stored answer passes through the project's one
+redaction (:func:`judgeanything.redaction.redact_values`: known secret values and credential shapes masked)
+before it is written.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ import orjson
 from judgeanything.cache.key import CACHE_FORMAT, fingerprint_id, request_key
 from judgeanything.cache.store import Store, open_store
 from judgeanything.judges.base import Judge, JudgeRequest, JudgeResult
+from judgeanything.redaction import redact_values
 from judgeanything.schema import FAILURE_KINDS, Failure, Outcome, TextPart, Verdict
 
 log = logging.getLogger(__name__)
@@ -120,20 +122,6 @@ class CacheStats:
                 "uncacheable": dict(self.uncacheable)}
 
 
-def _scrub(obj: Any) -> Any:
-    """``obj`` with credential-looking strings replaced, wherever they are (the key-based half of the
-    project's redaction is not applied: it would blank ``usage``'s ``*_tokens`` counts)."""
-    from judgeanything.runner import redact  # the project's one redaction of credential-looking values
-
-    if isinstance(obj, str):
-        return redact(obj)
-    if isinstance(obj, Mapping):
-        return {k: _scrub(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_scrub(v) for v in obj]
-    return obj
-
-
 def encode_result(res: JudgeResult) -> bytes:
     """A judge answer as stored (JSON), secrets redacted."""
     entry = {
@@ -147,7 +135,7 @@ def encode_result(res: JudgeResult) -> bytes:
         "model": res.model,
         "extra": {k: v for k, v in res.extra.items() if k != "cache"},
     }
-    return orjson.dumps(_scrub(entry), default=str)
+    return orjson.dumps(redact_values(entry), default=str)
 
 
 def _outcome(d: Mapping[str, Any]) -> Outcome:

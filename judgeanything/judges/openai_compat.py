@@ -48,6 +48,7 @@ from judgeanything.judges.openai_params import (
 )
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.judges.sampling import SamplingConfig
+from judgeanything.redaction import redact_text, shown_env_name
 from judgeanything.schema import Failure
 
 
@@ -240,8 +241,8 @@ class OpenAIJudge(Judge):
         host = urlparse(base_url or "https://api.openai.com/v1").hostname or ""
         if host in _LOCAL_HOSTS:
             return "EMPTY"  # local servers ignore the key, but the SDK requires a non-empty one
-        raise JudgeConfigError(f"openai judge: environment variable {self.api_key_env} is not set "
-                               f"(needed for {base_url or 'api.openai.com'})")
+        raise JudgeConfigError(f"openai judge: environment variable {shown_env_name(self.api_key_env)} is not "
+                               f"set (needed for {redact_text(base_url or 'api.openai.com')})")
 
     def client(self) -> openai.AsyncOpenAI:
         """The SDK client of the first (or only) server."""

@@ -42,6 +42,8 @@ class Script:
     check: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
     delay_s: float = 0.0
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # a request header whose value the reply quotes (``Authorization``: a server echoing the caller's key)
+    echo_header: str | None = None
 
 
 def make_app(script: Script) -> FastAPI:
@@ -64,6 +66,8 @@ def make_app(script: Script) -> FastAPI:
             msg = msg(dict(request.headers)) if callable(msg) else (msg or f"scripted {status}")
             return JSONResponse({"error": {"message": msg, "type": "test"}}, status_code=status)
         text = script.reply(body) if callable(script.reply) else script.reply
+        if script.echo_header is not None:
+            text += f"\n(you sent {script.echo_header}: {request.headers.get(script.echo_header, '')})"
         choice = {"index": 0, "finish_reason": script.finish_reason,
                   "message": {"role": "assistant", "content": text}, **script.choice}
         return JSONResponse({

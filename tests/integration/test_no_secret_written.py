@@ -1,0 +1,85 @@
+"""No credential reaches a file or the console: secrets planted every way a user can pass one — the key variable,
+URL userinfo, a ``?api_key=`` query string, ``extra_body`` and headers inside it, a key pasted into
+``judge.api_key_env``, and a server that echoes the ``Authorization`` header into its completion — through a
+single run, a ``-m`` sweep and a failing run against a loopback OpenAI-compatible server; then every file
+written (run and sweep directories, Hydra's files, logs, caches under the test's HOME / XDG cache) and the
+captured stdout / stderr are searched for each secret."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import BIN
+from tests.support.fake_openai import FakeServer, Script
+
+pytestmark = pytest.mark.integration
+
+ENV_KEY = "sk-test-ENVKEY0123456789abcdef"
+USERINFO_PASSWORD = "UserinfoPass4821"
+QUERY_KEY = "QueryKey7731xyzw"
+BODY_KEY = "BodyKey5512qrst"
+HEADER_TOKEN = "HeaderTok9043mnop"
+NESTED_PASSWORD = "NestedPw3390uvwx"
+PASTED_KEY = "sk-pasted-PASTEDKEY556677889900"
+
+
+def _secrets() -> dict[str, str]:
+    basic = base64.b64encode(f"judge:{USERINFO_PASSWORD}".encode()).decode()
+    return {"env key": ENV_KEY, "userinfo password": USERINFO_PASSWORD, "userinfo as Basic auth": basic,
+            "query key": QUERY_KEY, "extra_body key": BODY_KEY, "header token": HEADER_TOKEN,
+            "nested password": NESTED_PASSWORD, "key pasted into api_key_env": PASTED_KEY}
+
+
+def _run(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN / "judgeanything"), *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=300, check=False)
+
+
+def test_no_secret_reaches_any_file_or_the_console(tmp_path: Path, tiny_pair_benchmark) -> None:
+    f, media, _ = tiny_pair_benchmark
+    home, xdg = tmp_path / "home", tmp_path / "xdg-cache"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(xdg), HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
+               OPENAI_API_KEY=ENV_KEY)
+    env.pop("JUDGEANYTHING_CACHE_DIR", None)
+    extra_body = (f"+judge.extra_body={{api_key: {BODY_KEY}, metadata: {{headers: {{X-Api-Key: {HEADER_TOKEN}}},"
+                  f" db: {{password: {NESTED_PASSWORD}}}}}}}")
+    common = ["benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=openai",
+              "judge.model=fake", "judge.response_format=none", "judge.max_attempts=1", "run.limit=4",
+              "analysis.bootstrap=20", "analysis.plots=false", extra_body]
+    reply = '{"overall_comment": "ok", "overall_choice": "2"}'
+    with FakeServer(Script(reply=reply, echo_header="Authorization")) as srv:
+        plain = srv.base_url
+        with_userinfo = plain.replace("http://", f"http://judge:{USERINFO_PASSWORD}@")
+        with_query = f"{plain}?api_key={QUERY_KEY}"
+        single = _run(tmp_path, env, *common, f"judge.base_url={plain}", "hydra.run.dir=single")
+        sweep = _run(tmp_path, env, "-m", *common, f"judge.base_url='{with_userinfo}','{with_query}'",
+                     "hydra.sweep.dir=sweep", "hydra.output_subdir=.hydra")
+        n_requests = len(srv.script.requests)
+    pasted = _run(tmp_path, env, *common, "judge.base_url=http://judge.invalid:9/v1", f"judge.api_key_env={PASTED_KEY}",
+                  "hydra.run.dir=pasted")
+    assert single.returncode == 0, single.stderr
+    assert sweep.returncode == 0, sweep.stderr
+    assert pasted.returncode == 2 and "is not a variable name" in pasted.stderr, pasted.stderr
+    # the runs did what they claim: the server answered, and echoed the key it was sent into the raw output
+    assert n_requests >= 8
+    assert "you sent Authorization: Bearer ***" in (tmp_path / "single" / "verdicts.jsonl").read_text()
+    # ... and the secrets were planted where they would land: masked there now
+    assert '"api_key": "***"' in (tmp_path / "single" / "run.json").read_text()
+    multirun = (tmp_path / "sweep" / "multirun.yaml").read_text()
+    assert "http://***@127.0.0.1" in multirun and "?api_key=***" in multirun and "api_key: ***" in multirun
+    assert list((tmp_path / "sweep").glob("*/.hydra/*.yaml"))
+    assert any(p.name.endswith(".log") for p in tmp_path.rglob("*"))
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]  # every file, hidden and binary ones too
+    assert len(written) > 40
+    leaks = [(name, str(p.relative_to(tmp_path))) for p in written for name, s in _secrets().items()
+             if s.encode() in p.read_bytes()]
+    for label, proc in (("single", single), ("sweep", sweep), ("pasted", pasted)):
+        leaks += [(name, f"{label} {stream}") for name, s in _secrets().items()
+                  for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)) if s in text]
+    assert leaks == []

@@ -89,21 +89,28 @@ class AdaptiveWindow:
         self._sent = 0  # calls started so far
         self._cut_at = -1  # calls started when the window was last cut
         self._cond = asyncio.Condition()
+        self._waiting = 0  # calls waiting for a place
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[int]:
         """Hold one place in the window for a call; yields the call's sequence number (for :meth:`observe`)."""
-        async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < int(self.limit))
-            self.in_flight += 1
-            seq = self._sent
-            self._sent += 1
+        if self.in_flight >= int(self.limit) or self._waiting:  # one event loop: no lock needed to look
+            self._waiting += 1
+            try:
+                async with self._cond:
+                    await self._cond.wait_for(lambda: self.in_flight < int(self.limit))
+            finally:
+                self._waiting -= 1
+        self.in_flight += 1
+        seq = self._sent
+        self._sent += 1
         try:
             yield seq
         finally:
-            async with self._cond:
-                self.in_flight -= 1
-                self._cond.notify_all()
+            self.in_flight -= 1
+            if self._waiting:
+                async with self._cond:
+                    self._cond.notify(1)
 
     def observe(self, seq: int, ok: int, overloaded: int) -> None:
         """Feed back the outcome of call ``seq``: ``ok`` successful requests, ``overloaded`` overload signals.

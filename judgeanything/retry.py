@@ -141,10 +141,23 @@ async def judge_with_retries(
                     judge.name, len(pending), len(requests), _one_line(detail), state.attempt_number + 1,
                     policy.max_attempts, state.upcoming_sleep)
 
-    retrying = AsyncRetrying(retry=retry_if_result(bool), stop=stop_after_attempt(policy.max_attempts),
-                             wait=wait, before_sleep=before_sleep, retry_error_callback=lambda s: None,
-                             reraise=False)
-    await retrying(attempt)
+    # The first try runs before tenacity is set up: almost every request succeeds at once, and a retry
+    # controller per request costs more CPU than the rest of the runner's own work on it. Tenacity then
+    # sees that try as its attempt 1 (the first call of `again` returns its outcome) and owns the rest.
+    replayed = False
+
+    async def again() -> list[int]:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return pending
+        return await attempt()
+
+    if await attempt() and policy.max_attempts > 1:
+        retrying = AsyncRetrying(retry=retry_if_result(bool), stop=stop_after_attempt(policy.max_attempts),
+                                 wait=wait, before_sleep=before_sleep, retry_error_callback=lambda s: None,
+                                 reraise=False)
+        await retrying(again)
     if pending:
         stats.gave_up += len(pending)
         first = results[pending[0]]

@@ -115,9 +115,9 @@ def _data(n: int) -> BenchmarkData:
 def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged_or_typed(tmp_path):
     n = 60
     faults = ([Fault("status", 429, {"retry-after-ms": "50"})] * 12 + [Fault("status", 500)] * 4
-              + [Fault("status", 503)] * 3 + [Fault(delay_s=2.0)] * 3 + [Fault("html")] * 2)
+              + [Fault("status", 503)] * 3 + [Fault(delay_s=4.0)] * 3 + [Fault("html")] * 2)
     with FaultServer(faults, default=Fault(delay_s=0.02)) as srv:
-        judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none", timeout=0.5,
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none", timeout=1.5,
                             max_wait_s=0.05, max_attempts=8, concurrency=16)
         counts = Runner(_data(n), judge, tmp_path, RunOptions(progress=False)).run()
     assert counts["judged"] == n and counts["failures"] == 0

@@ -12,18 +12,19 @@ A task-type ``<select>`` and a "disagreements only" checkbox filter the cards.
 Every piece of model or dataset text goes through Jinja2 autoescaping (a response ``<script>…`` is shown
 as text). Media paths in ``items.jsonl`` are relative to ``run.json``'s ``data_root``; the files shown are
 copied to ``report_media/`` under content-hash names (``copy_media=True``) or linked by relative path.
-A missing file, a path escaping the data root or an unknown data root shows a visible "missing media"
-note instead of failing the report.
+A file is copied or linked only if it passes the judge's own checks (inside the data root after following
+symlinks, a regular non-empty file within ``media.limits``); a missing file, a path escaping the data root or
+a file over a limit shows a visible "missing media" note instead of failing the report.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import secrets
 import shutil
+import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,16 @@ import jinja2
 import pandas as pd
 
 from judgeanything.analysis.load import RunData
+from judgeanything.modalities._files import (
+    ESCAPES,
+    NOT_FOUND,
+    NOT_REGULAR,
+    check_file,
+    resolve_media_path,
+    sha256_file,
+)
+from judgeanything.modalities.base import MediaError
+from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, write_plots_for
 from judgeanything.schema import AUDIO, IMAGE, VIDEO
@@ -75,7 +86,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
         raise ValueError(f"max_items must be >= 0 or None, got {max_items}")
     run = read_run(run_dir, data)
     plots = write_plots_for(run)
-    media = _MediaResolver(run.run_dir, _data_root(run), copy_media)
+    media = _MediaResolver(run.run_dir, _data_root(run), copy_media, _media_limits(run))
     shown = run.items if max_items is None else run.items[:max_items]
     cards = [_card(run, item, media) for item in shown]
     media.prune()
@@ -200,6 +211,18 @@ def _failure_counts(run: RunFiles) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
+def _media_limits(run: RunFiles) -> MediaLimits:
+    """The media limits the run was judged under (``run.json`` ``config.media.limits``; the defaults when it
+    records none or an unreadable value)."""
+    cfg = run.run.get("config")
+    media = cfg.get("media") if isinstance(cfg, dict) else None
+    section = media.get("limits") if isinstance(media, dict) else None
+    try:
+        return MediaLimits.from_config(section if isinstance(section, dict) else None)
+    except ValueError:
+        return DEFAULT_LIMITS
+
+
 def _data_root(run: RunFiles) -> Path | None:
     """``run.json``'s ``data_root``: absolute as is; relative, against the run directory then the cwd."""
     raw = run.run.get("data_root")
@@ -215,49 +238,63 @@ def _data_root(run: RunFiles) -> Path | None:
 
 
 class _MediaResolver:
-    """Resolves ``items.jsonl`` media dicts into view dicts for the template, copying files on demand."""
+    """Resolves ``items.jsonl`` media dicts into view dicts for the template, copying files on demand.
 
-    def __init__(self, run_dir: Path, root: Path | None, copy: bool) -> None:
-        self.run_dir, self.root, self.copy = run_dir, root, copy
+    The report obeys the judge's confinement: a file is shown only if it passes the very checks the judge's
+    encoders apply (:func:`~judgeanything.modalities._files.resolve_media_path`: inside the data root after
+    following symlinks; :func:`~judgeanything.modalities._files.check_file`: a non-empty regular file within
+    ``media.limits.max_file_bytes`` as the run recorded it) — a symlink the judge refused as escaping the root
+    is never copied. Copies are written atomically (a temporary file renamed into place) under their content
+    hash, and a copy already there is reused only if its bytes still hash to its name (a truncated or edited
+    copy is written again).
+    """
+
+    def __init__(self, run_dir: Path, root: Path | None, copy: bool, limits: MediaLimits = DEFAULT_LIMITS) -> None:
+        self.run_dir, self.root, self.copy, self.limits = run_dir, root, copy, limits
         self.out_dir = run_dir / MEDIA_DIR
         self._src: dict[Path, str] = {}
         self.used: set[str] = set()
 
     def _locate(self, rel: str) -> tuple[Path | None, str]:
-        """The file for a data-root-relative path, or ``(None, reason)``."""
-        if self.root is None:
-            p = Path(rel)
-            if not p.is_absolute():
-                return None, "run.json has no data_root to resolve this relative path"
-        else:
-            # Lexical check (no symlink resolution: Hub snapshots link into a blob store outside the root).
-            p = Path(os.path.normpath(self.root / rel))
-            root = Path(os.path.normpath(self.root))
-            if p != root and root not in p.parents:
-                return None, "path escapes the data root"
-        if not p.is_file():
-            return None, "file not found"
+        """The file for a data-root-relative path, or ``(None, reason)`` (the judge's own reason)."""
+        if self.root is None:  # the judge resolved against its working directory, unknown here
+            return None, "run.json has no data_root to resolve this relative path"
+        try:
+            p = resolve_media_path(self.root, rel)
+            check_file(p, rel, self.limits)
+        except MediaError as e:  # the page shows the kind of refusal, not the absolute paths the judge logs
+            short = next((k for k in (ESCAPES, NOT_FOUND, NOT_REGULAR) if e.reason.startswith(k)), e.reason)
+            return None, short
         return p, ""
 
     def _src_for(self, p: Path) -> str:
         if p in self._src:
             return self._src[p]
         if self.copy:
-            h = hashlib.sha256()
-            with p.open("rb") as f:
-                for chunk in iter(lambda: f.read(1 << 20), b""):
-                    h.update(chunk)
-            name = h.hexdigest()[:32] + p.suffix.lower()
-            dest = self.out_dir / name
-            if not dest.is_file():
-                self.out_dir.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(p, dest)
+            digest = sha256_file(p)
+            name = digest[:32] + p.suffix.lower()
+            self._copy_verified(p, self.out_dir / name, digest)
             self.used.add(name)
             src = f"{MEDIA_DIR}/{name}"
         else:
             src = quote(Path(os.path.relpath(p.absolute(), self.run_dir.absolute())).as_posix())
         self._src[p] = src
         return src
+
+    def _copy_verified(self, src: Path, dest: Path, digest: str) -> None:
+        """``dest`` holding ``src``'s bytes (SHA-256 ``digest``): kept if it already does, else copied to a
+        temporary file in the same folder and renamed over it (a reader never sees a partial copy)."""
+        if dest.is_file() and sha256_file(dest) == digest:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.out_dir, prefix=f".{dest.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out, src.open("rb") as inp:
+                shutil.copyfileobj(inp, out, 1 << 20)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def _file(self, kind: str, rel: str) -> dict[str, Any]:
         p, why = self._locate(rel)

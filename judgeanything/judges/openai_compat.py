@@ -435,13 +435,15 @@ class OpenAIJudge(Judge):
         Raises:
             NoLogprobsError: the server sent no logprobs (it would send none for any unit).
         """
-        if res.failure is not None or res.finish_reason == "length":
+        if res.failure is not None or not res.raw:
             return res
         stream = token_stream(getattr(resp.choices[0], "logprobs", None))
-        if stream is None:
+        if stream is None:  # checked before the finish reason: a cut answer has its tokens' logprobs too
             raise NoLogprobsError(f"openai judge: the server returned no logprobs for {self.model!r} although "
                                   "logprobs=true was sent, so token-probability verdicts cannot be read; use "
                                   "judge.verdict=generate (or a server that returns them, e.g. vLLM, OpenAI)")
+        if res.finish_reason == "length":  # the parser records it as truncated
+            return res
         rubrics = tuple(req.prompt.rubrics) or ("overall",)
         readings, why = read_token_verdicts(stream, req.prompt.setting, rubrics)
         res.extra["verdict_mode"] = "logprob"

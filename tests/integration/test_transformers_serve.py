@@ -72,3 +72,33 @@ def test_judgeanything_text2text_through_transformers_serve(tmp_path, shared_dir
             assert ("failure" in o and o["failure"] and o["detail"]) or o["value"] in ("first", "tie", "second")
     run = json.loads((run_dir / "run.json").read_text())
     assert run["judge"] == "tiny-qwen2" and run["counts"]["judged"] == 3
+
+
+def _short_text2text(shared_dir: Path, out: Path) -> tuple[Path, Path]:
+    """The first Text2Text query of the release with its responses, each text cut to 200 characters (the tiny
+    model's context is 4096 tokens of a byte-level vocabulary), in the release's layout."""
+    ja = shared_dir / "data" / "judgeanything"
+    queries = [q for q in json.loads((ja / "TaskAnything.json").read_text()) if q["task_name"] == "Text2Text"][:1]
+    qid = queries[0]["uniq_id"]
+    queries[0]["question"] = queries[0]["question"][:200]
+    responses = [r for r in json.loads((ja / "JudgeAnything.json").read_text()) if r["uniq_id"] == qid]
+    for r in responses:
+        r["response"]["content"] = str(r["response"]["content"])[:200]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "TaskAnything.json").write_text(json.dumps(queries))
+    (out / "JudgeAnything.json").write_text(json.dumps(responses))
+    return out / "TaskAnything.json", out / "JudgeAnything.json"
+
+
+def test_logprob_verdicts_refused_by_a_server_that_returns_none(tmp_path, shared_dir, served_tiny_qwen2):
+    """`transformers serve` ignores `logprobs`/`top_logprobs` (it lists them among its unused fields): the
+    run stops with a config error at the first answer instead of recording unreadable verdicts."""
+    model, base_url = served_tiny_qwen2
+    tasks, responses = _short_text2text(shared_dir, tmp_path / "data")
+    p = cli("benchmark=judgeanything", "benchmark.tasks=[Text2Text]", "run.limit=2",
+            f"benchmark.task_anything={tasks}", f"benchmark.judge_anything={responses}", "judge=openai",
+            f"judge.model={model}", f"judge.base_url={base_url}", "judge.name=tiny-qwen2-logprob",
+            "judge.response_format=none", "judge.verdict=logprob", "judge.sampling.max_tokens=24",
+            "judge.concurrency=1", f"hydra.run.dir={tmp_path / 'run'}", timeout=600, check=False)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert "returned no logprobs" in p.stderr and "judge.verdict=generate" in p.stderr

@@ -44,8 +44,7 @@ PAIR_ANCHORS: tuple[Anchor, ...] = (
                r"|conclusion"), "after"),
 )
 BATCH_ANCHORS: tuple[Anchor, ...] = (
-    (1, re.compile(r"(?<![A-Za-z])(?:final\s+)?rank(?:ing|ed)?(?![A-Za-z])[^:\n]{0,80}?[:=]\s*", re.I),
-     "after"),
+    (1, re.compile(r"(?<![A-Za-z])(?:final\s+)?rank(?:ing|ed)?(?![A-Za-z])[^:\n]{0,80}?" + SEP, re.I), "after"),
     (1, anchor(r"(?:final\s+)?(?:judge?ment|verdict|order|answer)"), "after"),
     (2, re.compile(r"(?:\[\[\s*[A-Z]\s*\]\]\s*[,;>]?\s*){2,}"), "at"),
     (2, re.compile(r"(?<![A-Za-z])[A-Z](?:\s*>\s*[A-Z](?![A-Za-z]))+"), "at"),

@@ -25,6 +25,14 @@ _PLACEHOLDER = re.compile(r"\s*[\"'(\[]*<[^<>\n]{0,60}>")
 _CONDITION = re.compile(r"[\"')\]]*\s+(?:if|when|means|for|=)\b", re.I)  # '"[[A]]" if assistant A is better'
 
 
+_IF_BEFORE = re.compile(r"\b(?:if|whether|when|unless)\s+(?:the\s+)?$", re.I)
+
+
+def is_conditional(text: str, start: int) -> bool:
+    """Whether a statement at ``start`` is the condition of a format rule ("... if assistant A is better")."""
+    return bool(_IF_BEFORE.search(text[max(0, start - 20):start]))
+
+
 def is_echo(text: str, start: int, end: int, value: str, where: str, setting: str) -> bool:
     """Whether the anchor matched at ``text[start:end]`` (value text ``value``) is a format example."""
     if _PLACEHOLDER.match(value):

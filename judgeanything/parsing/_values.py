@@ -134,7 +134,7 @@ _PAIR_LABEL = re.compile(LABEL_WORDS + r"\s*" + _LABEL_ID + r"(?![A-Za-z0-9])", 
 _PAIR_ORDINAL = re.compile(r"(?:the\s+)?(first|second|former|latter)(?![a-z])", re.I)
 # "tie"/"draw" start a tie verdict; the weak words ("both", "neither", "same", "equal") only when they are
 # the whole value ("Verdict: neither."), since "Both have flaws, but Response 2 is better" names a winner.
-_PAIR_TIE = re.compile(r"(?:tie|draw)(?![a-z])"
+_PAIR_TIE = re.compile(r"(?:(?:it['’]?s\s+|it\s+is\s+)?an?\s+)?(?:tie|draw)(?![a-z])"
                        r"|(?:equal(?:ly\s+good)?|both(?:\s+equally)?|neither|same)[^\S\n]*(?:$|[\n.,;:!)\]}|\"'])",
                        re.I)
 _PAIR_LETTER = re.compile(r"([AB])(?=\s*$|\s*[.,;:)\]}\"'!/]|\s+(?:is|was|wins|better)\b)")
@@ -275,9 +275,12 @@ def pair_bare(s: str) -> Reading | None:
 
 # Letters such as "[[C], [A], [D], [B]]", "C > A > D > B", "[C, B, D, A]". Whitespace runs are collapsed
 # to one character before matching (see _common.collapse), which keeps these nested patterns linear.
-_LETTER_ITEM = r"\[{0,2}\s?[A-Z](?![A-Za-z])(?:\s?\]{1,2})?"
-_LETTER_SEQ = re.compile(r"\[?\s?" + _LETTER_ITEM + r"(?:\s?(?:,|;|>>?|->|→)\s?|\s)" + _LETTER_ITEM
-                         + r"(?:(?:\s?(?:,|;|>>?|->|→)\s?|\s)" + _LETTER_ITEM + r")*\s?\]?")
+# A ranking stays on one line, and the pronoun "I" ("... > B I think") is not a response letter.
+_SP = r"[^\S\n]"
+_LETTER_ITEM = r"\[{0,2}" + _SP + r"?(?!I" + _SP + r"[a-z])[A-Z](?![A-Za-z])(?:" + _SP + r"?\]{1,2})?"
+_LETTER_JOIN = r"(?:" + _SP + r"?(?:,|;|>>?|->|→)" + _SP + r"?|" + _SP + r")"
+_LETTER_SEQ = re.compile(r"\[?" + _SP + r"?" + _LETTER_ITEM + _LETTER_JOIN + _LETTER_ITEM
+                         + r"(?:" + _LETTER_JOIN + _LETTER_ITEM + r")*" + _SP + r"?\]?")
 _LETTER_RUN = re.compile(r"([A-Z]{2,26})(?![A-Za-z])")
 
 

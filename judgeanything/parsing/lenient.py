@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from judgeanything.parsing._common import Reading, bad, collapse, normalise, with_rule
-from judgeanything.parsing._echo import is_echo
+from judgeanything.parsing._echo import is_conditional, is_echo
 from judgeanything.parsing._json import COMMENT_SUFFIXES, answer_objects, comment_of, unclosed_json, verdict_keys
 from judgeanything.parsing._values import PAIR_SENTENCES, ValueReader
 from judgeanything.schema import ANSWER_SUFFIX
@@ -111,7 +111,10 @@ def _named(text: str, rubric: str, rd: ValueReader, keys_only: bool) -> list[tup
         if a is None or a.end() == 0 or (keys_only and not a.group(1)):
             continue
         key_like = bool(a.group(1)) and a.group(1).lower() == ANSWER_SUFFIX[rd.name]
-        r = rd.prefix(rest[a.end():], key_like)
+        value = rest[a.end():]
+        if not value.strip() and re.search(r"[:=]|->", rest):  # "Clarity:" with the value on the next line
+            value = _line_rest(text, m.end() + len(rest) + 1)
+        r = rd.prefix(value, key_like)
         if r is not None:
             out.append((m.start(), with_rule(r, "named")))
     return out
@@ -134,7 +137,7 @@ def _anchored(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
         for rx, fn in PAIR_SENTENCES:
             for m in rx.finditer(text):
                 choice = fn(m)
-                if choice is not None:
+                if choice is not None and not is_conditional(text, m.start()):
                     hits.append((3, m.start(), Reading("ok", choice, rule="sentence")))
     return hits
 

@@ -49,7 +49,17 @@ from judgeanything.schema import (
     stable_hash,
     swap_choice,
 )
-from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, RunDirLock, RunLog, StoreError, write_jsonl
+from judgeanything.store import (
+    ITEMS,
+    LABELS,
+    RUN,
+    VERDICTS,
+    GroupSync,
+    RunDirLock,
+    RunLog,
+    StoreError,
+    write_jsonl,
+)
 
 log = logging.getLogger(__name__)
 
@@ -493,13 +503,13 @@ class Runner:
                     chunk = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                prepared = await asyncio.to_thread(
-                    lambda ch=chunk: [self._prepare(u, sizes.get(u.item.item_id, [])) for u in ch])
+                prepared = await self._prepare_chunk(chunk, sizes)
                 reqs = [(u, p) for u, p in zip(chunk, prepared, strict=True) if isinstance(p, JudgeRequest)]
                 for p in prepared:
                     if not isinstance(p, JudgeRequest):
                         self._land(runlog, p, bar)
                 if not reqs:
+                    await durable.durable()
                     continue
                 # a JudgeConfigError (no API key, a model that cannot load) fails every unit alike: it stops
                 # the run with the message (the CLI exits 2); the units already logged are kept
@@ -507,14 +517,30 @@ class Runner:
                                                    window=self.window, limits=limits)
                 for (u, req), res in zip(reqs, results, strict=True):
                     self._land(runlog, self._result_record(u, req, res), bar)
+                await durable.durable()  # on disk before this worker takes more work
 
+        durable = GroupSync(runlog)
         try:
             await asyncio.gather(*(worker() for _ in range(min(conc, max(1, len(chunks))))))
         finally:
             bar.close()
+            runlog.sync()
+
+    async def _prepare_chunk(self, chunk: Sequence[Unit],
+                             sizes: Mapping[str, Any]) -> list[JudgeRequest | dict[str, Any]]:
+        """The requests of a chunk of units: on the event loop when no unit carries media for the judge to see
+        (rendering a text prompt costs less than handing it to a thread), else in a worker thread (decoding
+        media blocks)."""
+        def prepare() -> list[JudgeRequest | dict[str, Any]]:
+            return [self._prepare(u, sizes.get(u.item.item_id, [])) for u in chunk]
+
+        if not self.judge.needs_media or not any(_has_media(u.item) for u in chunk):
+            return prepare()
+        return await asyncio.to_thread(prepare)
 
     def _land(self, runlog: RunLog, rec: Mapping[str, Any], bar: Any) -> None:
-        if runlog.append(rec):
+        """Write a unit's record (fsync'ed by the worker's next ``GroupSync.durable``) and count it."""
+        if runlog.append(rec, sync=False):
             self.counts["judged"] += 1
             if any("failure" in o for o in rec["outcomes"]):
                 self.counts["failures"] += 1
@@ -523,6 +549,10 @@ class Runner:
     def run(self) -> dict[str, Any]:
         """Run to completion (blocking); returns counts ``{judged, skipped, retried, failures}``."""
         return asyncio.run(self.arun())
+
+
+def _has_media(item: Item) -> bool:
+    return bool(item.query.media) or any(r.media for r in item.responses)
 
 
 def _now() -> str:

@@ -171,8 +171,8 @@ class RunLog:
     a power cut) before :meth:`append` returns, or — ``sync=False`` — at the next :meth:`sync`, which the
     runner's :class:`GroupSync` runs off the event loop for all the records landed meanwhile (one fsync
     costs 2–12 ms on a shared disk: one per verdict on the event loop capped a run at a few hundred
-    verdicts per second). A unit is logged once, unless it is retried: a record with a higher ``attempt`` than the latest one of its key supersedes it (analysis
-    counts the latest attempt of each key).
+    verdicts per second). A unit is logged once, unless it is retried: a record with a higher ``attempt``
+    than the latest one of its key supersedes it (analysis counts the latest attempt of each key).
 
     Args:
         run_dir: the run directory.

@@ -56,3 +56,16 @@ def test_unknown_parse_strategy_is_a_config_error(tmp_path) -> None:
     p = cli(*BASE, "judge.parse=loose", "judge.base_url=http://127.0.0.1:9/v1", f"hydra.run.dir={tmp_path}",
             check=False)
     assert p.returncode == 2 and "judge.parse" in p.stderr and "strict" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_token_limit_stops_are_truncated_failures_in_the_run(tmp_path, tiny_pair_benchmark) -> None:
+    """A server that stops at the token limit mid-prose: every unit is a `truncated` failure, counted."""
+    f, media, n = tiny_pair_benchmark
+    run = tmp_path / "cut"
+    with FakeServer(Script(reply="Response 2 is better, so [[B]] unless the", finish_reason="length")) as srv:
+        cli(*BASE, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
+            f"judge.base_url={srv.base_url}", f"hydra.run.dir={run}")
+    recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
+    assert [o["failure"] for r in recs for o in r["outcomes"]] == ["truncated"] * n
+    failures = json.loads((run / "metrics.json").read_text())["settings"]["pair"]["coverage"]
+    assert failures["by_kind"] == {"truncated": n} and failures["coverage"] == 0

@@ -256,3 +256,51 @@ def test_wav_upload_is_the_encoded_samples(encoded, tmp_path):
     data, sr = sf.read(io.BytesIO(srv.state.blobs[up["sha256"]]), dtype="float32")
     assert sr == encoded["wav"].sample_rate and len(data) == len(encoded["wav"].samples)
     assert abs(data - encoded["wav"].samples).max() < 1e-4  # PCM16 of the encoder's samples
+
+
+def test_video_without_a_usable_file_goes_as_frames_plus_its_audio_track(encoded):
+    from judgeanything.judges.gemini_payload import Upload, plan_parts
+
+    v = encoded["mp4"]
+    no_file = dataclasses.replace(v, provenance={k: x for k, x in v.provenance.items() if k != "path"})
+    plan = plan_parts([TextPart("Video:"), no_file])
+    frames = [p for p in plan.parts if not isinstance(p, Upload) and p.inline_data is not None]
+    uploads = [p for p in plan.parts if isinstance(p, Upload)]
+    assert len(frames) == len(v.frames) == 4 and [u.modality for u in uploads] == ["audio"]
+    text = "".join(p.text for p in plan.parts if not isinstance(p, Upload) and p.text)
+    assert f"[t={v.timestamps[1]:.2f}s]" in text and "[the video's audio track]" in text
+    assert plan.media[0]["sent_as"] == "frames" and plan.media[1]["modality"] == "audio"
+    # the file has sound the judge must not hear (audio left out by the encoder or the capabilities): frames only
+    muted = dataclasses.replace(v, audio=None)
+    assert muted.provenance.get("has_audio") is True
+    plan = plan_parts([muted])
+    assert not any(isinstance(p, Upload) for p in plan.parts) and plan.media[0]["with_sound"] is False
+
+
+def test_images_beyond_the_inline_limit_are_uploaded(encoded):
+    from judgeanything.judges.gemini_payload import Upload, plan_parts
+
+    img = encoded["png"]
+    one = len(plan_parts([img]).parts[0].inline_data.data)
+    plan = plan_parts([img, TextPart("and"), img, img], inline_limit_bytes=2 * one)
+    sent = [m["sent_as"] for m in plan.media]
+    assert sent == ["inline", "inline", "file"]
+    assert isinstance(plan.parts[-1], Upload) and plan.parts[-1].blob.mime_type == "image/png"
+
+
+def test_safety_settings_thinking_level_and_api_version_reach_the_request(tmp_path):
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        judge = judge_of(srv, tmp_path, thinking_level="low",
+                         safety_settings={"HARM_CATEGORY_DANGEROUS_CONTENT": "BLOCK_ONLY_HIGH"},
+                         sampling={"temperature": 0.5, "top_k": 40, "max_tokens": 77, "seed": 3, "stop": ["}}"]})
+        run(judge, [make_request("t", "pair", [TextPart("x")])])
+    (body,) = srv.script.generate
+    gen = body["generationConfig"]
+    assert (gen["temperature"], gen["topK"], gen["maxOutputTokens"], gen["seed"], gen["stopSequences"]) == \
+        (0.5, 40, 77, 3, ["}}"])
+    assert str(field_of(gen["thinkingConfig"], "thinkingLevel")).upper() == "LOW"
+    assert field_of(body, "safetySettings") == [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT",
+                                                 "threshold": "BLOCK_ONLY_HIGH"}]
+    assert srv.script.versions == {"v1beta"}
+    fp = judge.fingerprint()
+    assert fp["thinking_level"] == "low" and fp["top_k"] == 40 and fp["kind"] == "gemini"

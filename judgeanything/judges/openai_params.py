@@ -27,9 +27,10 @@ from typing import Any
 from judgeanything.judges.base import JudgeConfigError
 
 #: Model ids (after any ``provider/`` prefix) of reasoning models.
-REASONING_MODEL_RE = re.compile(r"^(o\d+(-[\w.-]*)?|gpt-5(?!-chat)([\w.-]*)?)$", re.IGNORECASE)
+REASONING_MODEL_RE = re.compile(r"^(o\d+(-[\w.-]*)?|gpt-5(?![\w.-]*-chat)[\w.-]*)$", re.IGNORECASE)
 #: Values of ``reasoning_effort`` the OpenAI API documents (``none`` for gpt-5.1, ``xhigh`` for later ones).
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+_TOO_MANY_LOGPROBS = re.compile(r"logprobs.{0,40}(greater than|exceeds?|more than|at most|max)", re.IGNORECASE)
 #: Error codes OpenAI gives a request parameter the model does not take.
 REJECTION_CODES = ("unsupported_parameter", "unsupported_value")
 
@@ -57,7 +58,7 @@ HINTS: dict[str, str] = {
     "max_completion_tokens": "an older server or model: set judge.reasoning=false (sends max_tokens)",
     "reasoning_effort": "not a reasoning model: set judge.reasoning_effort=null",
     "logprobs": "the model gives no token probabilities: use judge.verdict=generate",
-    "top_logprobs": "the model gives no token probabilities: use judge.verdict=generate",
+    "top_logprobs": "lower judge.top_logprobs (vLLM allows --max-logprobs, default 20) or use judge.verdict=generate",
     "seed": "set judge.seed=null",
     "response_format": "set judge.response_format=none",
 }
@@ -176,7 +177,9 @@ def rejected_parameter(status: int, body: Any, message: str) -> str | None:
     text = str(err.get("message") or message or "")
     m = re.match(r"\s*Unsupported (?:parameter|value):\s*'([^']+)'", text)
     if code not in REJECTION_CODES and not m:
-        return None
+        # vLLM / SGLang refuse more alternatives than the server was started with, for every request alike
+        # ("Requested sample logprobs of 20, which is greater than max allowed: 5")
+        return "top_logprobs" if _TOO_MANY_LOGPROBS.search(text) else None
     param = err.get("param")
     return str(param) if param else (m.group(1) if m else "")
 

@@ -131,3 +131,21 @@ def test_verdict_token_shapes(tokens, at, alts, probs):
 def test_missing_verdict_key_is_reported():
     readings, why = read_token_verdicts(_stream(['{"overall_comment": "fine"}'], {}), "pair", ["overall"])
     assert readings == [] and why == "no overall_choice value in the answer"
+
+
+def test_a_server_capped_below_top_logprobs_stops_the_run_naming_it():
+    from judgeanything.judges.openai_params import UnsupportedParameterError
+
+    def vllm_max_logprobs_5(body: dict[str, Any]) -> dict[str, Any] | None:
+        if body.get("top_logprobs", 0) > 5:  # vLLM's answer when started with --max-logprobs 5
+            return {"object": "error", "message": f"Requested sample logprobs of {body['top_logprobs']}, which is "
+                                                  "greater than max allowed: 5", "type": "BadRequestError",
+                    "param": None, "code": 400}
+        return None
+
+    with server(PAIR_TOKENS, PAIR_ALTS, check=vllm_max_logprobs_5) as srv:
+        with pytest.raises(UnsupportedParameterError, match=r"judge\.top_logprobs") as ei:
+            judge_once(judge(srv), request("pair", ("overall",)))
+        assert ei.value.param == "top_logprobs" and len(srv.script.requests) == 1
+        res = judge_once(judge(srv, top_logprobs=5), request("pair", ("overall",)))
+    assert res.outcomes is not None and res.outcomes[0].value == "second"

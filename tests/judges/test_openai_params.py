@@ -45,7 +45,8 @@ def chat_model_rules(body: dict[str, Any]) -> dict[str, Any] | None:
 @pytest.mark.parametrize(("model", "expected"), [
     ("o1", True), ("o1-mini", True), ("o3-mini-2025-01-31", True), ("o4-mini", True), ("openai/o3", True),
     ("gpt-5", True), ("gpt-5-mini", True), ("gpt-5.1", True), ("GPT-5-nano", True), ("azure/gpt-5-pro", True),
-    ("gpt-5-chat-latest", False), ("gpt-4o-2024-08-06", False), ("gpt-4.1-mini", False),
+    ("gpt-5-chat-latest", False), ("gpt-5.1-chat-latest", False), ("o3-pro", True), ("gpt-5-codex", True),
+    ("gpt-4o-2024-08-06", False), ("gpt-4.1-mini", False),
     ("Qwen/Qwen2.5-VL-7B-Instruct", False), ("omni-judge", False), ("llama-o1", False), ("o", False),
 ])
 def test_reasoning_models_detected_from_the_id(model: str, expected: bool) -> None:
@@ -84,6 +85,9 @@ def test_rejection_recognised_from_code_or_message() -> None:
     assert rejected_parameter(400, None, "Unsupported value: 'top_p' does not support 0.5") == "top_p"
     assert rejected_parameter(400, {"code": "invalid_value", "message": "bad image"}, "bad image") is None
     assert rejected_parameter(429, body, "x") is None
+    # vLLM started with --max-logprobs 5, asked for 20
+    assert rejected_parameter(400, None, "Requested sample logprobs of 20, which is greater than max allowed: "
+                                         "5") == "top_logprobs"
 
 
 def test_reasoning_model_request_passes_a_strict_server() -> None:

@@ -16,6 +16,7 @@ import platform
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,9 @@ from judgeanything.store import (
 )
 
 log = logging.getLogger(__name__)
+
+#: The run directory's saved media measurements (see ``Runner._write_items_and_labels``).
+MEASURES = "media_measures.json"
 
 
 class RunConfigError(ValueError):
@@ -370,8 +374,16 @@ class Runner:
         tmp.replace(self.run_dir / RUN)
 
     def _write_items_and_labels(self) -> dict[str, list[dict[str, float]]]:
-        """Write items.jsonl and labels.jsonl; returns each item's response sizes (dataset order)."""
-        records = [item_record(it, self.cache) for it in self.items]
+        """Write items.jsonl and labels.jsonl; returns each item's response sizes (dataset order).
+
+        Media are measured in a few threads (probing a video or audio file waits on a subprocess), and the
+        measurements are kept in ``media_measures.json`` (by file path, size and mtime), so a rerun of the
+        run measures only the files that changed."""
+        saved = self.run_dir / MEASURES
+        self.cache.load_measures(saved)
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="measure") as pool:
+            records = list(pool.map(lambda it: item_record(it, self.cache), self.items))
+        self.cache.save_measures(saved)
         write_jsonl(self.run_dir / ITEMS, records)
         keep = {it.item_id for it in self.items}
         write_jsonl(self.run_dir / LABELS, (lab.to_dict() for lab in self.data.labels if lab.item_id in keep))
@@ -477,7 +489,8 @@ class Runner:
             await self._judge_all(pending, runlog, sizes)
         self._write_run_json(started=None, finished=_now(), counts=self.counts, n_units=len(units),
                              requests={**self.requests.to_dict(), "window": self.window.stats()},
-                             media_cache={**self.cache.stats(), "measure_errors": dict(self.cache.measure_errors)})
+                             media_cache={**self.cache.stats(), "measured": self.cache.measured,
+                                          "measure_errors": dict(self.cache.measure_errors)})
         await self.judge.aclose()
         return self.counts
 

@@ -51,7 +51,7 @@ from judgeanything.judges.openai_params import (
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.redaction import redact_text, shown_env_name
-from judgeanything.schema import Failure
+from judgeanything.schema import Failure, TextPart
 
 
 class CompletionFault(Exception):
@@ -340,7 +340,9 @@ class OpenAIJudge(Judge):
         :mod:`judgeanything.retry`, driven by :meth:`is_transient`)."""
         t0 = time.perf_counter()
         try:
-            body = self.request_body(req)
+            # media payloads (PNG/WAV → base64, cached by content) are built in a worker thread, off the loop
+            media = any(not isinstance(p, TextPart) for p in req.parts)
+            body = await asyncio.to_thread(self.request_body, req) if media else self.request_body(req)
         except (ValueError, TypeError) as e:
             return JudgeResult(failure=Failure("media_error", f"could not build the request: {e}"))
         replica = self._pick_replica()

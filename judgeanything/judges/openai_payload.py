@@ -13,8 +13,11 @@ The result validates against ``openai.types.chat.ChatCompletionMessageParam`` (c
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -34,9 +37,63 @@ def image_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 
     return buf.getvalue()
 
 
+class PayloadCache:
+    """Encoded media payloads (base64 data URLs / audio) by the hash of the pixels or samples they encode.
+
+    A query's image reaches the judge in the prompt of every response, order and repeat of it, and a probe
+    image in many items: PNG-encoding and base64 it each time cost ~4 ms per image per request. The key is
+    a BLAKE2b digest of the decoded array's bytes with its shape, type and the target format, so equal
+    content shares one entry whatever file it came from and a different decode never hits. Least recently
+    used entries go first once ``max_bytes`` of payload text are held. Thread-safe (requests are built in
+    worker threads)."""
+
+    def __init__(self, max_bytes: int = 256 * 1024 * 1024) -> None:
+        self.max_bytes = int(max_bytes)
+        self.hits = self.misses = 0
+        self._held = 0
+        self._items: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+        with self._lock:
+            got = self._items.get(key)
+            if got is not None:
+                self._items.move_to_end(key)
+                self.hits += 1
+                return got
+        value = make()  # outside the lock: encoding is the slow part; a rare double encode is harmless
+        with self._lock:
+            self.misses += 1
+            if key not in self._items:
+                self._items[key] = value
+                self._held += len(value)
+                while self._held > self.max_bytes and len(self._items) > 1:
+                    _, old = self._items.popitem(last=False)
+                    self._held -= len(old)
+        return value
+
+
+#: The process-wide payload cache of the openai judge.
+PAYLOADS = PayloadCache()
+
+
+def _digest(data: bytes | memoryview) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def image_data_url(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
-    """A PIL RGB image as a ``data:image/<fmt>;base64,…`` URL."""
-    return f"data:image/{fmt};base64,{base64.b64encode(image_bytes(image, fmt, quality)).decode()}"
+    """A PIL RGB image as a ``data:image/<fmt>;base64,…`` URL (cached by pixel content: :data:`PAYLOADS`)."""
+    key = ("image", fmt, quality, image.mode, image.size, _digest(image.tobytes()))
+    return PAYLOADS.get(key, lambda: f"data:image/{fmt};base64,"
+                                     f"{base64.b64encode(image_bytes(image, fmt, quality)).decode()}")
+
+
+def frame_data_url(frame: np.ndarray, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
+    """A ``(H, W, 3) uint8`` video frame as a data URL (cached by pixel content, like :func:`image_data_url`)."""
+    frame = np.ascontiguousarray(frame)
+    key = ("frame", fmt, quality, frame.shape, str(frame.dtype), _digest(memoryview(frame).cast("B")))
+    return PAYLOADS.get(key, lambda: f"data:image/{fmt};base64,"
+                                     f"{base64.b64encode(image_bytes(_frame_image(frame), fmt, quality)).decode()}")
 
 
 def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> str:
@@ -45,7 +102,9 @@ def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3
     Raises:
         ValueError: an unknown format.
     """
-    return base64.b64encode(audio_bytes(samples, sample_rate, fmt)).decode()
+    arr = np.ascontiguousarray(samples, dtype=np.float32)
+    key = ("audio", fmt, int(sample_rate), arr.shape, _digest(memoryview(arr).cast("B")))
+    return PAYLOADS.get(key, lambda: base64.b64encode(audio_bytes(arr, sample_rate, fmt)).decode())
 
 
 def audio_bytes(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> bytes:
@@ -121,8 +180,7 @@ def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal[
                 text(f"[video: {len(p.frames)} frames sampled at {p.fps:.3g} fps]")
                 for t, frame in zip(p.timestamps, p.frames, strict=True):
                     text(f"[t={t:.2f}s]")
-                    out.append({"type": "image_url",
-                                "image_url": {"url": image_data_url(_frame_image(frame), image_format)}})
+                    out.append({"type": "image_url", "image_url": {"url": frame_data_url(frame, image_format)}})
             if p.audio is not None:  # the audio track follows as input_audio (adapt_parts drops it if unheard)
                 text("[the video's audio track]")
                 out.append({"type": "input_audio",

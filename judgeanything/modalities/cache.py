@@ -78,6 +78,8 @@ class MediaCache:
         self._inflight: dict[str, Future[Encoded]] = {}
         self._encoders: dict[str, tuple[ModalityEncoder, str]] = {}
         self._measures: dict[tuple[Any, ...], dict[str, float]] = {}
+        self._measure_why: dict[tuple[Any, ...], str] = {}  # why a measure came back {} ("" when it did not)
+        self.measured = 0  # files actually measured (not answered from memory or a saved file)
         self._digests: dict[tuple[str, int, int], str] = {}
 
     # -- encoders -----------------------------------------------------------------------------------
@@ -218,19 +220,51 @@ class MediaCache:
         key = (ref.modality, ident, opts)
         with self._lock:
             hit = self._measures.get(key)
+            why = self._measure_why.get(key)
         if hit is not None:
+            if why:
+                self.measure_errors[ref.label] = why
             return dict(hit)
+        why = ""
         try:
             out = {str(k): float(v) for k, v in enc.measure(ref, self.root).items()}
         except MediaError as e:
-            self.measure_errors[ref.label] = e.reason
-            out = {}
+            why, out = e.reason, {}
         except Exception as e:  # see _decode: a decoder's unnamed failure is a media fault
-            self.measure_errors[ref.label] = unexpected(ref, e).reason
-            out = {}
+            why, out = unexpected(ref, e).reason, {}
+        if why:
+            self.measure_errors[ref.label] = why
         with self._lock:
             self._measures[key] = out
+            self._measure_why[key] = why
+            self.measured += 1
         return dict(out)
+
+    def save_measures(self, path: Path) -> None:
+        """Write the measurements made so far (keyed by file identity: path, size, mtime, and options) to
+        ``path``, atomically, so that a rerun of the run reads them back instead of opening every file."""
+        with self._lock:
+            # [modality, identity, options, measure, why it is empty]; JSON turns the identity's tuples to lists
+            rows = [[*k, v, self._measure_why.get(k, "")] for k, v in self._measures.items()]
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(rows))
+        tmp.replace(path)
+
+    def load_measures(self, path: Path) -> int:
+        """Read measurements saved by :meth:`save_measures`; returns how many were read. A file identity that
+        no longer matches (a file replaced or touched since) is simply never looked up, so nothing stale is
+        used; an unreadable file is ignored (everything is measured again)."""
+        try:
+            rows = json.loads(path.read_text())
+            loaded = {(str(mod), tuple(tuple(x) if isinstance(x, list) else x for x in ident), str(opts)):
+                      ({str(a): float(b) for a, b in v.items()}, str(why)) for mod, ident, opts, v, why in rows}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return 0
+        with self._lock:
+            for key, (out, why) in loaded.items():
+                self._measures.setdefault(key, out)
+                self._measure_why.setdefault(key, why)
+        return len(loaded)
 
     def _identity(self, ref: MediaRef) -> tuple[Any, ...]:
         if ref.text is not None:

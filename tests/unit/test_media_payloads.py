@@ -1,0 +1,75 @@
+"""Media on the openai path: encoded payloads cached by content (one PNG/WAV encode per distinct image or
+sound, whatever file or unit it comes from), and a rerun of a finished run measures no media file again."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from PIL import Image
+
+from judgeanything.datasets.base import BenchmarkData
+from judgeanything.judges import openai_payload
+from judgeanything.judges.openai_compat import OpenAIJudge
+from judgeanything.judges.openai_payload import PayloadCache, audio_base64, frame_data_url, image_data_url
+from judgeanything.runner import Runner, RunOptions
+from judgeanything.schema import MediaRef, PairItem, Query, Response
+from tests.support.fault_openai import FaultServer
+
+
+def test_payloads_are_cached_by_content_not_object(monkeypatch):
+    cache = PayloadCache()
+    monkeypatch.setattr(openai_payload, "PAYLOADS", cache)
+    a = Image.new("RGB", (16, 8), (10, 200, 30))
+    same = Image.new("RGB", (16, 8), (10, 200, 30))  # another object, equal pixels
+    other = Image.new("RGB", (16, 8), (10, 200, 31))
+    url = image_data_url(a)
+    assert image_data_url(same) == url and image_data_url(other) != url
+    assert image_data_url(a, "jpeg") != url  # the format is part of the key
+    assert (cache.hits, cache.misses) == (1, 3)
+    frame = np.asarray(a)
+    assert frame_data_url(frame) == url and cache.hits == 1  # a frame is keyed apart from a PIL image…
+    assert frame_data_url(frame.copy()) == url and cache.hits == 2  # …but by content too
+    tone = np.sin(np.linspace(0, 50, 800)).astype(np.float32)
+    assert audio_base64(tone, 16000) == audio_base64(tone.copy(), 16000) != audio_base64(tone, 8000)
+    assert cache.hits == 3
+
+
+def test_the_cache_holds_at_most_its_budget():
+    cache = PayloadCache(max_bytes=100)
+    for i in range(10):
+        cache.get(("k", i), lambda i=i: "x" * 40)
+    assert cache._held <= 100 and len(cache._items) == 2
+
+
+def _image_items(root, n: int) -> BenchmarkData:
+    for k in range(3):
+        Image.new("RGB", (32, 24), (40 * k, 0, 0)).save(root / f"{k}.png")
+    items = []
+    for i in range(n):
+        q = Query(f"u{i}", "Text2Image", f"draw {i}")
+        rs = [Response(f"u{i}-{s}", q.uniq_id, f"m{s}", "image", media=(MediaRef("image", path=f"{(i + s) % 3}.png"),))
+              for s in (0, 1)]
+        items.append(PairItem(f"u{i}::p", q, rs[0], rs[1]))
+    return BenchmarkData(name="imgs", setting="pair", items=items, data_root=root)
+
+
+def test_a_rerun_of_a_finished_run_measures_no_media(tmp_path):
+    media = tmp_path / "media"
+    media.mkdir()
+    data = _image_items(media, 6)
+    run = tmp_path / "run"
+    with FaultServer() as srv:
+        for _ in range(2):
+            judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none")
+            Runner(data, judge, run, RunOptions(progress=False)).run()
+        first = srv.n_requests
+        assert first == 6  # the second run judged nothing either
+        info = json.loads((run / "run.json").read_text())["media_cache"]
+        assert info["measured"] == 0  # every size came from media_measures.json
+        (media / "1.png").write_bytes((media / "2.png").read_bytes())  # one file changed: measured again
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none")
+        Runner(data, judge, run, RunOptions(progress=False)).run()
+    assert json.loads((run / "run.json").read_text())["media_cache"]["measured"] == 1
+    sizes = [json.loads(x)["sizes"] for x in (run / "items.jsonl").read_text().splitlines()]
+    assert sizes[0] == [{"width": 32.0, "height": 24.0, "pixels": 768.0, "count": 1.0}] * 2  # read back exactly

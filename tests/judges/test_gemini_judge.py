@@ -304,3 +304,25 @@ def test_safety_settings_thinking_level_and_api_version_reach_the_request(tmp_pa
     assert srv.script.versions == {"v1beta"}
     fp = judge.fingerprint()
     assert fp["thinking_level"] == "low" and fp["top_k"] == 40 and fp["kind"] == "gemini"
+
+
+@pytest.mark.parametrize("setting", ["pair", "score", "batch"])
+def test_every_answer_schema_is_one_the_api_accepts(setting):
+    from judgeanything.schema import RUBRICS
+    from tests.support.fake_gemini import schema_problem
+
+    for rubrics in (["overall"], list(RUBRICS)):
+        for n in ((2,) if setting != "batch" else (2, 3, 5)):
+            js = output_schema(setting, rubrics, n_responses=n)
+            wire = response_schema(js).model_dump(mode="json", exclude_none=True)
+            assert schema_problem(_camel(wire)) is None
+            assert list(wire["properties"]) == list(js["properties"]) == wire["property_ordering"]
+    # the JSON schema as is would be refused (the check the loopback server applies to every request)
+    assert "Unknown name" in (schema_problem(output_schema(setting, ["overall"])) or "")
+
+
+def _camel(d: Any) -> Any:
+    if isinstance(d, dict):
+        return {"".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))) if k != "properties" else k:
+                (_camel(v) if k != "properties" else {n: _camel(s) for n, s in v.items()}) for k, v in d.items()}
+    return d

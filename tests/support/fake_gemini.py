@@ -11,7 +11,8 @@ What it implements, as the public API documents it:
   ``Script.processing_polls`` reads (or → ``FAILED`` with ``error`` for a scripted mime type); an unknown or
   expired file is ``403 PERMISSION_DENIED``, as the API answers for files it will not show;
 * ``POST /v1beta/models/{model}:generateContent``: scripted errors first (``429 RESOURCE_EXHAUSTED`` with a
-  ``google.rpc.RetryInfo`` delay, ``500 INTERNAL``, ``400 INVALID_ARGUMENT``…), then a candidate with the
+  ``google.rpc.RetryInfo`` delay, ``500 INTERNAL``, ``400 INVALID_ARGUMENT``…; a ``responseSchema`` the API
+  would refuse, e.g. with ``additionalProperties`` or integer enums, is a 400), then a candidate with the
   scripted text and finish reason, or a prompt blocked by safety (``promptFeedback.blockReason``). A request
   that refers to a file that is not ACTIVE is refused like the API does (403 unknown, 400 not active).
   ``usageMetadata`` counts prompt tokens per modality as the API's published rates do (258 per image,
@@ -116,6 +117,34 @@ def field_of(d: dict[str, Any], camel: str) -> Any:
     fields such as ``file_uri`` in snake_case)."""
     snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
     return d.get(camel, d.get(snake))
+
+
+#: Fields of the API's ``Schema`` (OpenAPI 3.0 subset) that a ``responseSchema`` may use.
+SCHEMA_FIELDS = {"type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems", "properties",
+                 "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "example",
+                 "anyOf", "propertyOrdering", "default", "items", "minimum", "maximum"}
+SCHEMA_TYPES = {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"}
+
+
+def schema_problem(schema: Any, where: str = "responseSchema") -> str | None:
+    """What the API would refuse in a ``responseSchema`` (unknown fields such as ``additionalProperties`` or
+    ``$schema``, a type outside its enum, non-string ``enum`` values), or None."""
+    if not isinstance(schema, dict):
+        return f"{where}: not an object"
+    for k in schema:
+        camel = "".join(w.capitalize() if i else w for i, w in enumerate(k.split("_")))
+        if camel not in SCHEMA_FIELDS:
+            return f'Invalid JSON payload received. Unknown name "{k}" at \'{where}\''
+    t = str(schema.get("type", "")).upper()
+    if t not in SCHEMA_TYPES:
+        return f"{where}.type: {schema.get('type')!r} is not a Schema type"
+    if "enum" in schema and not all(isinstance(e, str) for e in schema["enum"]):
+        return f"{where}.enum: only string values are allowed"
+    for name, sub in (schema.get("properties") or {}).items():
+        problem = schema_problem(sub, f"{where}.properties[{name}]")
+        if problem:
+            return problem
+    return schema_problem(schema["items"], f"{where}.items") if "items" in schema else None
 
 
 def _modality_tokens(state: GeminiState, body: dict[str, Any]) -> tuple[dict[str, int], str | None]:
@@ -230,6 +259,10 @@ def make_app(script: Script, state: GeminiState) -> FastAPI:
                                 "retryDelay": f"{script.retry_delay_s:g}s"}])
             status = {500: "INTERNAL", 503: "UNAVAILABLE", 400: "INVALID_ARGUMENT", 404: "NOT_FOUND"}.get(code, "X")
             return _error(code, status, f"scripted {code}")
+        gen = field_of(body, "generationConfig") or {}
+        problem = schema_problem(field_of(gen, "responseSchema")) if field_of(gen, "responseSchema") else None
+        if problem:
+            return _error(400, "INVALID_ARGUMENT", problem)
         counts, refused = _modality_tokens(state, body)
         if refused == "403":
             return _error(403, "PERMISSION_DENIED", "You do not have permission to access the File or it may "

@@ -45,6 +45,7 @@ from judgeanything.schema import (
     TaskType,
     TextPart,
     Verdict,
+    item_content_hash,
     item_seed,
     item_to_dict,
     stable_hash,
@@ -172,6 +173,7 @@ class Unit:
     order: tuple[int, ...]
     repeat: int
     attempt: int = 0
+    content: str = ""  # item_content_hash(item), recorded with the verdict
 
 
 def plan_units(items: Sequence[Item], *, mode: str, rubrics: Sequence[str], judge_fp: Mapping[str, Any],
@@ -187,13 +189,13 @@ def plan_units(items: Sequence[Item], *, mode: str, rubrics: Sequence[str], judg
     """
     units = []
     for item in items:
-        content = stable_hash(item_to_dict(item), n=24)
+        content = item_content_hash(item)
         for order in presentation_orders(item, pair_order=pair_order, batch_permutations=batch_permutations,
                                          n_permutations=n_permutations, seed=seed):
             for rep in range(repeats):
                 key = stable_hash(item.item_id, content, item.setting, mode, list(rubrics), list(order), rep,
                                   dict(judge_fp), prompt_version, n=24)
-                units.append(Unit(key, item, order, rep))
+                units.append(Unit(key, item, order, rep, content=content))
     return units
 
 
@@ -223,6 +225,7 @@ def response_sizes(resp: Response, cache: MediaCache) -> dict[str, float]:
 def item_record(item: Item, cache: MediaCache) -> dict[str, Any]:
     """The ``items.jsonl`` line of an item (see :mod:`judgeanything.store`)."""
     d = item_to_dict(item)
+    d["content"] = item_content_hash(item)
     task = TaskType.parse(item.query.task_name)
     d["input_modalities"] = list(task.non_text_inputs) or ["text"]
     d["output_modality"] = task.output
@@ -419,7 +422,8 @@ class Runner:
         return req
 
     def _base_record(self, unit: Unit, prompt_version: str) -> dict[str, Any]:
-        return {"key": unit.key, "item_id": unit.item.item_id, "task_name": unit.item.query.task_name,
+        return {"key": unit.key, "item_id": unit.item.item_id,
+                "item_content": unit.content or item_content_hash(unit.item), "task_name": unit.item.query.task_name,
                 "setting": unit.item.setting, "mode": self.opt.mode, "rubrics": list(self.opt.rubrics),
                 "order": list(unit.order), "repeat": unit.repeat, "judge": self.judge.name,
                 "prompt_version": prompt_version, **({"attempt": unit.attempt} if unit.attempt else {})}

@@ -597,6 +597,13 @@ def item_to_dict(item: Item) -> dict[str, Any]:
     return d
 
 
+def item_content_hash(item: Item) -> str:
+    """A 24-hex-digit hash of an item's content (:func:`item_to_dict`: instruction, media references,
+    responses, meta). Unit keys include it, and the run log and ``items.jsonl`` record it, so a verdict given
+    on an item that was edited since is recognised as stale."""
+    return stable_hash(item_to_dict(item), n=24)
+
+
 def _jsonable(v: Any) -> bool:
     try:
         json.dumps(v)

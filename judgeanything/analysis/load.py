@@ -51,6 +51,10 @@ class RunData:
         items, labels, verdicts, records: the frames described in the module docstring.
         run: the ``run.json`` dict (empty when the file is absent).
         run_dir: where it was read from.
+        set_aside: records of the log left out because they belong to another item set, by reason
+            (:data:`REMOVED`: an item no longer in ``items.jsonl`` — a smaller ``run.limit``, a removed row, a
+            renamed id; :data:`EDITED`: the item's content changed since — the record's ``item_content`` differs
+            from the item's ``content``). A stale verdict never counts.
     """
 
     items: pd.DataFrame
@@ -59,6 +63,16 @@ class RunData:
     run: dict[str, Any]
     run_dir: Path
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
+    set_aside: dict[str, int] = field(default_factory=dict)
+
+    def set_aside_note(self) -> str | None:
+        """One sentence saying how many logged records were left out of the analysis and why (None: none)."""
+        if not self.set_aside:
+            return None
+        parts = [f"{n} for {why}" for why, n in sorted(self.set_aside.items())]
+        total = sum(self.set_aside.values())
+        return (f"{total} verdict record(s) in {VERDICTS} were set aside because the item set changed since they "
+                f"were judged ({'; '.join(parts)}); only verdicts on the current {ITEMS} count.")
 
     @property
     def judge_name(self) -> str:
@@ -117,19 +131,14 @@ def load_run(run_dir: Path | str) -> RunData:
             raise StoreError(f"{rpath}: line {e.lineno} is not valid JSON ({e.msg})") from e
         if not isinstance(run, dict):
             raise SchemaError("run.json must hold a JSON object", file=str(rpath))
-    items = _load_items(run_dir / ITEMS)
+    items, contents = _load_items(run_dir / ITEMS)
     labels = _load_labels(run_dir / LABELS)
-    verdicts, records = _load_verdicts(vpath)
+    verdicts, records, set_aside = _load_verdicts(vpath, contents)
     if len(verdicts) and verdicts["setting"].isna().any():  # a record without ``setting``: its item's
         by_item = dict(zip(items["item_id"], items["setting"], strict=True))
         verdicts["setting"] = verdicts["setting"].fillna(verdicts["item_id"].map(by_item))
-    known = set(items["item_id"])
-    missing = sorted(set(verdicts["item_id"]) - known)
-    if missing:
-        line = int(verdicts.loc[verdicts["item_id"] == missing[0], "line"].iloc[0])
-        raise SchemaError(f"verdict for item {missing[0]!r} which is not in {ITEMS} "
-                          f"({len(missing)} unknown item ids)", file=str(vpath), row=line, field="item_id")
-    return RunData(items=items, labels=labels, verdicts=verdicts, run=run, run_dir=run_dir, records=records)
+    return RunData(items=items, labels=labels, verdicts=verdicts, run=run, run_dir=run_dir, records=records,
+                   set_aside=set_aside)
 
 
 def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -160,14 +169,19 @@ def _parse_task(name: str) -> TaskType:
     return TaskType.parse(name)
 
 
-def _load_items(path: Path) -> pd.DataFrame:
+def _load_items(path: Path) -> tuple[pd.DataFrame, dict[str, str | None]]:
+    """The items frame, and each item's recorded ``content`` hash (None for an ``items.jsonl`` written before
+    contents were recorded)."""
     rows: list[dict[str, Any]] = []
     seen: set[str] = set()
+    contents: dict[str, str | None] = {}
     for line, r in _lines(path):
         item_id = str(_need(r, "item_id", path, line))
         if item_id in seen:
             raise SchemaError(f"duplicate item id {item_id!r}", file=str(path), row=line, field="item_id")
         seen.add(item_id)
+        content = r.get("content")
+        contents[item_id] = str(content) if content is not None else None
         task_name = str(_need(r, "task_name", path, line))
         responses = r.get("responses") or []
         if not isinstance(responses, list):
@@ -208,7 +222,7 @@ def _load_items(path: Path) -> pd.DataFrame:
             "modality_pair": f"{input_modality}→{output}",
             "meta": meta,
         })
-    return pd.DataFrame(rows, columns=ITEM_COLUMNS)
+    return pd.DataFrame(rows, columns=ITEM_COLUMNS), contents
 
 
 def _load_labels(path: Path) -> pd.DataFrame:
@@ -256,11 +270,28 @@ def _num(x: Any) -> float:
     return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else math.nan
 
 
-def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+#: Reasons a logged record is set aside (see :attr:`RunData.set_aside`).
+REMOVED = "items no longer in the item set"
+EDITED = "items edited since they were judged"
+
+
+def _stale(r: dict[str, Any], item_id: str, contents: dict[str, str | None]) -> str | None:
+    """Why a record belongs to another item set (:data:`REMOVED`, :data:`EDITED`), or None when it counts."""
+    if item_id not in contents:
+        return REMOVED
+    have, had = contents[item_id], r.get("item_content")
+    if have is not None and had is not None and str(had) != have:
+        return EDITED
+    return None
+
+
+def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     # One record counts per unit key: its latest attempt (a unit whose failure was retried on resume is
     # logged again with a higher ``attempt``); among equal attempts the first (a key logged twice by two
     # runs on one directory, before the store locked it) — every record is still checked.
+    # A record of another item set (see RunData.set_aside) is checked like any other, then set aside.
     chosen: dict[str, tuple[int, dict[str, Any], list[dict[str, Any]]]] = {}
+    set_aside: dict[str, int] = {}
     for line, r in _lines(path):
         key = str(r.get("key", f"line{line}"))
         attempt = r.get("attempt") or 0
@@ -309,8 +340,13 @@ def _load_verdicts(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
                          "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
                          "expected": _num(o.get("expected")), "parsed_by": str(o.get("parsed_by") or "")})
+        why = _stale(r, item_id, contents)
+        if why is not None:
+            set_aside[why] = set_aside.get(why, 0) + 1
+            continue
         if key not in chosen or attempt > chosen[key][0]:
             chosen[key] = (attempt, rec, rows)
     recs = [rec for _, rec, _ in chosen.values()]
     all_rows = [row for _, _, rows in chosen.values() for row in rows]
-    return (pd.DataFrame(all_rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS))
+    return (pd.DataFrame(all_rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS),
+            set_aside)

@@ -466,6 +466,8 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
     judge_fam = judge_family(judge_names, families)
     rows = _Rows()
     notes: list[str] = [str(n) for n in (run.get("notes") or [])]
+    if data.set_aside_note():
+        notes.append(str(data.set_aside_note()))
     out: dict[str, Any] = {
         "format": FORMAT,
         "run": {"judge": judge, "judge_family": judge_fam, "benchmark": benchmark, "mode": mode,

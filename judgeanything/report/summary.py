@@ -133,6 +133,8 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
         summary["text"] = "\n".join(lines)
         return summary
     run = load_run(run_dir)  # read once: the analysis, the reference check and the HTML report share it
+    if run.set_aside_note():
+        lines.append(str(run.set_aside_note()))
     analyze_run(
         run_dir,
         data=run,

@@ -296,8 +296,9 @@ class GeminiJudge(Judge):
     async def _one(self, req: JudgeRequest) -> JudgeResult:
         t0 = time.perf_counter()
         try:
-            plan = plan_parts(req.parts, image_format=self.image_format,
-                              inline_limit_bytes=self.inline_limit_bytes, video_fps=self.video_fps)
+            # PNG/WAV encoding and hashing are CPU work: off the event loop, as the openai judge does
+            plan = await asyncio.to_thread(plan_parts, req.parts, image_format=self.image_format,
+                                           inline_limit_bytes=self.inline_limit_bytes, video_fps=self.video_fps)
         except (ValueError, TypeError, OSError) as e:
             return JudgeResult(failure=Failure("media_error", f"could not build the request: {e}"))
         try:

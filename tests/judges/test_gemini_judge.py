@@ -326,3 +326,15 @@ def _camel(d: Any) -> Any:
         return {"".join(w.capitalize() if i else w for i, w in enumerate(k.split("_"))) if k != "properties" else k:
                 (_camel(v) if k != "properties" else {n: _camel(s) for n, s in v.items()}) for k, v in d.items()}
     return d
+
+
+def test_a_registered_file_near_its_expiry_is_uploaded_again_without_asking(encoded, tmp_path):
+    from judgeanything.judges.gemini_files import EXPIRY_MARGIN_S
+
+    with FakeGemini(Script(reply=PAIR, ttl_s=EXPIRY_MARGIN_S / 2)) as srv:  # files that expire within the margin
+        run(judge_of(srv, tmp_path), [make_request("a", "score", [TextPart("Rate:"), encoded["wav"]])])
+        first = set(srv.script.gets)
+        n = len(srv.script.gets)
+        (res,) = run(judge_of(srv, tmp_path), [make_request("b", "score", [TextPart("Rate:"), encoded["wav"]])])
+    assert res.failure is None and len(srv.script.uploads) == 2
+    assert not first & set(srv.script.gets[n:])  # only the new upload is polled: the stale entry is not read

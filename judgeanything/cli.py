@@ -71,6 +71,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         retry_failures=tuple(cfg.run.get("retry_failures") or ()),
         rate=OmegaConf.to_container(cfg.run.rate) if cfg.run.get("rate") is not None else {},
         parse=parse,
+        max_raw_chars=cfg.run.get("max_raw_chars", 100_000),
     )
     identity = {
         "benchmark": {k: v for k, v in container["benchmark"].items() if k != "limit"},

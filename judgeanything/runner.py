@@ -60,6 +60,7 @@ from judgeanything.store import (
     RunDirLock,
     RunLog,
     StoreError,
+    cap_text,
     write_jsonl,
 )
 
@@ -262,9 +263,12 @@ class RunOptions:
     overwrite: bool = False
     retry_failures: tuple[str, ...] = ("api_error",)
     parse: str = "auto"  # judge.parse: the parsing strategy for judges that return text (parsing.STRATEGIES)
+    max_raw_chars: int | None = 100_000  # run.max_raw_chars: the raw output stored per record (store.cap_text)
     rate: RateOptions | Mapping[str, Any] = field(default_factory=RateOptions)  # run.rate (ratecontrol.py)
 
     def __post_init__(self) -> None:
+        if self.max_raw_chars is not None and (isinstance(self.max_raw_chars, bool) or int(self.max_raw_chars) < 200):
+            raise RunConfigError(f"run.max_raw_chars={self.max_raw_chars!r}: must be at least 200 (or null: no cap)")
         if not isinstance(self.rate, RateOptions):
             try:
                 self.rate = RateOptions(**dict(self.rate))
@@ -446,7 +450,8 @@ class Runner:
                                     finish_reason=res.finish_reason, strategy=self.opt.parse)
         outcomes = [to_dataset_orientation(o, unit.order) for o in outcomes]
         rec = self._base_record(unit, req.prompt.version)
-        rec.update(outcomes=[o.to_dict() for o in outcomes], raw=res.raw, finish_reason=res.finish_reason,
+        raw, capped = cap_text(res.raw, self.opt.max_raw_chars)  # parsed above from the full text
+        rec.update(outcomes=[o.to_dict() for o in outcomes], raw=raw, **capped, finish_reason=res.finish_reason,
                    usage=res.usage, latency_s=round(res.latency_s, 6), model=res.model,
                    media=req.meta.get("media", []), downgrades=req.meta.get("downgrades", []),
                    ts=_now())

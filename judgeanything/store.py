@@ -14,7 +14,9 @@ A run directory holds:
   shown at each position), ``repeat``, ``judge``, ``model``, ``prompt_version``, ``outcomes`` (per rubric,
   a verdict ``{rubric, value, comment?, probs?, expected?}`` or a failure ``{rubric, failure, detail}``,
   always in **dataset orientation**: a pair choice ``"first"`` means the dataset's first response
-  whatever order it was shown in), ``raw``, ``finish_reason``, ``usage``, ``latency_s``, ``media``
+  whatever order it was shown in), ``raw`` (the judge's output, at most ``run.max_raw_chars`` characters:
+  a longer one keeps its head and tail around a marker, with ``raw_chars`` = its full length and ``raw_cap``
+  = the cap; see :func:`cap_text`), ``finish_reason``, ``usage``, ``latency_s``, ``media``
   (provenance of each decoded part), ``downgrades``, ``ts``.
 
 Resume: reopening a run directory reads the log, drops a torn last line left by a kill (truncating the
@@ -87,6 +89,23 @@ def read_jsonl_lines(path: Path, *, tolerate_torn_tail: bool = False) -> list[tu
 def read_jsonl(path: Path, *, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:
     """Read a JSONL file into its rows (see :func:`read_jsonl_lines`)."""
     return [row for _, row in read_jsonl_lines(path, tolerate_torn_tail=tolerate_torn_tail)]
+
+
+def cap_text(text: str, max_chars: int | None) -> tuple[str, dict[str, int]]:
+    """``text`` shortened to at most ``max_chars`` characters, keeping its head and its tail (a judge's verdict
+    is often at the end, its reasoning at the start) around a marker that says how much was cut, plus what to
+    record beside it: ``{}`` when nothing was cut, else ``{"raw_chars": full length, "raw_cap": max_chars}``.
+
+    One 20 MB answer made a 63 MB run log and a 63 MB report before the cap; the verdict is parsed from the
+    full text before it is stored, so the cap never changes a verdict.
+    """
+    if max_chars is None or len(text) <= max_chars:
+        return text, {}
+    marker = f"\n[… {len(text) - max_chars:,} characters cut (run.max_raw_chars={max_chars:,}) …]\n"
+    keep = max(0, max_chars - len(marker))
+    head, tail = keep - keep // 2, keep // 2
+    shortened = text[:head] + marker + (text[len(text) - tail:] if tail else "")
+    return shortened, {"raw_chars": len(text), "raw_cap": int(max_chars)}
 
 
 def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

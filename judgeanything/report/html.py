@@ -47,6 +47,7 @@ from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, write_plots_for
 from judgeanything.schema import AUDIO, IMAGE, VIDEO
+from judgeanything.store import cap_text
 
 log = logging.getLogger(__name__)
 
@@ -345,6 +346,24 @@ class _MediaResolver:
 # --------------------------------------------------------------------------------------------------
 
 
+#: Characters of a raw output shown on a card (head and tail kept): a page of 500 cards stays readable.
+RAW_SHOWN = 4000
+
+
+def _raw_view(rec: dict[str, Any]) -> dict[str, Any]:
+    """The raw output as a card shows it: shortened to :data:`RAW_SHOWN` characters, with its full length and
+    a note when it was shortened here or when the run log stored it shortened (``raw_chars``/``raw_cap``)."""
+    raw = str(rec.get("raw") or "")
+    full = rec.get("raw_chars") if isinstance(rec.get("raw_chars"), int) else len(raw)
+    shown, cut = cap_text(raw, RAW_SHOWN)
+    notes = []
+    if cut:
+        notes.append(f"shortened to {RAW_SHOWN:,} here")
+    if "raw_cap" in rec:
+        notes.append(f"stored shortened to run.max_raw_chars={rec['raw_cap']:,}")
+    return {"raw": shown, "raw_chars": full, "raw_note": "; ".join(notes)}
+
+
 def _show_value(setting: str, v: Any) -> str:
     v = as_value(v)
     if setting == "pair" and v in ("first", "second"):
@@ -428,7 +447,7 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
                 "judge": _name(rec.get("judge")),
                 "model": str(rec.get("model") or ""),
                 "finish_reason": str(rec.get("finish_reason") or ""),
-                "raw": str(rec.get("raw") or ""),
+                **_raw_view(rec),
                 "outcomes": outcomes,
                 "has_comment": any(o.get("comment") for o in outcomes),
             }

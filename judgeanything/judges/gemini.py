@@ -379,6 +379,12 @@ def _file_refused(e: errors.APIError) -> bool:
     return "file" in msg and (e.code in (403, 404) or (e.code == 400 and e.status == "FAILED_PRECONDITION"))
 
 
+def enum_text(v: Any) -> str:
+    """An SDK enum's value (``"SAFETY"``); a value the SDK did not know (a newer API's) arrives as a plain
+    string and is kept as is."""
+    return str(getattr(v, "value", v))
+
+
 def read_response(resp: types.GenerateContentResponse, model: str) -> JudgeResult:
     """A ``generate_content`` response as a :class:`JudgeResult` (text, finish reason, usage, safety)."""
     usage = usage_counts(resp.usage_metadata)
@@ -387,17 +393,17 @@ def read_response(resp: types.GenerateContentResponse, model: str) -> JudgeResul
     if fb is not None and fb.block_reason is not None:
         why = f" ({fb.block_reason_message})" if fb.block_reason_message else ""
         return JudgeResult(failure=Failure("safety_block", f"the provider blocked the prompt: "
-                                                           f"{fb.block_reason.value}{why}"),
+                                                           f"{enum_text(fb.block_reason)}{why}"),
                            usage=usage, model=answered_by)
     if not resp.candidates:
         return JudgeResult(failure=Failure("api_error", "the API returned no candidates"), usage=usage,
                            model=answered_by)
     cand = resp.candidates[0]
-    reason = cand.finish_reason.value if cand.finish_reason is not None else None
+    reason = enum_text(cand.finish_reason) if cand.finish_reason is not None else None
     parts = cand.content.parts if cand.content is not None and cand.content.parts else []
     raw = "".join(p.text for p in parts if p.text and not p.thought)
     if reason in SAFETY_FINISH:
-        flagged = [str(r.category.value) for r in cand.safety_ratings or [] if r.blocked and r.category]
+        flagged = [enum_text(r.category) for r in cand.safety_ratings or [] if r.blocked and r.category]
         return JudgeResult(raw=raw, finish_reason=reason.lower(), usage=usage, model=answered_by,
                            failure=Failure("safety_block", f"the provider stopped the answer: {reason}"
                                                            + (f" ({', '.join(flagged)})" if flagged else "")))

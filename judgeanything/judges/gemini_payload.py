@@ -231,7 +231,7 @@ def usage_counts(um: types.GenerateContentResponseUsageMetadata | None) -> dict[
         out["cached_prompt_tokens"] = int(um.cached_content_token_count)
     for d in um.prompt_tokens_details or []:
         if d.modality is not None and d.token_count is not None:
-            key = f"{str(d.modality.value).lower()}_prompt_tokens"
+            key = f"{str(getattr(d.modality, 'value', d.modality)).lower()}_prompt_tokens"
             out[key] = out.get(key, 0) + int(d.token_count)
     return out
 

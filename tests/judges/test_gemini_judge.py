@@ -338,3 +338,24 @@ def test_a_registered_file_near_its_expiry_is_uploaded_again_without_asking(enco
         (res,) = run(judge_of(srv, tmp_path), [make_request("b", "score", [TextPart("Rate:"), encoded["wav"]])])
     assert res.failure is None and len(srv.script.uploads) == 2
     assert not first & set(srv.script.gets[n:])  # only the new upload is polled: the stale entry is not read
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # the SDK warns about enum values it does not know
+def test_values_a_newer_api_adds_are_kept_not_crashed_on():
+    from google.genai import types
+
+    from judgeanything.judges.gemini import read_response
+
+    r = read_response(types.GenerateContentResponse.model_validate({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": PAIR}, {"text": "plan", "thought": True}]},
+                        "finishReason": "BRAND_NEW_REASON"}],
+        "usageMetadata": {"promptTokenCount": 3, "promptTokensDetails": [{"modality": "HOLOGRAM", "tokenCount": 3}]},
+        "modelVersion": "gemini-9"}), "m")
+    assert r.raw == PAIR and r.finish_reason == "brand_new_reason" and r.failure is None  # thoughts left out
+    assert r.usage == {"prompt_tokens": 3, "completion_tokens": 0, "hologram_prompt_tokens": 3}
+    assert r.model == "gemini-9"
+    blocked = read_response(types.GenerateContentResponse.model_validate({"promptFeedback": {
+        "blockReason": "NEW_BLOCK", "blockReasonMessage": "policy 7"}}), "m")
+    assert blocked.failure is not None and blocked.failure.kind == "safety_block"
+    assert blocked.failure.detail == "the provider blocked the prompt: NEW_BLOCK (policy 7)"
+    assert read_response(types.GenerateContentResponse.model_validate({}), "m").failure.kind == "api_error"

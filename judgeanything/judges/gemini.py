@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -204,7 +205,12 @@ class GeminiJudge(Judge):
     def uploader(self) -> FileUploader:
         if self._uploader is None:
             scope = f"{self.base_url or 'https://generativelanguage.googleapis.com'}|{self.api_version}"
-            self._uploader = FileUploader(self.client().aio.files, UploadRegistry(self.registry_path), scope,
+            try:
+                registry = UploadRegistry(self.registry_path)
+            except (OSError, sqlite3.Error) as e:  # every unit with audio or video would fail alike
+                raise JudgeConfigError(f"gemini judge: cannot open the upload registry {self.registry_path} ({e}); "
+                                       "set judge.registry_path to a writable file") from e
+            self._uploader = FileUploader(self.client().aio.files, registry, scope,
                                           poll_interval_s=self.poll_interval_s,
                                           processing_timeout_s=self.processing_timeout_s)
         return self._uploader

@@ -359,3 +359,13 @@ def test_values_a_newer_api_adds_are_kept_not_crashed_on():
     assert blocked.failure is not None and blocked.failure.kind == "safety_block"
     assert blocked.failure.detail == "the provider blocked the prompt: NEW_BLOCK (policy 7)"
     assert read_response(types.GenerateContentResponse.model_validate({}), "m").failure.kind == "api_error"
+
+
+def test_an_unwritable_upload_registry_stops_the_run(encoded, tmp_path):
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        judge = judge_of(srv, tmp_path, registry_path=str(blocker / "files.sqlite"))
+        with pytest.raises(JudgeConfigError, match="judge.registry_path"):
+            run(judge, [make_request("a", "score", [TextPart("Rate:"), encoded["wav"]])])
+        assert srv.script.uploads == []

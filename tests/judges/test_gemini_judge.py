@@ -366,6 +366,6 @@ def test_an_unwritable_upload_registry_stops_the_run(encoded, tmp_path):
     blocker.write_text("x")
     with FakeGemini(Script(reply=PAIR)) as srv:
         judge = judge_of(srv, tmp_path, registry_path=str(blocker / "files.sqlite"))
-        with pytest.raises(JudgeConfigError, match="judge.registry_path"):
+        with pytest.raises(JudgeConfigError, match=r"judge\.registry_path"):
             run(judge, [make_request("a", "score", [TextPart("Rate:"), encoded["wav"]])])
         assert srv.script.uploads == []

@@ -177,6 +177,14 @@ class RunDirLock:
             self._fh.close()  # closing the descriptor drops the flock
 
 
+def _failures(r: Mapping[str, Any]) -> tuple[str, ...]:
+    """The failure kinds among a record's outcomes (``()`` for a record of verdicts only)."""
+    outs = r.get("outcomes")
+    if not isinstance(outs, list):
+        return ()
+    return tuple(sorted({str(o["failure"]) for o in outs if isinstance(o, dict) and o.get("failure")}))
+
+
 def _attempt(r: Mapping[str, Any]) -> int:
     a = r.get("attempt") or 0
     return a if isinstance(a, int) and not isinstance(a, bool) else 0
@@ -206,14 +214,14 @@ class RunLog:
         self._dir_lock = RunDirLock(self.run_dir) if lock else None
         try:
             self._repair_tail()
-            self.latest: dict[str, dict[str, Any]] = {}
-            for i, r in read_jsonl_lines(self.path):
-                if not isinstance(r, dict) or not isinstance(r.get("key"), str):
-                    raise StoreError(f"{self.path}: line {i} is not a verdict record (a JSON object with a "
-                                     f"string 'key')")
+            # key → (attempt, failure kinds) of its latest record: what resume needs, never the records
+            # themselves (holding every record made a rerun peak as high as the run that wrote them)
+            self.latest: dict[str, tuple[int, tuple[str, ...]]] = {}
+            for _, r in self._scan():
                 prev = self.latest.get(r["key"])
-                if prev is None or _attempt(r) > _attempt(prev):  # equal attempts: the first one counts
-                    self.latest[r["key"]] = r
+                a = _attempt(r)
+                if prev is None or a > prev[0]:  # equal attempts: the first one counts
+                    self.latest[r["key"]] = (a, _failures(r))
             self._fh = self.path.open("a", encoding="utf-8")
             self.appended = 0  # records appended by this writer (GroupSync counts what an fsync covers)
         except BaseException:
@@ -229,26 +237,71 @@ class RunLog:
 
     @property
     def records(self) -> list[dict[str, Any]]:
-        """The latest record of each key, in first-logged order."""
-        return list(self.latest.values())
+        """The latest record of each key, in first-logged order, read back from the file (two streamed
+        passes: only the chosen records are held)."""
+        best: dict[str, tuple[int, int, int]] = {}  # key → (line, attempt, first-logged position)
+        for i, r in self._scan():
+            prev = best.get(r["key"])
+            if prev is None:
+                best[r["key"]] = (i, _attempt(r), len(best))
+            elif _attempt(r) > prev[1]:
+                best[r["key"]] = (i, _attempt(r), prev[2])
+        chosen = {line: pos for line, _, pos in best.values()}
+        out: list[dict[str, Any]] = [{} for _ in chosen]
+        for i, r in self._scan():
+            if i in chosen:
+                out[chosen[i]] = r
+        return out
 
     def retryable(self, kinds: Iterable[str]) -> dict[str, int]:
         """Keys whose latest record failed with one of ``kinds`` (e.g. ``api_error`` after an outage) →
         the attempt number a retry should carry."""
         kinds = set(kinds)
-        return {k: _attempt(r) + 1 for k, r in self.latest.items()
-                if any(o.get("failure") in kinds for o in r.get("outcomes", []) if isinstance(o, dict))}
+        return {k: a + 1 for k, (a, failed) in self.latest.items() if kinds.intersection(failed)}
 
-    def _repair_tail(self) -> None:
-        """Truncate a torn last line (no trailing newline) left by a killed writer."""
+    def _scan(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """``(line number, record)`` of the log, streamed one line at a time.
+
+        Raises:
+            StoreError: a line that is not JSON or not a verdict record (naming file and line).
+        """
         if not self.path.exists():
             return
-        data = self.path.read_bytes()
-        if not data or data.endswith(b"\n"):
+        with self.path.open("rb") as f:
+            for i, line in enumerate(f, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    r = orjson.loads(line)
+                except orjson.JSONDecodeError as e:
+                    raise StoreError(f"{self.path}: line {i} is not valid JSON ({e.msg})") from e
+                if not isinstance(r, dict) or not isinstance(r.get("key"), str):
+                    raise StoreError(f"{self.path}: line {i} is not a verdict record (a JSON object with a "
+                                     f"string 'key')")
+                yield i, r
+
+    def _repair_tail(self) -> None:
+        """Truncate a torn last line (no trailing newline) left by a killed writer; reads the file backwards
+        from its end, never the whole log."""
+        if not self.path.exists():
             return
-        cut = data.rfind(b"\n") + 1
         with self.path.open("r+b") as f:
-            f.truncate(cut)
+            end = f.seek(0, os.SEEK_END)
+            if end == 0:
+                return
+            f.seek(end - 1)
+            if f.read(1) == b"\n":
+                return
+            pos = end
+            while pos > 0:
+                step = min(65536, pos)
+                pos -= step
+                f.seek(pos)
+                nl = f.read(step).rfind(b"\n")
+                if nl >= 0:
+                    f.truncate(pos + nl + 1)
+                    return
+            f.truncate(0)
 
     def append(self, record: Mapping[str, Any], *, sync: bool = True) -> bool:
         """Append one record (fsync'ed now, or at the next :meth:`sync` when ``sync`` is False); returns False
@@ -259,14 +312,14 @@ class RunLog:
         line = _dumps(record)
         with self._lock:
             prev = self.latest.get(record["key"])
-            if prev is not None and _attempt(record) <= _attempt(prev):
+            if prev is not None and _attempt(record) <= prev[0]:
                 return False
             self._fh.write(line + "\n")
             self._fh.flush()
             self.appended += 1
             if sync:
                 os.fsync(self._fh.fileno())
-            self.latest[record["key"]] = dict(record)
+            self.latest[record["key"]] = (_attempt(record), _failures(record))
         return True
 
     def sync(self) -> None:

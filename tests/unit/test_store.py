@@ -151,3 +151,35 @@ def test_group_sync_covers_every_record_appended_before_it_with_fewer_fsyncs(tmp
     assert 1 <= sync.fsyncs == len(calls) < 50  # one fsync covered many records
     with RunLog(tmp_path) as log:
         assert len(log.records) == 50
+
+
+def test_reopening_a_log_streams_it_and_holds_keys_not_records(tmp_path):
+    import tracemalloc
+
+    raw = "x" * 25_000  # 400 records × 25 KB: a 10 MB log
+    (tmp_path / "verdicts.jsonl").write_text("".join(
+        json.dumps({"key": f"k{i}", "raw": raw, "outcomes": [{"rubric": "overall", "failure": "api_error"}]
+                    if i % 2 else [{"rubric": "overall", "value": "first"}]}) + "\n" for i in range(400)))
+    tracemalloc.start()
+    try:
+        with RunLog(tmp_path) as log:
+            assert len(log.done) == 400 and len(log.retryable(["api_error"])) == 200
+            _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_500_000, peak  # reading the whole file, then every record, peaked above 20 MB
+    with RunLog(tmp_path) as log:  # the records are still there on demand, read back from the file
+        assert [r["key"] for r in log.records][:3] == ["k0", "k1", "k2"] and log.records[5]["raw"] == raw
+
+
+@pytest.mark.parametrize("torn", ['{"key": "b", "raw": "' + "y" * 200_000, '{"key": "b"', "x"])
+def test_a_torn_tail_of_any_length_is_cut_back_to_the_last_whole_line(tmp_path, torn):
+    p = tmp_path / "verdicts.jsonl"
+    p.write_text(json.dumps({"key": "a"}) + "\n" + torn)
+    with RunLog(tmp_path) as log:
+        assert log.done == {"a"}
+    assert p.read_text() == json.dumps({"key": "a"}) + "\n"
+    p.write_text(torn)  # nothing whole at all
+    with RunLog(tmp_path) as log:
+        assert len(log.done) == 0
+    assert p.read_bytes() == b""

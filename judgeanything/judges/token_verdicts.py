@@ -11,15 +11,24 @@ the verdict goes, renormalise them over the candidates, and take the argmax:
 * batch ranking: no single token carries a ranking (:data:`BATCH_UNSUPPORTED`).
 
 The answer keys are the prompt's (``<rubric>_choice`` / ``<rubric>_score``: :func:`answer_key`).
+
+Where the probabilities come from: the ``hf`` judge's logits after a prefill (:mod:`.hf_logprob`), or an API's
+generated tokens with their top alternatives (:func:`read_token_verdicts`, used by the ``openai`` and ``gemini``
+judges): the token holding each rubric's verdict value is located in the answer, and its alternatives that
+spell a candidate at the same position are summed per candidate.
 """
 
 from __future__ import annotations
 
+import bisect
+import json
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from judgeanything.schema import PAIR_CODE, SCORE_MAX, SCORE_MIN, Verdict, verdict_key
+from judgeanything.schema import PAIR_CODE, SCORE_MAX, SCORE_MIN, Verdict, comment_key, verdict_key
 
 #: Candidate token → verdict label, per setting.
 PAIR_CANDIDATES: dict[str, str] = dict(PAIR_CODE)
@@ -87,5 +96,94 @@ def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float
     return TokenVerdict(verdict=v, token=toks[best], mass=min(1.0, mass))
 
 
-__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "SCORE_CANDIDATES", "TokenVerdict", "answer_key",
-           "candidates_for", "read_verdict"]
+
+# ------------------------------------------------------------------------------------------------
+# An API's generated tokens with their top alternatives (OpenAI ``logprobs``, Gemini ``logprobs_result``)
+# ------------------------------------------------------------------------------------------------
+
+
+def verdict_only_schema(output_schema: Mapping[str, Any], setting: str, rubrics: Sequence[str]) -> dict[str, Any]:
+    """The answer's JSON schema cut to the verdict keys (no comments), for an answer of a few tokens whose
+    verdicts are read without a written justification before them."""
+    keys = [answer_key(setting, r) for r in rubrics]
+    props = {k: v for k, v in (output_schema.get("properties") or {}).items() if k in keys}
+    return {"type": "object", "properties": props, "required": list(props), "additionalProperties": False}
+
+
+@dataclass(frozen=True)
+class StreamToken:
+    """One generated token: its text, log-probability, and the top alternatives ``(text, logprob)``."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...]
+
+
+def _candidate_after(alt: str, prefix: str, candidates: Sequence[str]) -> str | None:
+    """The candidate ``alt`` spells right after ``prefix`` (``"2"`` in ``' "2'`` after ``' "'``), or None; a
+    digit run longer than the candidate (``"45"``) is no candidate."""
+    if not alt.startswith(prefix):
+        return None
+    rest = alt[len(prefix):]
+    for c in sorted(candidates, key=len, reverse=True):
+        if rest.startswith(c) and (len(rest) == len(c) or not rest[len(c)].isdigit()):
+            return c
+    return None
+
+
+def _logaddexp(a: float, b: float) -> float:
+    if a == -math.inf:
+        return b
+    m = max(a, b)
+    return m + math.log(math.exp(a - m) + math.exp(b - m))
+
+
+def read_token_verdicts(stream: Sequence[StreamToken], setting: str,
+                        rubrics: Sequence[str]) -> tuple[list[TokenVerdict], str | None]:
+    """Each rubric's verdict from the token that carries it (see the module docstring).
+
+    Returns ``(readings, None)``, or ``([], why)`` when a rubric's verdict is not in the answer or is not a
+    candidate (the caller then leaves the text to the parser, which records what is wrong with it).
+    """
+    text = "".join(t.token for t in stream)
+    starts = [0]
+    for t in stream:
+        starts.append(starts[-1] + len(t.token))
+    candidates = list(candidates_for(setting))
+    readings: list[TokenVerdict] = []
+    for rubric in rubrics:
+        key = answer_key(setting, rubric)
+        m = re.search(re.escape(json.dumps(key)) + r'\s*:\s*"?', text)
+        if m is None or m.end() >= len(text):
+            return [], f"no {key} value in the answer"
+        v = m.end()
+        i = bisect.bisect_right(starts, v) - 1
+        tok = stream[i]
+        prefix = text[starts[i]:v]
+        chosen = _candidate_after(tok.token, prefix, candidates)
+        if chosen is None:
+            return [], f"{key}: the answer's value {text[v:v + 4]!r} is not one of {', '.join(candidates)}"
+        alts = dict(tok.top)
+        alts.setdefault(tok.token, tok.logprob)  # top_logprobs=0 servers list no alternatives
+        lp = dict.fromkeys(candidates, -math.inf)
+        for alt, logprob in alts.items():
+            c = _candidate_after(alt, prefix, candidates)
+            if c is not None:
+                lp[c] = _logaddexp(lp[c], logprob)
+        readings.append(read_verdict(setting, rubric, lp, 0.0))
+    return readings, None
+
+
+def comments(raw: str, rubrics: Sequence[str]) -> dict[str, str]:
+    """The ``<rubric>_comment`` fields of an answer that is a JSON object (else none)."""
+    try:
+        obj = json.loads(raw)
+    except (json.JSONDecodeError, TypeError):
+        return {}
+    if not isinstance(obj, dict):
+        return {}
+    return {r: str(obj[comment_key(r)]) for r in rubrics if isinstance(obj.get(comment_key(r)), str)}
+
+
+__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "SCORE_CANDIDATES", "StreamToken", "TokenVerdict", "answer_key",
+           "candidates_for", "comments", "read_token_verdicts", "read_verdict", "verdict_only_schema"]

@@ -61,6 +61,7 @@ from judgeanything.store import (
     RunLog,
     StoreError,
     cap_text,
+    check_usage,
     write_jsonl,
 )
 
@@ -451,13 +452,25 @@ class Runner:
         outcomes = [to_dataset_orientation(o, unit.order) for o in outcomes]
         rec = self._base_record(unit, req.prompt.version)
         raw, capped = cap_text(res.raw, self.opt.max_raw_chars)  # parsed above from the full text
+        usage, impossible = check_usage(res.usage)
+        if impossible:
+            self._flag_usage(impossible)
+            capped["usage_invalid"] = impossible
         rec.update(outcomes=[o.to_dict() for o in outcomes], raw=raw, **capped, finish_reason=res.finish_reason,
-                   usage=res.usage, latency_s=round(res.latency_s, 6), model=res.model,
+                   usage=usage, latency_s=round(res.latency_s, 6), model=res.model,
                    media=req.meta.get("media", []), downgrades=req.meta.get("downgrades", []),
                    ts=_now())
         if res.extra:
             rec["extra"] = res.extra
         return rec
+
+    def _flag_usage(self, impossible: Mapping[str, Any]) -> None:
+        """Count a record whose token usage was impossible (kept apart as ``usage_invalid``); warn once."""
+        self.counts["usage_invalid"] = self.counts.get("usage_invalid", 0) + 1
+        if self.counts["usage_invalid"] == 1:
+            log.warning("judge %s reported impossible token counts (%s): not recorded as usage, kept as "
+                        "usage_invalid in the run log (run.json counts.usage_invalid says how many records)",
+                        self.judge.name, ", ".join(f"{k}={v!r}" for k, v in impossible.items()))
 
     # -- main loop ------------------------------------------------------------------------------------
 

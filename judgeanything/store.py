@@ -16,7 +16,8 @@ A run directory holds:
   always in **dataset orientation**: a pair choice ``"first"`` means the dataset's first response
   whatever order it was shown in), ``raw`` (the judge's output, at most ``run.max_raw_chars`` characters:
   a longer one keeps its head and tail around a marker, with ``raw_chars`` = its full length and ``raw_cap``
-  = the cap; see :func:`cap_text`), ``finish_reason``, ``usage``, ``latency_s``, ``media``
+  = the cap; see :func:`cap_text`), ``finish_reason``, ``usage`` (token counts; impossible ones — negative,
+  fractional — are moved to ``usage_invalid``, see :func:`check_usage`), ``latency_s``, ``media``
   (provenance of each decoded part), ``downgrades``, ``ts``.
 
 Resume: reopening a run directory reads the log, drops a torn last line left by a kill (truncating the
@@ -106,6 +107,33 @@ def cap_text(text: str, max_chars: int | None) -> tuple[str, dict[str, int]]:
     head, tail = keep - keep // 2, keep // 2
     shortened = text[:head] + marker + (text[len(text) - tail:] if tail else "")
     return shortened, {"raw_chars": len(text), "raw_cap": int(max_chars)}
+
+
+def check_usage(usage: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A judge's token usage split into what may be recorded and what is impossible: a ``*tokens`` count
+    (top level, or one level down, e.g. ``completion_tokens_details.reasoning_tokens``) that is not a
+    non-negative integer — a negative count, a fraction, text — is removed and returned apart, so that a
+    server's bad accounting is flagged (``usage_invalid`` in the record) instead of summed into costs.
+
+    Returns:
+        ``(usage to record, {dotted field: the impossible value})``.
+    """
+    def bad(k: str, v: Any) -> bool:
+        return k.endswith("tokens") and v is not None and (
+            isinstance(v, bool) or not isinstance(v, int) or v < 0)
+
+    kept: dict[str, Any] = {}
+    invalid: dict[str, Any] = {}
+    for k, v in usage.items():
+        if isinstance(v, Mapping):
+            inner = {ik: iv for ik, iv in v.items() if not bad(str(ik), iv)}
+            invalid.update({f"{k}.{ik}": iv for ik, iv in v.items() if bad(str(ik), iv)})
+            kept[k] = inner
+        elif bad(str(k), v):
+            invalid[str(k)] = v
+        else:
+            kept[k] = v
+    return kept, invalid
 
 
 def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> None:

@@ -285,6 +285,11 @@ def _stale(r: dict[str, Any], item_id: str, contents: dict[str, str | None]) -> 
     return None
 
 
+def _count(x: Any) -> float:
+    """A token count, or NaN when it is not one (a negative or fractional count a server reported)."""
+    return float(x) if _is_int(x) and x >= 0 else math.nan
+
+
 def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     # One record counts per unit key: its latest attempt (a unit whose failure was retried on resume is
     # logged again with a higher ``attempt``); among equal attempts the first (a key logged twice by two
@@ -313,8 +318,8 @@ def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.Data
         usage = r.get("usage") or {}
         base = {"line": line, "key": key, "item_id": item_id, "setting": setting,
                 "judge": r.get("judge"), "model": r.get("model"), "order": tuple(order), "repeat": repeat}
-        rec = {**base, "prompt_tokens": _num(usage.get("prompt_tokens")),
-               "completion_tokens": _num(usage.get("completion_tokens")), "latency_s": _num(r.get("latency_s"))}
+        rec = {**base, "prompt_tokens": _count(usage.get("prompt_tokens")),
+               "completion_tokens": _count(usage.get("completion_tokens")), "latency_s": _num(r.get("latency_s"))}
         asked = [str(x) for x in (r.get("rubrics") or [])]
         for j, o in enumerate(outcomes):
             fld = f"outcomes[{j}]"

@@ -8,6 +8,7 @@ JSON array, so a user can open the file at the right place.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -73,6 +74,35 @@ class Record:
         if not allow_empty and not s.strip():
             raise self.error("is empty", field)
         return s
+
+    def require_text(self, *names: str, allow_empty: bool = False) -> str:
+        """A required text field (an instruction, an answer, a model name): a JSON string and nothing else —
+        a number or a list where text belongs is a malformed row, not text to convert.
+
+        Raises:
+            SchemaError: missing, not a string, or empty when ``allow_empty`` is false.
+        """
+        v = self.require(*names)
+        field = next(n for n in names if self.data.get(n) is not None)
+        if not isinstance(v, str):
+            raise self.error(f"expected text (a JSON string), got {type(v).__name__} {_short(v)}", field)
+        if not allow_empty and not v.strip():
+            raise self.error("is empty", field)
+        return v
+
+    def get_text(self, *names: str, default: str = "") -> str:
+        """An optional text field (absent or null → ``default``).
+
+        Raises:
+            SchemaError: present but not a string.
+        """
+        v = self.get(*names, default=_MISSING)
+        if v is _MISSING:
+            return default
+        if not isinstance(v, str):
+            field = next(n for n in names if self.data.get(n) is not None)
+            raise self.error(f"expected text (a JSON string), got {type(v).__name__} {_short(v)}", field)
+        return v
 
     def require_mapping(self, *names: str) -> Mapping[str, Any]:
         """A required JSON-object field.
@@ -155,20 +185,46 @@ def read_records(path: PathLike, *, what: str = "data file") -> list[Record]:
     return _read_lines(text, file)
 
 
+class _NonFinite(float):
+    """What ``NaN``, ``Infinity`` and ``-Infinity`` parse to here, so that :func:`_check_values` can name the
+    field that holds one (Python's ``json`` accepts them; JSON does not, and the run could not write them)."""
+
+    def __new__(cls, token: str) -> _NonFinite:
+        obj = super().__new__(cls, float(token))
+        obj.token = token  # type: ignore[attr-defined]
+        return obj
+
+
+def _loads(text: str) -> Any:
+    return json.loads(text, parse_constant=_NonFinite)
+
+
+#: A number literal that may overflow to ``inf`` when parsed (``1e999``): the values are then checked.
+_BIG_EXPONENT = re.compile(r"\d[eE][+-]?\d{3,}")
+
+
+def _needs_check(text: str) -> bool:
+    """Whether a parsed object may hold a lone surrogate or a non-finite number (else the walk is skipped)."""
+    return (_SURROGATE_ESCAPE.search(text) is not None or "NaN" in text or "Infinity" in text
+            or _BIG_EXPONENT.search(text) is not None)
+
+
 def _read_array(text: str, file: str) -> list[Record]:
     try:
-        data = json.loads(text)
+        data = _loads(text)
     except json.JSONDecodeError as e:
         raise SchemaError(f"not valid JSON at line {e.lineno}, column {e.colno}: {e.msg}", file=file) from e
     except (RecursionError, ValueError) as e:
         raise SchemaError(f"not readable as JSON: {_unreadable(e)}", file=file) from e
+    if not isinstance(data, list):
+        raise SchemaError(f"expected a JSON array of objects, got {type(data).__name__}", file=file)
     out = []
-    escapes = _SURROGATE_ESCAPE.search(text) is not None
+    check = _needs_check(text)
     for i, obj in enumerate(data, start=1):
         if not isinstance(obj, Mapping):
             raise _not_object(obj, file, i)
-        if escapes:
-            _check_strings(obj, file, i)
+        if check:
+            _check_values(obj, file, i)
         out.append(Record(obj, file, i))
     return out
 
@@ -182,7 +238,7 @@ def _read_lines(text: str, file: str) -> list[Record]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = _loads(line)
         except json.JSONDecodeError as e:
             raise SchemaError(f"line {i} is not valid JSON (column {e.colno}: {e.msg}): {_short(line)}",
                               file=file, row=i) from e
@@ -190,8 +246,8 @@ def _read_lines(text: str, file: str) -> list[Record]:
             raise SchemaError(f"line {i} is not readable as JSON: {_unreadable(e)}", file=file, row=i) from e
         if not isinstance(obj, Mapping):
             raise _not_object(obj, file, i)
-        if _SURROGATE_ESCAPE.search(line):
-            _check_strings(obj, file, i)
+        if _needs_check(line):
+            _check_values(obj, file, i)
         out.append(Record(obj, file, i))
     return out
 
@@ -210,9 +266,11 @@ def _unreadable(e: BaseException) -> str:
     return str(e).split(";")[0]
 
 
-def _check_strings(obj: Any, file: str, row: int) -> None:
-    """Reject strings that hold a lone UTF-16 surrogate (a ``"\\ud800"`` escape with no pair): valid JSON
-    syntax, but not Unicode text, so nothing downstream can encode it (the run log is UTF-8).
+def _check_values(obj: Any, file: str, row: int) -> None:
+    """Reject values nothing downstream can write: strings that hold a lone UTF-16 surrogate (a
+    ``"\\ud800"`` escape with no pair: valid JSON syntax, but not Unicode text — the run log is UTF-8), and
+    ``NaN`` / ``Infinity`` / ``-Infinity`` or a number that overflows to infinity (``1e999``): not JSON, and
+    the run's ``items.jsonl`` could not be read back.
 
     Raises:
         SchemaError: naming the file, the row and the field path (``answer1.answer``, ``answers[2].name``).
@@ -220,6 +278,10 @@ def _check_strings(obj: Any, file: str, row: int) -> None:
     stack: list[tuple[str, Any]] = [("", obj)]
     while stack:  # iterative: the parsed object may be nested close to the recursion limit
         path, v = stack.pop()
+        if isinstance(v, float) and not math.isfinite(v):
+            shown = getattr(v, "token", None) or f"a number too large for a float ({v})"
+            raise SchemaError(f"{shown} is not a finite number (JSON has no NaN or Infinity)", file=file, row=row,
+                              field=path or None)
         if isinstance(v, str):
             if _has_surrogate(v):
                 raise SchemaError(f"text {_short(v)} holds a lone UTF-16 surrogate (not valid Unicode)",

@@ -362,18 +362,24 @@ def _with_checklist(q: Query, lists: Mapping[str, tuple[str, ...]] | None) -> Qu
 def _query_from(rec: Record, query_dir: str | None = None) -> Query:
     """One TaskAnything row → :class:`Query` (media order: see the module docstring)."""
     uid = rec.require_str("uniq_id")
-    task_name = rec.require_str("task_name")
+    task_name = rec.require_text("task_name")
     try:
         task = TaskType.parse(task_name)
     except SchemaError as e:
         raise rec.error(str(e), "task_name") from e
-    question = rec.require_str("question", allow_empty=True)
+    question = rec.require_text("question", allow_empty=True)
     order = sorted(task.non_text_inputs, key=lambda m: _MEDIA_ORDER.get(m, len(_MEDIA_ORDER)))
     media: list[MediaRef] = []
     used = set(_QUERY_FIELDS)
     for modality in dict.fromkeys(order):
         field = f"{modality}_path"
         used.add(field)
+        if modality not in CORE_MODALITIES and task_name not in TASK_TYPES and not rec.has(field):
+            # "Smell2Text" parses as a task shape, but no core modality is a smell and the row gives no
+            # smell_path for a plugin modality: say so, not "missing smell_path"
+            raise rec.error(f"unknown task type {task_name!r}: {modality!r} is not a core modality "
+                            f"({', '.join(CORE_MODALITIES)}) and the row has no {field} field for a plugin "
+                            f"modality (known task types: {', '.join(TASK_TYPES)})", "task_name")
         media.extend(MediaRef(modality, path=_under(query_dir, p)) for p in _paths(rec, field, rec.require(field)))
     meta = {k: v for k, v in rec.data.items() if k not in used}
     return Query(uid, task_name, question, tuple(media), meta=meta)
@@ -410,10 +416,10 @@ def _frame_order(paths: Sequence[str]) -> list[str]:
 
 def _response_from(rec: Record, q: Query, response_dir: str | None) -> Response:
     """One JudgeAnything row → :class:`Response` (conversions: see the module docstring)."""
-    model = rec.require_str("model_name")
+    model = rec.require_text("model_name")
     rid = rec.require_str("response_id") if rec.has("response_id") else f"{q.uniq_id}::{model}"
     body = rec.sub("response")
-    rtype = body.require_str("type").strip().lower()
+    rtype = body.require_text("type").strip().lower()
     content = body.require("content")
     out_mod = q.task.output
     if rtype != TEXT and rtype not in CORE_MODALITIES and rtype != out_mod:

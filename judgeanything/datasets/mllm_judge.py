@@ -320,16 +320,16 @@ def _assign_ids(recs: Sequence[Record],
 
 def _query(rec: Record) -> Query:
     uid = rec.require_str("id")
-    image = rec.require_str("image_path")
+    image = rec.require_text("image_path")
     meta = {"original_dataset": rec.get("original_dataset", default="")}
-    question = rec.require_str("instruction", allow_empty=True)
+    question = rec.require_text("instruction", allow_empty=True)
     return Query(uid, TASK_NAME, question, (MediaRef(IMAGE, path=image),), meta=meta)
 
 
 def _answer(rec: Record, field_name: str, value: object, q: Query, item_id: str, slot: str) -> Response:
     """One ``{name, answer}`` object → a text :class:`Response` (id ``<item_id>::<slot letter>``)."""
     sub = rec.child(field_name, value)
-    name, text = sub.require_str("name"), sub.require_str("answer", allow_empty=True)
+    name, text = sub.require_text("name"), sub.require_text("answer", allow_empty=True)
     return Response(f"{item_id}::{slot}", q.uniq_id, name, TEXT, text=text)
 
 
@@ -346,8 +346,8 @@ def _read_pair(rec: Record, item_id: str, got: _Loaded) -> None:
         raise rec.error(str(e), human_field) from e
     if rec.has("result"):
         res = rec.sub("result")
-        judge = res.require_str("name")
-        raw = str(res.get("analysis", default=""))
+        judge = res.require_text("name")
+        raw = res.get_text("analysis")
         try:
             verdict: Verdict | None = Verdict(OVERALL, pair_choice_from_letter(res.require("judge")), raw)
         except ValueError:
@@ -358,8 +358,8 @@ def _read_pair(rec: Record, item_id: str, got: _Loaded) -> None:
 
 def _read_score(rec: Record, item_id: str, got: _Loaded) -> None:
     q = _query(rec)
-    r = Response(f"{item_id}::A", q.uniq_id, rec.require_str("name"), TEXT,
-                 text=rec.require_str("answer", allow_empty=True))
+    r = Response(f"{item_id}::A", q.uniq_id, rec.require_text("name"), TEXT,
+                 text=rec.require_text("answer", allow_empty=True))
     meta = {k: rec.data[k] for k in ("score_id",) if k in rec.data}
     got.add_item(ScoreItem(item_id, q, r, meta={**meta, "row": rec.row}))
     human_field, human = human_label(rec)

@@ -11,8 +11,8 @@ and its ``k`` most likely alternatives (OpenAI, vLLM, SGLang). So:
 2. for each rubric, the token carrying the verdict value — the first character after
    ``"<rubric>_choice": "`` or ``"<rubric>_score": `` in the generated text — is located in
    ``choices[0].logprobs.content`` (:func:`.token_verdicts.read_token_verdicts`); its alternatives that
-   spell a candidate at the same position (``"2`` and ``2"`` and ``2`` all spell ``2`` after the same prefix) are summed per
-   candidate; a candidate absent from the top ``k`` has probability 0;
+   spell a candidate at the same position (``"2`` and ``2"`` and ``2`` all spell ``2`` after the same
+   prefix) are summed per candidate; a candidate absent from the top ``k`` has probability 0;
 3. the candidates' probabilities are renormalised and turned into a verdict by the same reader as the ``hf``
    judge (:func:`.token_verdicts.read_verdict`: ``probs``, ``expected`` for scores, the argmax).
 

@@ -16,7 +16,6 @@ flight, skipping for a while one that just failed to connect.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import email.utils
 import json
 import logging
@@ -33,14 +32,7 @@ from openai.types.chat import ChatCompletion
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
-from judgeanything.judges.openai_logprob import (
-    READER_VERSION,
-    NoLogprobsError,
-    comments,
-    read_token_verdicts,
-    shape_request,
-    token_stream,
-)
+from judgeanything.judges.openai_logprob import READER_VERSION, shape_request, token_stream
 from judgeanything.judges.openai_params import (
     UnsupportedParameterError,
     apply_shape,
@@ -50,6 +42,7 @@ from judgeanything.judges.openai_params import (
 )
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.judges.sampling import SamplingConfig
+from judgeanything.judges.token_verdicts import with_token_verdicts
 from judgeanything.redaction import redact_text, shown_env_name
 from judgeanything.schema import Failure, TextPart
 
@@ -431,31 +424,14 @@ class OpenAIJudge(Judge):
                            latency_s=latency, model=model, extra=provenance)
 
     def _token_verdicts(self, res: JudgeResult, resp: ChatCompletion, req: JudgeRequest) -> JudgeResult:
-        """``logprob`` mode: the verdicts read from the answer's ``top_logprobs`` (:mod:`.openai_logprob`);
-        an answer that failed, was cut, or whose verdict is not a candidate is left to the parser.
+        """``logprob`` mode: the verdicts read from the answer's ``top_logprobs`` (:mod:`.openai_logprob`).
 
         Raises:
             NoLogprobsError: the server sent no logprobs (it would send none for any unit).
         """
-        if res.failure is not None or not res.raw:
-            return res
-        stream = token_stream(getattr(resp.choices[0], "logprobs", None))
-        if stream is None:  # checked before the finish reason: a cut answer has its tokens' logprobs too
-            raise NoLogprobsError(f"openai judge: the server returned no logprobs for {self.model!r} although "
-                                  "logprobs=true was sent, so token-probability verdicts cannot be read; use "
-                                  "judge.verdict=generate (or a server that returns them, e.g. vLLM, OpenAI)")
-        if res.finish_reason == "length":  # the parser records it as truncated
-            return res
-        rubrics = tuple(req.prompt.rubrics) or ("overall",)
-        readings, why = read_token_verdicts(stream, req.prompt.setting, rubrics)
-        res.extra["verdict_mode"] = "logprob"
-        if why is not None:
-            res.extra["logprob_unread"] = why
-            return res
-        notes = comments(res.raw, rubrics)
-        res.outcomes = [dataclasses.replace(r.verdict, comment=notes.get(r.verdict.rubric, "")) for r in readings]
-        res.extra["candidate_mass"] = {r.verdict.rubric: r.mass for r in readings}
-        return res
+        return with_token_verdicts(res, token_stream(getattr(resp.choices[0], "logprobs", None)),
+                                   req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
+                                   who=f"openai judge ({self.model})")
 
     def _describe(self, e: BaseException) -> str:
         """One line for the run log: the status and the server's message, shortened, key removed."""

@@ -17,7 +17,8 @@ and its ``k`` most likely alternatives (OpenAI, vLLM, SGLang). So:
    judge (:func:`.token_verdicts.read_verdict`: ``probs``, ``expected`` for scores, the argmax).
 
 A server that returns no ``logprobs`` (OpenAI's reasoning models, ``transformers serve``, Gemini's compatible
-endpoint) makes every unit unreadable: :class:`NoLogprobsError` (a config error) stops the run.
+endpoint) makes every unit unreadable: :class:`~.token_verdicts.NoLogprobsError` (a config error) stops the
+run (:func:`.token_verdicts.with_token_verdicts`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from judgeanything.judges.base import JudgeConfigError
 from judgeanything.judges.token_verdicts import (
+    NoLogprobsError,
     StreamToken,
     comments,
     read_token_verdicts,
@@ -37,10 +38,6 @@ from judgeanything.judges.token_verdicts import (
 READER_VERSION = "api-top-logprobs-v1"
 #: Tokens allowed per rubric for a verdict-only JSON answer (key, value, punctuation), plus the braces.
 TOKENS_PER_RUBRIC, TOKENS_BASE = 12, 8
-
-
-class NoLogprobsError(JudgeConfigError):
-    """The server answered without ``logprobs``: token-probability verdicts cannot be read from it."""
 
 
 def _get(obj: Any, name: str) -> Any:

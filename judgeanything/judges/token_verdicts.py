@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from judgeanything.judges.base import JudgeConfigError, JudgeResult
 from judgeanything.schema import PAIR_CODE, SCORE_MAX, SCORE_MIN, Verdict, comment_key, verdict_key
 
 #: Candidate token → verdict label, per setting.
@@ -185,5 +186,43 @@ def comments(raw: str, rubrics: Sequence[str]) -> dict[str, str]:
     return {r: str(obj[comment_key(r)]) for r in rubrics if isinstance(obj.get(comment_key(r)), str)}
 
 
-__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "SCORE_CANDIDATES", "StreamToken", "TokenVerdict", "answer_key",
-           "candidates_for", "comments", "read_token_verdicts", "read_verdict", "verdict_only_schema"]
+
+class NoLogprobsError(JudgeConfigError):
+    """The server answered without log-probabilities: token-probability verdicts cannot be read from it
+    (it would send none for any unit, so the run stops)."""
+
+
+def with_token_verdicts(res: JudgeResult, stream: Sequence[StreamToken] | None, setting: str,
+                        rubrics: Sequence[str], *, who: str) -> JudgeResult:
+    """An API judge's answer with its verdicts read from the token stream (``logprob`` mode).
+
+    An answer that failed or is empty is returned as is; one cut at the token limit, or whose verdict is not
+    a candidate, is left to the parser (the reason in ``extra["logprob_unread"]``). Otherwise ``outcomes``
+    are the readings (comments taken from the answer's JSON) and ``extra["candidate_mass"]`` their mass.
+
+    Raises:
+        NoLogprobsError: a non-empty answer came without log-probabilities (``who`` names the judge/model).
+    """
+    if res.failure is not None or not res.raw:
+        return res
+    if not stream:  # checked before the finish reason: a cut answer has its tokens' logprobs too
+        raise NoLogprobsError(f"{who}: the server returned no logprobs although they were asked for, so "
+                              "token-probability verdicts cannot be read; use judge.verdict=generate (or a "
+                              "server / model that returns them)")
+    res.extra["verdict_mode"] = "logprob"
+    if res.finish_reason == "length":  # the parser records it as truncated
+        res.extra["logprob_unread"] = "the answer was cut at the token limit"
+        return res
+    readings, why = read_token_verdicts(stream, setting, rubrics)
+    if why is not None:
+        res.extra["logprob_unread"] = why
+        return res
+    notes = comments(res.raw, rubrics)
+    res.outcomes = [Verdict(r.verdict.rubric, r.verdict.value, notes.get(r.verdict.rubric, ""), r.verdict.probs,
+                            r.verdict.expected) for r in readings]
+    res.extra["candidate_mass"] = {r.verdict.rubric: r.mass for r in readings}
+    return res
+
+__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "SCORE_CANDIDATES", "NoLogprobsError", "StreamToken",
+           "TokenVerdict", "answer_key", "candidates_for", "comments", "read_token_verdicts", "read_verdict",
+           "verdict_only_schema", "with_token_verdicts"]

@@ -132,3 +132,28 @@ def test_replicas_share_the_load_and_a_dead_one_is_passed_over():
         res = _run(judge, n=40)
     assert all(r.failure is None for r in res)
     assert a.n_requests + b.n_requests == 40 and min(a.n_requests, b.n_requests) >= 10
+
+
+def test_empty_completions_still_empty_after_the_last_try_are_retried_on_resume(tmp_path):
+    import json
+
+    from judgeanything.datasets.base import BenchmarkData
+    from judgeanything.runner import Runner, RunOptions
+    from judgeanything.store import RunLog
+
+    base = _request().item
+    items = [PairItem(f"u{i}::p", base.query, base.response_a, base.response_b) for i in range(4)]
+    data = BenchmarkData(name="toy", setting="pair", items=items)
+    with FaultServer([Fault("empty")] * 4) as srv:  # every unit's only try comes back empty
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none", max_attempts=1)
+        counts = Runner(data, judge, tmp_path, RunOptions(progress=False, concurrency=1)).run()
+    assert counts["failures"] == 4
+    with RunLog(tmp_path) as log:
+        details = {o["detail"] for r in log for o in r["outcomes"]}
+    assert details == {"EmptyCompletion: the server returned an empty completion (finish_reason='stop')"}
+    with FaultServer() as srv:  # the resume judges exactly those units again; the latest attempt counts
+        judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none")
+        counts = Runner(data, judge, tmp_path, RunOptions(progress=False)).run()
+        assert srv.n_requests == 4 and counts == {**counts, "retried": 4, "failures": 0}
+    lines = [json.loads(x) for x in (tmp_path / "verdicts.jsonl").read_text().splitlines()]
+    assert len(lines) == 8 and all(r["outcomes"][0].get("value") == "first" for r in lines[4:])

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from judgeanything.judges.base import JudgeRequest
+from judgeanything.judges.base import JudgeConfigError, JudgeRequest
 from judgeanything.judges.openai_compat import OpenAIJudge, retry_after_s
 from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.schema import PairItem, Prompt, Query, Response, TextPart
@@ -157,3 +157,23 @@ def test_empty_completions_still_empty_after_the_last_try_are_retried_on_resume(
         assert srv.n_requests == 4 and counts == {**counts, "retried": 4, "failures": 0}
     lines = [json.loads(x) for x in (tmp_path / "verdicts.jsonl").read_text().splitlines()]
     assert len(lines) == 8 and all(r["outcomes"][0].get("value") == "first" for r in lines[4:])
+
+
+def test_a_hydra_list_of_base_urls_makes_replicas_and_keeps_the_judge_identity():
+    from pathlib import Path
+
+    from hydra import compose, initialize_config_dir
+    from hydra.utils import instantiate
+
+    from judgeanything.cli import _without
+
+    conf = Path(__file__).resolve().parents[2] / "judgeanything" / "conf"
+    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
+        one = compose(config_name="config", overrides=["judge=openai", "judge.base_url=http://127.0.0.1:8000/v1"])
+        two = compose(config_name="config", overrides=[
+            "judge=openai", "judge.base_url=[http://127.0.0.1:8000/v1,http://127.0.0.1:8001/v1]"])
+    a, b = instantiate(_without(one.judge, "parse")), instantiate(_without(two.judge, "parse"))
+    assert [r.base_url for r in b._replicas] == ["http://127.0.0.1:8000/v1", "http://127.0.0.1:8001/v1"]
+    assert a.fingerprint() == b.fingerprint()  # more replicas of the same model: the same judge, the run resumes
+    with pytest.raises(JudgeConfigError, match="base_url is an empty list"):
+        OpenAIJudge(model="m", base_url=[])

@@ -197,3 +197,25 @@ def test_oversized_responses_never_stop_a_run(oversized: Path, tmp_path: Path) -
     assert sizes["q1"][0] == {} and sizes["q0"][0]["pixels"] == 64.0
     run = json.loads((tmp_path / "run.json").read_text())
     assert "max_pixels" in run["media_cache"]["measure_errors"]["bomb30k.png"]
+
+
+def test_raising_a_limit_and_resuming_judges_the_refused_items(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    root.mkdir()
+    Image.fromarray(np.full((8, 8, 3), 200, np.uint8)).save(root / "ok.png")
+    Image.fromarray(np.full((40, 50, 3), 90, np.uint8)).save(root / "wide.png")
+    data = _image_pairs(["ok.png", "wide.png"])
+    data.data_root = root
+    reply = '{"overall_comment": "ok", "overall_choice": "2"}'
+    with FakeServer(Script(reply=reply)) as srv:
+        judge = OpenAIJudge("fake", base_url=srv.base_url, response_format="none", max_attempts=1)
+        first = Runner(data, judge, tmp_path / "run", RunOptions(progress=False),
+                       media_options={"limits": {"max_pixels": 1000}}).run()
+        assert first["failures"] == 1
+        judge = OpenAIJudge("fake", base_url=srv.base_url, response_format="none", max_attempts=1)
+        retry = RunOptions(progress=False, retry_failures=("api_error", "media_error"))
+        again = Runner(data, judge, tmp_path / "run", retry, media_options={"limits": {"max_pixels": 2000}}).run()
+    assert (again["retried"], again["judged"], again["failures"], again["skipped"]) == (1, 1, 0, 1)
+    last = json.loads((tmp_path / "run" / "verdicts.jsonl").read_text().splitlines()[-1])
+    assert last["item_id"] == "q1" and last["outcomes"][0]["value"] == "second" and last["attempt"] == 1
+    assert last["media"][0]["original_size"] == [50, 40]

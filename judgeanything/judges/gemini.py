@@ -52,6 +52,7 @@ from judgeanything.judges.gemini_payload import (
     usage_counts,
 )
 from judgeanything.judges.sampling import SamplingConfig
+from judgeanything.judges.token_verdicts import StreamToken, verdict_only_schema, with_token_verdicts
 from judgeanything.models.tiny import default_cache_dir
 from judgeanything.schema import Failure, FailureKind
 
@@ -81,6 +82,8 @@ SAFETY_FINISH = frozenset({"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", 
                            "IMAGE_PROHIBITED_CONTENT", "RECITATION", "IMAGE_RECITATION"})
 #: Version of the request layout (recorded in the fingerprint): change it when plan_parts changes.
 PAYLOAD_VERSION = "gemini-parts-v1"
+#: Version of the logprob reading (recorded in the fingerprint in ``logprob`` mode).
+LOGPROB_READER = "gemini-logprobs-result-v1"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 _DURATION_RE = re.compile(r"^\s*([0-9]*\.?[0-9]+)s\s*$")
 
@@ -120,6 +123,9 @@ class GeminiJudge(Judge):
         concurrency: simultaneous requests; timeout: seconds per HTTP call; max_attempts, max_wait_s: the
             runner's retries of transient faults (tries in all; the longest wait, which also caps ``RetryInfo``).
         safety_settings: ``{HARM_CATEGORY_…: BLOCK_…}`` passed to the API (None = its defaults).
+        verdict: ``generate`` (text for the parser) or ``logprob``: token-probability verdicts (CLUE) read from
+            the API's ``logprobs_result`` (``response_logprobs`` with ``top_logprobs`` alternatives per token)
+            by the reader the ``openai`` and ``hf`` judges share (:mod:`.token_verdicts`); pair and score only.
 
     Raises:
         JudgeConfigError: bad options (at construction); the key missing (on the first request); the API
@@ -153,6 +159,8 @@ class GeminiJudge(Judge):
         max_attempts: int = 6,
         max_wait_s: float = 60.0,
         safety_settings: Mapping[str, str] | None = None,
+        verdict: Literal["generate", "logprob"] = "generate",
+        top_logprobs: int = 20,
     ) -> None:
         self.model, self.name = model, name or model
         self.base_url, self.api_version, self.api_key_env = base_url, api_version, api_key_env
@@ -176,6 +184,13 @@ class GeminiJudge(Judge):
         self.max_attempts, self.max_wait_s = int(max_attempts), float(max_wait_s)
         self.safety_settings = [types.SafetySetting(category=c, threshold=t)  # type: ignore[arg-type]
                                 for c, t in dict(safety_settings or {}).items()]
+        if verdict not in ("generate", "logprob"):
+            raise JudgeConfigError(f"gemini judge: verdict must be 'generate' or 'logprob', got {verdict!r}")
+        if verdict == "logprob" and not 1 <= int(top_logprobs) <= 20:
+            raise JudgeConfigError(f"gemini judge: top_logprobs={top_logprobs} must be 1..20")
+        self.verdict, self.top_logprobs = verdict, int(top_logprobs)
+        if verdict == "logprob":
+            self.settings = frozenset({"pair", "score"})  # batch ranking has no single verdict token
         self._client: genai.Client | None = None
         self._uploader: FileUploader | None = None
 
@@ -223,6 +238,8 @@ class GeminiJudge(Judge):
         for k in ("thinking_budget", "thinking_level", "video_fps"):
             if getattr(self, k) is not None:
                 fp[k] = getattr(self, k)
+        if self.verdict == "logprob":
+            fp.update(verdict="logprob", top_logprobs=self.top_logprobs, logprob_reader=LOGPROB_READER)
         if self.safety_settings:
             fp["safety_settings"] = {str(s.category): str(s.threshold) for s in self.safety_settings}
         return fp
@@ -258,7 +275,12 @@ class GeminiJudge(Judge):
                               "frequency_penalty": s.frequency_penalty, "presence_penalty": s.presence_penalty,
                               "response_mime_type": "application/json"}
         if self.use_schema and req.prompt.output_schema:
-            kw["response_schema"] = response_schema(req.prompt.output_schema)
+            schema = req.prompt.output_schema
+            if self.verdict == "logprob":  # the verdicts only: read without a written justification before them
+                schema = verdict_only_schema(schema, req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",))
+            kw["response_schema"] = response_schema(schema)
+        if self.verdict == "logprob":
+            kw.update(response_logprobs=True, logprobs=self.top_logprobs)
         if self.thinking is not None:
             kw["thinking_config"] = self.thinking
         if self.safety_settings:
@@ -318,6 +340,10 @@ class GeminiJudge(Judge):
         except TRANSPORT_ERRORS as e:
             return self._failed("api_error", f"{type(e).__name__}: {self._scrub(str(e))}", t0, fault=e)
         res = read_response(resp, self.model)
+        if self.verdict == "logprob":
+            stream = gemini_token_stream(resp.candidates[0].logprobs_result if resp.candidates else None)
+            res = with_token_verdicts(res, stream, req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
+                                      who=f"gemini judge ({self.model})")
         res.latency_s = time.perf_counter() - t0
         files = {u.sha256: u for u in used}
         res.extra["gemini_media"] = [{**m, **({"file": files[m["sha256"]].file.name,
@@ -335,6 +361,9 @@ class GeminiJudge(Judge):
         if e.code in (401,) or "API_KEY_INVALID" in text or (e.code == 400 and "API key not valid" in text):
             raise JudgeConfigError(f"gemini judge: the API refused the key ({self._scrub(e.message or '')}); "
                                    f"check {self.api_key_env or ' / '.join(KEY_ENVS)}")
+        if self.verdict == "logprob" and e.code == 400 and "logprob" in (e.message or "").lower():
+            raise JudgeConfigError(f"gemini judge: {self.model!r} does not return logprobs "
+                                   f"({self._scrub(e.message or '')}); use judge.verdict=generate")
         if e.code == 404 and "models/" in (e.message or ""):
             raise JudgeConfigError(f"gemini judge: model {self.model!r} not found: {self._scrub(e.message or '')}")
 
@@ -383,6 +412,20 @@ def _file_refused(e: errors.APIError) -> bool:
     """The API refused a File the request referred to: gone (403/404) or not ACTIVE (400 FAILED_PRECONDITION)."""
     msg = (e.message or "").lower()
     return "file" in msg and (e.code in (403, 404) or (e.code == 400 and e.status == "FAILED_PRECONDITION"))
+
+
+def gemini_token_stream(result: types.LogprobsResult | None) -> list[StreamToken] | None:
+    """``candidate.logprobs_result`` as tokens with their alternatives (``chosen_candidates[i]`` with
+    ``top_candidates[i]``); None when the API sent none."""
+    if result is None or not result.chosen_candidates:
+        return None
+    tops = result.top_candidates or []
+    out = []
+    for i, c in enumerate(result.chosen_candidates):
+        alts = (tops[i].candidates or []) if i < len(tops) else []
+        out.append(StreamToken(c.token or "", float(c.log_probability or 0.0),
+                               tuple((a.token or "", float(a.log_probability or 0.0)) for a in alts)))
+    return out
 
 
 def enum_text(v: Any) -> str:

@@ -369,3 +369,48 @@ def test_an_unwritable_upload_registry_stops_the_run(encoded, tmp_path):
         with pytest.raises(JudgeConfigError, match=r"judge\.registry_path"):
             run(judge, [make_request("a", "score", [TextPart("Rate:"), encoded["wav"]])])
         assert srv.script.uploads == []
+
+
+def gemini_logprobs(tokens: list[str], alts: dict[int, list[tuple[str, float]]]) -> dict[str, Any]:
+    """Gemini's ``logprobsResult`` for ``tokens`` (alternatives as in tests/judges/test_openai_logprob.py)."""
+    import math
+
+    chosen, top = [], []
+    for i, tok in enumerate(tokens):
+        options = alts.get(i, [(tok, 0.99)])
+        chosen.append({"token": tok, "logProbability": math.log(options[0][1])})
+        top.append({"candidates": [{"token": t, "logProbability": math.log(p)} for t, p in options]})
+    return {"chosenCandidates": chosen, "topCandidates": top}
+
+
+def test_logprob_verdicts_from_the_logprobs_result(tmp_path):
+    from tests.judges.test_openai_logprob import SCORE_ALTS, SCORE_TOKENS
+
+    script = Script(reply="".join(SCORE_TOKENS), logprobs_result=gemini_logprobs(SCORE_TOKENS, SCORE_ALTS))
+    rubrics = ("relevance", "clarity")
+    req = make_request("s", "score", [TextPart("Rate:")], rubrics)
+    req = dataclasses.replace(req, prompt=dataclasses.replace(req.prompt, output_schema=output_schema("score",
+                                                                                                    rubrics)))
+    with FakeGemini(script) as srv:
+        judge = judge_of(srv, tmp_path, verdict="logprob", top_logprobs=5)
+        (res,) = run(judge, [req])
+    gen = srv.script.generate[0]["generationConfig"]
+    assert gen["responseLogprobs"] is True and gen["logprobs"] == 5
+    assert list(gen["responseSchema"]["properties"]) == ["relevance_score", "clarity_score"]  # verdicts only
+    rel, cla = res.outcomes
+    z = 0.5 + 0.3 + 0.1
+    assert rel.value == 4 and rel.expected == pytest.approx((4 * 0.5 + 5 * 0.3 + 3 * 0.1) / z)
+    assert cla.value == 2 and cla.probs["1"] == pytest.approx(0.2 / 0.9)
+    assert judge.settings == frozenset({"pair", "score"}) and judge.fingerprint()["verdict"] == "logprob"
+
+
+def test_logprob_mode_without_logprobs_stops_the_run(tmp_path):
+    from judgeanything.judges.token_verdicts import NoLogprobsError
+
+    with FakeGemini(Script(reply=PAIR)) as srv:  # the model returns no logprobsResult
+        with pytest.raises(NoLogprobsError, match="returned no logprobs"):
+            run(judge_of(srv, tmp_path, verdict="logprob"), [make_request("t", "pair", [TextPart("x")])])
+    refused = ("INVALID_ARGUMENT", "Logprobs is not enabled for models/gemini-2.5-flash", [])
+    with FakeGemini(Script(statuses=[400], error_bodies={400: refused})) as srv:
+        with pytest.raises(JudgeConfigError, match="does not return logprobs"):
+            run(judge_of(srv, tmp_path, verdict="logprob"), [make_request("t", "pair", [TextPart("x")])])

@@ -52,6 +52,8 @@ class Script:
     finish_reason: str = "STOP"
     block_reason: str | None = None                    # promptFeedback.blockReason: no candidates at all
     thoughts_tokens: int = 0
+    # candidate.logprobsResult sent when the request asks for responseLogprobs (None: the model gives none)
+    logprobs_result: dict[str, Any] | None = None
     processing_polls: int = 1                          # files.get calls answering PROCESSING before ACTIVE
     failed_mime_prefixes: tuple[str, ...] = ()         # processing of these types ends FAILED
     durations: dict[str, float] = field(default_factory=dict)  # sha256 hex of an upload → its seconds
@@ -285,6 +287,8 @@ def make_app(script: Script, state: GeminiState) -> FastAPI:
             usage["thoughtsTokenCount"] = script.thoughts_tokens
         cand: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "finishReason": script.finish_reason,
                                 "index": 0}
+        if field_of(gen, "responseLogprobs") and script.logprobs_result is not None:
+            cand["logprobsResult"] = script.logprobs_result
         if script.finish_reason == "SAFETY":
             cand["safetyRatings"] = [{"category": "HARM_CATEGORY_HARASSMENT", "probability": "HIGH",
                                       "blocked": True}]

@@ -240,6 +240,8 @@ def test_bad_options_are_config_errors():
         GeminiJudge(thinking_level="max")
     with pytest.raises(JudgeConfigError, match="downgrade"):
         GeminiJudge(downgrades={"video": "slides"})
+    with pytest.raises(JudgeConfigError, match="media_resolution 'ultra'"):
+        GeminiJudge(media_resolution="ultra")
 
 
 def _sha(data: bytes) -> str:
@@ -290,7 +292,7 @@ def test_images_beyond_the_inline_limit_are_uploaded(encoded):
 
 def test_safety_settings_thinking_level_and_api_version_reach_the_request(tmp_path):
     with FakeGemini(Script(reply=PAIR)) as srv:
-        judge = judge_of(srv, tmp_path, thinking_level="low",
+        judge = judge_of(srv, tmp_path, thinking_level="low", media_resolution="LOW",
                          safety_settings={"HARM_CATEGORY_DANGEROUS_CONTENT": "BLOCK_ONLY_HIGH"},
                          sampling={"temperature": 0.5, "top_k": 40, "max_tokens": 77, "seed": 3, "stop": ["}}"]})
         run(judge, [make_request("t", "pair", [TextPart("x")])])
@@ -302,6 +304,7 @@ def test_safety_settings_thinking_level_and_api_version_reach_the_request(tmp_pa
     assert field_of(body, "safetySettings") == [{"category": "HARM_CATEGORY_DANGEROUS_CONTENT",
                                                  "threshold": "BLOCK_ONLY_HIGH"}]
     assert srv.script.versions == {"v1beta"}
+    assert field_of(gen, "mediaResolution") == "MEDIA_RESOLUTION_LOW"
     fp = judge.fingerprint()
     assert fp["thinking_level"] == "low" and fp["top_k"] == 40 and fp["kind"] == "gemini"
 

@@ -208,7 +208,7 @@ class Server:
 def cell(kind: str, latency_ms: float, conc: int, args: argparse.Namespace, base_url: str,
          tmp: Path) -> dict[str, Any]:
     ideal = conc / (latency_ms / 1000)
-    n = int(max(conc * 2, min(args.max_units, ideal * args.seconds)))
+    n = int(max(conc * 2, 40, min(args.max_units, ideal * args.seconds)))
     data = text_items(n) if kind == "text" else image_items(n, args.cache_dir)
     bodies = asyncio.run(_prebuilt_bodies(data, base_url))
     sdk, post, ours = [], [], []

@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from judgeanything.modalities.base import MediaError
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.schema import MediaRef
+
+log = logging.getLogger(__name__)
 
 #: Reasons shared by every encoder (tests and the report match on these prefixes).
 NOT_FOUND = "file not found"
@@ -157,6 +162,51 @@ def bytes_as_file(data: bytes, suffix: str) -> Iterator[Path]:
         yield Path(tmp)
     finally:
         os.unlink(tmp)
+
+
+_QUIET_LOCK = threading.Lock()
+_QUIET_DEPTH = 0
+_QUIET_SAVED: int | None = None
+_QUIET_SINK: Any = None
+
+
+@contextlib.contextmanager
+def quiet_native_stderr() -> Iterator[None]:
+    """Send what C decoders print straight to file descriptor 2 (mpg123 inside libsndfile: ``Warning: Xing
+    stream size off…``, ``Note: Illegal Audio-MPEG-Header…``) to the debug log instead of the console; the
+    decoder's verdict on the file is its return value or exception, which the caller turns into a
+    :class:`MediaError`.
+
+    The descriptor is process-wide, so nested and concurrent uses share one redirection (a lock and a depth
+    count: the first entrant redirects, the last one restores and logs what was printed). Hand-rolled
+    because the libraries give no switch for it (libsndfile does not expose mpg123's quiet flag) and
+    ``wurlitzer``'s per-call pipes would restore descriptors out of order when decoders overlap in threads.
+    """
+    global _QUIET_DEPTH, _QUIET_SAVED, _QUIET_SINK
+    with _QUIET_LOCK:
+        if _QUIET_DEPTH == 0:
+            try:
+                sys.stderr.flush()
+                _QUIET_SINK = tempfile.TemporaryFile()
+                _QUIET_SAVED = os.dup(2)
+                os.dup2(_QUIET_SINK.fileno(), 2)
+            except (OSError, ValueError):  # no usable descriptor 2 (an embedded interpreter): print as is
+                _QUIET_SINK, _QUIET_SAVED = None, None
+        _QUIET_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _QUIET_LOCK:
+            _QUIET_DEPTH -= 1
+            if _QUIET_DEPTH == 0 and _QUIET_SAVED is not None and _QUIET_SINK is not None:
+                os.dup2(_QUIET_SAVED, 2)
+                os.close(_QUIET_SAVED)
+                _QUIET_SINK.seek(0)
+                printed = _QUIET_SINK.read().decode("utf-8", errors="replace").strip()
+                _QUIET_SINK.close()
+                _QUIET_SAVED, _QUIET_SINK = None, None
+                if printed:
+                    log.debug("decoder messages: %s", printed)
 
 
 def last_line(msg: str) -> str:

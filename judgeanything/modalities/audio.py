@@ -35,6 +35,7 @@ from judgeanything.modalities._files import (
     last_line,
     media_file,
     not_decodable,
+    quiet_native_stderr,
     resolve_media_path,
     sha256_bytes,
     sha256_file,
@@ -119,7 +120,8 @@ def _read_soundfile(source: Path | bytes, shown: str, max_seconds: float | None,
         return str(source) if isinstance(source, Path) else io.BytesIO(source)
 
     try:
-        info = sf.info(handle())
+        with quiet_native_stderr():
+            info = sf.info(handle())
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         raise _SoundfileCannot(str(e)) from e
     sr, total, channels = int(info.samplerate), int(info.frames), int(info.channels)
@@ -135,7 +137,8 @@ def _read_soundfile(source: Path | bytes, shown: str, max_seconds: float | None,
     if max_seconds is not None and total > 0:
         want = min(total, round(max_seconds * sr))
     try:
-        data, _ = sf.read(handle(), frames=want if want > 0 else -1, dtype="float32", always_2d=True)
+        with quiet_native_stderr():
+            data, _ = sf.read(handle(), frames=want if want > 0 else -1, dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError) as e:
         raise MediaError(shown, f"{TRUNCATED} or corrupt data: the header declares {total} frames but the "
                                 f"decoder failed: {e}", backend="soundfile") from None
@@ -301,7 +304,8 @@ def audio_duration(source: Path | bytes) -> float | None:
     import soundfile as sf
 
     try:
-        info = sf.info(str(source) if isinstance(source, Path) else io.BytesIO(source))
+        with quiet_native_stderr():
+            info = sf.info(str(source) if isinstance(source, Path) else io.BytesIO(source))
         if info.samplerate > 0 and info.frames > 0:
             return float(info.frames) / float(info.samplerate)
     except (sf.LibsndfileError, RuntimeError, TypeError):

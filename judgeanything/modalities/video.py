@@ -32,6 +32,7 @@ A ``frames`` reference (a video given as image files, e.g. CoDi's Audio2Video ou
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 from pathlib import Path
@@ -155,6 +156,15 @@ def _decord_rotated(vr: Any, head: Probe, path: Path, decoded_hw: tuple[int, int
     return turned < same
 
 
+@functools.lru_cache(maxsize=1)
+def _quiet_decord() -> None:
+    """Silence decord's libav messages (``partial file``, ``Read error``) on the console: a damaged file is
+    reported by decord's exception and the ffmpeg header probe, as a :class:`MediaError` naming the file."""
+    import decord
+
+    decord.logging.set_level(decord.logging.QUIET)
+
+
 def resize_frames(frames: np.ndarray, max_side: int | None) -> np.ndarray:
     """Bring ``(T, H, W, 3) uint8`` frames down so the longer side is ``max_side`` px (Lanczos, aspect
     kept; never enlarged)."""
@@ -245,6 +255,7 @@ class VideoEncoder:
     def _open(self, path: Path, shown: str) -> tuple[Any, Probe | None]:
         import decord
 
+        _quiet_decord()
         try:
             head: Probe | None = probe(path)
         except ProbeUnavailable:

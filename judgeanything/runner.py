@@ -30,7 +30,7 @@ from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.modalities.limits import MediaLimits
 from judgeanything.parsing import STRATEGIES, parse_output
-from judgeanything.prompts import PromptError, build_prompt
+from judgeanything.prompts import PROMPT_VERSION, PromptError, build_prompt
 from judgeanything.ratecontrol import AdaptiveWindow, RateConfigError, RateLimits, RateOptions
 from judgeanything.redaction import redact_config
 from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
@@ -251,7 +251,7 @@ class RunOptions:
 
     mode: str = "overall"
     rubrics: tuple[str, ...] = ("overall",)
-    prompt_version: str = "v1"
+    prompt_version: str = PROMPT_VERSION
     repeats: int = 1
     pair_order: str = "fixed"
     batch_permutations: str = "none"

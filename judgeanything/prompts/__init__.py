@@ -14,9 +14,10 @@ from judgeanything.prompts._answer import (
     render_answer,
     verdict_key,
 )
-from judgeanything.prompts._builder import build_prompt, describe_task
+from judgeanything.prompts._builder import build_prompt, data_fence, describe_task
 from judgeanything.prompts._templates import (
     DEFAULT_TEMPLATE_DIR,
+    PROMPT_VERSION,
     PromptError,
     RubricSpec,
     load_rubrics,
@@ -26,10 +27,12 @@ __all__ = [
     "ANSWER_SUFFIX",
     "DEFAULT_TEMPLATE_DIR",
     "LETTERS",
+    "PROMPT_VERSION",
     "PromptError",
     "RubricSpec",
     "build_prompt",
     "comment_key",
+    "data_fence",
     "describe_task",
     "load_rubrics",
     "output_schema",

@@ -15,6 +15,7 @@ from typing import Any
 
 from judgeanything.prompts._answer import LETTERS, comment_key, output_schema, verdict_key
 from judgeanything.prompts._templates import (
+    PROMPT_VERSION,
     PromptError,
     RubricSpec,
     load_rubrics,
@@ -34,6 +35,7 @@ from judgeanything.schema import (
     Response,
     TaskType,
     TextPart,
+    stable_hash,
 )
 
 _SENTINEL = "\x00{}\x00"
@@ -48,7 +50,30 @@ def _clean(text: str) -> str:
     return text.replace("\x00", "")
 
 
-def describe_task(task_name: str, *, version: str = "v1", template_dir: Path | None = None) -> str:
+def data_fence(item: Item) -> dict[str, str]:
+    """The markers around the item's data text in prompts from v2 on: ``<<<DATA 1f2e…>>>`` …
+    ``<<<END DATA 1f2e…>>>`` (issue 8 item 9).
+
+    The tag is a hash of everything the item shows (instruction, reference, each response's text and media,
+    in presentation order), so the prompt of a unit is reproducible (and cacheable) while a response cannot
+    know — hence cannot close — the fence it will sit in: its own text is part of the hash. Returns
+    ``{"tag", "open", "close"}``.
+    """
+    q = item.query
+    shown = [(r.text, [m.to_dict() for m in r.media]) for r in item.responses]
+    tag = stable_hash("prompt-fence", q.question, q.reference, [m.to_dict() for m in q.media], shown, n=12)
+    return {"tag": tag, "open": f"<<<DATA {tag}>>>", "close": f"<<<END DATA {tag}>>>"}
+
+
+def _unfenced(text: str, fence: Mapping[str, str]) -> str:
+    """``text`` with any copy of the fence's tag broken by a zero-width space, so data can never write a
+    marker of its own fence (it cannot know the tag in advance; this also covers text copied from an
+    earlier prompt of the same item)."""
+    tag = fence["tag"]
+    return text.replace(tag, tag[:6] + "\u200b" + tag[6:]) if tag in text else text
+
+
+def describe_task(task_name: str, *, version: str = PROMPT_VERSION, template_dir: Path | None = None) -> str:
     """What a good response of this task type looks like, in a sentence or two (prompt data ``tasks.yaml``).
 
     Known task types (the 15 of TaskAnything, Judge Anything Table 1) have their own text; any other
@@ -190,7 +215,7 @@ def _to_parts(rendered: str, slots: Sequence[MediaSlot], template: str) -> tuple
 
 
 def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | None = None, *,
-                 version: str = "v1", template_dir: Path | None = None) -> Prompt:
+                 version: str = PROMPT_VERSION, template_dir: Path | None = None) -> Prompt:
     """Render the judge prompt for one item (DESIGN §4).
 
     Args:
@@ -231,10 +256,14 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
     query = item.query
     task = TaskType.parse(query.task_name)
     slots = _Slots()
-    question = _clean(query.question).strip()
+    fence = data_fence(item)
+    question = _unfenced(_clean(query.question).strip(), fence)
     markers = frozenset(int(k) for k in _IMAGE_MARKER_RE.findall(question))
     query_media = slots.media_context(query.media, "query", markers=markers)
     response_ctx = [_response_context(item, r, k, setting, slots) for k, r in enumerate(responses)]
+    for ctx in response_ctx:
+        if ctx["text"] is not None:
+            ctx["text"] = _unfenced(ctx["text"], fence)
     criteria = []
     for r in chosen:
         spec = known[r]
@@ -260,7 +289,8 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
             "guidance": describe_task(task.name, version=version, template_dir=template_dir),
         },
         "question": question,
-        "reference": _clean(query.reference).strip() if query.reference else None,
+        "reference": _unfenced(_clean(query.reference).strip(), fence) if query.reference else None,
+        "fence": fence,
         "query_media": query_media,
         "responses": response_ctx,
         "criteria": criteria,

@@ -27,6 +27,9 @@ import yaml
 
 from judgeanything.schema import SCORE_MAX, SCORE_MIN, SchemaError
 
+#: The prompt version runs use by default. v2 fences every data text between markers tagged from the
+#: item's content (issue 8 item 9); v1 (triple quotes) is kept so earlier runs stay reproducible.
+PROMPT_VERSION = "v2"
 #: The templates shipped with the package: ``judgeanything/conf/prompts``.
 DEFAULT_TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "conf" / "prompts"
 
@@ -128,7 +131,7 @@ def _read_yaml(path: Path) -> Any:
         raise SchemaError(f"invalid YAML: {e}", file=str(path)) from e
 
 
-def load_rubrics(version: str = "v1", template_dir: Path | None = None) -> dict[str, RubricSpec]:
+def load_rubrics(version: str = PROMPT_VERSION, template_dir: Path | None = None) -> dict[str, RubricSpec]:
     """Rubric name → :class:`RubricSpec` from ``<version>/rubrics.yaml``, in file order.
 
     Raises:
@@ -171,7 +174,7 @@ def _load_rubrics(path_s: str, _mtime: int) -> dict[str, RubricSpec]:
     return out
 
 
-def load_task_texts(version: str = "v1", template_dir: Path | None = None) -> TaskTexts:
+def load_task_texts(version: str = PROMPT_VERSION, template_dir: Path | None = None) -> TaskTexts:
     """The contents of ``<version>/tasks.yaml``.
 
     Raises:

@@ -11,8 +11,10 @@ import pytest
 
 from judgeanything.prompts import (
     DEFAULT_TEMPLATE_DIR,
+    PROMPT_VERSION,
     PromptError,
     build_prompt,
+    data_fence,
     describe_task,
     load_rubrics,
     output_schema,
@@ -114,7 +116,7 @@ def test_media_sequence_per_task(task: str, setting: str, mode: str) -> None:
     assert _shape(p) == _expected_shape(task, n)
     assert p.n_responses == n
     assert p.setting == setting and p.mode == mode
-    assert p.version == f"v1/{setting}_{mode}"
+    assert p.version == f"{PROMPT_VERSION}/{setting}_{mode}"
     # media refs are the item's own, in order
     slots = [x for x in p.parts if isinstance(x, MediaSlot)]
     want = list(item.query.media) + [m for r in item.responses for m in r.media]
@@ -207,7 +209,7 @@ def test_checklist_items_are_listed_under_their_rubric() -> None:
             < text.index("  - Uses the third image."))
     assert text.index("### Clarity") < text.index("  - Is one sentence.")
     assert text.index("  - Uses the third image.") < text.index("### Clarity")
-    assert p.version == "v1/score_checklist"
+    assert p.version == f"{PROMPT_VERSION}/score_checklist"
 
 
 def test_levels_shown_for_score_only() -> None:
@@ -226,7 +228,8 @@ def test_empty_text_response_is_marked_and_reference_is_shown() -> None:
                     Response("b", "q1", "m", "text", text="  "))
     text = build_prompt(item).text
     assert "(This response is empty: the system produced nothing.)" in text
-    assert 'A reference answer is available' in text and '"""\n4\n"""' in text
+    fence = data_fence(item)
+    assert 'A reference answer is available' in text and f'{fence["open"]}\n4\n{fence["close"]}' in text
 
 
 def test_data_text_cannot_forge_media_slots() -> None:
@@ -270,21 +273,21 @@ def test_response_without_content_and_tiny_batch_raise() -> None:
 
 def _copy_templates(tmp_path: Path) -> Path:
     root = tmp_path / "prompts"
-    shutil.copytree(DEFAULT_TEMPLATE_DIR / "v1", root / "v1")
+    shutil.copytree(DEFAULT_TEMPLATE_DIR / PROMPT_VERSION, root / PROMPT_VERSION)
     return root
 
 
 def test_template_dir_and_version_override(tmp_path: Path) -> None:
     root = _copy_templates(tmp_path)
-    shutil.copytree(root / "v1", root / "v2")
-    (root / "v2" / "system.j2").write_text("Custom system for {{ setting }}.")
-    p = build_prompt(_item("Text2Audio", "pair"), version="v2", template_dir=root)
-    assert p.system == "Custom system for pair." and p.version == "v2/pair_overall"
+    shutil.copytree(root / PROMPT_VERSION, root / "custom")
+    (root / "custom" / "system.j2").write_text("Custom system for {{ setting }}.")
+    p = build_prompt(_item("Text2Audio", "pair"), version="custom", template_dir=root)
+    assert p.system == "Custom system for pair." and p.version == "custom/pair_overall"
 
 
 def test_template_that_drops_media_is_refused(tmp_path: Path) -> None:
     root = _copy_templates(tmp_path)
-    macros = root / "v1" / "_macros.j2"
+    macros = root / PROMPT_VERSION / "_macros.j2"
     macros.write_text(macros.read_text().replace("{{ media_label(x, \"Input\") }}\n{{ x.slot }}",
                                                  "{{ media_label(x, \"Input\") }}"))
     with pytest.raises(PromptError, match=r"must place every media item exactly once.*'query'"):
@@ -293,7 +296,7 @@ def test_template_that_drops_media_is_refused(tmp_path: Path) -> None:
 
 def test_template_with_undefined_variable_fails_loudly(tmp_path: Path) -> None:
     root = _copy_templates(tmp_path)
-    (root / "v1" / "pair_overall.j2").write_text("{{ no_such_thing }}")
+    (root / PROMPT_VERSION / "pair_overall.j2").write_text("{{ no_such_thing }}")
     with pytest.raises(PromptError, match="undefined value"):
         build_prompt(_item("Text2Text", "pair"), template_dir=root)
 
@@ -305,9 +308,9 @@ def test_template_with_undefined_variable_fails_loudly(tmp_path: Path) -> None:
 ])
 def test_bad_rubric_file_names_file_and_field(tmp_path: Path, bad: str, field: str) -> None:
     root = _copy_templates(tmp_path)
-    (root / "v1" / "rubrics.yaml").write_text(bad)
+    (root / PROMPT_VERSION / "rubrics.yaml").write_text(bad)
     with pytest.raises(SchemaError, match=re.escape(f"field {field!r}")) as e:
-        load_rubrics("v1", root)
+        load_rubrics(PROMPT_VERSION, root)
     assert "rubrics.yaml" in str(e.value)
 
 
@@ -332,7 +335,7 @@ def test_all_nine_templates_render_for_a_mixed_item() -> None:
     checklist = {r: (f"check {r}",) for r in ("overall", *RUBRICS)}
     for setting, mode in itertools.product(("score", "pair", "batch"), ("overall", "rubrics", "checklist")):
         p = build_prompt(_item("AudioVideo2Text", setting, n=3, checklist=checklist), mode)
-        assert p.version == f"v1/{setting}_{mode}"
+        assert p.version == f"{PROMPT_VERSION}/{setting}_{mode}"
         assert p.text.startswith("Below is a request") and p.text.rstrip().endswith("}")
         if mode == "checklist":
             assert all(f"  - check {r}" in p.text for r in p.rubrics)

@@ -108,12 +108,19 @@ def _compose(*overrides: str):
         return compose(config_name=None, overrides=list(overrides))
 
 
+def _without(node, key):
+    from judgeanything.cli import _without as without
+
+    return without(node, key)
+
+
 def test_hydra_hf_config_instantiates(tiny_model):
     from hydra.utils import instantiate
 
     cfg = _compose("+judge=hf", f"judge.model={tiny_model('qwen2_audio')}", "judge.verdict=logprob",
                    "judge.batch_size=2", "judge.processor_kwargs={audio_kwargs: {padding: max_length}}")
-    judge = instantiate(cfg.judge)
+    assert cfg.judge.parse == "auto"  # the runner's parsing strategy, not an HFJudge argument
+    judge = instantiate(_without(cfg.judge, "parse"))
     assert isinstance(judge, HFJudge)
     assert (judge.verdict, judge.batch_size, judge.max_new_tokens, judge.do_sample) == ("logprob", 2, 512, False)
     assert judge.processor_kwargs == {"audio_kwargs": {"padding": "max_length"}}
@@ -125,7 +132,7 @@ def test_hydra_smoke_judge_builds_its_model_on_first_use(monkeypatch, tmp_path, 
     from hydra.utils import instantiate
 
     monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "cache"))
-    judge = instantiate(_compose("+judge=smoke").judge)
+    judge = instantiate(_without(_compose("+judge=smoke").judge, "parse"))
     assert judge.verdict == "logprob" and judge.model_spec == "smoke:qwen2_5_omni"
     assert judge.capabilities == frozenset({"text", "image", "audio", "video"})
     assert not (tmp_path / "cache").exists()  # nothing built until needed

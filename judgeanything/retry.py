@@ -196,8 +196,11 @@ def _signals_overload(judge: Judge, r: JudgeResult) -> bool:
 def _fault_kind(r: JudgeResult) -> str:
     """``HTTP 429``, ``DeadlineExceeded``, ``InvalidCompletion``…: the fault's class, for counting."""
     if r.fault is not None:
+        # ``status_code``: openai's status errors; ``code``: google-genai's APIError
         status = getattr(r.fault, "status_code", None)
-        return f"HTTP {status}" if isinstance(status, int) else type(r.fault).__name__
+        if not isinstance(status, int):
+            status = getattr(r.fault, "code", None)
+        return f"HTTP {status}" if isinstance(status, int) and not isinstance(status, bool) else type(r.fault).__name__
     return r.failure.kind if r.failure is not None else "unknown"
 
 

@@ -23,7 +23,7 @@ from judgeanything.modalities.audio import AudioEncoder
 from judgeanything.modalities.image import ImageEncoder
 from judgeanything.modalities.video import VideoEncoder
 from judgeanything.prompts import output_schema
-from judgeanything.retry import RetryPolicy, judge_with_retries
+from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.schema import MediaRef, TextPart
 from tests.judges.conftest import make_request
 from tests.support.fake_gemini import FakeGemini, Script, field_of
@@ -49,12 +49,12 @@ def judge_of(srv: FakeGemini, tmp_path: Path, **kw: Any) -> GeminiJudge:
     return GeminiJudge(model="gemini-2.5-flash", **opts)
 
 
-def run(judge: GeminiJudge, reqs: list[JudgeRequest]) -> list[JudgeResult]:
+def run(judge: GeminiJudge, reqs: list[JudgeRequest], stats: RetryStats | None = None) -> list[JudgeResult]:
     """Judge through the runner's retry policy (the judge makes one attempt per request)."""
 
     async def go() -> list[JudgeResult]:
         try:
-            return await judge_with_retries(judge, reqs, RetryPolicy.for_judge(judge))
+            return await judge_with_retries(judge, reqs, RetryPolicy.for_judge(judge), stats=stats)
         finally:
             await judge.aclose()
 
@@ -156,9 +156,11 @@ def test_processing_timeout_is_a_media_error(encoded, tmp_path):
 
 
 def test_rate_limit_waits_its_retry_info_then_succeeds(encoded, tmp_path):
+    stats = RetryStats()
     with FakeGemini(Script(reply=PAIR, statuses=[429], retry_delay_s=0.3, processing_polls=0)) as srv:
         judge = judge_of(srv, tmp_path, max_wait_s=1.0)
-        (res,) = run(judge, [media_request(encoded)])
+        (res,) = run(judge, [media_request(encoded)], stats)
+    assert stats.transient_faults == {"HTTP 429": 1} and stats.retries == 1  # counted by status, as for openai
     assert res.failure is None and len(srv.script.generate) == 2
     t = srv.script.generate_times
     assert 0.3 <= t[1] - t[0] < 0.6  # the RetryInfo delay, not the backoff (>= 1 s here)

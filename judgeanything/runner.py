@@ -413,7 +413,7 @@ class Runner:
         parts: list[TextPart | Encoded] = []
         try:
             for p in prompt.parts:
-                parts.append(p if isinstance(p, TextPart) else self.cache.encode(p.ref, p.role))
+                parts.extend((p,) if isinstance(p, TextPart) else self.cache.encode_parts(p.ref, p.role))
             adapted, downgrades = adapt_parts(parts, self.judge.capabilities,
                                               getattr(self.judge, "downgrades", None), judge=self.judge.name)
         except MediaError as e:

@@ -79,6 +79,9 @@ class EncodedText:
 
 
 Encoded = EncodedImage | EncodedAudio | EncodedVideo | EncodedText
+#: What an encoder returns: one encoding, or several shown one after the other in the prompt (a plugin
+#: modality that is best seen two ways, e.g. a rendered web artifact as timed screenshots plus its code).
+EncodedParts = Encoded | tuple[Encoded, ...]
 
 
 @runtime_checkable
@@ -88,11 +91,12 @@ class ModalityEncoder(Protocol):
     ``encode`` decodes and normalises a media reference (path resolved inside ``root``) and raises
     :class:`MediaError` naming the file on any fault. ``measure`` returns cheap size features without a
     full decode (``chars``; ``width``/``height``/``count``; ``duration_s``), used by verbosity/size bias
-    analysis and the ``longer`` baseline.
+    analysis and the ``longer`` baseline. ``encode`` may return a tuple of encodings, which the prompt shows
+    in order in place of the one media item (the first is its primary view).
     """
 
     name: str
 
-    def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> Encoded: ...
+    def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedParts: ...
 
     def measure(self, ref: MediaRef, root: Path | None) -> dict[str, float]: ...

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from judgeanything.modalities._files import media_file, sha256_bytes, sha256_file
-from judgeanything.modalities.base import Encoded, MediaError, ModalityEncoder
+from judgeanything.modalities.base import Encoded, EncodedParts, MediaError, ModalityEncoder
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.modalities.registry import UnknownModalityError, default_options, get_encoder
 from judgeanything.schema import MediaRef, stable_hash
@@ -74,8 +74,8 @@ class MediaCache:
         self.decode_seconds = 0.0
         self.measure_errors: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._items: OrderedDict[str, Encoded | MediaError] = OrderedDict()
-        self._inflight: dict[str, Future[Encoded]] = {}
+        self._items: OrderedDict[str, EncodedParts | MediaError] = OrderedDict()
+        self._inflight: dict[str, Future[EncodedParts]] = {}
         self._encoders: dict[str, tuple[ModalityEncoder, str]] = {}
         self._measures: dict[tuple[Any, ...], dict[str, float]] = {}
         self._measure_why: dict[tuple[Any, ...], str] = {}  # why a measure came back {} ("" when it did not)
@@ -138,10 +138,20 @@ class MediaCache:
     # -- encode -------------------------------------------------------------------------------------
 
     def encode(self, ref: MediaRef, role: str = "") -> Encoded:
-        """The encoded media of ``ref`` with ``role`` set (decoded on the first request only).
+        """The encoded media of ``ref`` with ``role`` set (decoded on the first request only); for an
+        encoder that returns several parts, the first (its primary view; :meth:`encode_parts` gives all).
 
         Raises:
             MediaError: the media cannot be used (see the encoders), or its modality has no encoder.
+        """
+        return self.encode_parts(ref, role)[0]
+
+    def encode_parts(self, ref: MediaRef, role: str = "") -> tuple[Encoded, ...]:
+        """Every part the encoder of ``ref`` returns (one for the core modalities), each with ``role`` set
+        and its own ``provenance`` dict, in the order the prompt shows them.
+
+        Raises:
+            MediaError: as :meth:`encode`.
         """
         enc, opts = self.encoder(ref.modality)
         key = stable_hash(ref.modality, self.content_hash(ref), opts, n=32)
@@ -170,12 +180,15 @@ class MediaCache:
                     cached = e
         if isinstance(cached, MediaError):
             raise MediaError(cached.path, cached.reason, backend=cached.backend)
-        return dataclasses.replace(cached, role=role, provenance=dict(cached.provenance))
+        parts = cached if isinstance(cached, tuple) else (cached,)
+        if not parts:
+            raise MediaError(ref.label, f"the {ref.modality} encoder returned no encoding")
+        return tuple(dataclasses.replace(p, role=role, provenance=dict(p.provenance)) for p in parts)
 
     def _decode(self, enc: ModalityEncoder, ref: MediaRef, key: str,
-                fut: Future[Encoded]) -> Encoded | MediaError:
+                fut: Future[EncodedParts]) -> EncodedParts | MediaError:
         t0 = time.perf_counter()
-        result: Encoded | MediaError
+        result: EncodedParts | MediaError
         try:
             result = enc.encode(ref, self.root, "")
         except MediaError as e:

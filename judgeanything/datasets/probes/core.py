@@ -26,7 +26,9 @@ class Media:
     * image: ``array`` ``(H, W, 3) uint8``, ``ext`` ``"png"``;
     * audio: ``array`` ``(N,) float`` in [-1, 1] at ``rate`` Hz, ``ext`` ``"wav"``, ``"flac"`` or ``"mp3"``;
     * video: ``array`` ``(T, H, W, 3) uint8`` at ``rate`` frames/s, ``ext`` ``"mp4"``, with an optional
-      mono ``audio`` track ``(N,) float`` at ``audio_rate`` Hz.
+      mono ``audio`` track ``(N,) float`` at ``audio_rate`` Hz;
+    * any other (plugin) modality: ``array`` ``(N,) uint8``, the file's bytes, written as they are with
+      suffix ``ext`` (e.g. an HTML artifact).
     """
 
     modality: str
@@ -86,7 +88,10 @@ class Family:
 
     def __post_init__(self) -> None:
         if self.task not in TASK_TYPES:
-            raise ValueError(f"family {self.name}: unknown task type {self.task!r}")
+            try:  # a plugin family: any <Inputs>2<Output> over known or plugin modalities
+                TaskType.parse(self.task)
+            except ValueError as e:
+                raise ValueError(f"family {self.name}: unknown task type {self.task!r}") from e
         for d in self.designs:
             if set(d) != set(self.knobs):
                 raise ValueError(f"family {self.name}: design point {dict(d)} must set exactly the knobs "

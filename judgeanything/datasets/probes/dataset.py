@@ -145,7 +145,7 @@ class ProbesDataset:
         seed: generation seed; the same seed gives byte-identical files.
         cache_dir: cache root (default ``$JUDGEANYTHING_CACHE`` or ``~/.cache/judgeanything``); the data
             goes to ``<cache_dir>/probes/<version>-<size>-s<seed>[-d<hash>]``.
-        tasks: keep only these task types (names from ``schema.TASK_TYPES``).
+        tasks: keep only these task types (names from ``schema.TASK_TYPES``, or a plugin family's).
         families: keep only these families (names in ``docs/probes.md``).
         difficulty: knob overrides, ``{knob: value or [values]}`` for every selected family having the
             knob, or ``{family: {knob: value or [values]}}`` for one family.
@@ -165,9 +165,10 @@ class ProbesDataset:
         self.size, self.seed = size, int(seed)
         tasks_l = [str(t) for t in tasks] if tasks else None
         fams_l = [str(f) for f in families] if families else None
+        known_tasks = list(dict.fromkeys([*TASK_TYPES, *(f.task for f in FAMILIES)]))
         for t in tasks_l or []:
-            if t not in TASK_TYPES:
-                raise ValueError(f"unknown task type {t!r} in tasks (known: {', '.join(TASK_TYPES)})")
+            if t not in known_tasks:
+                raise ValueError(f"unknown task type {t!r} in tasks (known: {', '.join(known_tasks)})")
         for f in fams_l or []:
             if f not in FAMILY_BY_NAME:
                 raise ValueError(f"unknown probe family {f!r} (known: {', '.join(FAMILY_BY_NAME)})")
@@ -357,12 +358,13 @@ class ProbesDataset:
         return query, responses, scores
 
     def _summary(self, records: list[dict[str, Any]]) -> list[str]:
-        tasks = sorted({r["task"] for r in records}, key=TASK_TYPES.index)
+        tasks = sorted({r["task"] for r in records}, key=_task_order)
         fams = sorted({r["family"] for r in records})
         n_tie = sum(r["variant"] == "tie" for r in records)
         return [
             f"Probe suite v{PROBES_VERSION} (size {self.size}, seed {self.seed}): {len(records)} queries from "
-            f"{len(fams)} families covering {len(tasks)} of {len(TASK_TYPES)} task types; media under "
+            f"{len(fams)} families covering {len(tasks)} task types ({sum(t in TASK_TYPES for t in tasks)} of "
+            f"TaskAnything's {len(TASK_TYPES)}); media under "
             f"{self.root}.",
             "Labels are by construction (annotator 'construction'): each candidate's 1–5 score is its family's "
             "documented error measure (docs/probes.md); a pair label compares the two scores (equal → tie); a "
@@ -370,6 +372,11 @@ class ProbesDataset:
             f"{n_tie} of {len(records)} queries are tie variants (two candidates of equal score, placed in the "
             f"same Judge Anything pair).",
         ]
+
+
+def _task_order(task: str) -> tuple[int, str]:
+    """TaskAnything order first, then plugin task types by name."""
+    return (TASK_TYPES.index(task), "") if task in TASK_TYPES else (len(TASK_TYPES), task)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -414,8 +421,11 @@ def _write_media(media: Media, path: Path) -> None:
         write_audio(path, media.array, int(media.rate))
     elif media.modality == "video":
         write_mp4(path, media.array, media.rate, media.audio, media.audio_rate)
+    elif media.array.dtype == np.uint8 and media.array.ndim == 1:  # a plugin modality: the file's bytes
+        path.write_bytes(media.array.tobytes())
     else:
-        raise ValueError(f"{path}: unknown media modality {media.modality!r}")
+        raise ValueError(f"{path}: media of modality {media.modality!r} must be the file's bytes, (N,) uint8; "
+                         f"got {media.array.shape} {media.array.dtype}")
 
 
 def generate_query(family: Family, index: int, designs: Sequence[Mapping[str, Any]], seed: int,

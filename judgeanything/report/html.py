@@ -15,6 +15,8 @@ copied to ``report_media/`` under content-hash names (``copy_media=True``) or li
 A file is copied or linked only if it passes the judge's own checks (inside the data root after following
 symlinks, a regular non-empty file within ``media.limits``); a missing file, a path escaping the data root or
 a file over a limit shows a visible "missing media" note instead of failing the report.
+A plugin modality whose encoder offers ``preview(ref, root)`` is shown its own way (a rendered
+artifact: its timed screenshots as a strip, linked to its code as text).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import secrets
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -34,6 +37,7 @@ import jinja2
 import pandas as pd
 
 from judgeanything.analysis.load import RunData
+from judgeanything.modalities import UnknownModalityError, get_encoder
 from judgeanything.modalities._files import (
     ESCAPES,
     NOT_FOUND,
@@ -46,7 +50,7 @@ from judgeanything.modalities.base import MediaError
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, write_plots_for
-from judgeanything.schema import AUDIO, IMAGE, VIDEO
+from judgeanything.schema import AUDIO, IMAGE, VIDEO, MediaRef
 from judgeanything.store import cap_text
 
 log = logging.getLogger(__name__)
@@ -87,7 +91,8 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
         raise ValueError(f"max_items must be >= 0 or None, got {max_items}")
     run = read_run(run_dir, data)
     plots = write_plots_for(run)
-    media = _MediaResolver(run.run_dir, _data_root(run), copy_media, _media_limits(run))
+    media = _MediaResolver(run.run_dir, _data_root(run), copy_media, _media_limits(run),
+                           ((run.run.get("config") or {}).get("media") or {}))
     shown = run.items if max_items is None else run.items[:max_items]
     cards = [_card(run, item, media) for item in shown]
     media.prune()
@@ -250,8 +255,10 @@ class _MediaResolver:
     copy is written again).
     """
 
-    def __init__(self, run_dir: Path, root: Path | None, copy: bool, limits: MediaLimits = DEFAULT_LIMITS) -> None:
+    def __init__(self, run_dir: Path, root: Path | None, copy: bool, limits: MediaLimits = DEFAULT_LIMITS,
+                 media_options: Mapping[str, Any] | None = None) -> None:
         self.run_dir, self.root, self.copy, self.limits = run_dir, root, copy, limits
+        self.media_options = dict(media_options or {})
         self.out_dir = run_dir / MEDIA_DIR
         self._src: dict[Path, str] = {}
         self.used: set[str] = set()
@@ -312,6 +319,10 @@ class _MediaResolver:
             frames = [self._file("image", str(f)) for f in ref["frames"]]
             return {"kind": "frames", "label": f"{len(frames)} frames", "frames": frames}
         if ref.get("path") is not None:
+            if modality not in (IMAGE, AUDIO, VIDEO, "text"):
+                shown = self._plugin_preview(modality, str(ref["path"]))
+                if shown is not None:
+                    return shown
             kind = modality if modality in (IMAGE, AUDIO, VIDEO) else "file"
             return self._file(kind, str(ref["path"]))
         if ref.get("url") is not None:
@@ -331,6 +342,45 @@ class _MediaResolver:
                 "note": "given as in-memory bytes; not stored in the run",
             }
         return {"kind": "missing", "label": modality or "media", "note": "no path, URL or text"}
+
+    def _plugin_preview(self, modality: str, rel: str) -> dict[str, Any] | None:
+        """A plugin modality's own view, when its encoder offers ``preview(ref, root)`` (returning
+        ``{"images": [paths], "captions": [...], "source": path}`` or ``{"error": reason}``): the images
+        as a strip (e.g. a rendered artifact's timed screenshots) with a link to the source file. The source
+        passes the same confinement checks as any media file; the images are the plugin's own outputs
+        (renders it made from that source), not dataset files. ``None`` when the plugin has no preview or
+        cannot be loaded (the file is then linked as it is)."""
+        p, why = self._locate(rel)
+        if p is None:
+            return {"kind": "missing", "label": rel, "note": why}
+        opts = {k: v for k, v in (self.media_options.get(modality) or {}).items()}
+        try:
+            encoder = get_encoder(modality, **opts)
+        except (UnknownModalityError, ValueError, TypeError) as e:
+            log.info("no %s preview in the report: %s", modality, e)
+            return None
+        preview = getattr(encoder, "preview", None)
+        if not callable(preview):
+            return None
+        got = preview(MediaRef(modality, path=rel), self.root)
+        source = {"kind": "file", "label": rel, "src": self._as_text(p)}
+        if got.get("error"):
+            return {"kind": "strip", "label": f"{rel}: {got['error']}", "frames": [], "source": source}
+        captions = [str(c) for c in got.get("captions") or []]
+        frames = [{"kind": "image", "label": c, "src": self._src_for(Path(img))}
+                  for img, c in zip(got.get("images") or [], captions, strict=False)]
+        return {"kind": "strip", "label": f"{rel} ({' · '.join(captions)})", "frames": frames, "source": source}
+
+    def _as_text(self, p: Path) -> str:
+        """A copy of a source file as ``.txt`` (an artifact's HTML opened from the report would run its
+        scripts; as text the browser only shows it), or its relative path when media are not copied."""
+        if not self.copy:
+            return self._src_for(p)
+        digest = sha256_file(p)
+        name = digest[:32] + p.suffix.lower() + ".txt"
+        self._copy_verified(p, self.out_dir / name, digest)
+        self.used.add(name)
+        return f"{MEDIA_DIR}/{name}"
 
     def prune(self) -> None:
         """Remove files of earlier reports from ``report_media/`` that this report no longer shows."""

@@ -154,15 +154,17 @@ class ArtifactEncoder:
         return video, self._code_part(entry, ref, role)
 
     def _code_part(self, entry: Path, ref: MediaRef, role: str) -> EncodedText:
+        """The entry file's code, then (``scope: folder``) its text assets (JS, CSS, JSON, SVG) by relative
+        path, each fenced, cut at ``max_code_chars``."""
         files = scope_files(entry, self.spec.scope)
         texts = [(entry, SUFFIXES[entry.suffix.lower()])]
         texts += [(p, _TEXT_ASSETS[p.suffix.lower()]) for p in files
-                  if p != entry and p.suffix.lower() in _TEXT_ASSETS and self.spec.scope == "folder"
-                  and p.parent == entry.parent]
+                  if p != entry and p.suffix.lower() in _TEXT_ASSETS]
+        names = [p.relative_to(entry.parent).as_posix() for p, _ in texts]
         chunks, total = [], 0
-        for p, lang in texts:
+        for (p, lang), name in zip(texts, names, strict=True):
             code = p.read_text(encoding="utf-8", errors="replace")
-            chunks.append(f"{p.name}:\n```{lang}\n{code}\n```")
+            chunks.append(f"{name}:\n```{lang}\n{code}\n```")
             total += len(code)
         body = "\n\n".join(chunks)
         cut = len(body) > self.max_code_chars
@@ -172,7 +174,7 @@ class ArtifactEncoder:
         digest = hashlib.sha256(entry.read_bytes()).hexdigest()
         return EncodedText(text=text, role=role,
                            provenance={"source_modality": "artifact", "part": "code", "source": ref.path,
-                                       "sha256": digest, "chars": total, "files": [p.name for p, _ in texts],
+                                       "sha256": digest, "chars": total, "files": names,
                                        "truncated": cut})
 
     def measure(self, ref: MediaRef, root: Path | None) -> dict[str, float]:

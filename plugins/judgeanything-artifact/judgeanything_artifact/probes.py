@@ -2,7 +2,8 @@
 by construction, registered into judgeanything's probe suite through the ``judgeanything.probe_families``
 entry point (``benchmark=probes benchmark.families=[artifact_defects]``).
 
-The request asks for a 480×360 page with four parts, each checkable in the DOM and in a screenshot:
+The request asks for a page filling the window with four parts, each checkable in the DOM and in a
+screenshot (geometry of the 480×360 design, written in viewport units so it scales with any window):
 
 * a ``Start`` button (``#start``) of a named colour, centred at the top (left 190, top 20, 100×40 px);
 * a box (``#box``) of another named colour at the left (left 40, top 100, 160×80 px);
@@ -48,14 +49,29 @@ MOVER_TRAVEL = (20, 430)
 STATUS_BOX = (20, 310, 200, 30)
 
 
+def _x(px: float) -> str:
+    """A horizontal length of the 480×360 design in viewport units, so the page scales to any window."""
+    return f"{px * 100 / WIDTH:.4g}vw"
+
+
+def _y(px: float) -> str:
+    return f"{px * 100 / HEIGHT:.4g}vh"
+
+
+def _rect(r: tuple[int, int, int, int]) -> str:
+    return f"left:{_x(r[0])};top:{_y(r[1])};width:{_x(r[2])};height:{_y(r[3])}"
+
+
 def page(button_colour: str, box_colour: str, defects: Sequence[str]) -> str:
-    """The HTML of a candidate with ``defects`` (names in :data:`PENALTY`); colours are CSS hex strings."""
+    """The HTML of a candidate with ``defects`` (names in :data:`PENALTY`); colours are CSS hex strings.
+    Lengths are the 480×360 design's in viewport units (``vw``/``vh``): at a 480×360 viewport they are the
+    pixel values of the module constants, in any other window they scale with it."""
     d = set(defects)
-    bx, by, bw, bh = BOX_MOVED if "wrong_position" in d else BOX
     button = "" if "missing_button" in d else (
-        f'<button id="start" style="position:absolute;left:{BUTTON[0]}px;top:{BUTTON[1]}px;width:{BUTTON[2]}px;'
-        f'height:{BUTTON[3]}px;background:{button_colour};color:#fff;border:0;font:16px sans-serif">Start</button>')
-    banner = ('<div id="banner" style="position:absolute;left:0;top:200px;width:900px;height:24px;'
+        f'<button id="start" style="position:absolute;{_rect(BUTTON)};background:{button_colour};color:#fff;'
+        f'border:0;padding:0;font:{_y(16)} sans-serif">Start</button>')
+    box = BOX_MOVED if "wrong_position" in d else BOX
+    banner = (f'<div id="banner" style="position:absolute;left:0;top:{_y(200)};width:{_x(900)};height:{_y(24)};'
               f'background:{BANNER}"></div>') if "overflow" in d else ""
     play = "paused" if "frozen_animation" in d else "running"
     fault = "undefinedConfig.start();\n  " if "script_error" in d else ""
@@ -63,23 +79,21 @@ def page(button_colour: str, box_colour: str, defects: Sequence[str]) -> str:
 <html><head><meta charset="utf-8"><title>Panel</title>
 <style>
   html, body {{ margin: 0; background: #ffffff; }}
-  body {{ position: relative; width: {WIDTH}px; height: {HEIGHT}px; }}
-  #mover {{ position: absolute; left: {MOVER_BOX[0]}px; top: {MOVER_BOX[1]}px; width: {MOVER_BOX[2]}px;
-           height: {MOVER_BOX[3]}px; background: {MOVER};
+  #mover {{ position: absolute; {_rect(MOVER_BOX)}; background: {MOVER};
            animation: slide 2s linear infinite alternate; animation-play-state: {play}; }}
-  @keyframes slide {{ from {{ left: {MOVER_TRAVEL[0]}px; }} to {{ left: {MOVER_TRAVEL[1]}px; }} }}
+  @keyframes slide {{ from {{ left: {_x(MOVER_TRAVEL[0])}; }} to {{ left: {_x(MOVER_TRAVEL[1])}; }} }}
 </style></head>
 <body>
 {button}
-<div id="box" style="position:absolute;left:{bx}px;top:{by}px;width:{bw}px;height:{bh}px;background:{box_colour}"></div>
+<div id="box" style="position:absolute;{_rect(box)};background:{box_colour}"></div>
 {banner}
 <div id="mover"></div>
 <script>
   {fault}const bar = document.createElement("div");
   bar.id = "status";
   bar.textContent = "Ready";
-  bar.style.cssText = "position:absolute;left:{STATUS_BOX[0]}px;top:{STATUS_BOX[1]}px;width:{STATUS_BOX[2]}px;" +
-    "height:{STATUS_BOX[3]}px;background:{STATUS};color:#fff;font:14px sans-serif";
+  bar.style.cssText = "position:absolute;{_rect(STATUS_BOX)};background:{STATUS};color:#fff;" +
+    "font:{_y(14)} sans-serif";
   document.body.appendChild(bar);
 </script>
 </body></html>
@@ -111,10 +125,10 @@ def _build(rng: np.random.Generator, knobs: Mapping[str, Any], tie: bool) -> Pro
         cands.append(Candidate(_name(defects), score, media=Media("artifact", np.frombuffer(html, np.uint8), "html"),
                                meta={"defects": list(defects), "box_colour": wrong_box if "wrong_colour" in defects
                                      else box_name}))
-    question = (f"Write a single self-contained HTML page for a {WIDTH}×{HEIGHT} px window with a white "
-                f"background: a {button_name} 'Start' button centred at the top; a {box_name} 160×80 px box "
-                f"at the left below it; a small red square that slides continuously from the left edge to the "
-                f"right and back; and a dark status bar at the bottom reading 'Ready', added by a script. "
+    question = (f"Write a single self-contained HTML page that fills the browser window on a white background: "
+                f"a {button_name} 'Start' button centred at the top; a {box_name} box at the left below it, a "
+                f"third of the window wide; a small red square that slides continuously from the left edge to "
+                f"the right and back; and a dark status bar at the bottom reading 'Ready', added by a script. "
                 f"Nothing may be wider than the window.")
     return ProbeSpec(
         question=question, inputs=(), candidates=tuple(cands),
@@ -132,7 +146,7 @@ ARTIFACT_DEFECTS = Family(
     task="Text2Artifact",
     summary="A small interactive HTML page; candidates are exact or carry defects known by construction "
             "(missing button, wrong colour or position, frozen animation, overflow, script error).",
-    knobs={"minor": MINOR, "major": MAJOR},
+    knobs={"major": MAJOR, "minor": MINOR},
     build=_build,
 )
 

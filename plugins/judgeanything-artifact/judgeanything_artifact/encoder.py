@@ -186,9 +186,17 @@ class ArtifactEncoder:
 
     def preview(self, ref: MediaRef, root: Path | None) -> dict[str, Any]:
         """What the HTML report shows for one artifact: ``{"images": [png paths], "captions": [...],
-        "source": entry path}``, or ``{"error": reason, "source": ...}`` (renders when not cached)."""
+        "source": entry path}`` from the render cache — the screenshots the judge was shown — or
+        ``{"error": reason, "source": ...}`` (a render failure, or no render: a judge that does not look at
+        media, such as a baseline, renders nothing, and the report does not render on its own)."""
         try:
-            entry, key, res = self.render(ref, root)
-        except MediaError as e:
-            return {"error": e.reason, "source": None}
-        return {"images": self.cache.frame_files(key), "captions": list(res.labels), "source": entry}
+            entry = self.entry(ref, root)
+            key = render_key(entry, self.spec)
+        except (MediaError, OSError, ValueError) as e:
+            return {"error": getattr(e, "reason", str(e)), "source": None}
+        hit = self.cache.get(key)
+        if hit is None:
+            return {"error": "not rendered in this run (the judge did not look at it)", "source": entry}
+        if isinstance(hit, RenderError):
+            return {"error": f"render failed ({hit.kind}): {hit.reason}", "source": entry}
+        return {"images": self.cache.frame_files(key), "captions": list(hit.labels), "source": entry}

@@ -57,34 +57,37 @@ class StoreError(RuntimeError):
     """The run log cannot be read or written (names the file and line)."""
 
 
-def read_jsonl_lines(path: Path, *, tolerate_torn_tail: bool = False) -> list[tuple[int, Any]]:
-    """Read a JSONL file into ``(1-based line number, value)`` pairs; blank lines are skipped.
+def iter_jsonl_lines(path: Path, *, tolerate_torn_tail: bool = False) -> Iterator[tuple[int, Any]]:
+    """Stream a JSONL file as ``(1-based line number, value)`` pairs, one line in memory at a time; blank
+    lines are skipped.
 
     Parsing uses ``orjson`` (strict: a lone surrogate escape is an error, see :func:`_dumps`).
 
     Args:
-        path: the file (absent → ``[]``).
+        path: the file (absent → nothing).
         tolerate_torn_tail: ignore an unterminated, unparseable last line (a write cut by a kill).
 
     Raises:
         StoreError: a malformed line (naming file and line number), other than a tolerated torn tail.
     """
-    rows: list[tuple[int, Any]] = []
     if not path.exists():
-        return rows
-    data = path.read_bytes()
-    lines = data.split(b"\n")
-    for i, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            rows.append((i, orjson.loads(line)))
-        except orjson.JSONDecodeError as e:
-            last = i == len(lines) and not data.endswith(b"\n")
-            if tolerate_torn_tail and last:
-                break
-            raise StoreError(f"{path}: line {i} is not valid JSON ({e.msg})") from e
-    return rows
+        return
+    with path.open("rb") as f:
+        for i, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = orjson.loads(line)
+            except orjson.JSONDecodeError as e:
+                if tolerate_torn_tail and not line.endswith(b"\n"):  # only the last line can lack one
+                    return
+                raise StoreError(f"{path}: line {i} is not valid JSON ({e.msg})") from e
+            yield i, value
+
+
+def read_jsonl_lines(path: Path, *, tolerate_torn_tail: bool = False) -> list[tuple[int, Any]]:
+    """:func:`iter_jsonl_lines` as a list."""
+    return list(iter_jsonl_lines(path, tolerate_torn_tail=tolerate_torn_tail))
 
 
 def read_jsonl(path: Path, *, tolerate_torn_tail: bool = False) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 import pandas as pd
 
 from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, TaskType
-from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, read_jsonl_lines
+from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, iter_jsonl_lines
 
 ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "models", "sizes",
                 "input_modalities", "output_modality", "family", "input_modality", "modality_pair", "meta"]
@@ -141,21 +142,21 @@ def load_run(run_dir: Path | str) -> RunData:
                    set_aside=set_aside)
 
 
-def _lines(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(1-based line number, row) pairs of a JSONL file (absent file → []).
+def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(1-based line number, row) pairs of a JSONL file (absent file → nothing), streamed: a run log is
+    never held whole, only the fields each frame keeps.
 
-    :func:`judgeanything.store.read_jsonl_lines` (a torn last line of ``verdicts.jsonl``, left by a killed
+    :func:`judgeanything.store.iter_jsonl_lines` (a torn last line of ``verdicts.jsonl``, left by a killed
     writer, is ignored), plus a check that every line is an object.
 
     Raises:
         StoreError: a line that is not valid JSON (file and line named).
         SchemaError: a line that is JSON but not an object.
     """
-    out = read_jsonl_lines(path, tolerate_torn_tail=path.name == VERDICTS)
-    for i, row in out:
+    for i, row in iter_jsonl_lines(path, tolerate_torn_tail=path.name == VERDICTS):
         if not isinstance(row, dict):
             raise SchemaError("each line must be a JSON object", file=str(path), row=i)
-    return out
+        yield i, row
 
 
 def _need(row: dict[str, Any], name: str, path: Path, line: int) -> Any:

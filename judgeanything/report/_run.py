@@ -24,7 +24,7 @@ import pandas as pd
 from judgeanything.analysis.load import RunData, load_run
 from judgeanything.analysis.metrics import METRICS_CSV, read_metrics_csv
 from judgeanything.analysis.units import human_labels
-from judgeanything.store import ITEMS, RUN, VERDICTS, StoreError, read_jsonl, read_jsonl_lines
+from judgeanything.store import ITEMS, RUN, VERDICTS, StoreError, iter_jsonl_lines
 
 #: The metrics.csv columns the report reads.
 NEEDED_COLUMNS = ("setting", "rubric", "group_by", "group", "metric", "value", "ci_low", "ci_high", "n")
@@ -37,10 +37,13 @@ class RunFiles:
     Attributes:
         run_dir: the directory.
         data: the analysis frames (:class:`~judgeanything.analysis.load.RunData`).
-        items: ``items.jsonl`` rows, file order.
-        verdicts: the ``verdicts.jsonl`` records that count (the rows of ``data.records``), log order.
+        items: ``items.jsonl`` rows, file order (the first ``max_items`` of :func:`read_run`).
+        verdicts: the ``verdicts.jsonl`` records that count (the rows of ``data.records``) of those items,
+            log order.
         n_logged: records in the log, superseded ones included (a torn last line is ignored).
         metrics: ``metrics.csv`` (:func:`run_metrics`; empty when the run was not analysed).
+        n_items, n_counted: all items, all records that count (whatever ``max_items`` kept).
+        prompt_versions, models: over all records that count.
     """
 
     run_dir: Path
@@ -49,6 +52,10 @@ class RunFiles:
     verdicts: list[dict[str, Any]]
     n_logged: int
     metrics: pd.DataFrame
+    n_items: int = 0
+    n_counted: int = 0
+    prompt_versions: frozenset[str] = frozenset()
+    models: frozenset[str] = frozenset()
     _labels_by_item: dict[str, dict[str, list[tuple[str, Any]]]] = field(default_factory=dict, repr=False)
     _human: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
     _verdicts_by_item: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
@@ -64,6 +71,12 @@ class RunFiles:
         return f"{pct:g}%"
 
     def __post_init__(self) -> None:
+        # built from lists alone (not by read_run): the totals are those of the lists
+        self.n_items = self.n_items or len(self.items)
+        self.n_counted = self.n_counted or len(self.verdicts)
+        self.prompt_versions = self.prompt_versions or frozenset(
+            str(v["prompt_version"]) for v in self.verdicts if v.get("prompt_version"))
+        self.models = self.models or frozenset(str(v["model"]) for v in self.verdicts if v.get("model"))
         lab: dict[str, dict[str, list[tuple[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         labels = self.data.labels
         for item_id, rubric, annotator, value in zip(labels["item_id"], labels["rubric"], labels["annotator"],
@@ -100,9 +113,11 @@ class RunFiles:
         return str(item.get("setting") or self.run.get("setting") or "")
 
 
-def read_run(run_dir: Path | str, data: RunData | None = None) -> RunFiles:
+def read_run(run_dir: Path | str, data: RunData | None = None, *, max_items: int | None = None) -> RunFiles:
     """Read a run directory (``data``: its :func:`~judgeanything.analysis.load_run` result when the caller
-    already has it).
+    already has it). The item and verdict files are streamed; only the first ``max_items`` items (all when
+    ``None``) and their counted records are kept — the HTML report shows a bounded number of item cards, and
+    holding every record of a large run only to show 500 of them was most of a run's memory peak.
 
     Raises:
         FileNotFoundError: ``run_dir`` or its ``run.json`` does not exist (not a run directory).
@@ -115,10 +130,31 @@ def read_run(run_dir: Path | str, data: RunData | None = None) -> RunFiles:
     if not run_path.is_file():
         raise FileNotFoundError(f"{run_path} not found: {run_dir} is not a run directory")
     data = load_run(run_dir) if data is None else data
+    items: list[dict[str, Any]] = []
+    n_items = 0
+    for _, row in iter_jsonl_lines(run_dir / ITEMS):
+        n_items += 1
+        if max_items is None or len(items) < max_items:
+            items.append(row)
+    keep = {str(it.get("item_id")) for it in items}
     counted = set(data.records["line"])
-    logged = read_jsonl_lines(run_dir / VERDICTS, tolerate_torn_tail=True)
-    verdicts = [rec for line, rec in logged if line in counted]
-    return RunFiles(run_dir, data, read_jsonl(run_dir / ITEMS), verdicts, len(logged), run_metrics(run_dir))
+    verdicts: list[dict[str, Any]] = []
+    n_logged = n_counted = 0
+    versions: set[str] = set()
+    models: set[str] = set()
+    for line, rec in iter_jsonl_lines(run_dir / VERDICTS, tolerate_torn_tail=True):
+        n_logged += 1
+        if line not in counted:
+            continue
+        n_counted += 1
+        if rec.get("prompt_version"):
+            versions.add(str(rec["prompt_version"]))
+        if rec.get("model"):
+            models.add(str(rec["model"]))
+        if str(rec.get("item_id")) in keep:
+            verdicts.append(rec)
+    return RunFiles(run_dir, data, items, verdicts, n_logged, run_metrics(run_dir), n_items=n_items,
+                    n_counted=n_counted, prompt_versions=frozenset(versions), models=frozenset(models))
 
 
 def run_metrics(run_dir: Path | str) -> pd.DataFrame:

@@ -89,7 +89,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
     """
     if max_items is not None and max_items < 0:
         raise ValueError(f"max_items must be >= 0 or None, got {max_items}")
-    run = read_run(run_dir, data)
+    run = read_run(run_dir, data, max_items=max_items)
     plots = write_plots_for(run)
     media = _MediaResolver(run.run_dir, _data_root(run), copy_media, _media_limits(run),
                            ((run.run.get("config") or {}).get("media") or {}))
@@ -115,7 +115,7 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
         plots=[{"src": f"{PLOTS_DIR}/{p.name}", "title": _PLOT_TITLES.get(p.name, p.stem)} for p in plots],
         cards=cards,
         task_types=sorted({c["task"] for c in cards}),
-        n_items=len(run.items),
+        n_items=run.n_items,
         n_disagree=sum(c["disagree"] for c in cards),
     )
     out = run.run_dir / REPORT_HTML
@@ -143,12 +143,12 @@ def _name(x: Any) -> str:
 
 def _facts(run: RunFiles) -> list[tuple[str, str]]:
     r = run.run
-    versions = sorted({str(v["prompt_version"]) for v in run.verdicts if v.get("prompt_version")})
-    models = sorted({str(v["model"]) for v in run.verdicts if v.get("model")})
+    versions = sorted(run.prompt_versions)
+    models = sorted(run.models)
     fingerprint = r.get("judge_fingerprint")
     fp_model = fingerprint.get("model") if isinstance(fingerprint, dict) else None
     judge = _name(r.get("judge"))
-    superseded = str(run.n_logged - len(run.verdicts)) if run.n_logged > len(run.verdicts) else ""
+    superseded = str(run.n_logged - run.n_counted) if run.n_logged > run.n_counted else ""
     facts = [
         ("judge", f"{judge} ({fp_model})" if fp_model and fp_model not in judge else judge),
         ("model", ", ".join(models)),
@@ -157,9 +157,9 @@ def _facts(run: RunFiles) -> list[tuple[str, str]]:
         ("mode", _name(r.get("mode"))),
         ("rubrics", ", ".join(str(x) for x in r.get("rubrics") or ())),
         ("prompt version", _name(r.get("prompt_version")) or ", ".join(versions)),
-        ("items", str(len(run.items))),
+        ("items", str(run.n_items)),
         ("human labels", str(len(run.data.labels))),
-        ("verdict records", str(len(run.verdicts))),
+        ("verdict records", str(run.n_counted)),
         ("superseded records (a retried failure, a key logged twice)", superseded),
         ("data root", _name(r.get("data_root"))),
         ("finished", _name(r.get("finished"))),

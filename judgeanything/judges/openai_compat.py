@@ -32,7 +32,7 @@ from openai.types.chat import ChatCompletion
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
-from judgeanything.judges.openai_logprob import READER_VERSION, shape_request, token_stream
+from judgeanything.judges.openai_logprob import READER_VERSION, prefill_verdicts, shape_request, token_stream
 from judgeanything.judges.openai_params import (
     UnsupportedParameterError,
     apply_shape,
@@ -174,6 +174,8 @@ class OpenAIJudge(Judge):
         verdict: ``generate`` (text for the parser) or ``logprob`` (token-probability verdicts read from the
             API's ``top_logprobs``, pair and score settings: :mod:`.openai_logprob`).
         top_logprobs: alternatives per token asked for in ``logprob`` mode (OpenAI allows 0–20).
+        logprob_prefill: ``logprob`` mode by assistant prefill, one request per rubric (vLLM / SGLang's
+            ``continue_final_message``; the ``hf`` judge's method): :func:`.openai_logprob.prefill_verdicts`.
 
     Raises:
         JudgeConfigError: an unknown ``response_format``, downgrade or ``reasoning_effort`` (at
@@ -208,6 +210,7 @@ class OpenAIJudge(Judge):
         reasoning_effort: str | None = None,
         verdict: Literal["generate", "logprob"] = "generate",
         top_logprobs: int = 20,
+        logprob_prefill: bool = False,
     ) -> None:
         if response_format not in ("json_object", "json_schema", "none"):
             raise JudgeConfigError(f"openai judge: response_format {response_format!r} is not one of "
@@ -234,7 +237,7 @@ class OpenAIJudge(Judge):
         self.extra_body = dict(extra_body or {})
         self.shape = request_shape(model, reasoning, reasoning_effort)
         check_sampling(self.shape, self.sampling.fingerprint(), model)
-        self.verdict, self.top_logprobs = verdict, int(top_logprobs)
+        self.verdict, self.top_logprobs, self.logprob_prefill = verdict, int(top_logprobs), bool(logprob_prefill)
         self._check_verdict_mode()
         self._replicas = [_Replica(u) for u in urls]
 
@@ -282,7 +285,8 @@ class OpenAIJudge(Judge):
                 **({"reasoning": True, "reasoning_effort": self.shape.reasoning_effort}
                    if self.shape.reasoning else {}),
                 **({"verdict": "logprob", "top_logprobs": self.top_logprobs, "logprob_reader": READER_VERSION}
-                   if self.verdict == "logprob" else {})}
+                   if self.verdict == "logprob" else {}),
+                **({"logprob_prefill": True} if self.verdict == "logprob" and self.logprob_prefill else {})}
 
     def _check_verdict_mode(self) -> None:
         """Refuse what token-probability verdicts cannot work with (at construction, not per unit)."""
@@ -341,6 +345,13 @@ class OpenAIJudge(Judge):
         replica = self._pick_replica()
         replica.in_flight += 1
         try:
+            if self.verdict == "logprob" and self.logprob_prefill:
+                client = replica.client(self)
+                res = await prefill_verdicts(body, req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
+                                             self.top_logprobs, lambda b: self._complete(client, b),
+                                             who=f"openai judge ({self.model})")
+                res.latency_s, res.model = time.perf_counter() - t0, res.model or self.model
+                return res
             resp = await self._complete(replica.client(self), body)
             res = self._result(resp, time.perf_counter() - t0)
             return self._token_verdicts(res, resp, req) if self.verdict == "logprob" else res

@@ -16,6 +16,13 @@ and its ``k`` most likely alternatives (OpenAI, vLLM, SGLang). So:
 3. the candidates' probabilities are renormalised and turned into a verdict by the same reader as the ``hf``
    judge (:func:`.token_verdicts.read_verdict`: ``probs``, ``expected`` for scores, the argmax).
 
+**Prefill** (``judge.logprob_prefill=true``, for vLLM / SGLang, which continue a final assistant message with
+``continue_final_message``): exactly the ``hf`` judge's method. One request per rubric, the assistant turn
+prefilled with the answer JSON up to the verdict (:func:`.hf_logprob.prefill`: ``{"overall_choice": "``),
+``max_tokens=1``; the one generated token's alternatives are the next-token distribution over the candidates;
+later rubrics' prefills carry the earlier rubrics' argmax verdicts (:func:`prefill_verdicts`). OpenAI's API
+does not continue assistant messages, so there use the default.
+
 A server that returns no ``logprobs`` (OpenAI's reasoning models, ``transformers serve``, Gemini's compatible
 endpoint) makes every unit unreadable: :class:`~.token_verdicts.NoLogprobsError` (a config error) stops the
 run (:func:`.token_verdicts.with_token_verdicts`).
@@ -23,14 +30,20 @@ run (:func:`.token_verdicts.with_token_verdicts`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+from judgeanything.judges.base import JudgeResult
+from judgeanything.judges.hf_logprob import closed_answer, prefill
 from judgeanything.judges.token_verdicts import (
     NoLogprobsError,
     StreamToken,
+    TokenVerdict,
+    candidate_logprobs,
+    candidates_for,
     comments,
     read_token_verdicts,
+    read_verdict,
     verdict_only_schema,
 )
 
@@ -70,5 +83,62 @@ def shape_request(body: dict[str, Any], setting: str, rubrics: Sequence[str], ou
     return body
 
 
-__all__ = ["READER_VERSION", "NoLogprobsError", "StreamToken", "comments", "read_token_verdicts", "shape_request",
-           "token_stream"]  # StreamToken, comments, read_token_verdicts: re-exported from token_verdicts
+
+#: The request fields that make vLLM / SGLang continue the prefilled assistant message instead of starting a new one.
+CONTINUE_FIELDS = {"continue_final_message": True, "add_generation_prompt": False}
+
+
+async def prefill_verdicts(body: Mapping[str, Any], setting: str, rubrics: Sequence[str], top_logprobs: int,
+                           complete: Callable[[dict[str, Any]], Awaitable[Any]], *, who: str) -> JudgeResult:
+    """Token-probability verdicts by prefill, one request per rubric (see the module docstring).
+
+    ``body``: the request as built for the answer (its messages are kept; ``response_format`` is dropped:
+    a grammar would restart at the prefill); ``complete``: sends one body, returns the chat completion.
+
+    Raises:
+        NoLogprobsError: the server answered without logprobs.
+        Whatever ``complete`` raises (the judge turns transport and status faults into ``api_error``).
+    """
+    answers: list[tuple[str, str]] = []
+    readings: list[TokenVerdict] = []
+    usage = {"prompt_tokens": 0, "completion_tokens": 0}
+    model = ""
+    for rubric in rubrics:
+        req = {k: v for k, v in body.items() if k not in ("response_format", "max_tokens", "max_completion_tokens")}
+        req["messages"] = [*body["messages"], {"role": "assistant", "content": prefill(setting, rubric, answers)}]
+        req.update(max_tokens=1, logprobs=True, top_logprobs=int(top_logprobs))
+        req["extra_body"] = {**dict(body.get("extra_body") or {}), **CONTINUE_FIELDS}
+        resp = await complete(req)
+        for k in usage:
+            usage[k] += int(getattr(resp.usage, k, 0) or 0) if resp.usage is not None else 0
+        model = resp.model or model
+        stream = token_stream(getattr(resp.choices[0], "logprobs", None))
+        if not stream:
+            raise NoLogprobsError(f"{who}: the server returned no logprobs although they were asked for; use "
+                                  "judge.verdict=generate (or a server that returns them, e.g. vLLM)")
+        lp = candidate_logprobs(stream[0], "", list(candidates_for(setting)))
+        if all(v == float("-inf") for v in lp.values()):
+            return JudgeResult(raw=closed_answer(setting, answers) if answers else stream[0].token,
+                               finish_reason="stop", usage=usage, model=model,
+                               extra={"verdict_mode": "logprob", "logprob_prefill": True,
+                                      "logprob_unread": f"no candidate among the top {top_logprobs} tokens after "
+                                                        f"the {rubric} prefill"})
+        reading = read_verdict(setting, rubric, lp, 0.0)
+        readings.append(reading)
+        answers.append((rubric, reading.token))
+    return JudgeResult(raw=closed_answer(setting, answers), finish_reason="stop", usage=usage, model=model,
+                       outcomes=[r.verdict for r in readings],
+                       extra={"verdict_mode": "logprob", "logprob_prefill": True,
+                              "candidate_mass": {r.verdict.rubric: r.mass for r in readings}})
+
+__all__ = [
+    "CONTINUE_FIELDS",
+    "READER_VERSION",
+    "NoLogprobsError",
+    "StreamToken",
+    "comments",
+    "prefill_verdicts",
+    "read_token_verdicts",
+    "shape_request",
+    "token_stream",
+]  # StreamToken, comments, read_token_verdicts: re-exported from token_verdicts

@@ -139,6 +139,19 @@ def _logaddexp(a: float, b: float) -> float:
     return m + math.log(math.exp(a - m) + math.exp(b - m))
 
 
+def candidate_logprobs(tok: StreamToken, prefix: str, candidates: Sequence[str]) -> dict[str, float]:
+    """Log-probability of each candidate at ``tok``'s position: its alternatives (and itself) that spell the
+    candidate right after ``prefix``, summed; ``-inf`` for a candidate none spells."""
+    alts = dict(tok.top)
+    alts.setdefault(tok.token, tok.logprob)  # top_logprobs=0 servers list no alternatives
+    lp = dict.fromkeys(candidates, -math.inf)
+    for alt, logprob in alts.items():
+        c = _candidate_after(alt, prefix, candidates)
+        if c is not None:
+            lp[c] = _logaddexp(lp[c], logprob)
+    return lp
+
+
 def read_token_verdicts(stream: Sequence[StreamToken], setting: str,
                         rubrics: Sequence[str]) -> tuple[list[TokenVerdict], str | None]:
     """Each rubric's verdict from the token that carries it (see the module docstring).
@@ -164,14 +177,7 @@ def read_token_verdicts(stream: Sequence[StreamToken], setting: str,
         chosen = _candidate_after(tok.token, prefix, candidates)
         if chosen is None:
             return [], f"{key}: the answer's value {text[v:v + 4]!r} is not one of {', '.join(candidates)}"
-        alts = dict(tok.top)
-        alts.setdefault(tok.token, tok.logprob)  # top_logprobs=0 servers list no alternatives
-        lp = dict.fromkeys(candidates, -math.inf)
-        for alt, logprob in alts.items():
-            c = _candidate_after(alt, prefix, candidates)
-            if c is not None:
-                lp[c] = _logaddexp(lp[c], logprob)
-        readings.append(read_verdict(setting, rubric, lp, 0.0))
+        readings.append(read_verdict(setting, rubric, candidate_logprobs(tok, prefix, candidates), 0.0))
     return readings, None
 
 
@@ -224,5 +230,5 @@ def with_token_verdicts(res: JudgeResult, stream: Sequence[StreamToken] | None, 
     return res
 
 __all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "SCORE_CANDIDATES", "NoLogprobsError", "StreamToken",
-           "TokenVerdict", "answer_key", "candidates_for", "comments", "read_token_verdicts", "read_verdict",
-           "verdict_only_schema", "with_token_verdicts"]
+           "TokenVerdict", "answer_key", "candidate_logprobs", "candidates_for", "comments", "read_token_verdicts",
+           "read_verdict", "verdict_only_schema", "with_token_verdicts"]

@@ -149,3 +149,31 @@ def test_a_server_capped_below_top_logprobs_stops_the_run_naming_it():
         assert ei.value.param == "top_logprobs" and len(srv.script.requests) == 1
         res = judge_once(judge(srv, top_logprobs=5), request("pair", ("overall",)))
     assert res.outcomes is not None and res.outcomes[0].value == "second"
+
+
+def test_prefill_mode_reads_each_rubric_after_the_earlier_verdicts():
+    """vLLM-style continuation: the server continues the prefilled assistant message by one token."""
+    dists = {"relevance_choice": [("2", 0.7), ("0", 0.2), ("1", 0.1)],
+             "clarity_choice": [("1", 0.5), ('1"', 0.1), ("0", 0.3), ("x", 0.1)]}
+
+    def asked(body: dict[str, Any]) -> str:
+        last = body["messages"][-1]
+        assert last["role"] == "assistant" and body["continue_final_message"] and not body["add_generation_prompt"]
+        return last["content"].rsplit('"', 3)[-3]  # the key whose value comes next
+
+    def choice(body: dict[str, Any]) -> dict[str, Any]:
+        top = dists[asked(body)]
+        return {"logprobs": logprobs([top[0][0]], {0: top})}
+
+    with FakeServer(Script(reply=lambda body: dists[asked(body)][0][0], choice=choice)) as srv:
+        j = judge(srv, logprob_prefill=True, response_format="json_schema")
+        res = judge_once(j, request("pair", ("relevance", "clarity")))
+    first, second = srv.script.requests
+    assert first["max_tokens"] == 1 == second["max_tokens"] and "response_format" not in first
+    assert first["messages"][-1]["content"] == '{"relevance_choice": "'
+    assert second["messages"][-1]["content"] == '{"relevance_choice": "2", "clarity_choice": "'
+    rel, cla = res.outcomes
+    assert rel.value == "second" and rel.probs == pytest.approx({"second": 0.7, "first": 0.2, "tie": 0.1})
+    assert cla.value == "tie" and cla.probs["tie"] == pytest.approx(0.6 / 0.9)
+    assert res.raw == '{"relevance_choice": "2", "clarity_choice": "1"}' and res.usage["prompt_tokens"] == 22
+    assert res.extra["logprob_prefill"] is True and j.fingerprint()["logprob_prefill"] is True

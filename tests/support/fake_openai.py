@@ -32,7 +32,7 @@ class Script:
     finish_reason: str = "stop"
     # fields merged into the choice / the whole response as sent (e.g. {"message": None}, {"usage": "x"}):
     # malformed responses a real server may send
-    choice: dict[str, Any] = field(default_factory=dict)
+    choice: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]] = field(default_factory=dict)
     # the message of a scripted error status: text, or a function of the request headers (a server that
     # echoes what it was sent)
     error_message: str | Callable[[dict[str, str]], str] | None = None
@@ -69,7 +69,8 @@ def make_app(script: Script) -> FastAPI:
         if script.echo_header is not None:
             text += f"\n(you sent {script.echo_header}: {request.headers.get(script.echo_header, '')})"
         choice = {"index": 0, "finish_reason": script.finish_reason,
-                  "message": {"role": "assistant", "content": text}, **script.choice}
+                  "message": {"role": "assistant", "content": text},
+                  **(script.choice(body) if callable(script.choice) else script.choice)}
         return JSONResponse({
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "fake"), "system_fingerprint": "fp_test",

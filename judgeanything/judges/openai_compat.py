@@ -411,14 +411,12 @@ class OpenAIJudge(Judge):
             # model snapshot, so it is provenance, not identity)
             provenance["system_fingerprint"] = str(resp.system_fingerprint)
         message = getattr(choice, "message", None)
-        if message is None:
-            return JudgeResult(failure=Failure("api_error", "the server returned a choice without a message"),
-                               finish_reason=choice.finish_reason, usage=usage, latency_s=latency, model=model)
+        if message is None:  # a garbled 200 like a missing `choices`: transient, retried
+            raise InvalidCompletion("the server returned a choice without a message")
         raw = message_text(message.content)
         if raw is None:
-            return JudgeResult(failure=Failure("api_error", f"the server returned message content that is not "
-                                               f"text: {_short(repr(message.content), 120)}"),
-                               finish_reason=choice.finish_reason, usage=usage, latency_s=latency, model=model)
+            raise InvalidCompletion(f"the server returned message content that is not text: "
+                                    f"{_short(repr(message.content), 120)}")
         refusal = getattr(message, "refusal", None)
         failure = None
         if choice.finish_reason == "content_filter":

@@ -142,9 +142,11 @@ def test_content_filter_is_a_safety_block():
 ])
 def test_malformed_or_refused_messages_are_typed_failures(script, kind, raw, detail):
     with FakeServer(script) as srv:
-        res = judge_once(OpenAIJudge(model="m", base_url=srv.base_url), _request())
+        res = judge_once(OpenAIJudge(model="m", base_url=srv.base_url, max_wait_s=0.01, max_attempts=2), _request())
     assert res.failure is not None and res.failure.kind == kind and detail in res.failure.detail
     assert res.raw == raw
+    # a garbled message is a transient api_error (tried again), a refusal is the judge's answer (not retried)
+    assert len(srv.script.requests) == (2 if kind == "api_error" else 1)
 
 
 def test_content_parts_and_odd_usage_still_give_the_verdict():

@@ -44,6 +44,7 @@ from judgeanything.schema import (
     DEFAULT_SCORE_SCALE,
     SETTINGS,
     Failure,
+    FailureKind,
     Outcome,
     ScoreScale,
     Verdict,
@@ -134,7 +135,7 @@ def _check_args(setting: str, rubrics: Sequence[str], n_responses: int, strategy
 
 
 def _outcomes(rubrics: Sequence[str], readings: dict[str, Reading | None], comments: dict[str, str],
-              strategy: str, unanswered: tuple[str, str], had_json: bool = False) -> list[Outcome]:
+              strategy: str, unanswered: tuple[FailureKind, str], had_json: bool = False) -> list[Outcome]:
     out: list[Outcome] = []
     for r in rubrics:
         got = readings[r]
@@ -142,16 +143,16 @@ def _outcomes(rubrics: Sequence[str], readings: dict[str, Reading | None], comme
             kind, detail = unanswered
             if had_json:
                 detail = f"JSON answer has no verdict key for {r!r}; {detail}"
-            out.append(Failure(kind, detail, r, parsed_by=strategy))  # type: ignore[arg-type]
+            out.append(Failure(kind, detail, r, parsed_by=strategy))
         elif got.kind == "ok":
             out.append(Verdict(r, got.value, comments[r], parsed_by=f"{strategy}/{got.rule or 'text'}"))
         else:
-            kind = "out_of_range" if got.kind == "out_of_range" else "parse_fail"
-            out.append(Failure(kind, got.detail, r, parsed_by=strategy))
+            out.append(Failure("out_of_range" if got.kind == "out_of_range" else "parse_fail", got.detail, r,
+                               parsed_by=strategy))
     return out
 
 
-def _why_not_strict(text: str, setting: str, found: bool) -> tuple[str, str]:
+def _why_not_strict(text: str, setting: str, found: bool) -> tuple[FailureKind, str]:
     if found:
         return "parse_fail", "the JSON answer lacks this rubric's key"
     if _REFUSAL.search(text[:600]):
@@ -160,7 +161,7 @@ def _why_not_strict(text: str, setting: str, found: bool) -> tuple[str, str]:
                           f"parsing) in {len(text)} chars: {snip(text)}")
 
 
-def _why_unanswered(text: str, hit_limit: bool, had_json: bool, writing_json: bool) -> tuple[str, str]:
+def _why_unanswered(text: str, hit_limit: bool, had_json: bool, writing_json: bool) -> tuple[FailureKind, str]:
     if hit_limit:
         return "truncated", (f"stopped at the token limit before a complete structured answer; ends with "
                              f"{snip(text[-140:])}")

@@ -27,25 +27,30 @@ _SCORE_COPULA = r"is|would\s+be|of"
 SCORE_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"\[\[\s*-?\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?\]\]"), "at"),
     (1, re.compile(r"\[RESULT\]\s*", re.I), "after"),  # Prometheus: "Feedback: ... [RESULT] 4"
+    (1, re.compile(r"<(?:final_)?(?:score|rating|grade)>\s*", re.I), "after"),  # "<score>4</score>"
     (1, anchor(r"final\s+(?:score|rating|grade|verdict|answer)|overall\s+(?:score|rating|grade)",
                copula=_SCORE_COPULA), "after"),
     (2, anchor(r"score|rating|grade|verdict|judge?ment|answer|result", copula=_SCORE_COPULA), "after"),
     (2, re.compile(r"(?<![A-Za-z])(?:rated?|scored?|rate\s+(?:it|this(?:\s+response)?|the\s+response))"
                    r"\s+(?:it\s+|this\s+|the\s+response\s+)?(?:a|an|as|at)?\s*", re.I), "after"),
-    (3, re.compile(r"(?<![A-Za-z])i\s+would\s+give\s+(?:it|this(?:\s+response)?|the\s+response)\s+"
-                   r"(?:a|an)?\s*", re.I), "after"),
-    (3, re.compile(r"(?<![\d./])\d+(?:\.\d+)?\s*(?:/|out\s+of)\s*\d+(?:\.\d+)?(?![\d/])", re.I), "at"),
+    (3, re.compile(r"(?<![A-Za-z])i(?:\s+would|['’]d)?\s+(?:give|award|assign)\s+"
+                   r"(?:it|this(?:\s+response)?|the\s+response)\s+(?:a|an)?\s*", re.I), "after"),
+    (3, re.compile(r"(?<![\d./])\d+(?:\.\d+)?\s*(?:(?:points?|stars?)\s*)?(?:/|out\s+of)\s*\d+(?:\.\d+)?(?![\d/])",
+                   re.I), "at"),
 )
 PAIR_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"\[\[\s*[A-Za-z]\s*\]\]"), "at"),
     (1, anchor(r"final\s+(?:verdict|answer|choice|decision|judge?ment)|verdict|judge?ment|decision"),
      "after"),
-    (2, anchor(r"answer|choice|winner|preference|preferred(?:\s+response)?|better\s+response|result"
-               r"|conclusion"), "after"),
+    (1, re.compile(r"<(?:final_)?(?:verdict|choice|winner|answer)>\s*", re.I), "after"),  # "<verdict>B</verdict>"
+    (2, anchor(r"answer|choice|winner|preference|result|conclusion"
+               r"|(?:preferred|better|best|winning)\s+(?:response|answer|output|assistant|model|completion)"
+               r"|preferred"), "after"),
 )
 BATCH_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"(?<![A-Za-z])(?:final\s+)?rank(?:ing|ed)?(?![A-Za-z])[^:\n]{0,80}?" + SEP, re.I), "after"),
     (1, anchor(r"(?:final\s+)?(?:judge?ment|verdict|order|answer)"), "after"),
+    (1, re.compile(r"<(?:final_)?(?:ranking|rank|order)>\s*", re.I), "after"),
     (2, re.compile(r"(?:\[\[\s*[A-Z]\s*\]\]\s*[,;>]?\s*){2,}"), "at"),
     (2, re.compile(r"(?<![A-Za-z])[A-Z](?:\s*>\s*[A-Z](?![A-Za-z]))+"), "at"),
 )

@@ -26,11 +26,18 @@ _CONDITION = re.compile(r"[\"')\]]*\s+(?:if|when|means|for|=)\b", re.I)  # '"[[A
 
 
 _IF_BEFORE = re.compile(r"\b(?:if|whether|when|unless)\s+(?:the\s+)?$", re.I)
+# an opinion denied before the statement, in the same sentence: "I don't think Response 1 is better"
+_DENIED_BEFORE = re.compile(
+    r"\b(?:(?:do|does|did)\s*(?:n['’]t|not)|not|never|hardly|cannot|can['’]t)\s+"
+    r"(?:really\s+)?(?:think|believe|say|agree|feel|find|claim|conclude)\b(?:\s+that)?[^.!?\n]*$"
+    r"|\b(?:doubt|not\s+(?:sure|convinced|clear|certain))\b(?:\s+(?:that|whether))?[^.!?\n]*$", re.I)
 
 
 def is_conditional(text: str, start: int) -> bool:
-    """Whether a statement at ``start`` is the condition of a format rule ("... if assistant A is better")."""
-    return bool(_IF_BEFORE.search(text[max(0, start - 20):start]))
+    """Whether a statement at ``start`` is not asserted: the condition of a format rule ("... if assistant A
+    is better") or an opinion denied before it ("I don't think Response 1 is better")."""
+    before = text[max(0, start - 80):start]
+    return bool(_IF_BEFORE.search(before[-20:]) or _DENIED_BEFORE.search(before))
 
 
 def is_echo(text: str, start: int, end: int, value: str, where: str, setting: str) -> bool:

@@ -43,7 +43,7 @@ def reader_for(setting: str, n_responses: int, scale: ScoreScale = DEFAULT_SCORE
 # Score evaluation
 # --------------------------------------------------------------------------------------------------
 
-_NUM = r"(-?\d+(?:\.\d+)?)(?:\s*(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?(?!\d)"
+_NUM = r"(-?\d+(?:\.\d+)?)(?:\s*(?:(?:points?|stars?)\s*)?(?:/|out\s+of)\s*(\d+(?:\.\d+)?))?(?!\d)"
 _SCORE_PREFIX = re.compile(r"\[\[\s*" + _NUM + r"\s*\]\]|" + _NUM, re.I)
 _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10}
@@ -140,6 +140,7 @@ _PAIR_TIE = re.compile(r"(?:(?:it['’]?s\s+|it\s+is\s+)?an?\s+)?(?:tie|draw)(?!
 _PAIR_LETTER = re.compile(r"([AB])(?=\s*$|\s*[.,;:)\]}\"'!/]|\s+(?:is|was|wins|better)\b)")
 _PAIR_DIGIT = re.compile(r"([0-9])(?![\d.])")
 _BRACKET_LETTER = re.compile(r"\[\[\s*([A-Za-z])\s*\]\]")
+_PAREN_LETTER = re.compile(r"[\"']?\(\s*([ABab12])\s*\)(?![A-Za-z0-9])")
 PAIR_OF = {"1": "first", "a": "first", "first": "first", "former": "first",
            "2": "second", "b": "second", "second": "second", "latter": "second"}
 _PAIR_BARE = re.compile(
@@ -203,6 +204,9 @@ def pair_sentence(s: str) -> Reading | None:
 def pair_prefix(s: str, key_like: bool = False) -> Reading | None:
     """A pair choice at the start of ``s``: ``[[A]]``, ``Response 2``, ``second``, ``tie``, ``B``, or a
     digit (the 0/1/2 pair code after the prompt's ``choice`` key; otherwise ``1`` is ambiguous)."""
+    m = _PAREN_LETTER.match(s)  # "(b)", "(A)": a label in parentheses, either case
+    if m:
+        return ok(PAIR_OF[m.group(1).lower()])
     s = s.lstrip("\"'([ ") if not s.startswith("[[") else s
     m = _BRACKET_LETTER.match(s)
     if m:

@@ -54,7 +54,7 @@ def value(setting: str, v: Any, n_responses: int, scale: ScoreScale) -> Reading:
         return ok(int(v), "json")
     if setting == "pair":
         code = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else None
-        if code in PAIR_CODE:
+        if code is not None and code in PAIR_CODE:
             return ok(PAIR_CODE[code], "json")
         if code is not None and re.fullmatch(r"-?\d+", code):
             return oor(f"choice {shown(v)} is not 0 (first), 1 (tie) or 2 (second)")

@@ -1,9 +1,15 @@
-"""Held-out judge outputs (``heldout_judge_outputs.jsonl``): realistic outputs of the kinds the field cases
-hold — GPT-4o / Gemini / Claude / Qwen prose, JSON in code fences, Prometheus ``[RESULT] 4``, MT-Bench
-``[[A]]`` — none of them a copy of a field case. Punctuation and Unicode variants between anchor and value,
-conflicting verdicts, echoed answer formats, negation, label styles and token-limit stops. Written before
-the parser was generalised (issue 8 item 11): the previous parser misread 21 of 57; this file now guards
-the generalisation as a regression set."""
+"""Held-out judge outputs: realistic outputs of the kinds the field cases hold — GPT-4o / Gemini / Claude /
+Qwen prose, JSON in code fences, Prometheus ``[RESULT] 4``, MT-Bench ``[[A]]``, XML tags — none a copy of
+a field case: punctuation and Unicode variants between anchor and value, conflicting verdicts, echoed answer
+formats, negation, label styles and token-limit stops.
+
+* ``heldout_judge_outputs.jsonl`` (57), written before the parser was generalised (issue 8 item 11): the
+  previous parser misread 21; it now guards the generalisation as a regression set.
+* ``heldout_judge_outputs_round2.jsonl`` (30), written after that work and run blind: the generalised
+  parser misread 4 (XML ``<score>`` tags, "4 points out of 5", "Preferred output: (b)", and "I don't
+  think Response 1 is better" read as a verdict for Response 1; the previous parser misread 10). Each was
+  fixed as a class (tag anchors, unit words, label variants, denied opinions) and the file kept.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,9 @@ import pytest
 from judgeanything.parsing import parse_output
 from judgeanything.schema import Failure, Outcome
 
-HELDOUT = [json.loads(x) for x in (Path(__file__).parent / "heldout_judge_outputs.jsonl").read_text().splitlines()
-           if x.strip()]
+HERE = Path(__file__).parent
+FILES = {"round1": HERE / "heldout_judge_outputs.jsonl", "round2": HERE / "heldout_judge_outputs_round2.jsonl"}
+HELDOUT = [json.loads(x) for f in FILES.values() for x in f.read_text().splitlines() if x.strip()]
 
 
 def _result(o: Outcome) -> object:
@@ -25,8 +32,9 @@ def _result(o: Outcome) -> object:
     return list(o.value) if isinstance(o.value, tuple) else o.value
 
 
-def test_heldout_file_is_what_it_claims() -> None:
-    assert len(HELDOUT) == 57 and len({c["id"] for c in HELDOUT}) == 57
+def test_heldout_files_are_what_they_claim() -> None:
+    assert [len(f.read_text().splitlines()) for f in FILES.values()] == [57, 30]
+    assert len({c["id"] for c in HELDOUT}) == 87
     assert {c["setting"] for c in HELDOUT} == {"score", "pair", "batch"}
     assert sum(c.get("finish_reason") == "length" for c in HELDOUT) >= 6
 

@@ -53,7 +53,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     except ValueError as e:  # an unsupported setting or option of this dataset
         raise RunConfigError(f"benchmark {getattr(dataset, 'name', '?')}: {e}") from e
     parse = str(cfg.judge.get("parse", "auto"))  # the runner's option, not a judge constructor argument
-    judge = _instantiate(_without(cfg.judge, "parse"), "judge")
+    judge = _build_judge(_without(cfg.judge, "parse"), data)
     opts = RunOptions(
         mode=str(cfg.mode.name),
         rubrics=tuple(cfg.mode.rubrics),
@@ -103,14 +103,37 @@ def _without(node: DictConfig, key: str) -> DictConfig:
     return out
 
 
-def _instantiate(node: DictConfig, what: str) -> Any:
+def _build_judge(node: DictConfig, data: Any) -> Any:
+    """The judge of ``node``; the ``replay`` judge receives the benchmark's recorded verdicts at construction."""
+    from hydra.utils import get_class
+
+    from judgeanything.judges.replay import ReplayJudge
+
+    target = node.get("_target_")
+    try:
+        replay = isinstance(target, str) and issubclass(get_class(target), ReplayJudge)
+    except Exception:  # an unknown target: let instantiate report it as a config error naming the group
+        replay = False
+    if not replay:
+        return _instantiate(node, "judge")
+    # the recorded verdicts are objects OmegaConf cannot hold: bind the config's arguments, then add them
+    make = _instantiate(node, "judge", _partial_=True)
+    try:
+        return make(recorded=data.recorded, recorded_raw=data.recorded_raw)
+    except TypeError as e:  # an unknown option under judge=replay
+        from judgeanything.runner import RunConfigError
+
+        raise RunConfigError(f"judge ({target}): {e}") from e
+
+
+def _instantiate(node: DictConfig, what: str, **kwargs: Any) -> Any:
     """``hydra.utils.instantiate`` with a bad argument reported as a config error naming the group."""
     from hydra.errors import InstantiationException
 
     from judgeanything.runner import RunConfigError
 
     try:
-        return instantiate(node, _convert_="all")
+        return instantiate(node, _convert_="all", **kwargs)
     except InstantiationException as e:
         cause = e.__cause__ or e
         known = _known_errors()

@@ -121,13 +121,5 @@ class Judge(abc.ABC):
         """Plain-language facts about this judge for the run's report (e.g. "random weights")."""
         return []
 
-    def bind(  # noqa: B027 - an optional hook; most judges ignore recorded verdicts
-        self, recorded: Mapping[str, Mapping[str, list[Any]]], recorded_raw: Mapping[str, Mapping[str, str]]
-    ) -> None:
-        """Receive the benchmark's recorded judge verdicts (judge name → item id → verdicts) and raw texts.
-
-        Only the ``replay`` judge uses them; the runner calls this once before judging.
-        """
-
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, models)."""

@@ -13,24 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
-from judgeanything.schema import CORE_MODALITIES, Failure, Outcome, Verdict, swap_choice
+from judgeanything.orders import to_presented
+from judgeanything.schema import CORE_MODALITIES, Failure, Outcome, Verdict
 
 _ALL = frozenset(CORE_MODALITIES)
-
-
-def to_presented(v: Verdict, order: Sequence[int]) -> Verdict:
-    """Express a dataset-orientation verdict in presentation order ``order`` (order[k] = dataset slot shown
-    at position k): the inverse of the runner's mapping back, so a replayed verdict survives any order."""
-    value: Any = v.value
-    probs = v.probs
-    if isinstance(value, str) and tuple(order) == (1, 0):
-        value = swap_choice(value)
-        if probs is not None:
-            probs = {swap_choice(k): p for k, p in probs.items()}
-    elif isinstance(value, tuple):
-        pos = {slot: k for k, slot in enumerate(order)}
-        value = tuple(pos.get(s, s) for s in value)  # a recorded slot naming no response stays as given
-    return Verdict(v.rubric, value, v.comment, probs, v.expected)
 
 
 class ReplayJudge(Judge):
@@ -40,6 +26,12 @@ class ReplayJudge(Judge):
         judge_name: which recorded judge to replay (e.g. ``"gpt4"``); ``None`` = whichever judge is
             recorded for each item (the MLLM-as-a-Judge rows each carry one).
         name: display name (default ``replay`` or ``replay:<judge_name>``).
+        recorded: the benchmark's recorded verdicts, judge name → item id → verdicts in dataset orientation
+            (:attr:`~judgeanything.datasets.base.BenchmarkData.recorded`).
+        recorded_raw: the recorded judges' raw texts, judge name → item id → text.
+
+    Raises:
+        JudgeConfigError: ``judge_name`` is not among the recorded judges, or nothing is recorded.
 
     An item with no recorded verdict for a rubric gets a ``parse_fail`` failure saying so (nothing is
     invented).
@@ -49,18 +41,27 @@ class ReplayJudge(Judge):
     capabilities = _ALL
     kind = "replay"
 
-    def __init__(self, judge_name: str | None = None, name: str | None = None) -> None:
+    def __init__(self, judge_name: str | None = None, name: str | None = None, *,
+                 recorded: Mapping[str, Mapping[str, Sequence[Verdict]]] | None = None,
+                 recorded_raw: Mapping[str, Mapping[str, str]] | None = None) -> None:
         self.judge_name = judge_name
         self.name = name or (f"replay:{judge_name}" if judge_name else "replay")
         self._recorded: dict[str, list[Verdict]] = {}
         self._raw: dict[str, str] = {}
         self._source: dict[str, str] = {}
+        self._take(recorded or {}, recorded_raw or {})
 
     def fingerprint(self) -> dict[str, Any]:
         return {"name": self.name, "kind": "replay", "judge_name": self.judge_name}
 
-    def bind(self, recorded: Mapping[str, Mapping[str, list[Any]]],
-             recorded_raw: Mapping[str, Mapping[str, str]]) -> None:
+    def _take(self, recorded: Mapping[str, Mapping[str, Sequence[Verdict]]],
+              recorded_raw: Mapping[str, Mapping[str, str]]) -> None:
+        """Index the recorded verdicts by item; with no ``judge_name``, the first recorded judge (by name)
+        that has an item gives its verdicts.
+
+        Raises:
+            JudgeConfigError: ``judge_name`` is not recorded, or nothing is recorded at all.
+        """
         names = [self.judge_name] if self.judge_name else sorted(recorded)
         missing = [n for n in names if n not in recorded]
         if missing:

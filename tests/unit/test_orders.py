@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from judgeanything.judges.replay import to_presented
+from judgeanything.orders import to_presented
 from judgeanything.runner import (
     RunConfigError,
     RunOptions,
@@ -95,3 +95,42 @@ def test_unit_keys_change_with_item_content_not_with_nothing():
     edited = PairItem("p", Query("u", "Text2Text", "q (edited)"), _resp(0), _resp(1))
     assert plan_units([edited], **kw)[0].key != a[0].key
     assert plan_units([_pair()], **{**kw, "prompt_version": "v2"})[0].key != a[0].key
+
+
+@pytest.mark.parametrize("order", [(0, 1), (1, 0)])
+def test_both_orientation_maps_are_inverse_for_every_probs_key(order):
+    # a judge may report mass on keys other than the two choices (tie, or what it could not place): both maps
+    # keep such keys by name and swap only first/second, so presented → dataset → presented is the identity
+    probs = {"first": 0.5, "second": 0.2, "tie": 0.2, "unplaced": 0.1}
+    v = Verdict("overall", "first", "c", probs, None)
+    canon = to_dataset_orientation(v, order)
+    assert isinstance(canon, Verdict)
+    swapped = order == (1, 0)
+    assert canon.value == ("second" if swapped else "first")
+    assert canon.probs == ({"second": 0.5, "first": 0.2, "tie": 0.2, "unplaced": 0.1} if swapped else probs)
+    assert to_presented(canon, order) == v
+    assert to_dataset_orientation(to_presented(canon, order), order) == canon
+
+
+def test_replay_gets_its_recorded_verdicts_at_construction():
+    import asyncio
+
+    from judgeanything.judges.base import JudgeConfigError, JudgeRequest
+    from judgeanything.judges.replay import ReplayJudge
+    from judgeanything.prompts import build_prompt
+
+    recorded = {"gpt4": {"p": [Verdict("overall", "first")]}, "gemini": {"p": [Verdict("overall", "second")],
+                                                                      "q": [Verdict("overall", "tie")]}}
+    raw = {"gpt4": {"p": "[[A]]"}}
+    judge = ReplayJudge(recorded=recorded, recorded_raw=raw)  # no judge_name: first recorded judge by name
+    item = present(_pair(), (1, 0))
+    req = JudgeRequest("k", item, build_prompt(item, "overall", ("overall",)), order=(1, 0))
+    (res,) = asyncio.run(judge.judge([req]))
+    assert res.outcomes == [Verdict("overall", "first")]  # gemini's dataset "second", shown first
+    assert res.model == "recorded:gemini" and res.raw == ""
+    (res,) = asyncio.run(ReplayJudge("gpt4", recorded=recorded, recorded_raw=raw).judge([req]))
+    assert res.outcomes == [Verdict("overall", "second")] and res.raw == "[[A]]"
+    with pytest.raises(JudgeConfigError, match="no recorded judge named 'claude'"):
+        ReplayJudge("claude", recorded=recorded)
+    with pytest.raises(JudgeConfigError, match="no recorded verdicts"):
+        ReplayJudge()

@@ -1,0 +1,189 @@
+"""The reference-baseline check: a ``random`` judge's agreement must match what its definition implies.
+
+A uniformly random judge's expected agreement with any label set follows from its definition and the labels
+alone: :func:`random_expectations` gives it (and the per-record variance of the metrics that are means), and
+:func:`reference_check` tests the observed per-record rate against it — a binomial interval for proportions,
+a normal (CLT) interval for means. A run whose ``random`` baseline falls outside flags a pipeline fault
+(orientation, label alignment, metric code), as alpaca_eval's and MLLM-as-a-Judge's random rows are meant to.
+The check runs with every analysis of a run whose ``run.json`` names a ``random`` judge, so a re-analysis
+(``judgeanything-compare --recompute``) keeps it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from judgeanything.analysis.agreement import normalised_levenshtein
+from judgeanything.analysis.load import RunData
+from judgeanything.analysis.units import human_labels, ok_rows
+from judgeanything.schema import PAIR_CHOICES, SCORE_MAX, SCORE_MIN
+
+REFERENCE_JSON = "reference_check.json"
+#: Metrics that are proportions of per-record Bernoulli outcomes (a binomial interval applies).
+PROPORTIONS = frozenset({"accuracy_with_tie", "accuracy_without_tie", "exact"})
+
+
+def _nlev_distributions(rankings: Sequence[Sequence[int]]) -> list[np.ndarray]:
+    """For each ranking label, the normalised Levenshtein distance of every permutation of its slots (each
+    equally likely under a uniformly random ranking) — exact enumeration, n ≤ 8 in practice."""
+    out = []
+    for ranking in rankings:
+        r = tuple(ranking)
+        n = max(max(r) + 1, len(r))
+        out.append(np.array([normalised_levenshtein(p, r) for p in itertools.permutations(range(n))]))
+    return out
+
+
+def random_expectations(setting: str, labels: Sequence[Any], choices: Sequence[str] = PAIR_CHOICES,
+                        ) -> tuple[dict[str, float], dict[str, float]]:
+    """The expected value of each agreement metric of a uniformly random judge, and the per-record variance of
+    the metrics that are means (for their normal interval), given one human label per item.
+
+    Pair (a uniform draw from ``choices``): ``accuracy_with_tie`` = mean over labels of [label ∈ choices] /
+    |choices|; ``accuracy_without_tie`` = the same over non-tie labels (a judge tie counts wrong).
+    Score (uniform on 1–5): ``exact`` = 1/5 per in-range label; ``mae`` = mean over labels of E|U − h|.
+    Batch (a uniform permutation): ``nlev`` = mean over labels of the exact average over all permutations.
+
+    Returns:
+        ``(expected, variances)``; both empty without labels or for another setting.
+    """
+    labels = list(labels)
+    if not labels:
+        return {}, {}
+    if setting == "pair":
+        k = len(choices)
+        hit = [1.0 / k if v in choices else 0.0 for v in labels]
+        nt = [1.0 / k if v in choices else 0.0 for v in labels if v != "tie"]
+        d = {"accuracy_with_tie": float(np.mean(hit))}
+        if nt:
+            d["accuracy_without_tie"] = float(np.mean(nt))
+        return d, {}
+    if setting == "score":
+        scores = np.arange(SCORE_MIN, SCORE_MAX + 1)
+        vals = [float(v) for v in labels]
+        return ({"exact": float(np.mean([1.0 / len(scores) if v in scores else 0.0 for v in vals])),
+                 "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))},
+                {"mae": float(np.mean([np.abs(scores - v).var() for v in vals]))})
+    if setting == "batch":
+        dists = _nlev_distributions(labels)
+        return ({"nlev": float(np.mean([d.mean() for d in dists]))},
+                {"nlev": float(np.mean([d.var() for d in dists]))})
+    return {}, {}
+
+
+def _observed(metric: str, sel: Sequence[tuple[Any, Any]]) -> float | None:
+    if metric in PROPORTIONS:
+        return float(np.mean([j == hv for j, hv in sel]))
+    if metric == "mae":
+        return float(np.mean([abs(float(j) - float(hv)) for j, hv in sel]))
+    if metric == "nlev":
+        return float(np.mean([normalised_levenshtein(tuple(j), tuple(hv)) for j, hv in sel]))
+    return None
+
+
+def reference_check(run: RunData, expected: Mapping[str, float], ci: float = 0.95,
+                    variances: Mapping[str, float] | None = None) -> list[dict[str, Any]]:
+    """Compare a reference baseline's per-record agreement with the value its definition implies.
+
+    Every verdict record (each order and repeat is an independent draw of a seeded random judge) is one
+    trial. For the proportion metrics (accuracies, exact agreement) the observed rate must lie in the
+    central ``ci`` binomial interval ``[Binom.ppf(α/2; n, p)/n, Binom.ppf(1−α/2; n, p)/n]`` around the
+    implied ``p``; for the means (MAE, normalised Levenshtein) in the normal (CLT) interval
+    ``mean ± z·√(var/n)`` when the per-record variance is known (``variances``).
+
+    Returns:
+        rows ``{metric, expected, observed, n, lo, hi, inside, interval}`` (the last four only where an
+        interval applies).
+    """
+    v = ok_rows(run.verdicts)
+    v = v[v["rubric"] == "overall"]
+    humans = human_labels(run.labels, run.items)
+    if not len(v) or not len(humans):
+        return []
+    h = {(r.item_id, r.rubric): r.human for r in humans.itertuples()}
+    pairs = [(row.value, h[(row.item_id, "overall")]) for row in v.itertuples() if (row.item_id, "overall") in h]
+    rows = []
+    for metric, p in expected.items():
+        sel = [(j, hv) for j, hv in pairs if hv != "tie"] if metric == "accuracy_without_tie" else pairs
+        obs = _observed(metric, sel) if sel else None
+        if obs is None:
+            continue
+        n = len(sel)
+        row: dict[str, Any] = {"metric": metric, "expected": p, "observed": obs, "n": n}
+        if metric in PROPORTIONS:
+            lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi), interval="binomial")
+        elif variances and metric in variances:
+            half = stats.norm.ppf(1 - (1 - ci) / 2) * np.sqrt(variances[metric] / n)
+            lo, hi = p - half, p + half
+            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi), interval="normal (CLT)")
+        rows.append(row)
+    return rows
+
+
+def _level(ci: float) -> str:
+    """A confidence level as a percentage: 0.95 → ``"95%"``, 0.975 → ``"97.5%"``."""
+    return f"{ci * 100:g}%"
+
+
+def reference_markdown(judge: str, rows: Sequence[Mapping[str, Any]], ci: float) -> str:
+    """The report's "Reference baseline check" section."""
+    level = _level(ci)
+    lines = [
+        "",
+        "## Reference baseline check",
+        "",
+        f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
+        f"the label distribution. Each verdict record is one independent trial: proportions get a {level} "
+        f"binomial interval, means (MAE, nlev) a {level} normal interval from their exact per-record variance. "
+        "(The headline numbers above first combine an item's orders, so they differ from these per-record "
+        "rates.)",
+        "",
+        f"| metric | implied by definition | observed | n | {level} interval | kind | inside |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        interval = f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—"
+        inside = ("yes" if r["inside"] else "**no**") if "inside" in r else "—"
+        lines.append(f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | "
+                     f"{r.get('interval', '—')} | {inside} |")
+    return "\n".join(lines) + "\n"
+
+
+def random_judge_choices(run: Mapping[str, Any]) -> tuple[str, ...] | None:
+    """The pair choices of the run's judge when ``run.json`` describes a ``random`` reference baseline
+    (its fingerprint's ``kind``), else ``None``."""
+    fp = run.get("judge_fingerprint")
+    if not isinstance(fp, Mapping) or fp.get("kind") != "random":
+        return None
+    return tuple(str(c) for c in (fp.get("choices") or PAIR_CHOICES))
+
+
+def run_reference_check(run: RunData, ci: float) -> list[dict[str, Any]]:
+    """The reference check of a run whose judge is a ``random`` baseline (``[]`` for any other judge): its
+    expectations from the first ``overall`` label of each item, in ``labels.jsonl`` order."""
+    choices = random_judge_choices(run.run)
+    if choices is None or len(run.labels) == 0:
+        return []
+    labs = run.labels[run.labels["rubric"] == "overall"].drop_duplicates("item_id", keep="first")
+    setting = str(run.run.get("setting") or (run.settings[0] if run.settings else ""))
+    expected, variances = random_expectations(setting, list(labs["value"]), choices)
+    return reference_check(run, expected, ci, variances)
+
+
+def write_reference_check(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
+    """Write ``reference_check.json``."""
+    path = Path(run_dir) / REFERENCE_JSON
+    path.write_text(json.dumps(list(rows), indent=1))
+    return path
+
+
+__all__ = ["PROPORTIONS", "REFERENCE_JSON", "random_expectations", "random_judge_choices", "reference_check",
+           "reference_markdown", "run_reference_check", "write_reference_check"]

@@ -1,0 +1,269 @@
+"""The judging loop: pending units → requests → judge → run log, with bounded concurrency.
+
+Async; every finished unit is appended to the run log before the next is counted, so a killed run resumes
+without redoing or losing work. What a unit is and its key: :mod:`.units`; building its request:
+:mod:`.prepare`; the record it leaves: :mod:`.records`; the run directory's identity and ``run.json``:
+:mod:`.rundir`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from judgeanything.datasets.base import BenchmarkData
+from judgeanything.errors import RunConfigError
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest
+from judgeanything.modalities.cache import MediaCache
+from judgeanything.modalities.limits import MediaLimits
+from judgeanything.parsing import STRATEGIES
+from judgeanything.prompts import PROMPT_VERSION
+from judgeanything.ratecontrol import AdaptiveWindow, RateConfigError, RateLimits, RateOptions
+from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
+from judgeanything.runner import rundir
+from judgeanything.runner.prepare import RequestPreparer, Unprepared
+from judgeanything.runner.records import failure_record, result_record
+from judgeanything.runner.units import Unit, plan_units
+from judgeanything.schema import FAILURE_KINDS, Item
+from judgeanything.store import GroupSync, RunDirLock, RunLog
+
+log = logging.getLogger("judgeanything.runner")
+
+
+@dataclass
+class RunOptions:
+    """How to run (the ``run`` and ``setting`` config sections)."""
+
+    mode: str = "overall"
+    rubrics: tuple[str, ...] = ("overall",)
+    prompt_version: str = PROMPT_VERSION
+    repeats: int = 1
+    pair_order: str = "fixed"
+    batch_permutations: str = "none"
+    n_permutations: int | None = None
+    seed: int = 0
+    limit: int | None = None
+    batch_size: int | None = None
+    concurrency: int | None = None
+    progress: bool = True
+    overwrite: bool = False
+    retry_failures: tuple[str, ...] = ("api_error",)
+    parse: str = "auto"  # judge.parse: the parsing strategy for judges that return text (parsing.STRATEGIES)
+    max_raw_chars: int | None = 100_000  # run.max_raw_chars: the raw output stored per record (store.cap_text)
+    rate: RateOptions | Mapping[str, Any] = field(default_factory=RateOptions)  # run.rate (ratecontrol.py)
+
+    def __post_init__(self) -> None:
+        if self.max_raw_chars is not None and (isinstance(self.max_raw_chars, bool) or int(self.max_raw_chars) < 200):
+            raise RunConfigError(f"run.max_raw_chars={self.max_raw_chars!r}: must be at least 200 (or null: no cap)")
+        if not isinstance(self.rate, RateOptions):
+            try:
+                self.rate = RateOptions(**dict(self.rate))
+            except (TypeError, RateConfigError) as e:
+                raise RunConfigError(f"run.rate: {e}") from e
+        if self.parse not in STRATEGIES:
+            raise RunConfigError(f"judge.parse={self.parse!r}: expected one of {', '.join(STRATEGIES)}")
+        if self.limit is not None and int(self.limit) < 1:
+            raise RunConfigError(f"run.limit={self.limit}: must be at least 1 (or null for all items)")
+        if int(self.repeats) < 1:
+            raise RunConfigError(f"run.repeats={self.repeats}: must be at least 1")
+        if self.n_permutations is not None and int(self.n_permutations) < 1:
+            raise RunConfigError(f"setting.n_permutations={self.n_permutations}: must be at least 1 (or null)")
+        bad = [k for k in self.retry_failures if k not in FAILURE_KINDS]
+        if bad:
+            raise RunConfigError(f"run.retry_failures: unknown failure kind {bad[0]!r} (known: "
+                                 f"{', '.join(FAILURE_KINDS)})")
+
+
+class Runner:
+    """Judges every pending unit of a benchmark with one judge, into one run directory.
+
+    Args:
+        data: the benchmark (items, labels, recorded verdicts).
+        judge: the judge backend.
+        run_dir: where the run log and results go (created; reused to resume).
+        options: run options.
+        media_options: per-modality encoder options (``{"video": {"num_frames": 8}, …}``).
+        identity: what must match for a run directory to be resumed (benchmark, setting, judge…).
+        config: the resolved config to record in ``run.json`` (secrets are redacted).
+
+    Raises:
+        JudgeConfigError: the judge does not support the benchmark's setting.
+        RunConfigError: duplicate item ids.
+    """
+
+    def __init__(self, data: BenchmarkData, judge: Judge, run_dir: Path, options: RunOptions,
+                 media_options: Mapping[str, Mapping[str, Any]] | None = None,
+                 identity: Mapping[str, Any] | None = None, config: Mapping[str, Any] | None = None,
+                 notes: Sequence[str] = ()) -> None:
+        self.data, self.judge, self.run_dir, self.opt = data, judge, Path(run_dir), options
+        media = dict(media_options or {})
+        try:
+            limits = MediaLimits.from_config(media.pop("limits", None))
+        except ValueError as e:
+            raise RunConfigError(str(e)) from e
+        self.cache = MediaCache(data.data_root, media, limits=limits)
+        self.identity = dict(identity or {})
+        self.config = dict(config or {})
+        self.judge_notes = list(judge.notes())
+        self.notes = self.judge_notes + list(data.notes) + list(notes)
+        if data.setting not in judge.settings:
+            raise JudgeConfigError(f"judge {judge.name!r} does not support setting {data.setting!r} "
+                                   f"(it supports: {', '.join(sorted(judge.settings))})")
+        self.items = list(data.items)[: options.limit] if options.limit else list(data.items)
+        dup = next((i for i, c in Counter(it.item_id for it in self.items).items() if c > 1), None)
+        if dup is not None:
+            raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
+        self.preparer = RequestPreparer(judge, self.cache, mode=options.mode, rubrics=options.rubrics,
+                                        prompt_version=options.prompt_version)
+        self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
+        self.requests = RetryStats()
+        self.retry_policy = RetryPolicy.for_judge(judge)
+        self.window = AdaptiveWindow(1)
+
+    def run(self) -> dict[str, Any]:
+        """Run to completion (blocking); returns counts ``{judged, skipped, retried, failures}``."""
+        return asyncio.run(self.arun())
+
+    async def arun(self) -> dict[str, Any]:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        lock = RunDirLock(self.run_dir)  # before anything in the directory is read, renamed or written
+        try:
+            return await self._arun_locked()
+        finally:
+            lock.release()
+
+    async def _arun_locked(self) -> dict[str, Any]:
+        if self.opt.overwrite:
+            rundir.set_aside_log(self.run_dir)
+        else:
+            rundir.check_identity(self.run_dir, self.identity)
+        sizes = rundir.write_items_and_labels(self.run_dir, self.data, self.items, self.cache)
+        rundir.write_run_json(self.run_dir, self._run_info(started=rundir.now()))
+        o = self.opt
+        units = plan_units(self.items, mode=o.mode, rubrics=o.rubrics, judge_fp=self.judge.fingerprint(),
+                           prompt_version=o.prompt_version, repeats=o.repeats, pair_order=o.pair_order,
+                           batch_permutations=o.batch_permutations, n_permutations=o.n_permutations, seed=o.seed)
+        with RunLog(self.run_dir, lock=False) as runlog:
+            await self._judge_all(self._pending(units, runlog), runlog, sizes)
+        rundir.write_run_json(self.run_dir, self._run_info(
+            started=None, finished=rundir.now(), counts=self.counts, n_units=len(units),
+            requests={**self.requests.to_dict(), "window": self.window.stats()},
+            media_cache={**self.cache.stats(), "measured": self.cache.measured,
+                         "measure_errors": dict(self.cache.measure_errors)}))
+        await self.judge.aclose()
+        return self.counts
+
+    def _pending(self, units: Sequence[Unit], runlog: RunLog) -> list[Unit]:
+        """The units still to judge: never logged, or last logged with a retryable failure (attempt counted)."""
+        retry = runlog.retryable(self.opt.retry_failures)
+        pending = [u if u.key not in retry else replace(u, attempt=retry[u.key])
+                   for u in units if u.key not in runlog.done or u.key in retry]
+        self.counts["skipped"] = len(units) - len(pending)
+        self.counts["retried"] = sum(u.key in retry for u in pending)
+        if self.counts["retried"]:
+            log.info("retrying %d units whose last attempt failed with %s", self.counts["retried"],
+                     "/".join(self.opt.retry_failures))
+        if self.counts["skipped"]:
+            log.info("resuming %s: %d of %d units already judged", self.run_dir, self.counts["skipped"], len(units))
+        return pending
+
+    def _run_info(self, **extra: Any) -> dict[str, Any]:
+        """``run.json``'s content: what ran (identity, judge, notes, redacted config, versions) plus ``extra``."""
+        return {
+            "benchmark": self.data.name, "setting": self.data.setting, "mode": self.opt.mode,
+            "rubrics": list(self.opt.rubrics), "judge": self.judge.name, "judge_kind": self.judge.kind,
+            "judge_fingerprint": self.judge.fingerprint(), "prompt_version": self.opt.prompt_version,
+            "data_root": str(self.data.data_root) if self.data.data_root else None, "n_items": len(self.items),
+            "identity": self.identity, "notes": self.notes, "judge_notes": self.judge_notes,
+            "config": self.config, "versions": rundir.package_versions(), **extra,
+        }
+
+    async def _judge_all(self, pending: list[Unit], runlog: RunLog, sizes: Mapping[str, Any]) -> None:
+        """Judge ``pending`` in chunks of the batch size, ``concurrency`` chunks at a time."""
+        from tqdm.auto import tqdm
+
+        bs = max(1, int(self.opt.batch_size or self.judge.batch_size))
+        conc = max(1, int(self.opt.concurrency or self.judge.concurrency))
+        rate = self.opt.rate if isinstance(self.opt.rate, RateOptions) else RateOptions(**self.opt.rate)
+        self.window = AdaptiveWindow(conc, rate.min_concurrency, adaptive=rate.adaptive)
+        limits = RateLimits(rate.rpm, rate.tpm)
+        queue: asyncio.Queue[list[Unit]] = asyncio.Queue()
+        for i in range(0, len(pending), bs):
+            queue.put_nowait(pending[i: i + bs])
+        n_workers = min(conc, max(1, queue.qsize()))
+        bar = tqdm(total=len(pending), desc=f"judging ({self.judge.name})", unit="unit",
+                   disable=not self.opt.progress or not pending)
+
+        durable = GroupSync(runlog)
+
+        async def worker() -> None:
+            while not queue.empty():
+                await self._judge_chunk(queue.get_nowait(), runlog, sizes, bar, limits)
+                await durable.durable()  # on disk before this worker takes more work
+
+        try:
+            await asyncio.gather(*(worker() for _ in range(n_workers)))
+        finally:
+            bar.close()
+            runlog.sync()
+
+    async def _judge_chunk(self, chunk: list[Unit], runlog: RunLog, sizes: Mapping[str, Any], bar: Any,
+                           limits: RateLimits) -> None:
+        """Prepare one chunk's requests, judge them in one call, log every unit (fsync'ed by the caller)."""
+        prepared = await self._prepare_chunk(chunk, sizes)
+        reqs = [(u, p) for u, p in zip(chunk, prepared, strict=True) if isinstance(p, JudgeRequest)]
+        for u, p in zip(chunk, prepared, strict=True):
+            if isinstance(p, Unprepared):
+                self._land(runlog, failure_record(u, p.failure, mode=self.opt.mode, rubrics=self.opt.rubrics,
+                                                  judge=self.judge.name, prompt_version=p.prompt_version), bar)
+        if not reqs:
+            return
+        # a JudgeConfigError (no API key, a model that cannot load) fails every unit alike: it stops the run
+        # with the message (the CLI exits 2); the units already logged are kept
+        results = await judge_with_retries(self.judge, [p for _, p in reqs], self.retry_policy, stats=self.requests,
+                                           window=self.window, limits=limits)
+        for (u, req), res in zip(reqs, results, strict=True):
+            self._land(runlog, result_record(u, req, res, mode=self.opt.mode, rubrics=self.opt.rubrics,
+                                             judge=self.judge.name, parse=self.opt.parse,
+                                             max_raw_chars=self.opt.max_raw_chars), bar)
+
+    async def _prepare_chunk(self, chunk: Sequence[Unit], sizes: Mapping[str, Any]) -> list[JudgeRequest | Unprepared]:
+        """The requests of a chunk of units: on the event loop when no unit carries media for the judge to see
+        (rendering a text prompt costs less than handing it to a thread), else in a worker thread (decoding
+        media blocks)."""
+        def prepare() -> list[JudgeRequest | Unprepared]:
+            return [self.preparer.prepare(u, sizes.get(u.item.item_id, [])) for u in chunk]
+
+        if not self.judge.needs_media or not any(_has_media(u.item) for u in chunk):
+            return prepare()
+        return await asyncio.to_thread(prepare)
+
+    def _land(self, runlog: RunLog, rec: Mapping[str, Any], bar: Any) -> None:
+        """Write a unit's record (fsync'ed by the worker's next ``GroupSync.durable``) and count it."""
+        if "usage_invalid" in rec:
+            self._flag_usage(rec["usage_invalid"])
+        if runlog.append(rec, sync=False):
+            self.counts["judged"] += 1
+            if any("failure" in o for o in rec["outcomes"]):
+                self.counts["failures"] += 1
+        bar.update(1)
+
+    def _flag_usage(self, impossible: Mapping[str, Any]) -> None:
+        """Count a record whose token usage was impossible (kept apart as ``usage_invalid``); warn once."""
+        self.counts["usage_invalid"] = self.counts.get("usage_invalid", 0) + 1
+        if self.counts["usage_invalid"] == 1:
+            log.warning("judge %s reported impossible token counts (%s): not recorded as usage, kept as "
+                        "usage_invalid in the run log (run.json counts.usage_invalid says how many records)",
+                        self.judge.name, ", ".join(f"{k}={v!r}" for k, v in impossible.items()))
+
+
+def _has_media(item: Item) -> bool:
+    return bool(item.query.media) or any(r.media for r in item.responses)
+
+
+__all__ = ["RunOptions", "Runner"]

@@ -1,0 +1,74 @@
+"""The run-log record of one judged unit (the line format is :mod:`judgeanything.store`'s).
+
+Every outcome is stored in dataset orientation (:func:`~judgeanything.orders.to_dataset_orientation`); raw text
+a judge returned is read here by :func:`~judgeanything.parsing.parse_output` unless the judge gave structured
+outcomes itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from judgeanything.judges.base import JudgeRequest, JudgeResult
+from judgeanything.orders import to_dataset_orientation
+from judgeanything.parsing import parse_output
+from judgeanything.runner.rundir import now
+from judgeanything.runner.units import Unit
+from judgeanything.schema import Failure, Outcome, item_content_hash
+from judgeanything.store import cap_text, check_usage
+
+
+def _base(unit: Unit, *, mode: str, rubrics: Sequence[str], judge: str, prompt_version: str) -> dict[str, Any]:
+    return {"key": unit.key, "item_id": unit.item.item_id,
+            "item_content": unit.content or item_content_hash(unit.item), "task_name": unit.item.query.task_name,
+            "setting": unit.item.setting, "mode": mode, "rubrics": list(rubrics),
+            "order": list(unit.order), "repeat": unit.repeat, "judge": judge,
+            "prompt_version": prompt_version, **({"attempt": unit.attempt} if unit.attempt else {})}
+
+
+def failure_record(unit: Unit, f: Failure, *, mode: str, rubrics: Sequence[str], judge: str,
+                   prompt_version: str) -> dict[str, Any]:
+    """The record of a unit that never reached the judge (its media could not be used): ``f`` per rubric."""
+    rec = _base(unit, mode=mode, rubrics=rubrics, judge=judge, prompt_version=prompt_version)
+    rec.update(outcomes=[Failure(f.kind, f.detail, r).to_dict() for r in rubrics], raw="",
+               finish_reason=None, usage={}, latency_s=0.0, model="", media=[], downgrades=[], ts=now())
+    return rec
+
+
+def result_outcomes(unit: Unit, req: JudgeRequest, res: JudgeResult, *, parse: str = "auto") -> list[Outcome]:
+    """The per-rubric outcomes of a judge's result, in dataset orientation: the whole-request failure for every
+    rubric, the judge's structured outcomes, or its raw text parsed with strategy ``parse``
+    (:data:`judgeanything.parsing.STRATEGIES`)."""
+    rubrics = list(req.prompt.rubrics)
+    if res.failure is not None:
+        outcomes: list[Outcome] = [Failure(res.failure.kind, res.failure.detail, r) for r in rubrics]
+    elif res.outcomes is not None:
+        outcomes = list(res.outcomes)
+    else:
+        outcomes = parse_output(res.raw, unit.item.setting, rubrics, n_responses=len(unit.item.responses),
+                                finish_reason=res.finish_reason, strategy=parse)
+    return [to_dataset_orientation(o, unit.order) for o in outcomes]
+
+
+def result_record(unit: Unit, req: JudgeRequest, res: JudgeResult, *, mode: str, rubrics: Sequence[str],
+                  judge: str, parse: str = "auto", max_raw_chars: int | None = None) -> dict[str, Any]:
+    """The record of a unit the judge answered (``parse``: the parsing strategy for raw text, which is read in
+    full and then stored capped at ``max_raw_chars`` by :func:`judgeanything.store.cap_text`). Token counts that
+    cannot be true are kept apart as ``usage_invalid`` (:func:`judgeanything.store.check_usage`)."""
+    rec = _base(unit, mode=mode, rubrics=rubrics, judge=judge, prompt_version=req.prompt.version)
+    outcomes = [o.to_dict() for o in result_outcomes(unit, req, res, parse=parse)]
+    raw, capped = cap_text(res.raw, max_raw_chars)
+    usage, impossible = check_usage(res.usage)
+    if impossible:
+        capped["usage_invalid"] = impossible
+    rec.update(outcomes=outcomes, raw=raw, **capped,
+               finish_reason=res.finish_reason, usage=usage, latency_s=round(res.latency_s, 6),
+               model=res.model, media=req.meta.get("media", []), downgrades=req.meta.get("downgrades", []),
+               ts=now())
+    if res.extra:
+        rec["extra"] = res.extra
+    return rec
+
+
+__all__ = ["failure_record", "result_outcomes", "result_record"]

@@ -22,7 +22,9 @@ ids to reach the unit count). Each cell runs ``--seconds`` of ideal work (at mos
 time, against the same ideal (64 in flight in all).
 
 CPU per request is the client process's CPU time (``time.process_time``) over the units judged: the
-framework's own cost beside the SDK's.
+framework's own cost beside the SDK's. ``--cpu`` adds the *marginal* CPU per request (a 300-unit and a
+``--max-units`` run of each client at c=64 / 20 ms, the difference over the difference in units), which
+leaves out fixed costs such as writing the run directory.
 
 Writes ``benchmarks/results/bench_throughput.json``. Usage::
 
@@ -237,6 +239,37 @@ def cell(kind: str, latency_ms: float, conc: int, args: argparse.Namespace, base
     return row
 
 
+def cpu_cell(kind: str, args: argparse.Namespace, base_url: str, tmp: Path) -> dict[str, Any]:
+    """Marginal CPU per request: (CPU of a long run − CPU of a short run) ÷ (the difference in units), for each
+    client, so that fixed costs (a run directory's files, the HTTP client's TLS context, imports) cancel out
+    and what remains is the cost of one more request. Concurrency 64 against the 20 ms server."""
+    small, large = 300, int(args.max_units)
+    out: dict[str, Any] = {"kind": kind, "units": [small, large]}
+    runs: dict[str, list[tuple[float, float]]] = {"sdk": [], "sdk_post": [], "judgeanything": []}
+    for r in range(args.repeats):
+        for n in (small, large):
+            data = text_items(n) if kind == "text" else image_items(n, args.cache_dir)
+            bodies = asyncio.run(_prebuilt_bodies(data, base_url))
+            for name in runs:
+                if name == "judgeanything":
+                    got = asyncio.run(framework(data, 64, base_url, tmp / f"cpu-{kind}-{n}-{r}"))
+                else:
+                    got = asyncio.run(bare_sdk(bodies, n, 64, base_url, post=name == "sdk_post"))
+                runs[name].append((n, got["cpu_ms_per_unit"] * n))
+    for name, pts in runs.items():
+        per = []
+        for i in range(0, len(pts), 2):
+            (n1, c1), (n2, c2) = pts[i], pts[i + 1]
+            per.append((c2 - c1) / (n2 - n1))
+        out[f"{name}_cpu_ms_per_request"] = min(per)
+    out["ratio_vs_sdk"] = out["judgeanything_cpu_ms_per_request"] / out["sdk_cpu_ms_per_request"]
+    out["ratio_vs_sdk_post"] = out["judgeanything_cpu_ms_per_request"] / out["sdk_post_cpu_ms_per_request"]
+    print(f"marginal CPU per request, {kind}: sdk {out['sdk_cpu_ms_per_request']:.2f} ms, sdk.post "
+          f"{out['sdk_post_cpu_ms_per_request']:.2f} ms, judgeanything {out['judgeanything_cpu_ms_per_request']:.2f}"
+          f" ms → {out['ratio_vs_sdk']:.2f}× the SDK ({out['ratio_vs_sdk_post']:.2f}× its post floor)", flush=True)
+    return out
+
+
 def shards_cell(args: argparse.Namespace, base_url: str, tmp: Path) -> dict[str, Any]:
     conc_total, latency_ms = 64, 200.0
     ideal = conc_total / (latency_ms / 1000)
@@ -271,11 +304,12 @@ def main() -> None:
     ap.add_argument("--max-units", type=int, default=1500)
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--shards", action="store_true", help="also the two-process cell")
+    ap.add_argument("--cpu", action="store_true", help="also the marginal CPU per request (20 ms server)")
     ap.add_argument("--cache-dir", type=Path, default=None, help="where the probe suite is generated")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_throughput.json")
     args = ap.parse_args()
     logging.disable(logging.WARNING)
-    rows, shard_row = [], None
+    rows, shard_row, cpu_rows = [], None, []
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         for latency in args.latencies:
@@ -286,13 +320,15 @@ def main() -> None:
                         rows.append(cell(kind, latency, conc, args, srv.base_url, tmp))
                 if args.shards and latency == 200.0:
                     shard_row = shards_cell(args, srv.base_url, tmp)
+                if args.cpu and latency == 20.0:
+                    cpu_rows = [cpu_cell(kind, args, srv.base_url, tmp) for kind in args.kinds]
             finally:
                 srv.close()
     result = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                           "openai": openai.__version__, "platform": platform.platform()},
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-              "cells": rows, "shards": shard_row}
+              "cells": rows, "shards": shard_row, "cpu_per_request": cpu_rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2))
     print(f"wrote {args.out}")

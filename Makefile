@@ -4,6 +4,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The artifact modality plugin (its own distribution), installed after the main package and again when
+# one of its files changes.
+PLUGIN := plugins/judgeanything-artifact
+PLUGIN_STAMP := $(VENV)/.installed-artifact-plugin
+PLUGIN_FILES := $(shell find $(PLUGIN) -name '*.py' -o -name '*.yaml' -o -name 'pyproject.toml' 2>/dev/null)
 # torch is installed first and explicitly: a bare `torch` requirement resolved later may pull other
 # multi-GB builds; transformers' Qwen VL/Omni processors need torchvision, which needs this pair.
 TORCH  := torch==2.14.1 torchvision==0.29.1
@@ -17,11 +22,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q $(TORCH) -e ".[dev]"
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(PLUGIN_STAMP): $(STAMP) $(PLUGIN_FILES)
+	$(BIN)/pip install -q --no-deps --force-reinstall ./$(PLUGIN)
+	rm -rf $(PLUGIN)/build $(PLUGIN)/*.egg-info
+	touch $(PLUGIN_STAMP)
+
+demo: $(PLUGIN_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/judgeanything experiment=demo
 	$(BIN)/judgeanything-compare multirun/demo --out multirun/demo
 
-test: $(STAMP)
+test: $(PLUGIN_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 	$(BIN)/ruff check .
 

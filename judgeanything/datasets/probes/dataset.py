@@ -30,7 +30,7 @@ import numpy as np
 
 from judgeanything.datasets.base import BenchmarkData
 from judgeanything.datasets.probes.core import Family, Media, check_spec, design_points, is_tie_variant
-from judgeanything.datasets.probes.families import FAMILIES, FAMILY_BY_NAME
+from judgeanything.datasets.probes.families import CORE_FAMILIES, FAMILIES, FAMILY_BY_NAME
 from judgeanything.datasets.probes.media import sha256_file, write_audio, write_mp4, write_png
 from judgeanything.schema import (
     SETTINGS,
@@ -146,7 +146,9 @@ class ProbesDataset:
         cache_dir: cache root (default ``$JUDGEANYTHING_CACHE`` or ``~/.cache/judgeanything``); the data
             goes to ``<cache_dir>/probes/<version>-<size>-s<seed>[-d<hash>]``.
         tasks: keep only these task types (names from ``schema.TASK_TYPES``, or a plugin family's).
-        families: keep only these families (names in ``docs/probes.md``).
+        families: keep only these families (names in ``docs/probes.md``). A plugin's families
+            (``judgeanything.probe_families`` entry points) are used only when named here, or when their
+            task type is named in ``tasks``.
         difficulty: knob overrides, ``{knob: value or [values]}`` for every selected family having the
             knob, or ``{family: {knob: value or [values]}}`` for one family.
 
@@ -172,8 +174,13 @@ class ProbesDataset:
         for f in fams_l or []:
             if f not in FAMILY_BY_NAME:
                 raise ValueError(f"unknown probe family {f!r} (known: {', '.join(FAMILY_BY_NAME)})")
+        core = {f.name for f in CORE_FAMILIES}
+        # a plugin's families join only when asked for by name or task type, so installing a plugin never
+        # changes the default suite (its size, its task types, what a demo renders)
         selected = [f for f in FAMILIES if (tasks_l is None or f.task in tasks_l)
-                    and (fams_l is None or f.name in fams_l)]
+                    and (fams_l is None or f.name in fams_l)
+                    and (f.name in core or (fams_l is not None and f.name in fams_l)
+                         or (tasks_l is not None and f.task in tasks_l))]
         if not selected:
             raise ValueError(f"no probe family matches tasks={tasks_l} families={fams_l}")
         overrides = self._split_overrides(difficulty or {}, selected)

@@ -9,8 +9,10 @@ returning one)::
     artifact = "judgeanything_artifact.probes:FAMILIES"
 
 Their task types may name a plugin modality (``Text2Artifact``); their candidates' media are written as
-the bytes the family gives (:class:`~.core.Media`). A plugin family cannot shadow a core one, and a plugin
-that fails to load only loses its own families (the reason is in :data:`PLUGIN_FAMILY_ERRORS`).
+the bytes the family gives (:class:`~.core.Media`). They are used only when asked for by name (or task
+type): the default suite is :data:`CORE_FAMILIES` whatever is installed. A plugin family cannot shadow a
+core one, and a plugin that fails to load only loses its own families (the reason is in
+:data:`PLUGIN_FAMILY_ERRORS`).
 """
 
 from __future__ import annotations

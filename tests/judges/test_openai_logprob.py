@@ -4,10 +4,14 @@ against a loopback server that returns OpenAI-format ``logprobs``, and the readi
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import json
 import math
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from judgeanything.judges.base import JudgeConfigError, JudgeRequest
 from judgeanything.judges.openai_compat import OpenAIJudge
@@ -177,3 +181,57 @@ def test_prefill_mode_reads_each_rubric_after_the_earlier_verdicts():
     assert cla.value == "tie" and cla.probs["tie"] == pytest.approx(0.6 / 0.9)
     assert res.raw == '{"relevance_choice": "2", "clarity_choice": "1"}' and res.usage["prompt_tokens"] == 22
     assert res.extra["logprob_prefill"] is True and j.fingerprint()["logprob_prefill"] is True
+
+
+# ------------------------------------------------------------------------------------------------
+# The reading does not depend on how the server's tokenizer cut the answer
+# ------------------------------------------------------------------------------------------------
+
+@st.composite
+def tokenized_answers(draw: st.DrawFn) -> tuple[str, list[str], str, dict[str, dict[str, float]], list[StreamToken]]:
+    setting = draw(st.sampled_from(["pair", "score"]))
+    rubrics = draw(st.lists(st.sampled_from(["overall", "relevance", "clarity", "coherence"]), min_size=1,
+                            max_size=3, unique=True))
+    cands = ["0", "1", "2"] if setting == "pair" else ["1", "2", "3", "4", "5"]
+    answer: dict[str, Any] = {}
+    dists: dict[str, dict[str, float]] = {}
+    for r in rubrics:
+        weights = draw(st.lists(st.floats(0.01, 1.0), min_size=len(cands), max_size=len(cands)))
+        z = sum(weights)
+        dists[r] = {c: w / z * 0.9 for c, w in zip(cands, weights, strict=True)}  # 0.1 left to other tokens
+        answer[f"{r}_comment"] = draw(st.text(st.characters(codec="ascii", categories=["L", "Zs"]), max_size=12))
+        best = max(cands, key=lambda c: dists[r][c])
+        answer[f"{r}_{'choice' if setting == 'pair' else 'score'}"] = best if setting == "pair" else int(best)
+    text = json.dumps(answer)
+    # where each verdict value stands; a token never holds two of them (a cut lies between consecutive ones)
+    at = {r: text.index(json.dumps(k)) + len(json.dumps(k)) + (3 if setting == "pair" else 2)
+          for r in rubrics for k in [f"{r}_{'choice' if setting == 'pair' else 'score'}"]}
+    values = sorted(at.values())
+    cuts = set(draw(st.sets(st.integers(1, len(text) - 1), max_size=len(text) // 2)))
+    cuts |= {draw(st.integers(a + 1, b)) for a, b in itertools.pairwise(values)}
+    bounds = [0, *sorted(cuts), len(text)]
+    pieces = [text[a:b] for a, b in itertools.pairwise(bounds)]
+    stream = []
+    for k, piece in enumerate(pieces):
+        start = bounds[k]
+        top: list[tuple[str, float]] = [(piece, math.log(0.9))]
+        for r, v in at.items():
+            if start <= v < start + len(piece):
+                j = v - start
+                top = [(piece[:j] + c + piece[j + 1:], math.log(p)) for c, p in dists[r].items()]
+                top.append(("§" + piece, math.log(0.1)))  # another spelling of the position: no candidate
+        stream.append(StreamToken(piece, dict(top).get(piece, math.log(0.9)), tuple(top)))
+    return setting, rubrics, text, dists, stream
+
+
+@settings(max_examples=60, deadline=None)
+@given(tokenized_answers())
+def test_reading_is_independent_of_the_tokenization(case):
+    setting, rubrics, _text, dists, stream = case
+    readings, why = read_token_verdicts(stream, setting, rubrics)
+    assert why is None, why
+    labels = {"0": "first", "1": "tie", "2": "second"}
+    for r, reading in zip(rubrics, readings, strict=True):
+        want = {labels.get(c, c) if setting == "pair" else c: p / 0.9 for c, p in dists[r].items()}
+        assert reading.verdict.probs == pytest.approx(want, abs=1e-9)
+        assert reading.mass == pytest.approx(0.9)

@@ -191,3 +191,16 @@ def test_renders_are_cached_by_content_hash(browser: str, tmp_path: Path) -> Non
     parts = MediaCache(tmp_path, {"artifact": {"width": W, "height": H, "capture_times": [0.0],
                                                "cache_dir": str(tmp_path / "renders")}}).encode_parts(ref, "r")
     assert [p.modality for p in parts] == ["video", "text"] and all(p.role == "r" for p in parts)
+
+
+def test_playwright_faults_are_classified(artifact_plugin: Path) -> None:
+    from judgeanything_artifact.render import RenderError, _classify
+
+    class TimeoutError(Exception):
+        pass
+
+    assert _classify(TimeoutError("Page.goto: Timeout 5000ms exceeded."), None, 5).kind == "timeout"
+    assert _classify(RuntimeError("Page.screenshot: Target crashed"), None, 5).kind == "crash"
+    assert _classify(RuntimeError("Target page, context or browser has been closed"), None, 5).kind == "crash"
+    with pytest.raises(ValueError):
+        RenderError("odd", "no such kind")

@@ -20,6 +20,7 @@ ArtifactsBench); they are recorded with their messages.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import queue
@@ -286,31 +287,45 @@ class Renderer:
         self._lock = threading.Lock()
         self.version = ""
 
+    def _launch(self, pw: Any) -> Any:
+        try:
+            browser = pw.chromium.launch(executable_path=find_browser(self.executable_path), headless=True,
+                                         args=list(self.args))
+        except RenderError:
+            raise
+        except Exception as e:
+            raise RenderError("browser", f"Chromium did not start: {type(e).__name__}: "
+                                         f"{str(e).splitlines()[0] if str(e) else ''}") from None
+        self.version = browser.version
+        return browser
+
     def _loop(self, ready: Future[None]) -> None:
         from playwright.sync_api import sync_playwright
 
         try:
             pw = sync_playwright().start()
-            browser = pw.chromium.launch(executable_path=find_browser(self.executable_path), headless=True,
-                                         args=list(self.args))
-            self.version = browser.version
-        except RenderError as e:
-            ready.set_exception(e)
-            return
         except Exception as e:
-            ready.set_exception(RenderError("browser", f"Chromium did not start: {type(e).__name__}: "
-                                                       f"{str(e).splitlines()[0] if str(e) else ''}"))
+            ready.set_exception(RenderError("browser", f"Playwright did not start: {type(e).__name__}: {e}"))
+            return
+        try:
+            browser = self._launch(pw)
+        except RenderError as e:
+            pw.stop()
+            ready.set_exception(e)
             return
         ready.set_result(None)
         try:
             while (job := self._jobs.get()) is not None:
                 fn, fut = job
                 try:
+                    if not browser.is_connected():  # the browser died (a crash): start a new one
+                        browser = self._launch(pw)
                     fut.set_result(fn(browser))
                 except BaseException as e:
                     fut.set_exception(e)
         finally:
-            browser.close()
+            with contextlib.suppress(Exception):
+                browser.close()
             pw.stop()
 
     def _start(self) -> None:

@@ -419,3 +419,20 @@ def test_logprob_mode_without_logprobs_stops_the_run(tmp_path):
     with FakeGemini(Script(statuses=[400], error_bodies={400: refused})) as srv:
         with pytest.raises(JudgeConfigError, match="does not return logprobs"):
             run(judge_of(srv, tmp_path, verdict="logprob"), [make_request("t", "pair", [TextPart("x")])])
+
+
+def test_an_upload_larger_than_one_chunk_arrives_whole(tmp_path):
+    """The SDK sends 8 MB chunks ('upload' then 'upload, finalize'); the server checks each offset."""
+    import numpy as np
+
+    from judgeanything.modalities.base import EncodedAudio
+
+    sr = 16000
+    t = np.arange(300 * sr, dtype=np.float32) / sr  # 5 minutes: a 9.6 MB WAV
+    audio = EncodedAudio((0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), sr, role="query")
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        (res,) = run(judge_of(srv, tmp_path), [make_request("long", "score", [TextPart("Rate:"), audio])])
+        (up,) = srv.script.uploads
+    assert res.failure is None and up["size"] > 8 * 1024 * 1024
+    data, rate = sf.read(io.BytesIO(srv.state.blobs[up["sha256"]]), dtype="float32")
+    assert rate == sr and len(data) == len(audio.samples)

@@ -179,8 +179,9 @@ def response_schema(schema: Mapping[str, Any]) -> types.Schema:
 
     Object properties keep their order (``property_ordering``: each rubric's comment before its verdict, as
     the prompt asks); string enums stay enums; an integer enum (a score scale) becomes ``minimum``/``maximum``
-    (the API's enums are strings only); ``pattern`` and ``description`` are kept; ``$schema``, ``title`` and
-    ``additionalProperties`` are dropped (``required`` lists every key).
+    (the API's enums are strings only); arrays keep ``items`` and ``minItems``/``maxItems`` (checklists);
+    ``pattern``, lengths and ``description`` are kept; ``$schema``, ``title`` and ``additionalProperties`` are
+    dropped (``required`` lists every key).
 
     Raises:
         ValueError: a construct with no Gemini equivalent (``oneOf``, a missing or unknown ``type``…).
@@ -206,7 +207,9 @@ def response_schema(schema: Mapping[str, Any]) -> types.Schema:
         kw.update(enum=[str(e) for e in enum], format="enum")
     elif enum is not None and t in ("integer", "number"):
         kw.update(minimum=min(enum), maximum=max(enum))
-    for k_json, k_api in (("minimum", "minimum"), ("maximum", "maximum"), ("pattern", "pattern")):
+    for k_json, k_api in (("minimum", "minimum"), ("maximum", "maximum"), ("pattern", "pattern"),
+                          ("minItems", "min_items"), ("maxItems", "max_items"), ("minLength", "min_length"),
+                          ("maxLength", "max_length")):
         if k_json in schema:
             kw[k_api] = schema[k_json]
     return types.Schema(**kw)

@@ -322,6 +322,13 @@ def test_every_answer_schema_is_one_the_api_accepts(setting):
             wire = response_schema(js).model_dump(mode="json", exclude_none=True)
             assert schema_problem(_camel(wire)) is None
             assert list(wire["properties"]) == list(js["properties"]) == wire["property_ordering"]
+    # the checklist generator's answer (judgeanything-checklists with judge=gemini): lists of at most k strings
+    from judgeanything.prompts._checklist import checklist_schema
+
+    wire = _camel(response_schema(checklist_schema(["relevance", "clarity"], 4)).model_dump(mode="json",
+                                                                                          exclude_none=True))
+    assert schema_problem(wire) is None and wire["properties"]["clarity"]["maxItems"] == 4
+    assert wire["properties"]["clarity"]["items"]["type"] == "STRING"
     # the JSON schema as is would be refused (the check the loopback server applies to every request)
     assert "Unknown name" in (schema_problem(output_schema(setting, ["overall"])) or "")
 

@@ -215,8 +215,9 @@ class ChecklistWriter:
         if not self.judge.needs_media:
             return req
         try:
-            parts: list[TextPart | Encoded] = [p if isinstance(p, TextPart) else self.cache.encode(p.ref, p.role)
-                                               for p in prompt.parts]
+            parts: list[TextPart | Encoded] = []
+            for p in prompt.parts:  # every part a media item encodes to (e.g. an artifact's frames and code)
+                parts.extend((p,) if isinstance(p, TextPart) else self.cache.encode_parts(p.ref, p.role))
             req.parts, req.meta["downgrades"] = adapt_parts(parts, self.judge.capabilities,
                                                             getattr(self.judge, "downgrades", None),
                                                             judge=self.judge.name)

@@ -309,10 +309,10 @@ class GeminiJudge(Judge):
                 parts.append(p)
         return parts, list(used)
 
-    async def _generate(self, req: JudgeRequest, plan: Plan) -> tuple[types.GenerateContentResponse, list[UsedFile]]:
+    async def _generate(self, plan: Plan,
+                        config: types.GenerateContentConfig) -> tuple[types.GenerateContentResponse, list[UsedFile]]:
         """Upload what the plan needs and call ``generate_content``; a File the API no longer has (expired or
         deleted since it was registered) is uploaded again once."""
-        config = self.generate_config(req)
         for first in (True, False):
             parts, used = await self._materialise(plan)
             contents = [types.Content(role="user", parts=parts)]
@@ -330,13 +330,17 @@ class GeminiJudge(Judge):
     async def _one(self, req: JudgeRequest) -> JudgeResult:
         t0 = time.perf_counter()
         try:
+            config = self.generate_config(req)
+        except ValueError as e:  # an answer schema with no Gemini equivalent: every unit alike
+            raise JudgeConfigError(f"gemini judge: {e}; set judge.response_schema=false") from e
+        try:
             # PNG/WAV encoding and hashing are CPU work: off the event loop, as the openai judge does
             plan = await asyncio.to_thread(plan_parts, req.parts, image_format=self.image_format,
                                            inline_limit_bytes=self.inline_limit_bytes, video_fps=self.video_fps)
         except (ValueError, TypeError, OSError) as e:
             return JudgeResult(failure=Failure("media_error", f"could not build the request: {e}"))
         try:
-            resp, used = await self._generate(req, plan)
+            resp, used = await self._generate(plan, config)
         except MediaUploadError as e:
             return self._failed("media_error", str(e), t0)
         except errors.APIError as e:

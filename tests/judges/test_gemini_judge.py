@@ -443,3 +443,14 @@ def test_an_upload_larger_than_one_chunk_arrives_whole(tmp_path):
     assert res.failure is None and up["size"] > 8 * 1024 * 1024
     data, rate = sf.read(io.BytesIO(srv.state.blobs[up["sha256"]]), dtype="float32")
     assert rate == sr and len(data) == len(audio.samples)
+
+
+def test_an_answer_schema_without_a_gemini_equivalent_stops_the_run(tmp_path):
+    req = make_request("t", "pair", [TextPart("x")])
+    req = dataclasses.replace(req, prompt=dataclasses.replace(req.prompt, output_schema={
+        "type": "object", "properties": {"overall_choice": {"oneOf": [{"type": "string"}, {"type": "integer"}]}}}))
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        with pytest.raises(JudgeConfigError, match=r"judge\.response_schema=false"):
+            run(judge_of(srv, tmp_path), [req])
+        (res,) = run(judge_of(srv, tmp_path, response_schema=False), [req])
+    assert res.failure is None and "responseSchema" not in srv.script.generate[0]["generationConfig"]

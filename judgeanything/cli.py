@@ -72,10 +72,12 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         rate=OmegaConf.to_container(cfg.run.rate) if cfg.run.get("rate") is not None else {},
         parse=parse,
         max_raw_chars=cfg.run.get("max_raw_chars", 100_000),
+        scale=_scale(cfg),
     )
     identity = {
         "benchmark": {k: v for k, v in container["benchmark"].items() if k != "limit"},
-        "setting": container["setting"],
+        # the default scale (null) keeps earlier runs' identity; another scale is another run
+        "setting": {k: v for k, v in container["setting"].items() if not (k == "scale" and v is None)},
         "mode": container["mode"],
         "judge": judge.fingerprint(),
         **({"parse": parse} if parse != "auto" else {}),  # the default keeps earlier runs' identity
@@ -124,6 +126,27 @@ def _build_judge(node: DictConfig, data: Any) -> Any:
         from judgeanything.runner import RunConfigError
 
         raise RunConfigError(f"judge ({target}): {e}") from e
+
+
+def _scale(cfg: DictConfig) -> Any:
+    """``setting.scale`` (score setting): ``1-10``, ``0-100``, ``[poor, fair, good, excellent]`` or
+    ``{min, max, labels}``; absent → 1–5.
+
+    Raises:
+        RunConfigError: an unreadable scale, or a scale given to a pair or batch setting.
+    """
+    from judgeanything.runner import RunConfigError
+    from judgeanything.schema import SchemaError, ScoreScale
+
+    spec = cfg.setting.get("scale")
+    if spec is None:
+        return ScoreScale()
+    if str(cfg.setting.name) != "score":
+        raise RunConfigError(f"setting.scale applies to the score setting, not {cfg.setting.name!r}")
+    try:
+        return ScoreScale.parse(OmegaConf.to_container(spec) if OmegaConf.is_config(spec) else spec)
+    except SchemaError as e:
+        raise RunConfigError(f"setting.scale: {e}") from e
 
 
 def _instantiate(node: DictConfig, what: str, **kwargs: Any) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, TypeAlias
 
@@ -80,6 +80,58 @@ class ScoreScale:
             if label.lower() == w:
                 return self.min + k
         return None
+
+    @property
+    def values(self) -> tuple[int, ...]:
+        """Every score of the scale, worst first."""
+        return tuple(range(self.min, self.max + 1))
+
+    def label(self, value: int) -> str:
+        """The named level of ``value`` (``""`` on an unnamed scale)."""
+        return self.labels[value - self.min] if self.labels else ""
+
+    def to_scale(self, value: float, other: ScoreScale) -> float:
+        """``value`` on this scale mapped linearly onto ``other`` (min → min, max → max)."""
+        if self.max == self.min:
+            return float(other.min)
+        return other.min + (float(value) - self.min) * (other.max - other.min) / (self.max - self.min)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"min": self.min, "max": self.max, "labels": list(self.labels)}
+
+    @classmethod
+    def parse(cls, spec: Any) -> ScoreScale:
+        """A scale from config: ``None`` (1–5), ``"1-10"`` / ``"0-100"``, a list of named levels
+        (``[poor, fair, good, excellent]`` → 1..4), or a mapping ``{min, max, labels}`` (labels alone →
+        1..len(labels); ``min`` with labels → min..min+len−1).
+
+        Raises:
+            SchemaError: anything else, or an inconsistent scale.
+        """
+        if spec is None or isinstance(spec, ScoreScale):
+            return spec or DEFAULT_SCORE_SCALE
+        if isinstance(spec, str):
+            m = re.fullmatch(r"\s*(-?\d+)\s*(?:-|–|\.\.|to)\s*(-?\d+)\s*", spec)
+            if not m:
+                raise SchemaError(f"score scale {spec!r}: expected 'min-max' such as '1-10'")
+            return cls(int(m.group(1)), int(m.group(2)))
+        if isinstance(spec, Mapping):
+            unknown = set(spec) - {"min", "max", "labels"}
+            if unknown:
+                raise SchemaError(f"score scale: unknown key(s) {sorted(unknown)}; expected min, max, labels")
+            labels = tuple(str(x) for x in (spec.get("labels") or ()))
+            lo = int(spec.get("min", SCORE_MIN))
+            hi = int(spec["max"]) if spec.get("max") is not None and not labels else \
+                (lo + len(labels) - 1 if labels else SCORE_MAX)
+            if labels and spec.get("max") is not None and int(spec["max"]) != hi:
+                raise SchemaError(f"score scale {lo}..{spec['max']} needs {int(spec['max']) - lo + 1} labels, "
+                                  f"got {len(labels)}")
+            if len({x.lower() for x in labels}) != len(labels) or any(not x.strip() for x in labels):
+                raise SchemaError(f"score scale labels {list(labels)} must be distinct and non-empty")
+            return cls(lo, hi, labels)
+        if isinstance(spec, Sequence):
+            return cls.parse({"labels": list(spec)})
+        raise SchemaError(f"score scale {spec!r}: expected 'min-max', a list of level names or {{min, max, labels}}")
 
 
 DEFAULT_SCORE_SCALE = ScoreScale()
@@ -464,6 +516,8 @@ class Prompt:
     version: str
     output_schema: Mapping[str, Any] = field(default_factory=dict)
     n_responses: int = 1
+    #: the score scale the prompt asks for (score setting); parsers and token-probability readers use it
+    scale: ScoreScale = field(default_factory=lambda: DEFAULT_SCORE_SCALE)
 
     @property
     def text(self) -> str:

@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, TaskType
+from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, ScoreScale, TaskType
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, iter_jsonl_lines
 
 ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "models", "sizes",
@@ -138,8 +138,34 @@ def load_run(run_dir: Path | str) -> RunData:
     if len(verdicts) and verdicts["setting"].isna().any():  # a record without ``setting``: its item's
         by_item = dict(zip(items["item_id"], items["setting"], strict=True))
         verdicts["setting"] = verdicts["setting"].fillna(verdicts["item_id"].map(by_item))
+    verdicts = on_label_scale(verdicts, run)
     return RunData(items=items, labels=labels, verdicts=verdicts, run=run, run_dir=run_dir, records=records,
                    set_aside=set_aside)
+
+
+def on_label_scale(verdicts: pd.DataFrame, run: dict[str, Any]) -> pd.DataFrame:
+    """Score verdicts given on another scale than the human labels' (``run.json`` ``score_scale`` vs
+    ``label_scale``, ``setting.scale``) mapped linearly onto the labels' scale (min → min, max → max), in
+    ``value`` and ``expected``, so every agreement metric compares like with like: correlations are
+    unchanged by the map; MAE and offsets are in label points; exact agreement and κ count a mapped score
+    equal to a label only where the map lands on it. Runs on one scale are returned unchanged.
+
+    Raises:
+        SchemaError: an unreadable scale in ``run.json``.
+    """
+    judge_s, label_s = run.get("score_scale"), run.get("label_scale")
+    if not judge_s or not label_s or judge_s == label_s or verdicts.empty:
+        return verdicts
+    try:
+        a, b = ScoreScale.parse(judge_s), ScoreScale.parse(label_s)
+    except SchemaError as e:
+        raise SchemaError(f"run.json: {e}", field="score_scale") from e
+    out = verdicts.copy()
+    score = (out["setting"] == "score") & out["failure"].isna()
+    out["value"] = out["value"].astype(object)
+    out.loc[score, "value"] = [a.to_scale(v, b) for v in out.loc[score, "value"]]
+    out.loc[score, "expected"] = [a.to_scale(v, b) if math.isfinite(v) else v for v in out.loc[score, "expected"]]
+    return out
 
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from judgeanything.schema import HumanLabel, Item, Verdict
+from judgeanything.schema import DEFAULT_SCORE_SCALE, HumanLabel, Item, ScoreScale, Verdict
 
 
 @dataclass
@@ -24,6 +24,8 @@ class BenchmarkData:
         recorded: recorded judge verdicts: judge name → item id → verdicts (one per rubric).
         recorded_raw: the recorded judge's raw text per judge name → item id (kept in the run log).
         notes: human-readable facts for the report (e.g. a label's derivation).
+        label_scale: the scale of the human score labels (1–5 in every release read here); a judge asked
+            on another scale (``setting.scale``) is mapped onto it in the analysis.
     """
 
     name: str
@@ -34,6 +36,7 @@ class BenchmarkData:
     recorded: Mapping[str, Mapping[str, list[Verdict]]] = field(default_factory=dict)
     recorded_raw: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    label_scale: ScoreScale = DEFAULT_SCORE_SCALE
 
 
 @runtime_checkable

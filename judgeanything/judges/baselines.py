@@ -18,9 +18,8 @@ from rapidfuzz.distance import Levenshtein
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.schema import (
     CORE_MODALITIES,
+    DEFAULT_SCORE_SCALE,
     PAIR_CHOICES,
-    SCORE_MAX,
-    SCORE_MIN,
     Failure,
     HumanLabel,
     Outcome,
@@ -53,8 +52,8 @@ class RandomJudge(Judge):
 
     def notes(self) -> list[str]:
         return [f"{self.name!r} is a reference baseline: uniform random verdicts over {list(self.choices)} (pair), "
-                "1–5 (score) or a random permutation (batch), seeded per item. Its implied agreement and the "
-                "binomial check are in 'Reference baseline check'."]
+                "the score scale (score) or a random permutation (batch), seeded per item. Its implied agreement and "
+                "the binomial check are in 'Reference baseline check'."]
 
     def _verdict(self, req: JudgeRequest, rubric: str) -> Verdict:
         rng = np.random.default_rng(item_seed(req.item.item_id, self.seed, list(req.order), rubric, req.repeat))
@@ -62,7 +61,9 @@ class RandomJudge(Judge):
         if setting == "pair":
             return Verdict(rubric, self.choices[int(rng.integers(len(self.choices)))], "random baseline")
         if setting == "score":
-            return Verdict(rubric, int(rng.integers(SCORE_MIN, SCORE_MAX + 1)), "random baseline")
+            scale = req.prompt.scale
+            self._scale = scale  # the scale its verdicts were drawn on, for expected_metrics
+            return Verdict(rubric, int(rng.integers(scale.min, scale.max + 1)), "random baseline")
         return Verdict(rubric, tuple(int(i) for i in rng.permutation(len(req.item.responses))), "random baseline")
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
@@ -72,12 +73,19 @@ class RandomJudge(Judge):
             out.append(JudgeResult(raw="", outcomes=vs, model="baseline:random"))
         return out
 
+    def _label_points(self) -> np.ndarray:
+        """The scores this judge draws (uniform on its scale), as the analysis sees them: mapped linearly
+        onto the labels' 1–5 scale."""
+        scale = getattr(self, "_scale", DEFAULT_SCORE_SCALE)
+        return np.array([scale.to_scale(v, DEFAULT_SCORE_SCALE) for v in scale.values])
+
     def expected_metrics(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
         """The expected value of each agreement metric under this judge's definition, given the labels.
 
         Pair: ``accuracy_with_tie`` = mean over labels of P(draw = label) = [label ∈ choices] / |choices|;
         ``accuracy_without_tie`` = the same over non-tie labels (a judge tie counts wrong).
-        Score: ``exact`` = 1/5 per in-range label; ``mae`` = mean over labels of E|U − h|, U uniform on 1–5.
+        Score: ``exact`` = P(U = h); ``mae`` = mean over labels of E|U − h|, U uniform on the scale the
+        verdicts were drawn on (``setting.scale``, default 1–5), mapped onto the labels' 1–5 scale.
         Batch: ``nlev`` = mean over labels of the exact average over all permutations.
         """
         labels = list(labels)
@@ -92,7 +100,7 @@ class RandomJudge(Judge):
                 d["accuracy_without_tie"] = float(np.mean(nt))
             return d
         if setting == "score":
-            scores = np.arange(SCORE_MIN, SCORE_MAX + 1)
+            scores = self._label_points()
             vals = [float(lab.value) for lab in labels]
             return {"exact": float(np.mean([1.0 / len(scores) if v in scores else 0.0 for v in vals])),
                     "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))}
@@ -108,7 +116,7 @@ class RandomJudge(Judge):
         if not labels:
             return {}
         if setting == "score":
-            scores = np.arange(SCORE_MIN, SCORE_MAX + 1)
+            scores = self._label_points()
             return {"mae": float(np.mean([np.abs(scores - float(lab.value)).var() for lab in labels]))}
         if setting == "batch":
             return {"nlev": float(np.mean([d.var() for d in _nlev_distributions(labels)]))}

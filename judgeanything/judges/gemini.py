@@ -353,7 +353,7 @@ class GeminiJudge(Judge):
         if self.verdict == "logprob":
             stream = gemini_token_stream(resp.candidates[0].logprobs_result if resp.candidates else None)
             res = with_token_verdicts(res, stream, req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
-                                      who=f"gemini judge ({self.model})")
+                                      who=f"gemini judge ({self.model})", scale=req.prompt.scale)
         res.latency_s = time.perf_counter() - t0
         files = {u.sha256: u for u in used}
         res.extra["gemini_media"] = [{**m, **({"file": files[m["sha256"]].file.name,

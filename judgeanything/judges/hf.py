@@ -53,7 +53,7 @@ from judgeanything.judges.hf_logprob import (
     read_verdict,
 )
 from judgeanything.judges.sampling import SamplingConfig
-from judgeanything.schema import CORE_MODALITIES, Failure, Verdict
+from judgeanything.schema import CORE_MODALITIES, DEFAULT_SCORE_SCALE, Failure, ScoreScale, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -272,7 +272,7 @@ class HFJudge(Judge):
         self._tok: Any = None
         self._caps: frozenset[str] | None = None
         self._model_type: str | None = None
-        self._cand_cache: dict[str, dict[str, int]] = {}
+        self._cand_cache: dict[tuple[str, str, ScoreScale], dict[str, int]] = {}
         self._forward_takes_logits_to_keep = False
         self._model_id: str | None = None
 
@@ -505,13 +505,14 @@ class HFJudge(Judge):
         log.info("hf judge %s: loaded %s (%s, %s) on %s in %.2f s", self.name, src, model_type,
                  type(runner).__name__, device, time.perf_counter() - t0)
 
-    def _candidate_ids(self, prefix: str, setting: str) -> dict[str, int]:
-        got = self._cand_cache.get(prefix)
+    def _candidate_ids(self, prefix: str, setting: str, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> dict[str, int]:
+        key = (prefix, setting, scale)
+        got = self._cand_cache.get(key)
         if got is None:
-            got = candidate_token_ids(self._tok, prefix, list(candidates_for(setting)))
+            got = candidate_token_ids(self._tok, prefix, list(candidates_for(setting, scale)))
             if len(self._cand_cache) > 4096:
                 self._cand_cache.clear()
-            self._cand_cache[prefix] = got
+            self._cand_cache[key] = got
         return got
 
     # ------------------------------------------------------------------ judging
@@ -775,7 +776,7 @@ class HFJudge(Judge):
             step_texts: dict[int, str] = {}
             for i in active:
                 pre = prefill(settings[i], rubrics[i][k], answers[i])
-                cand_ids[i] = self._candidate_ids(pre, settings[i])
+                cand_ids[i] = self._candidate_ids(pre, settings[i], requests[i].prompt.scale)
                 step_texts[i] = texts[i] + pre
 
             def run(idx: list[int], enc: Any, k: int = k) -> dict[int, tuple[TokenVerdict, int]]:
@@ -792,7 +793,7 @@ class HFJudge(Judge):
                 for row, i in enumerate(idx):
                     ids = cand_ids[i]
                     cl = {c: float(logits[row, t]) for c, t in ids.items()}
-                    reading = read_verdict(settings[i], rubrics[i][k], cl, log_norm[row])
+                    reading = read_verdict(settings[i], rubrics[i][k], cl, log_norm[row], requests[i].prompt.scale)
                     out[i] = (reading, int(prompt_tokens[row]))
                 return out
 

@@ -440,7 +440,7 @@ class OpenAIJudge(Judge):
         """
         return with_token_verdicts(res, token_stream(getattr(resp.choices[0], "logprobs", None)),
                                    req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
-                                   who=f"openai judge ({self.model})")
+                                   who=f"openai judge ({self.model})", scale=req.prompt.scale)
 
     def _describe(self, e: BaseException) -> str:
         """One line for the run log: the status and the server's message, shortened, key removed."""

@@ -7,7 +7,8 @@ the verdict goes, renormalise them over the candidates, and take the argmax:
 
 * pair: candidates ``"0"``, ``"1"``, ``"2"`` (the Judge Anything release's convention: first better, tie,
   second better) → ``Verdict.probs`` keyed ``first`` / ``tie`` / ``second``;
-* score: ``"1"`` … ``"5"`` → ``probs`` keyed ``"1"`` … ``"5"`` and ``expected`` = Σ s·p(s);
+* score: ``"1"`` … ``"5"`` → ``probs`` keyed ``"1"`` … ``"5"`` and ``expected`` = Σ s·p(s) (another
+  ``setting.scale``: its integers, or its named levels as the tokens with ``probs`` keyed by their values);
 * batch ranking: no single token carries a ranking (:data:`BATCH_UNSUPPORTED`).
 
 The answer keys are the prompt's (``<rubric>_choice`` / ``<rubric>_score``: :func:`answer_key`).
@@ -29,7 +30,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgeanything.judges.base import JudgeConfigError, JudgeResult
-from judgeanything.schema import PAIR_CODE, SCORE_MAX, SCORE_MIN, Verdict, comment_key, verdict_key
+from judgeanything.schema import (
+    DEFAULT_SCORE_SCALE,
+    PAIR_CODE,
+    SCORE_MAX,
+    SCORE_MIN,
+    ScoreScale,
+    Verdict,
+    comment_key,
+    verdict_key,
+)
 
 #: Candidate token → verdict label, per setting.
 PAIR_CANDIDATES: dict[str, str] = dict(PAIR_CODE)
@@ -38,8 +48,10 @@ SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(SCORE_MIN, SCO
 BATCH_UNSUPPORTED = "token-probability verdicts are not defined for batch ranking"
 
 
-def candidates_for(setting: str) -> dict[str, str]:
-    """The candidate tokens (→ labels) of ``setting`` (``"pair"`` or ``"score"``).
+def candidates_for(setting: str, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> dict[str, str]:
+    """The candidate tokens (→ labels) of ``setting`` (``"pair"`` or ``"score"``). Score candidates are the
+    scale's integers as written (``"1"`` … ``"10"``), or its named levels (``"poor"`` … → ``"1"`` …); whether
+    each is one token is the judge's check (a multi-digit score rarely is).
 
     Raises:
         ValueError: any other setting (batch ranking has no single-token verdict).
@@ -47,7 +59,9 @@ def candidates_for(setting: str) -> dict[str, str]:
     if setting == "pair":
         return PAIR_CANDIDATES
     if setting == "score":
-        return SCORE_CANDIDATES
+        if scale == DEFAULT_SCORE_SCALE:
+            return SCORE_CANDIDATES
+        return {(scale.label(v) or str(v)): str(v) for v in scale.values}
     raise ValueError(f"no token-probability candidates for setting {setting!r}")
 
 
@@ -69,7 +83,7 @@ class TokenVerdict:
 
 
 def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float],
-                 log_norm: float) -> TokenVerdict:
+                 log_norm: float, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> TokenVerdict:
     """Verdict from the next-token logits of the candidates.
 
     ``candidate_logits``: candidate token → logit; ``log_norm``: logsumexp of all the vocabulary's logits
@@ -79,7 +93,7 @@ def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float
     probabilities renormalised over the candidates), computed in float64; ties go to the first candidate
     in order.
     """
-    labels = candidates_for(setting)
+    labels = candidates_for(setting, scale)
     toks = list(labels)
     logits = [float(candidate_logits[t]) for t in toks]
     m = max(logits)
@@ -92,8 +106,8 @@ def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float
     if setting == "pair":
         v = Verdict(rubric=rubric, value=labels[toks[best]], probs=by_label)
     else:
-        expected = sum(int(t) * p for t, p in zip(toks, probs, strict=True))
-        v = Verdict(rubric=rubric, value=int(toks[best]), probs=by_label, expected=expected)
+        expected = sum(int(labels[t]) * p for t, p in zip(toks, probs, strict=True))
+        v = Verdict(rubric=rubric, value=int(labels[toks[best]]), probs=by_label, expected=expected)
     return TokenVerdict(verdict=v, token=toks[best], mass=min(1.0, mass))
 
 
@@ -152,8 +166,8 @@ def candidate_logprobs(tok: StreamToken, prefix: str, candidates: Sequence[str])
     return lp
 
 
-def read_token_verdicts(stream: Sequence[StreamToken], setting: str,
-                        rubrics: Sequence[str]) -> tuple[list[TokenVerdict], str | None]:
+def read_token_verdicts(stream: Sequence[StreamToken], setting: str, rubrics: Sequence[str],
+                        scale: ScoreScale = DEFAULT_SCORE_SCALE) -> tuple[list[TokenVerdict], str | None]:
     """Each rubric's verdict from the token that carries it (see the module docstring).
 
     Returns ``(readings, None)``, or ``([], why)`` when a rubric's verdict is not in the answer or is not a
@@ -163,7 +177,7 @@ def read_token_verdicts(stream: Sequence[StreamToken], setting: str,
     starts = [0]
     for t in stream:
         starts.append(starts[-1] + len(t.token))
-    candidates = list(candidates_for(setting))
+    candidates = list(candidates_for(setting, scale))
     readings: list[TokenVerdict] = []
     for rubric in rubrics:
         key = answer_key(setting, rubric)
@@ -177,7 +191,7 @@ def read_token_verdicts(stream: Sequence[StreamToken], setting: str,
         chosen = _candidate_after(tok.token, prefix, candidates)
         if chosen is None:
             return [], f"{key}: the answer's value {text[v:v + 4]!r} is not one of {', '.join(candidates)}"
-        readings.append(read_verdict(setting, rubric, candidate_logprobs(tok, prefix, candidates), 0.0))
+        readings.append(read_verdict(setting, rubric, candidate_logprobs(tok, prefix, candidates), 0.0, scale))
     return readings, None
 
 
@@ -199,7 +213,8 @@ class NoLogprobsError(JudgeConfigError):
 
 
 def with_token_verdicts(res: JudgeResult, stream: Sequence[StreamToken] | None, setting: str,
-                        rubrics: Sequence[str], *, who: str) -> JudgeResult:
+                        rubrics: Sequence[str], *, who: str,
+                        scale: ScoreScale = DEFAULT_SCORE_SCALE) -> JudgeResult:
     """An API judge's answer with its verdicts read from the token stream (``logprob`` mode).
 
     An answer that failed or is empty is returned as is; one cut at the token limit, or whose verdict is not
@@ -219,7 +234,7 @@ def with_token_verdicts(res: JudgeResult, stream: Sequence[StreamToken] | None, 
     if res.finish_reason == "length":  # the parser records it as truncated
         res.extra["logprob_unread"] = "the answer was cut at the token limit"
         return res
-    readings, why = read_token_verdicts(stream, setting, rubrics)
+    readings, why = read_token_verdicts(stream, setting, rubrics, scale)
     if why is not None:
         res.extra["logprob_unread"] = why
         return res

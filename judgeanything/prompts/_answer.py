@@ -20,13 +20,13 @@ from typing import Any
 
 from judgeanything.schema import (
     ANSWER_SUFFIX,
+    DEFAULT_SCORE_SCALE,
     LETTERS,
     PAIR_CHOICES,
     PAIR_CODE,
-    SCORE_MAX,
-    SCORE_MIN,
     SETTINGS,
     LabelValue,
+    ScoreScale,
     comment_key,
     pair_choice_to_judgeanything,
     ranking_to_letters,
@@ -34,10 +34,16 @@ from judgeanything.schema import (
 )
 
 
-def _verdict_schema(setting: str, n_responses: int) -> dict[str, Any]:
+def _verdict_schema(setting: str, n_responses: int, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> dict[str, Any]:
     if setting == "score":
-        return {"type": "integer", "enum": list(range(SCORE_MIN, SCORE_MAX + 1)),
-                "description": f"score from {SCORE_MIN} (worst) to {SCORE_MAX} (best)"}
+        if scale.labels:
+            return {"type": "string", "enum": list(scale.labels),
+                    "description": f"one of {', '.join(scale.labels)} (worst to best)"}
+        if len(scale.values) > 20:  # a long enum is hard for structured-output engines; a range says the same
+            return {"type": "integer", "minimum": scale.min, "maximum": scale.max,
+                    "description": f"score from {scale.min} (worst) to {scale.max} (best)"}
+        return {"type": "integer", "enum": list(scale.values),
+                "description": f"score from {scale.min} (worst) to {scale.max} (best)"}
     if setting == "pair":
         return {"type": "string", "enum": list(PAIR_CODE),
                 "description": '"0" the first response is better, "1" tie, "2" the second response is better'}
@@ -48,7 +54,8 @@ def _verdict_schema(setting: str, n_responses: int) -> dict[str, Any]:
             "description": f"the letters {letters} ordered best to worst, each exactly once"}
 
 
-def output_schema(setting: str, rubrics: Sequence[str], n_responses: int = 2) -> dict[str, Any]:
+def output_schema(setting: str, rubrics: Sequence[str], n_responses: int = 2, *,
+                  scale: ScoreScale = DEFAULT_SCORE_SCALE) -> dict[str, Any]:
     """The JSON schema (draft 2020-12) of the answer a prompt asks for.
 
     An object with exactly the keys ``<rubric>_comment`` (string) and ``<rubric>_<suffix>`` for each rubric,
@@ -71,7 +78,7 @@ def output_schema(setting: str, rubrics: Sequence[str], n_responses: int = 2) ->
     props: dict[str, Any] = {}
     for r in rubrics:
         props[comment_key(r)] = {"type": "string", "description": f"short justification for {r}"}
-        props[verdict_key(setting, r)] = _verdict_schema(setting, n_responses)
+        props[verdict_key(setting, r)] = _verdict_schema(setting, n_responses, scale)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"judge_{setting}_answer",
@@ -83,7 +90,7 @@ def output_schema(setting: str, rubrics: Sequence[str], n_responses: int = 2) ->
 
 
 def render_answer(setting: str, values: Mapping[str, LabelValue], *, n_responses: int = 2,
-                  comments: Mapping[str, str] | None = None) -> str:
+                  comments: Mapping[str, str] | None = None, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> str:
     """Write verdicts (internal convention, presentation orientation) as the JSON answer a prompt asks for.
 
     ``values`` maps rubric → score ``int`` / pair choice ``"first"|"tie"|"second"`` / batch ranking tuple
@@ -97,9 +104,9 @@ def render_answer(setting: str, values: Mapping[str, LabelValue], *, n_responses
     for rubric, v in values.items():
         out[comment_key(rubric)] = (comments or {}).get(rubric, "")
         if setting == "score":
-            if isinstance(v, bool) or not isinstance(v, int) or not SCORE_MIN <= v <= SCORE_MAX:
-                raise ValueError(f"{rubric}: score {v!r} is not an integer {SCORE_MIN}..{SCORE_MAX}")
-            out[verdict_key(setting, rubric)] = v
+            if isinstance(v, bool) or not isinstance(v, int) or not scale.min <= v <= scale.max:
+                raise ValueError(f"{rubric}: score {v!r} is not an integer {scale.min}..{scale.max}")
+            out[verdict_key(setting, rubric)] = scale.label(v) or v
         elif setting == "pair":
             if v not in PAIR_CHOICES:
                 raise ValueError(f"{rubric}: pair choice {v!r} is not one of {PAIR_CHOICES}")

@@ -24,6 +24,7 @@ from judgeanything.prompts._templates import (
     version_dir,
 )
 from judgeanything.schema import (
+    DEFAULT_SCORE_SCALE,
     MODES,
     OVERALL,
     RUBRICS,
@@ -33,6 +34,7 @@ from judgeanything.schema import (
     MediaSlot,
     Prompt,
     Response,
+    ScoreScale,
     TaskType,
     TextPart,
     stable_hash,
@@ -214,8 +216,40 @@ def _to_parts(rendered: str, slots: Sequence[MediaSlot], template: str) -> tuple
     return tuple(parts)
 
 
+def scale_context(scale: ScoreScale) -> dict[str, Any]:
+    """Template view of a score scale: ``min``, ``max``, ``labels``, ``quoted`` labels, and the words for
+    its ends (``worst``/``best`` or the end labels)."""
+    labels = list(scale.labels)
+    return {"min": scale.min, "max": scale.max, "labels": labels, "quoted": [f'"{x}"' for x in labels],
+            "worst": labels[0] if labels else "worst", "best": labels[-1] if labels else "best"}
+
+
+def scale_levels(levels: Mapping[int, str], scale: ScoreScale) -> tuple[list[dict[str, Any]], bool]:
+    """A rubric's five level descriptions (1..5) placed on ``scale``: ``[{value, label, text}]`` and whether
+    whole numbers between the listed ones are allowed.
+
+    A 5-point scale takes the descriptions one to one. A longer unnamed scale lists them as anchors at
+    evenly spaced points (1–10: 1, 3, 6, 8, 10; 0–100: 0, 25, 50, 75, 100). A named scale of another length
+    lists every level name, with the worst and best descriptions on its ends; a shorter unnamed scale lists
+    its ends with those descriptions.
+    """
+    keys = sorted(levels)
+    n = scale.max - scale.min + 1
+    if n == len(keys):
+        return [{"value": v, "label": scale.label(v), "text": levels[k]} for v, k in zip(scale.values, keys,
+                                                                                          strict=True)], False
+    if n > len(keys) and not scale.labels:
+        step = (scale.max - scale.min) / (len(keys) - 1)
+        return [{"value": round(scale.min + i * step), "label": "", "text": levels[k]}
+                for i, k in enumerate(keys)], True
+    ends = {scale.min: levels[keys[0]], scale.max: levels[keys[-1]]}
+    shown = scale.values if scale.labels else (scale.min, scale.max)
+    return [{"value": v, "label": scale.label(v), "text": ends.get(v, "")} for v in shown], not scale.labels
+
+
 def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | None = None, *,
-                 version: str = PROMPT_VERSION, template_dir: Path | None = None) -> Prompt:
+                 version: str = PROMPT_VERSION, template_dir: Path | None = None,
+                 scale: ScoreScale = DEFAULT_SCORE_SCALE) -> Prompt:
     """Render the judge prompt for one item (DESIGN §4).
 
     Args:
@@ -225,6 +259,8 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
         rubrics: ``None`` → ``("overall",)`` in overall mode, :data:`~judgeanything.schema.RUBRICS` otherwise.
         version: the prompt version folder under ``template_dir`` (default ``conf/prompts`` of the package).
         template_dir: a folder with one sub-folder per version (same layout as ``conf/prompts``).
+        scale: the score scale asked for (score setting): its range or named levels, with the rubric's level
+            descriptions placed on it (:func:`scale_levels`).
 
     Returns:
         A :class:`~judgeanything.schema.Prompt`: system text; parts in order (instruction text, then the
@@ -267,7 +303,10 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
     criteria = []
     for r in chosen:
         spec = known[r]
+        placed, between = scale_levels(spec.levels, scale)
         criteria.append({
+            "scale_levels": placed,
+            "between": between,
             "name": r,
             "title": spec.title,
             "description": spec.description,
@@ -294,6 +333,7 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
         "query_media": query_media,
         "responses": response_ctx,
         "criteria": criteria,
+        "scale": scale_context(scale),
     }
     name = f"{setting}_{mode}.j2"
     parts = _to_parts(render(vdir, name, context), slots.slots, str(vdir / name))
@@ -305,6 +345,7 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
         system=system,
         parts=parts,
         version=f"{version}/{setting}_{mode}",
-        output_schema=output_schema(setting, chosen, n),
+        output_schema=output_schema(setting, chosen, n, scale=scale),
         n_responses=n,
+        scale=scale,
     )

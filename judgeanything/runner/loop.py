@@ -29,7 +29,7 @@ from judgeanything.runner import rundir
 from judgeanything.runner.prepare import RequestPreparer, Unprepared
 from judgeanything.runner.records import failure_record, result_record
 from judgeanything.runner.units import Unit, plan_units
-from judgeanything.schema import FAILURE_KINDS, Item
+from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, ScoreScale
 from judgeanything.store import GroupSync, RunDirLock, RunLog
 
 log = logging.getLogger("judgeanything.runner")
@@ -55,6 +55,7 @@ class RunOptions:
     retry_failures: tuple[str, ...] = ("api_error",)
     parse: str = "auto"  # judge.parse: the parsing strategy for judges that return text (parsing.STRATEGIES)
     max_raw_chars: int | None = 100_000  # run.max_raw_chars: the raw output stored per record (store.cap_text)
+    scale: ScoreScale = DEFAULT_SCORE_SCALE  # setting.scale: the score scale the judge is asked for
     rate: RateOptions | Mapping[str, Any] = field(default_factory=RateOptions)  # run.rate (ratecontrol.py)
 
     def __post_init__(self) -> None:
@@ -119,7 +120,7 @@ class Runner:
         if dup is not None:
             raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
         self.preparer = RequestPreparer(judge, self.cache, mode=options.mode, rubrics=options.rubrics,
-                                        prompt_version=options.prompt_version)
+                                        prompt_version=options.prompt_version, scale=options.scale)
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
         self.requests = RetryStats()
         self.retry_policy = RetryPolicy.for_judge(judge)
@@ -179,6 +180,8 @@ class Runner:
             "rubrics": list(self.opt.rubrics), "judge": self.judge.name, "judge_kind": self.judge.kind,
             "judge_fingerprint": self.judge.fingerprint(), "prompt_version": self.opt.prompt_version,
             "data_root": str(self.data.data_root) if self.data.data_root else None, "n_items": len(self.items),
+            # the judge's score scale and the human labels' (the analysis maps the first onto the second)
+            "score_scale": self.opt.scale.to_dict(), "label_scale": self.data.label_scale.to_dict(),
             "identity": self.identity, "notes": self.notes, "judge_notes": self.judge_notes,
             "config": self.config, "versions": rundir.package_versions(), **extra,
         }

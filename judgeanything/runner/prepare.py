@@ -19,7 +19,7 @@ from judgeanything.modalities.cache import MediaCache
 from judgeanything.orders import present
 from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.runner.units import Unit
-from judgeanything.schema import Failure, Prompt, TextPart
+from judgeanything.schema import DEFAULT_SCORE_SCALE, Failure, Prompt, ScoreScale, TextPart
 
 
 @dataclass(frozen=True)
@@ -37,12 +37,14 @@ class RequestPreparer:
         judge: the judge (its ``needs_media``, ``capabilities`` and optional ``downgrades`` decide the parts).
         cache: the run's media cache (decodes and measures each media file once).
         mode, rubrics, prompt_version: the prompt to build (``conf/prompts/<version>/``).
+        scale: the score scale the prompt asks for (score setting).
     """
 
     def __init__(self, judge: Judge, cache: MediaCache, *, mode: str, rubrics: Sequence[str],
-                 prompt_version: str) -> None:
+                 prompt_version: str, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> None:
         self.judge, self.cache = judge, cache
         self.mode, self.rubrics, self.prompt_version = mode, tuple(rubrics), prompt_version
+        self.scale = scale
 
     def prepare(self, unit: Unit, sizes: Sequence[Mapping[str, float]]) -> JudgeRequest | Unprepared:
         """The request of ``unit`` (``sizes``: its item's response sizes in dataset order, or empty).
@@ -53,7 +55,7 @@ class RequestPreparer:
         """
         item = present(unit.item, unit.order)
         try:
-            prompt = build_prompt(item, self.mode, self.rubrics, version=self.prompt_version)
+            prompt = build_prompt(item, self.mode, self.rubrics, version=self.prompt_version, scale=self.scale)
         except PromptError as e:  # bad item data: stop with the item named; the log so far is kept
             raise RunConfigError(f"item {unit.item.item_id!r} ({unit.item.query.task_name}): {e}") from e
         req = JudgeRequest(key=unit.key, item=item, prompt=prompt, order=unit.order, repeat=unit.repeat,

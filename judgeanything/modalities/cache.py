@@ -171,6 +171,7 @@ class MediaCache:
                     self.misses += 1
                     owner = True
         if cached is None:
+            assert fut is not None  # set above whenever nothing was cached
             if owner:
                 cached = self._decode(enc, ref, key, fut)
             else:

@@ -204,3 +204,23 @@ def test_playwright_faults_are_classified(artifact_plugin: Path) -> None:
     assert _classify(RuntimeError("Target page, context or browser has been closed"), None, 5).kind == "crash"
     with pytest.raises(ValueError):
         RenderError("odd", "no such kind")
+
+
+def test_full_page_screenshots_and_file_scope(browser: str, tmp_path: Path) -> None:
+    site = tmp_path / "tall"
+    site.mkdir()
+    (site / "look.css").write_text("#top{background:rgb(40,160,60)}")
+    (site / "index.html").write_text(_page('<link rel="stylesheet" href="look.css">'
+                                           '<div id="top" style="height:50px"></div>'
+                                           '<div style="height:600px;background:rgb(40,80,215)"></div>'))
+    ref = MediaRef("artifact", path="tall/index.html")
+    full, _ = _enc(tmp_path, capture_times=[0.0], full_page=True).encode(ref, tmp_path)
+    assert full.frames.shape[1:3] == (650, W)  # the whole page, not the 240-px viewport
+    assert np.abs(full.frames[0, 640, 10].astype(int) - (40, 80, 215)).sum() < 20
+    capped, _ = _enc(tmp_path, capture_times=[0.0], full_page=True, max_page_height=300).encode(ref, tmp_path)
+    assert capped.frames.shape[1] == 300
+    # scope: file — the page may load nothing but itself, so its own folder's stylesheet is blocked
+    only, code = _enc(tmp_path, capture_times=[0.0], scope="file").encode(ref, tmp_path)
+    assert np.abs(only.frames[0, 25, 10].astype(int) - 255).sum() < 10
+    assert any(u.endswith("look.css") for u in only.provenance["blocked_requests"])
+    assert code.provenance["files"] == ["index.html"]

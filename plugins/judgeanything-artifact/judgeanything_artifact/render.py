@@ -197,8 +197,12 @@ class _Session:
                 self.blocked.append(r.request.url[:200])
                 r.abort("blockedbyclient")
 
+        def socket(ws: Any) -> None:
+            self.blocked.append(ws.url[:200])
+            ws.close()
+
         self.ctx.route("**/*", route)
-        self.ctx.route_web_socket("**/*", lambda ws: (self.blocked.append(ws.url[:200]), ws.close()))
+        self.ctx.route_web_socket("**/*", socket)
         self.page = self.ctx.new_page()
         self.page.on("pageerror", self._on_error)
         self.page.on("crash", lambda _p: setattr(self, "crashed", True))

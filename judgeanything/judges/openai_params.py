@@ -45,21 +45,31 @@ class UnsupportedParameterError(JudgeConfigError):
 
     def __init__(self, model: str, param: str, message: str) -> None:
         self.param = param
-        hint = HINTS.get(param, "remove it from judge.extra_body or the judge config")
+        if param in VALUE_HINTS and "unsupported value" in message.lower():
+            hint = VALUE_HINTS[param]  # the parameter is taken, this value of it is not
+        else:
+            hint = HINTS.get(param, "remove it from judge.extra_body or the judge config")
         what = f"parameter {param!r}" if param else "a parameter"
         super().__init__(f"openai judge: the server rejects {what} for model {model!r} ({message}); {hint}")
 
 
+#: What to do when a parameter is taken but not the value sent (``unsupported_value``).
+VALUE_HINTS: dict[str, str] = {
+    "reasoning_effort": "the model takes another reasoning_effort: set judge.reasoning_effort to one it lists "
+                        "(or null)",
+    "temperature": "set judge.reasoning=true (sends no temperature) or judge.sampling.temperature=1",
+}
+
 #: What to do about each commonly rejected parameter.
 HINTS: dict[str, str] = {
     "max_tokens": "a reasoning model: set judge.reasoning=true (sends max_completion_tokens)",
-    "temperature": "set judge.reasoning=true (sends no temperature) or judge.temperature=1",
-    "top_p": "set judge.reasoning=true or judge.top_p=null",
+    "temperature": "set judge.reasoning=true (sends no temperature) or judge.sampling.temperature=null",
+    "top_p": "set judge.reasoning=true or judge.sampling.top_p=null",
     "max_completion_tokens": "an older server or model: set judge.reasoning=false (sends max_tokens)",
     "reasoning_effort": "not a reasoning model: set judge.reasoning_effort=null",
     "logprobs": "the model gives no token probabilities: use judge.verdict=generate",
     "top_logprobs": "lower judge.top_logprobs (vLLM allows --max-logprobs, default 20) or use judge.verdict=generate",
-    "seed": "set judge.seed=null",
+    "seed": "set judge.sampling.seed=null",
     "response_format": "set judge.response_format=none",
 }
 
@@ -184,6 +194,6 @@ def rejected_parameter(status: int, body: Any, message: str) -> str | None:
     return str(param) if param else (m.group(1) if m else "")
 
 
-__all__ = ["HINTS", "REASONING_DROPS", "REASONING_EFFORTS", "REASONING_MODEL_RE", "RequestShape",
+__all__ = ["HINTS", "REASONING_DROPS", "REASONING_EFFORTS", "REASONING_MODEL_RE", "VALUE_HINTS", "RequestShape",
            "UnsupportedParameterError", "apply_shape", "check_sampling", "is_reasoning_model", "rejected_parameter",
            "request_shape"]

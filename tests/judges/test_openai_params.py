@@ -116,3 +116,19 @@ def test_rejected_parameter_stops_with_its_name_and_is_not_retried(model: str, o
     assert ei.value.param == param and repr(param) in str(ei.value) and model in str(ei.value)
     assert "judge.reasoning" in str(ei.value)  # the message says what to change
     assert len(srv.script.requests) == 1  # a rejection is not retried like a transient fault
+
+
+def test_a_rejected_value_is_told_apart_from_a_rejected_parameter() -> None:
+    def no_minimal_effort(body: dict[str, Any]) -> dict[str, Any] | None:
+        if body.get("reasoning_effort") == "minimal":
+            return {"message": "Unsupported value: 'reasoning_effort' does not support 'minimal' with this model. "
+                               "Supported values are: 'low', 'medium', and 'high'.",
+                    "type": "invalid_request_error", "param": "reasoning_effort", "code": "unsupported_value"}
+        return None
+
+    with FakeServer(Script(check=no_minimal_effort)) as srv:
+        judge = OpenAIJudge(model="o3", base_url=srv.base_url, api_key_env="JA_TEST_NO_SUCH_KEY",
+                            reasoning_effort="minimal")
+        with pytest.raises(UnsupportedParameterError, match="takes another reasoning_effort") as ei:
+            judge_once(judge, _request())
+    assert "'low', 'medium', and 'high'" in str(ei.value)  # the server's own list reaches the user

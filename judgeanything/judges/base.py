@@ -30,6 +30,7 @@ class JudgeRequest:
     position ``k``). ``parts``: the prompt's content with media decoded, in prompt order (empty for judges
     with ``needs_media = False``). ``sizes``: per presented response, the size features of
     :meth:`~judgeanything.modalities.base.ModalityEncoder.measure` (``chars``, ``duration_s``…).
+    ``payload``: what the judge built from the request ahead of time (:meth:`Judge.prebuild`), for its own use.
     """
 
     key: str
@@ -40,6 +41,7 @@ class JudgeRequest:
     parts: Sequence[TextPart | Encoded] = ()
     sizes: Sequence[Mapping[str, float]] = ()
     meta: dict[str, Any] = field(default_factory=dict)
+    payload: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass
@@ -120,6 +122,13 @@ class Judge(abc.ABC):
     def notes(self) -> list[str]:
         """Plain-language facts about this judge for the run's report (e.g. "random weights")."""
         return []
+
+    def prebuild(self, req: JudgeRequest) -> None:  # noqa: B027 - optional hook
+        """Build what a request needs before it is sent (e.g. base64 media payloads) into ``req.payload``.
+
+        The runner calls it where it prepares the request — in a worker thread when the request carries
+        media — so that CPU-heavy encoding stays off the event loop without a second thread hop. It must not
+        raise for one request's fault: leave ``payload`` unset and let :meth:`judge` report it."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, models)."""

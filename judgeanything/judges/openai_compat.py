@@ -337,9 +337,12 @@ class OpenAIJudge(Judge):
         :mod:`judgeanything.retry`, driven by :meth:`is_transient`)."""
         t0 = time.perf_counter()
         try:
-            # media payloads (PNG/WAV → base64, cached by content) are built in a worker thread, off the loop
-            media = any(not isinstance(p, TextPart) for p in req.parts)
-            body = await asyncio.to_thread(self.request_body, req) if media else self.request_body(req)
+            body = req.payload
+            if body is None:
+                # media payloads (PNG/WAV → base64, cached by content) are built off the event loop: by the
+                # runner's preparation thread (prebuild), else here in a worker thread
+                media = any(not isinstance(p, TextPart) for p in req.parts)
+                body = await asyncio.to_thread(self.request_body, req) if media else self.request_body(req)
         except (ValueError, TypeError) as e:
             return JudgeResult(failure=Failure("media_error", f"could not build the request: {e}"))
         replica = self._pick_replica()
@@ -441,6 +444,15 @@ class OpenAIJudge(Judge):
         return with_token_verdicts(res, token_stream(getattr(resp.choices[0], "logprobs", None)),
                                    req.prompt.setting, tuple(req.prompt.rubrics) or ("overall",),
                                    who=f"openai judge ({self.model})", scale=req.prompt.scale)
+
+    def prebuild(self, req: JudgeRequest) -> None:
+        """The request body, media encoded, into ``req.payload`` (a body that cannot be built is left unset:
+        :meth:`judge` reports it as that unit's ``media_error``)."""
+        if any(not isinstance(p, TextPart) for p in req.parts):
+            try:
+                req.payload = self.request_body(req)
+            except (ValueError, TypeError):
+                req.payload = None
 
     def _describe(self, e: BaseException) -> str:
         """One line for the run log: the status and the server's message, shortened, key removed."""

@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
@@ -81,17 +82,59 @@ def _digest(data: bytes | memoryview) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+class _ObjectDigests:
+    """The content digest of a decoded image or array, remembered per live object: the media cache hands every
+    unit the same decoded object, so its pixels are hashed once, not once per request. An entry is dropped when
+    its object is collected (a weak reference), so a recycled ``id`` can never return another object's digest."""
+
+    def __init__(self) -> None:
+        self._items: dict[int, tuple[weakref.ref[Any], str]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, obj: Any, content: Callable[[], bytes | memoryview]) -> str:
+        key = id(obj)
+        with self._lock:
+            hit = self._items.get(key)
+        if hit is not None and hit[0]() is obj:
+            return hit[1]
+        digest = _digest(content())
+        try:
+            ref = weakref.ref(obj, lambda _r, k=key: self._forget(k, _r))
+        except TypeError:  # an object without weak references: hashed every time
+            return digest
+        with self._lock:
+            self._items[key] = (ref, digest)
+        return digest
+
+    def _forget(self, key: int, ref: weakref.ref[Any]) -> None:
+        with self._lock:
+            if key in self._items and self._items[key][0] is ref:
+                del self._items[key]
+
+
+_DIGESTS = _ObjectDigests()
+
+
 def image_data_url(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
     """A PIL RGB image as a ``data:image/<fmt>;base64,…`` URL (cached by pixel content: :data:`PAYLOADS`)."""
-    key = ("image", fmt, quality, image.mode, image.size, _digest(image.tobytes()))
+    key = ("image", fmt, quality, image.mode, image.size, _DIGESTS.get(image, image.tobytes))
     return PAYLOADS.get(key, lambda: f"data:image/{fmt};base64,"
                                      f"{base64.b64encode(image_bytes(image, fmt, quality)).decode()}")
 
 
-def frame_data_url(frame: np.ndarray, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> str:
-    """A ``(H, W, 3) uint8`` video frame as a data URL (cached by pixel content, like :func:`image_data_url`)."""
-    frame = np.ascontiguousarray(frame)
-    key = ("frame", fmt, quality, frame.shape, str(frame.dtype), _digest(memoryview(frame).cast("B")))
+def frame_data_url(frame: np.ndarray, fmt: Literal["png", "jpeg"] = "png", quality: int = 90,
+                   *, video: np.ndarray | None = None, index: int = 0) -> str:
+    """A ``(H, W, 3) uint8`` video frame as a data URL (cached by pixel content, like :func:`image_data_url`).
+
+    ``video``/``index``: the ``(T, H, W, 3)`` array the frame is ``video[index]`` of; its content is hashed
+    once for all its frames (each request's frames are fresh views, but of the same decoded array)."""
+    if video is not None:
+        whole = np.ascontiguousarray(video)
+        content = ("of", _DIGESTS.get(video, lambda: memoryview(whole).cast("B")), whole.shape, int(index))
+    else:
+        frame = np.ascontiguousarray(frame)
+        content = ("is", _digest(memoryview(frame).cast("B")), frame.shape)
+    key = ("frame", fmt, quality, str(frame.dtype), content)
     return PAYLOADS.get(key, lambda: f"data:image/{fmt};base64,"
                                      f"{base64.b64encode(image_bytes(_frame_image(frame), fmt, quality)).decode()}")
 
@@ -103,7 +146,7 @@ def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3
         ValueError: an unknown format.
     """
     arr = np.ascontiguousarray(samples, dtype=np.float32)
-    key = ("audio", fmt, int(sample_rate), arr.shape, _digest(memoryview(arr).cast("B")))
+    key = ("audio", fmt, int(sample_rate), arr.shape, _DIGESTS.get(samples, lambda: memoryview(arr).cast("B")))
     return PAYLOADS.get(key, lambda: base64.b64encode(audio_bytes(arr, sample_rate, fmt)).decode())
 
 
@@ -178,9 +221,10 @@ def content_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal[
                     raise ValueError(f"video of {p.role or 'a part'} has {len(p.frames)} frames but "
                                      f"{len(p.timestamps)} timestamps")
                 text(f"[video: {len(p.frames)} frames sampled at {p.fps:.3g} fps]")
-                for t, frame in zip(p.timestamps, p.frames, strict=True):
+                for i, (t, frame) in enumerate(zip(p.timestamps, p.frames, strict=True)):
                     text(f"[t={t:.2f}s]")
-                    out.append({"type": "image_url", "image_url": {"url": frame_data_url(frame, image_format)}})
+                    url = frame_data_url(frame, image_format, video=p.frames, index=i)
+                    out.append({"type": "image_url", "image_url": {"url": url}})
             if p.audio is not None:  # the audio track follows as input_audio (adapt_parts drops it if unheard)
                 text("[the video's audio track]")
                 out.append({"type": "input_audio",

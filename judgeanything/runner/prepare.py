@@ -80,6 +80,7 @@ class RequestPreparer:
         req.meta["downgrades"] = downgrades
         req.meta["media"] = [dict(p.provenance, role=p.role, modality=p.modality)
                              for p in adapted if not isinstance(p, TextPart)]
+        self.judge.prebuild(req)  # here, in the preparation thread: media payloads off the event loop
         return req
 
 

@@ -30,9 +30,35 @@ def test_payloads_are_cached_by_content_not_object(monkeypatch):
     frame = np.asarray(a)
     assert frame_data_url(frame) == url and cache.hits == 1  # a frame is keyed apart from a PIL image…
     assert frame_data_url(frame.copy()) == url and cache.hits == 2  # …but by content too
+    video = np.stack([frame, np.zeros_like(frame)])
+    video.flags.writeable = False  # as the media cache hands them out
+    assert frame_data_url(video[0], video=video, index=0) == url  # a frame of a decoded video: same pixels
+    assert frame_data_url(video[1], video=video, index=1) != url
+    assert frame_data_url(video[0], video=video, index=0) == url and cache.hits == 3  # second time: a hit
     tone = np.sin(np.linspace(0, 50, 800)).astype(np.float32)
     assert audio_base64(tone, 16000) == audio_base64(tone.copy(), 16000) != audio_base64(tone, 8000)
-    assert cache.hits == 3
+    assert cache.hits == 4
+
+
+def test_an_object_is_hashed_once_while_it_lives(monkeypatch):
+    calls = []
+    digests = openai_payload._ObjectDigests()
+    held = [Image.new("RGB", (4, 4))]
+
+    def content() -> bytes:
+        calls.append(1)
+        return held[0].tobytes()
+
+    for _ in range(3):
+        digests.get(held[0], content)
+    assert len(calls) == 1
+    other = Image.new("RGB", (4, 4), (1, 2, 3))
+    assert digests.get(other, other.tobytes) != digests.get(held[0], content)
+    held.clear()
+    import gc
+
+    gc.collect()
+    assert len(digests._items) == 1  # the collected image's entry is gone (an id reused later cannot hit it)
 
 
 def test_the_cache_holds_at_most_its_budget():

@@ -214,10 +214,12 @@ class GeminiJudge(Judge):
     def client(self) -> genai.Client:
         if self._client is None:
             # vertexai=False and an explicit api_version: the SDK would otherwise read GOOGLE_GENAI_USE_VERTEXAI
-            # / GOOGLE_GENAI_API_VERSION from the environment. Its own retries stay off (no retry_options): the
-            # runner's retry policy counts attempts once, for every backend alike.
+            # / GOOGLE_GENAI_API_VERSION from the environment. retry_options with one attempt: without it the
+            # SDK silently sleeps 1-10 s and reconnects once after a connection error; the runner's retry policy
+            # counts attempts once, for every backend alike.
             http = types.HttpOptions(base_url=self.base_url, api_version=self.api_version,
-                                     timeout=int(self.timeout * 1000))
+                                     timeout=int(self.timeout * 1000),
+                                     retry_options=types.HttpRetryOptions(attempts=1))
             self._client = genai.Client(api_key=self._api_key(), vertexai=False, http_options=http)
         return self._client
 

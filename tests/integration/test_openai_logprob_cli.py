@@ -9,8 +9,8 @@ import math
 import pytest
 
 from tests.integration.conftest import cli
-from tests.judges.test_openai_logprob import logprobs
 from tests.support.fake_openai import FakeServer, Script
+from tests.support.token_cases import logprobs
 
 pytestmark = pytest.mark.integration
 

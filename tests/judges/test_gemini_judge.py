@@ -8,6 +8,7 @@ import base64
 import dataclasses
 import io
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -396,7 +397,7 @@ def gemini_logprobs(tokens: list[str], alts: dict[int, list[tuple[str, float]]])
 
 
 def test_logprob_verdicts_from_the_logprobs_result(tmp_path):
-    from tests.judges.test_openai_logprob import SCORE_ALTS, SCORE_TOKENS
+    from tests.support.token_cases import SCORE_ALTS, SCORE_TOKENS
 
     script = Script(reply="".join(SCORE_TOKENS), logprobs_result=gemini_logprobs(SCORE_TOKENS, SCORE_ALTS))
     rubrics = ("relevance", "clarity")
@@ -454,3 +455,17 @@ def test_an_answer_schema_without_a_gemini_equivalent_stops_the_run(tmp_path):
             run(judge_of(srv, tmp_path), [req])
         (res,) = run(judge_of(srv, tmp_path, response_schema=False), [req])
     assert res.failure is None and "responseSchema" not in srv.script.generate[0]["generationConfig"]
+
+
+def test_a_server_that_is_down_is_a_transient_api_error(tmp_path):
+    from judgeanything.retry import RetryStats
+    from tests.support.fake_openai import free_port
+
+    judge = GeminiJudge(base_url=f"http://127.0.0.1:{free_port()}", registry_path=str(tmp_path / "r.sqlite"),
+                        max_attempts=2, max_wait_s=0.01, timeout=5)
+    stats = RetryStats()
+    t0 = time.monotonic()
+    (res,) = run(judge, [make_request("t", "pair", [TextPart("x")])], stats)
+    assert time.monotonic() - t0 < 5  # no hidden reconnect sleep inside the SDK (1-10 s without retry_options)
+    assert res.failure is not None and res.failure.kind == "api_error" and judge.is_transient(res.fault)
+    assert stats.attempts == 2 and stats.gave_up == 1  # retried, then recorded for the next resume

@@ -21,27 +21,7 @@ from judgeanything.schema import TextPart
 from tests.judges.conftest import make_request
 from tests.judges.test_openai_judge import judge_once
 from tests.support.fake_openai import FakeServer, Script
-
-
-def logprobs(tokens: list[str], alts: dict[int, list[tuple[str, float]]]) -> dict[str, Any]:
-    """OpenAI's ``choices[0].logprobs`` for ``tokens``: at the positions in ``alts``, the top alternatives with
-    their probabilities (the first is the token generated); elsewhere the token alone at probability 0.99."""
-    content = []
-    for i, tok in enumerate(tokens):
-        top = alts.get(i, [(tok, 0.99)])
-        assert top[0][0] == tok
-        content.append({"token": tok, "logprob": math.log(top[0][1]), "bytes": list(tok.encode()),
-                        "top_logprobs": [{"token": t, "logprob": math.log(p), "bytes": list(t.encode())}
-                                         for t, p in top]})
-    return {"content": content, "refusal": None}
-
-
-PAIR_TOKENS = ['{"', "overall", "_comment", '":', ' "', "B", " is", " right", '",', ' "', "overall", "_choice", '":',
-               ' "', "2", '"}']
-PAIR_ALTS = {14: [("2", 0.60), ("0", 0.30), ("Response", 0.03), ("1", 0.05), ('2"', 0.02)]}
-SCORE_TOKENS = ['{"', "relevance", "_score", '":', " 4", ",", ' "', "clarity", "_score", '":', " 2", "}"]
-SCORE_ALTS = {4: [(" 4", 0.5), (" 5", 0.3), (" 3", 0.1), (" 45", 0.05), ("4", 0.04)],
-              10: [(" 2", 0.7), (" 1", 0.2), (" two", 0.1)]}
+from tests.support.token_cases import PAIR_ALTS, PAIR_TOKENS, SCORE_ALTS, SCORE_TOKENS, logprobs
 
 
 def request(setting: str, rubrics: tuple[str, ...]) -> JudgeRequest:

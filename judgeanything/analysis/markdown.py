@@ -152,9 +152,28 @@ def render_report(metrics: Mapping[str, Any]) -> str:
             ),
             "",
         ]
+    out += _requests_section(run.get("requests") or {})
     notes = metrics.get("notes") or []
     out += ["## Notes", ""] + ([f"- {_no_html(str(n))}" for n in notes] if notes else ["- (none)"]) + [""]
     return "\n".join(out)
+
+
+def _requests_section(r: Mapping[str, Any]) -> list[str]:
+    """What the retry policy and the rate controller did (``run.json`` → ``requests``), for API judges whose
+    requests met faults: tries, retries, transient faults by kind, units given up on (their ``api_error`` is
+    counted under failures above) and the adaptive window."""
+    if not r.get("retries") and not r.get("gave_up") and not (r.get("window") or {}).get("decreases"):
+        return []
+    faults = ", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none"
+    w = r.get("window") or {}
+    out = ["## Requests", "",
+           f"{r.get('attempts', 0)} requests sent for this run's last launch, {r.get('retries', 0)} of them retries; "
+           f"transient faults: {faults}; {r.get('gave_up', 0)} unit(s) still failing after the last try "
+           "(recorded as `api_error`, judged again on resume)."]
+    if w:
+        out.append(f"Concurrency window (AIMD): at most {w.get('maximum')}, lowest {w.get('lowest')}, "
+                   f"{w.get('decreases')} cut(s), {w.get('final')} at the end.")
+    return [*out, ""]
 
 
 def _parsing_line(p: Mapping[str, Any]) -> list[str]:

@@ -130,6 +130,12 @@ def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged
     w = req["window"]
     assert w["maximum"] == 16 and w["decreases"] >= 1 and w["lowest"] < 16  # it backed off…
     assert srv.max_in_flight <= 16
+    from judgeanything.analysis import analyze_run
+
+    analyze_run(tmp_path, bootstrap=10)
+    report = (tmp_path / "report.md").read_text()
+    assert "## Requests" in report and "84 requests sent" in report and "24 of them retries" in report
+    assert "HTTP 429 × 12" in report and "DeadlineExceeded × 3" in report and "lowest " in report
 
 
 def test_units_still_failing_after_the_last_try_are_typed_api_errors_counted(tmp_path):
@@ -143,3 +149,8 @@ def test_units_still_failing_after_the_last_try_are_typed_api_errors_counted(tmp
     assert kinds == {"api_error"}
     req = json.loads((tmp_path / "run.json").read_text())["requests"]
     assert req["gave_up"] == 5 and req["transient_faults"] == {"HTTP 429": 10} and req["window"]["lowest"] == 2
+    from judgeanything.analysis import analyze_run
+
+    analyze_run(tmp_path, bootstrap=10)
+    report = (tmp_path / "report.md").read_text()
+    assert "5 unit(s) still failing after the last try" in report  # …and the failures table counts them

@@ -300,10 +300,42 @@ def letters_to_ranking(letters: str, n: int, written: str) -> Reading:
     return ok(tuple(slots))
 
 
+# "Response B > Assistant D": the label words dropped before the letters are read
+_LABELLED_LETTER = re.compile(r"(?i:" + LABEL_WORDS + r")[^\S\n]*([A-Z])(?![A-Za-z])")
+# a numbered list, one response per line: "1. C\n2. Response A\n3. B"
+_NUMBERED_ITEM = re.compile(r"[^\S\n]*(\d+)[.)][^\S\n]*(?:(?i:" + LABEL_WORDS + r")[^\S\n]*)?(?:\[{1,2})?"
+                            r"([A-Z])(?![A-Za-z])[^\n]*(?:\n|$)")
+_STARTS_LABELLED = re.compile(r"[^\S\n]*(?i:" + LABEL_WORDS + r")[^\S\n]*[A-Z](?![A-Za-z])")
+
+
+_RANKING_SPAN = 1000  # characters looked at for one ranking (26 labelled responses fit)
+
+
+def _numbered_letters(s: str) -> str | None:
+    """The letters of a numbered list at the start of ``s`` (numbered 1, 2, 3… in order), else None."""
+    letters, pos = [], 0
+    s = s.lstrip("\n")
+    while True:
+        m = _NUMBERED_ITEM.match(s, pos)
+        if not m or int(m.group(1)) != len(letters) + 1:
+            break
+        letters.append(m.group(2))
+        pos = m.end()
+    return "".join(letters) if len(letters) >= 2 else None
+
+
 def batch_reader(n: int) -> ValueReader:
     def prefix(s: str, key_like: bool = False) -> Reading | None:
-        """A ranking at the start of ``s``: ``CADB``, ``C > A > D > B``, ``[[C], [A], [D], [B]]``."""
-        m = _LETTER_SEQ.match(s) or _LETTER_RUN.match(s)
+        """A ranking at the start of ``s``: ``CADB``, ``C > A > D > B``, ``[[C], [A], [D], [B]]``,
+        ``Response B > Response D > …``, or a numbered list of letters one per line."""
+        head = s[:_RANKING_SPAN]  # a ranking is short; bounding the look keeps every call linear-time overall
+        numbered = _numbered_letters(head)
+        if numbered:
+            return letters_to_ranking(numbered, n, repr(numbered))
+        first = head.split("\n", 1)[0]
+        if _STARTS_LABELLED.match(first):
+            first = _LABELLED_LETTER.sub(r"\1", first)
+        m = _LETTER_SEQ.match(first) or _LETTER_RUN.match(first)
         if not m:
             return None
         span = m.group(0)

@@ -142,6 +142,17 @@ def _anchored(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
     return hits
 
 
+def _last_line(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
+    """The answer alone on the output's last line (``...\n\nB``, ``...\n\n4/5``), as strong as a labelled
+    statement (tier 2): a judge that reasons first and then writes just the value."""
+    stripped = text.rstrip()
+    start = stripped.rfind("\n") + 1
+    if start == 0:
+        return []  # a one-line output is the bare rule's
+    b = rd.bare(stripped[start:].strip().strip("*.\"'` ").strip())
+    return [(2, start, with_rule(b, "last-line"))] if b is not None and b.kind == "ok" else []
+
+
 def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only: bool) -> Reading | None:
     """The verdict for one rubric from plain text: the strongest anchor tier decides; within it every
     statement must agree (:func:`_agreed`), so a verdict restated agrees with itself and two that
@@ -151,7 +162,7 @@ def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only:
         b = rd.bare(text.strip().strip("*.\"'` ").strip())
         if b is not None:
             return with_rule(b, "bare")
-        hits += _anchored(text, rd)
+        hits += _anchored(text, rd) + _last_line(text, rd)
     if not hits:
         return None
     best = min(h[0] for h in hits)

@@ -9,6 +9,10 @@ formats, negation, label styles and token-limit stops.
   parser misread 4 (XML ``<score>`` tags, "4 points out of 5", "Preferred output: (b)", and "I don't
   think Response 1 is better" read as a verdict for Response 1; the previous parser misread 10). Each was
   fixed as a class (tag anchors, unit words, label variants, denied opinions) and the file kept.
+* ``heldout_judge_outputs_round3.jsonl`` (26), written blind after round 2: misread 3, none of them a wrong
+  verdict (each a ``parse_fail`` where a verdict was readable: an answer alone on the last line, a chain of
+  labelled letters "Response B > Response D > …", a numbered ranking list; the previous parser misread 6).
+  Fixed as classes and kept.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from judgeanything.parsing import parse_output
 from judgeanything.schema import Failure, Outcome
 
 HERE = Path(__file__).parent
-FILES = {"round1": HERE / "heldout_judge_outputs.jsonl", "round2": HERE / "heldout_judge_outputs_round2.jsonl"}
+FILES = {f"round{k}": HERE / f"heldout_judge_outputs{'' if k == 1 else f'_round{k}'}.jsonl" for k in (1, 2, 3)}
 HELDOUT = [json.loads(x) for f in FILES.values() for x in f.read_text().splitlines() if x.strip()]
 
 
@@ -33,8 +37,8 @@ def _result(o: Outcome) -> object:
 
 
 def test_heldout_files_are_what_they_claim() -> None:
-    assert [len(f.read_text().splitlines()) for f in FILES.values()] == [57, 30]
-    assert len({c["id"] for c in HELDOUT}) == 87
+    assert [len(f.read_text().splitlines()) for f in FILES.values()] == [57, 30, 26]
+    assert len({c["id"] for c in HELDOUT}) == 113
     assert {c["setting"] for c in HELDOUT} == {"score", "pair", "batch"}
     assert sum(c.get("finish_reason") == "length" for c in HELDOUT) >= 6
 

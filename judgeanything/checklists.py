@@ -30,6 +30,7 @@ from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
 from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.prompts._checklist import build_checklist_prompt
+from judgeanything.redaction import redact_values
 from judgeanything.retry import RetryPolicy, judge_with_retries
 from judgeanything.schema import RUBRICS, Query, Response, ScoreItem, TextPart
 
@@ -280,7 +281,8 @@ def write_release(records: Sequence[Mapping[str, Any]], out_dir: Path, layout: s
     for name, rows in sorted(files.items()):
         p = out_dir / name
         tmp = p.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
+        # generated text is model output: a credential it echoes is masked like in any run log
+        tmp.write_text(json.dumps(redact_values(rows), indent=1, ensure_ascii=False), encoding="utf-8")
         tmp.replace(p)
         out.append(p)
     return out

@@ -2,7 +2,8 @@
 
 A query's input media appear in the prompt of every one of its responses' units (4 responses × orders ×
 repeats); the cache decodes them once. The key is the SHA-256 of the media's bytes (for a ``frames``
-video: of every frame file's digest, in order; for inline text: of the text), plus the modality and the
+video: of every frame file's digest, in order; for inline text: of the text; for an encoder with its own
+``content_hash(ref, root)``, e.g. a plugin medium spread over several files, that), plus the modality and the
 encoder's full options — so two paths to identical bytes share one entry, and a changed file or changed
 option never returns a stale decode.
 
@@ -27,7 +28,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from judgeanything.modalities._files import media_file, sha256_bytes, sha256_file
+from judgeanything.modalities._files import media_file, resolve_media_path, sha256_bytes, sha256_file
 from judgeanything.modalities.base import Encoded, EncodedParts, MediaError, ModalityEncoder
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.modalities.registry import UnknownModalityError, default_options, get_encoder
@@ -154,7 +155,7 @@ class MediaCache:
             MediaError: as :meth:`encode`.
         """
         enc, opts = self.encoder(ref.modality)
-        key = stable_hash(ref.modality, self.content_hash(ref), opts, n=32)
+        key = stable_hash(ref.modality, self._content_key(enc, ref), opts, n=32)
         owner = False
         with self._lock:
             cached = self._items.get(key)
@@ -227,7 +228,8 @@ class MediaCache:
         """
         try:
             enc, opts = self.encoder(ref.modality)
-            ident = self._identity(ref)
+            ident = (("own", self._content_key(enc, ref)) if callable(getattr(enc, "content_hash", None))
+                     and ref.path is not None else self._identity(ref))
         except MediaError as e:
             self.measure_errors[ref.label] = e.reason
             return {}
@@ -279,6 +281,18 @@ class MediaCache:
                 self._measures.setdefault(key, out)
                 self._measure_why.setdefault(key, why)
         return len(loaded)
+
+    def _content_key(self, enc: ModalityEncoder, ref: MediaRef) -> str:
+        """The encoder's own ``content_hash(ref, root)`` when it has one (a plugin medium made of several
+        files, e.g. an artifact with its assets; the file-size limit is still checked on its path), else
+        :meth:`content_hash`."""
+        own = getattr(enc, "content_hash", None)
+        if not callable(own) or ref.path is None:
+            return self.content_hash(ref)
+        full = resolve_media_path(self.root, ref.path)
+        if full.is_file():
+            self.limits.check_bytes(ref.path, full.stat().st_size)
+        return str(own(ref, self.root))
 
     def _identity(self, ref: MediaRef) -> tuple[Any, ...]:
         if ref.text is not None:

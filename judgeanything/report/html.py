@@ -345,15 +345,14 @@ class _MediaResolver:
 
     def _plugin_preview(self, modality: str, rel: str) -> dict[str, Any] | None:
         """A plugin modality's own view, when its encoder offers ``preview(ref, root)`` (returning
-        ``{"images": [paths], "captions": [...], "source": path}`` or ``{"error": reason}``): the images
-        as a strip (e.g. a rendered artifact's timed screenshots) with a link to the source file. The source
-        passes the same confinement checks as any media file; the images are the plugin's own outputs
-        (renders it made from that source), not dataset files. ``None`` when the plugin has no preview or
-        cannot be loaded (the file is then linked as it is)."""
-        p, why = self._locate(rel)
-        if p is None:
-            return {"kind": "missing", "label": rel, "note": why}
-        opts = {k: v for k, v in (self.media_options.get(modality) or {}).items()}
+        ``{"images": [paths], "captions": [...], "source": path}`` or ``{"error": reason, "source": ...}``):
+        the images as a strip (e.g. a rendered artifact's timed screenshots) with a link to the source file.
+        The source passes the same confinement checks as any media file; the images are the plugin's own
+        outputs (renders it made from that source), not dataset files. ``None`` when the plugin has no
+        preview or cannot be loaded (the file is then linked as it is)."""
+        if self.root is None:
+            return None
+        opts = dict(self.media_options.get(modality) or {})
         try:
             encoder = get_encoder(modality, **opts)
         except (UnknownModalityError, ValueError, TypeError) as e:
@@ -363,7 +362,13 @@ class _MediaResolver:
         if not callable(preview):
             return None
         got = preview(MediaRef(modality, path=rel), self.root)
-        source = {"kind": "file", "label": rel, "src": self._as_text(p)}
+        src = got.get("source")
+        source: dict[str, Any] = {"kind": "missing", "label": rel, "note": "no source file"}
+        if src is not None:
+            shown = os.path.relpath(Path(src).absolute(), self.root.absolute())
+            p, why = self._locate(shown)
+            source = {"kind": "file", "label": shown, "src": self._as_text(p)} if p is not None else \
+                {"kind": "missing", "label": shown, "note": why}
         if got.get("error"):
             return {"kind": "strip", "label": f"{rel}: {got['error']}", "frames": [], "source": source}
         captions = [str(c) for c in got.get("captions") or []]

@@ -50,10 +50,11 @@ class _TwoParts:
         return {"chars": float(len((Path(root or ".") / str(ref.path)).read_bytes()))}
 
     def preview(self, ref: MediaRef, root: Path | None) -> dict[str, Any]:
+        src = Path(root or ".") / str(ref.path)
         if self.previews is None:
-            return {"error": "not rendered", "source": None}
+            return {"error": "not rendered", "source": src}
         pics = sorted(Path(self.previews).glob("*.png"))
-        return {"images": pics, "captions": [p.stem for p in pics], "source": None}
+        return {"images": pics, "captions": [p.stem for p in pics], "source": src}
 
 
 @pytest.fixture()

@@ -187,10 +187,16 @@ def test_renders_are_cached_by_content_hash(browser: str, tmp_path: Path) -> Non
     (site / "a.css").write_text("#box{width:50px;height:50px;background:rgb(40,80,215)}")  # an asset edited
     third, _ = again.encode(ref, tmp_path)
     assert again.cache.misses == 1 and np.abs(third.frames[0, 25, 25].astype(int) - (40, 80, 215)).sum() < 20
-    # through judgeanything's MediaCache the frames and the code are two parts of one media item
-    parts = MediaCache(tmp_path, {"artifact": {"width": W, "height": H, "capture_times": [0.0],
-                                               "cache_dir": str(tmp_path / "renders")}}).encode_parts(ref, "r")
+    # through judgeanything's MediaCache the frames and the code are two parts of one media item; a folder
+    # reference works, and the in-memory key follows the assets too (the encoder's own content_hash)
+    mc = MediaCache(tmp_path, {"artifact": {"width": W, "height": H, "capture_times": [0.0],
+                                            "cache_dir": str(tmp_path / "renders")}})
+    parts = mc.encode_parts(MediaRef("artifact", path="site"), "r")
     assert [p.modality for p in parts] == ["video", "text"] and all(p.role == "r" for p in parts)
+    (site / "a.css").write_text("#box{width:50px;height:50px;background:rgb(40,160,60)}")
+    green = mc.encode_parts(MediaRef("artifact", path="site"), "r")[0]
+    assert mc.misses == 2 and np.abs(green.frames[0, 25, 25].astype(int) - (40, 160, 60)).sum() < 20
+    assert mc.measure(MediaRef("artifact", path="site"))["files"] == 2.0
 
 
 def test_playwright_faults_are_classified(artifact_plugin: Path) -> None:

@@ -13,7 +13,8 @@ The release's files, as its harness reads them (``dataset/artifacts_bench.json``
 
 The artifact is the *last* ``<html …>…</html>`` block of the answer, else its last ``<svg …>…</svg>``
 (the harness's rule, ``extract_last_html_or_svg_block``); a fenced ```html block without an ``<html>``
-element is taken as a last resort. It is written, content-addressed, under ``work_dir`` (the data root).
+element is taken as a last resort. It is written, content-addressed, to ``work_dir/<sha>/index.html`` (or
+``index.svg``): a folder of its own, so that an artifact can load nothing but itself.
 An answer with no artifact keeps its text, with no media, so the judge sees that nothing renders.
 
 The release has no per-item human labels, so runs on it report verdicts, failures and biases, not
@@ -146,10 +147,11 @@ class ArtifactsBenchDataset:
                             text=answer.split("</think>")[-1].strip() or "(empty answer)", meta=meta)
         kind, code = found
         data = code.encode("utf-8")
-        name = f"{hashlib.sha256(data).hexdigest()[:24]}.{kind}"
+        # one folder per artifact: with the default folder scope an artifact may load its own folder only
+        name = f"{hashlib.sha256(data).hexdigest()[:24]}/index.{kind}"
         path = self.work_dir / name
         if not path.is_file():
-            self.work_dir.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(data)
             os.replace(tmp, path)

@@ -40,7 +40,8 @@ def default_cache_dir() -> Path:
     return base / "artifact-renders"
 
 
-def _sha(path: Path) -> str:
+def sha256_of(path: Path) -> str:
+    """SHA-256 hex digest of a file's bytes."""
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -70,7 +71,7 @@ def render_key(entry: Path, spec: RenderSpec) -> str:
     h.update(json.dumps(dataclasses.asdict(spec), sort_keys=True, default=str).encode())
     h.update(f"\nentry {entry.name}\n".encode())
     for p in scope_files(entry, spec.scope):
-        h.update(f"{p.relative_to(entry.parent).as_posix()} {_sha(p)}\n".encode())
+        h.update(f"{p.relative_to(entry.parent).as_posix()} {sha256_of(p)}\n".encode())
     return h.hexdigest()[:40]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from judgeanything.modalities import EncodedText, EncodedVideo, MediaError, resolve_media_path
 from judgeanything.schema import MediaRef
-from judgeanything_artifact.cache import RenderCache, default_cache_dir, render_key, scope_files
+from judgeanything_artifact.cache import RenderCache, default_cache_dir, render_key, scope_files, sha256_of
 from judgeanything_artifact.render import Interaction, Renderer, RenderError, RenderResult, RenderSpec
 
 #: Entry-file suffixes → the fence language of the code part. An ``.svg`` file is rendered as the page.
@@ -102,6 +102,22 @@ class ArtifactEncoder:
         if p.suffix.lower() not in SUFFIXES:
             raise MediaError(ref.path, f"not an artifact file (supported: {', '.join(sorted(SUFFIXES))})")
         return p
+
+    def content_hash(self, ref: MediaRef, root: Path | None) -> str:
+        """SHA-256 over the artifact's bytes: the entry file and, with ``scope: folder``, every file of its
+        folder by relative path (judgeanything's media cache keys on it, so an edited asset is seen).
+
+        Raises:
+            MediaError: see :meth:`entry`; an unreadable folder.
+        """
+        entry = self.entry(ref, root)
+        h = hashlib.sha256(f"entry {entry.name}\n".encode())
+        try:
+            for p in scope_files(entry, self.spec.scope):
+                h.update(f"{p.relative_to(entry.parent).as_posix()} {sha256_of(p)}\n".encode())
+        except (OSError, ValueError) as e:
+            raise MediaError(ref.path or ref.label, f"cannot read the artifact: {e}") from None
+        return h.hexdigest()
 
     # -- rendering ------------------------------------------------------------------------------------
 

@@ -203,3 +203,27 @@ def test_omniarena_battles_judged_and_ranked_both_ways(tmp_path: Path) -> None:
     assert set(ag.group) == {"pooled", "Image2Text"} and (ag.n_models == 3).all()
     assert (out / "winrate_human.png").stat().st_size > 1000 and (out / "winrate_judge_first.png").is_file()
     assert "Kendall" in p.stdout
+    # Davidson's tie model on the human battles alone: same order, ties modelled instead of halved
+    p = subprocess.run([sys.executable, "-m", "judgeanything.arena_cli", "--battles",
+                        str(root / "Arena/arenaresult/Result/gang_*_record.json"), "--task-anything",
+                        str(root / "X2XRawBenchmark/TaskAnything.json"), "--method", "davidson", "--out",
+                        str(tmp_path / "dv"), "--bootstrap", "20"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    dv = pd.read_csv(tmp_path / "dv" / "rankings.csv")
+    pooled = dv[dv.group == "pooled"]
+    assert set(dv.method) == {"davidson"} and set(dv.source) == {"human"}
+    assert list(pooled.model) == ["Gemini-1.5", "Baichuan-Omni-1.5", "Next-GPT"]
+    assert "Davidson tie model" in p.stdout
+
+
+def test_media_of_the_selected_tasks_come_from_the_hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from huggingface_hub import constants
+
+    _hub(tmp_path / "hub", release(tmp_path / "src"))
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))  # read at call time
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    args = {**_release_args("hf://pudashi/JudgeAnything"), "tasks": ["Image2Text"], "download_media": True}
+    data = JudgeAnythingDataset(**args).load("score")
+    assert any(n.startswith("media: 4 files of the selected queries") for n in data.notes)
+    assert data.data_root == tmp_path / "hub" / "datasets--pudashi--JudgeAnything" / "snapshots" / SHA
+    assert all((data.data_root / m.path).is_file() for it in data.items for m in it.query.media)

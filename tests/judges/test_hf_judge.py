@@ -347,3 +347,35 @@ def test_sampling_is_seeded(hf_judge, req, parts, judge_run):
     greedy = judge_run(hf_judge("qwen2", "generate"), [rq])[0].raw
     assert a == b  # same seed, same sample
     assert len({a, c, greedy}) > 1  # near-uniform random weights: another seed samples other tokens
+
+
+def test_logprob_verdicts_on_another_score_scale(hf_judge, req, parts, judge_run):
+    """``setting.scale`` reaches the token-probability reader: a 1–3 scale reads three candidates, a named
+    scale reads its level names when each is one token, and a 1–10 scale — "10" is two tokens for Qwen's
+    digit-by-digit tokenizer — is a clear config error, not a misread "1"."""
+    import dataclasses
+    import json
+
+    from judgeanything.judges.base import JudgeConfigError
+    from judgeanything.schema import ScoreScale
+
+    judge = hf_judge("qwen2", "logprob")
+    base = req("s3", "score", parts("Score it."))
+    three = dataclasses.replace(base, prompt=dataclasses.replace(base.prompt, scale=ScoreScale(1, 3)))
+    res = judge_run(judge, [three])[0]
+    assert res.failure is None
+    v = res.outcomes[0]
+    assert set(v.probs) == {"1", "2", "3"} and v.value in (1, 2, 3) and 1.0 <= v.expected <= 3.0
+    assert sum(v.probs.values()) == pytest.approx(1.0)
+    grades = ScoreScale.parse(["C", "B", "A"])  # letter grades: one token each even in the tiny tokenizer
+    byname = dataclasses.replace(base, key="sn", prompt=dataclasses.replace(base.prompt, scale=grades))
+    res = judge_run(judge, [byname])[0]
+    v = res.outcomes[0]
+    assert set(v.probs) == {"1", "2", "3"} and v.value in (1, 2, 3)
+    assert json.loads(res.raw) == {"overall_score": grades.label(v.value)}
+    with pytest.raises(JudgeConfigError, match="'bad' is not a single next token"):  # 3 tokens here
+        bad = dataclasses.replace(base.prompt, scale=ScoreScale.parse(["bad", "ok", "good"]))
+        judge_run(judge, [dataclasses.replace(base, key="sb", prompt=bad)])
+    ten = dataclasses.replace(base, key="s10", prompt=dataclasses.replace(base.prompt, scale=ScoreScale(1, 10)))
+    with pytest.raises(JudgeConfigError, match="'10' is not a single next token"):
+        judge_run(judge, [ten])

@@ -31,7 +31,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -271,15 +271,20 @@ def _has_media(requests: Sequence[JudgeRequest]) -> bool:
     return any(not isinstance(p, TextPart) for r in requests for p in r.parts)
 
 
-async def judge_with_cache(judge: Judge, requests: Sequence[JudgeRequest],
-                           cache: JudgeCache | None) -> list[JudgeResult]:
-    """``judge.judge(requests)``, answering from ``cache`` what it holds and storing what comes back.
+async def judge_with_cache(judge: Judge, requests: Sequence[JudgeRequest], cache: JudgeCache | None,
+                           call: Callable[[list[JudgeRequest]], Awaitable[list[JudgeResult]]] | None = None,
+                           ) -> list[JudgeResult]:
+    """Judge ``requests``, answering from ``cache`` what it holds and storing what comes back.
+
+    Args:
+        call: how to judge the misses (the runner's retrying call); default ``judge.judge``.
 
     Returns one result per request, in order; cached ones carry ``extra["cache"] == "hit"``. Only the
     misses reach the judge (none at all when every request is cached).
     """
+    call = call or judge.judge
     if cache is None or not cache.applies_to(judge):
-        return await judge.judge(requests)
+        return await call(list(requests))
     fp = judge.fingerprint()
     fp_id = fingerprint_id(fp)
     snapshot = cache.snapshot(fp_id)
@@ -289,7 +294,7 @@ async def judge_with_cache(judge: Judge, requests: Sequence[JudgeRequest],
         keys = cache.keys(requests, fp, snapshot)
     hits = await asyncio.to_thread(cache.lookup, keys) if cache.reads else {}
     todo = [i for i, k in enumerate(keys) if k not in hits]
-    fresh: list[JudgeResult] = await judge.judge([requests[i] for i in todo]) if todo else []
+    fresh: list[JudgeResult] = await call([requests[i] for i in todo]) if todo else []
     if len(fresh) != len(todo):
         return fresh  # the runner reports the judge's count mismatch
     entries: list[tuple[str, JudgeResult]] = []

@@ -73,6 +73,8 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         parse=parse,
         max_raw_chars=cfg.run.get("max_raw_chars", 100_000),
         scale=_scale(cfg),
+        shard=cfg.run.get("shard"),
+        budget_usd=cfg.run.get("budget_usd"),
     )
     identity = {
         "benchmark": {k: v for k, v in container["benchmark"].items() if k != "limit"},
@@ -87,14 +89,52 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         # the limits decide which items are refused, not what the judge is shown: raising one to judge a
         # large file resumes the run (its media_error units are retried with run.retry_failures)
         "media": {k: v for k, v in (container.get("media") or {}).items() if k != "limits"},
+        **({"shard": str(opts.shard)} if opts.shard else {}),  # judgeanything-merge drops it
     }
     container["overrides"] = overrides
     runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
-                    identity=identity, config=container)
+                    identity=identity, config=container, judge_cache=_judge_cache(container.get("cache")),
+                    price=_price(container.get("cost"), judge))
     counts = runner.run()
     summary = finish_run(run_dir, judge=judge, data=data, analysis=container.get("analysis") or {})
     summary["counts"] = counts
+    if counts.get("left_by_budget"):
+        summary["text"] = (summary.get("text", "") + f"\nstopped by run.budget_usd={opts.budget_usd}: "
+                           f"{counts['left_by_budget']} units not judged; rerun with a higher budget to continue")
     return summary
+
+
+def _judge_cache(node: Any) -> Any:
+    """The judge cache of the ``cache`` config section (``None`` when ``cache.mode=off``).
+
+    Raises:
+        RunConfigError: a bad option, or a cache directory that cannot be used.
+    """
+    from judgeanything.cache import CacheOptions, JudgeCache
+    from judgeanything.cache.store import CacheStoreError
+    from judgeanything.runner import RunConfigError
+
+    try:
+        options = CacheOptions.from_config(node)
+        return None if options.mode == "off" else JudgeCache(options)
+    except (ValueError, CacheStoreError) as e:
+        raise RunConfigError(str(e)) from e
+
+
+def _price(node: Any, judge: Any) -> dict[str, Any] | None:
+    """The judge's price from the ``cost`` config section and the price table (``None`` when unknown).
+
+    Raises:
+        RunConfigError: a malformed price or price table.
+    """
+    from judgeanything.runner import RunConfigError
+    from judgeanything.usage import PriceError, resolve_price
+
+    fp = judge.fingerprint()
+    try:
+        return resolve_price(node, str(fp.get("model") or ""), str(judge.name))
+    except PriceError as e:
+        raise RunConfigError(str(e)) from e
 
 
 def _without(node: DictConfig, key: str) -> DictConfig:

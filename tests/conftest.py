@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The judge cache (cache.mode=readwrite by default) must never answer a test from a user's or an earlier
+# session's cache: the whole session gets a fresh one, and each test its own (fixture below).
+os.environ["JUDGEANYTHING_CACHE_DIR"] = tempfile.mkdtemp(prefix="ja-judge-cache-")
+os.environ.pop("JUDGEANYTHING_SWEEP_ID", None)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -21,3 +26,9 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared is not present (it exists on the project's machines, not in a user's clone)")
     return SHARED
+
+
+@pytest.fixture(autouse=True)
+def _own_judge_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own judge cache (subprocesses inherit it through the environment)."""
+    monkeypatch.setenv("JUDGEANYTHING_CACHE_DIR", str(tmp_path_factory.mktemp("judge-cache")))

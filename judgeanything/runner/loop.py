@@ -16,9 +16,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from judgeanything.budget import Budget
+from judgeanything.cache import JudgeCache, judge_with_cache
 from judgeanything.datasets.base import BenchmarkData
 from judgeanything.errors import RunConfigError
-from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.modalities.limits import MediaLimits
 from judgeanything.parsing import STRATEGIES
@@ -30,7 +32,9 @@ from judgeanything.runner.prepare import RequestPreparer, Unprepared
 from judgeanything.runner.records import failure_record, result_record
 from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, ScoreScale
+from judgeanything.shard import Shard, ShardSpecError, select
 from judgeanything.store import GroupSync, RunDirLock, RunLog
+from judgeanything.usage import is_cache_hit, iter_latest_records, price_of, summarise_usage
 
 log = logging.getLogger("judgeanything.runner")
 
@@ -57,6 +61,8 @@ class RunOptions:
     max_raw_chars: int | None = 100_000  # run.max_raw_chars: the raw output stored per record (store.cap_text)
     scale: ScoreScale = DEFAULT_SCORE_SCALE  # setting.scale: the score scale the judge is asked for
     rate: RateOptions | Mapping[str, Any] = field(default_factory=RateOptions)  # run.rate (ratecontrol.py)
+    shard: str | None = None  # run.shard: "i/n", judge only shard i of n (judgeanything/shard.py)
+    budget_usd: float | None = None  # run.budget_usd: stop sending before the run costs more (budget.py)
 
     def __post_init__(self) -> None:
         if self.max_raw_chars is not None and (isinstance(self.max_raw_chars, bool) or int(self.max_raw_chars) < 200):
@@ -66,6 +72,12 @@ class RunOptions:
                 self.rate = RateOptions(**dict(self.rate))
             except (TypeError, RateConfigError) as e:
                 raise RunConfigError(f"run.rate: {e}") from e
+        try:
+            Shard.parse(self.shard)
+        except ShardSpecError as e:
+            raise RunConfigError(str(e)) from e
+        if self.budget_usd is not None and not 0 <= float(self.budget_usd) < float("inf"):
+            raise RunConfigError(f"run.budget_usd={self.budget_usd!r}: must be a finite number >= 0 (or null)")
         if self.parse not in STRATEGIES:
             raise RunConfigError(f"judge.parse={self.parse!r}: expected one of {', '.join(STRATEGIES)}")
         if self.limit is not None and int(self.limit) < 1:
@@ -91,16 +103,19 @@ class Runner:
         media_options: per-modality encoder options (``{"video": {"num_frames": 8}, …}``).
         identity: what must match for a run directory to be resumed (benchmark, setting, judge…).
         config: the resolved config to record in ``run.json`` (secrets are redacted).
+        judge_cache: the judge cache (``None``: every request goes to the judge).
+        price: the judge's price as :func:`judgeanything.usage.resolve_price` records it (``None``: unknown).
 
     Raises:
         JudgeConfigError: the judge does not support the benchmark's setting.
-        RunConfigError: duplicate item ids.
+        RunConfigError: duplicate item ids; a budget without a price for a judge that costs something.
     """
 
     def __init__(self, data: BenchmarkData, judge: Judge, run_dir: Path, options: RunOptions,
                  media_options: Mapping[str, Mapping[str, Any]] | None = None,
                  identity: Mapping[str, Any] | None = None, config: Mapping[str, Any] | None = None,
-                 notes: Sequence[str] = ()) -> None:
+                 notes: Sequence[str] = (), judge_cache: JudgeCache | None = None,
+                 price: Mapping[str, Any] | None = None) -> None:
         self.data, self.judge, self.run_dir, self.opt = data, judge, Path(run_dir), options
         media = dict(media_options or {})
         try:
@@ -115,10 +130,22 @@ class Runner:
         if data.setting not in judge.settings:
             raise JudgeConfigError(f"judge {judge.name!r} does not support setting {data.setting!r} "
                                    f"(it supports: {', '.join(sorted(judge.settings))})")
-        self.items = list(data.items)[: options.limit] if options.limit else list(data.items)
-        dup = next((i for i, c in Counter(it.item_id for it in self.items).items() if c > 1), None)
+        items = list(data.items)[: options.limit] if options.limit else list(data.items)
+        dup = next((i for i, c in Counter(it.item_id for it in items).items() if c > 1), None)
         if dup is not None:
             raise RunConfigError(f"benchmark {data.name!r} has duplicate item id {dup!r}")
+        # a shard is cut after run.limit, so the shards of a limited run are exactly the unsharded run's items
+        self.shard = Shard.parse(options.shard)
+        self.n_items_total = len(items)
+        self.items, self.positions = select(items, self.shard)
+        self.judge_cache = judge_cache
+        self.price = dict(price) if price else None
+        if options.budget_usd is not None and self.price is None and judge.kind not in ("baseline", "replay"):
+            raise RunConfigError(f"run.budget_usd={options.budget_usd} needs the price of judge {judge.name!r} "
+                                 f"(model {judge.fingerprint().get('model', '?')!r}): add it to conf/prices.yaml or "
+                                 "pass cost.price={input_per_mtok: .., output_per_mtok: ..}")
+        self.budget = Budget(None, None)
+        self._landed = asyncio.Event()  # set whenever a unit lands (a budget waiting for a first cost)
         self.preparer = RequestPreparer(judge, self.cache, mode=options.mode, rubrics=options.rubrics,
                                         prompt_version=options.prompt_version, scale=options.scale)
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
@@ -149,10 +176,17 @@ class Runner:
         units = plan_units(self.items, mode=o.mode, rubrics=o.rubrics, judge_fp=self.judge.fingerprint(),
                            prompt_version=o.prompt_version, repeats=o.repeats, pair_order=o.pair_order,
                            batch_permutations=o.batch_permutations, n_permutations=o.n_permutations, seed=o.seed)
+        self.budget = self._budget()
         with RunLog(self.run_dir, lock=False) as runlog:
             await self._judge_all(self._pending(units, runlog), runlog, sizes)
+        extra: dict[str, Any] = {}
+        if self.judge_cache is not None:
+            extra["cache"] = self.judge_cache.summary()
+        if self.opt.budget_usd is not None:
+            extra["budget"] = self.budget.summary()
         rundir.write_run_json(self.run_dir, self._run_info(
-            started=None, finished=rundir.now(), counts=self.counts, n_units=len(units),
+            started=None, finished=None if self.budget.stopped else rundir.now(), counts=self.counts,
+            n_units=len(units), **extra,
             requests={**self.requests.to_dict(), "window": self.window.stats()},
             media_cache={**self.cache.stats(), "measured": self.cache.measured,
                          "measure_errors": dict(self.cache.measure_errors)}))
@@ -173,8 +207,23 @@ class Runner:
             log.info("resuming %s: %d of %d units already judged", self.run_dir, self.counts["skipped"], len(units))
         return pending
 
+    def _budget(self) -> Budget:
+        """The run's budget; what earlier sessions of this run directory spent counts against it."""
+        if self.opt.budget_usd is None:
+            return Budget(None, None)
+        price = price_of(self.price)
+        spent = 0.0
+        if price is not None:
+            spent = summarise_usage(iter_latest_records(self.run_dir / "verdicts.jsonl"), price)["spent_usd"] or 0.0
+        return Budget(float(self.opt.budget_usd), price, spent_before=spent)
+
     def _run_info(self, **extra: Any) -> dict[str, Any]:
         """``run.json``'s content: what ran (identity, judge, notes, redacted config, versions) plus ``extra``."""
+        if self.shard is not None:
+            extra["shard"] = {"index": self.shard.index, "count": self.shard.count,
+                              "n_items_total": self.n_items_total, "positions": self.positions}
+        if self.price is not None:
+            extra["price"] = self.price
         return {
             "benchmark": self.data.name, "setting": self.data.setting, "mode": self.opt.mode,
             "rubrics": list(self.opt.rubrics), "judge": self.judge.name, "judge_kind": self.judge.kind,
@@ -195,6 +244,7 @@ class Runner:
         rate = self.opt.rate if isinstance(self.opt.rate, RateOptions) else RateOptions(**self.opt.rate)
         self.window = AdaptiveWindow(conc, rate.min_concurrency, adaptive=rate.adaptive)
         limits = RateLimits(rate.rpm, rate.tpm)
+        self._landed = asyncio.Event()
         queue: asyncio.Queue[list[Unit]] = asyncio.Queue()
         for i in range(0, len(pending), bs):
             queue.put_nowait(pending[i: i + bs])
@@ -206,7 +256,11 @@ class Runner:
 
         async def worker() -> None:
             while not queue.empty():
-                await self._judge_chunk(queue.get_nowait(), runlog, sizes, bar, limits)
+                chunk = queue.get_nowait()
+                if not await self._admit(len(chunk)):
+                    self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)
+                    continue  # the budget is spent: every chunk left is counted, none is sent
+                await self._judge_chunk(chunk, runlog, sizes, bar, limits)
                 await durable.durable()  # on disk before this worker takes more work
 
         try:
@@ -214,6 +268,21 @@ class Runner:
         finally:
             bar.close()
             runlog.sync()
+        if self.budget.stopped:
+            s = self.budget.summary()
+            log.warning("run.budget_usd=%s reached (spent %.4f USD): %d units not judged; everything judged is "
+                        "kept — rerun with a higher run.budget_usd to continue", s["limit_usd"], s["spent_usd"],
+                        self.counts.get("left_by_budget", 0))
+
+    async def _admit(self, n: int) -> bool:
+        """Wait until the budget admits ``n`` more units (the first cost is measured by one request at a
+        time); False once it never will."""
+        while not self.budget.admit(n):
+            if self.budget.stopped or not self.budget.wait_needed():
+                return False
+            self._landed.clear()
+            await self._landed.wait()
+        return True
 
     async def _judge_chunk(self, chunk: list[Unit], runlog: RunLog, sizes: Mapping[str, Any], bar: Any,
                            limits: RateLimits) -> None:
@@ -228,8 +297,11 @@ class Runner:
             return
         # a JudgeConfigError (no API key, a model that cannot load) fails every unit alike: it stops the run
         # with the message (the CLI exits 2); the units already logged are kept
-        results = await judge_with_retries(self.judge, [p for _, p in reqs], self.retry_policy, stats=self.requests,
-                                           window=self.window, limits=limits)
+        async def call(rs: list[JudgeRequest]) -> list[JudgeResult]:
+            return await judge_with_retries(self.judge, rs, self.retry_policy, stats=self.requests,
+                                            window=self.window, limits=limits)
+
+        results = await judge_with_cache(self.judge, [p for _, p in reqs], self.judge_cache, call)
         for (u, req), res in zip(reqs, results, strict=True):
             self._land(runlog, result_record(u, req, res, mode=self.opt.mode, rubrics=self.opt.rubrics,
                                              judge=self.judge.name, parse=self.opt.parse,
@@ -254,6 +326,10 @@ class Runner:
             self.counts["judged"] += 1
             if any("failure" in o for o in rec["outcomes"]):
                 self.counts["failures"] += 1
+            if is_cache_hit(rec):
+                self.counts["cached"] = self.counts.get("cached", 0) + 1
+        self.budget.settle(rec.get("usage") or {}, cached=is_cache_hit(rec))
+        self._landed.set()
         bar.update(1)
 
     def _flag_usage(self, impossible: Mapping[str, Any]) -> None:

@@ -108,7 +108,8 @@ def write_html_report(run_dir: Path | str, *, max_items: int | None = 500, copy_
         title=f"judgeanything report — {_name(run.run.get('judge')) or run.run_dir.name}",
         facts=_facts(run),
         run_json=json.dumps(run.run, indent=2, ensure_ascii=False, default=str),
-        notes=[str(n) for n in run.run.get("notes") or ()],
+        notes=[str(n) for n in run.run.get("notes") or ()] + ([str(run.data.set_aside_note())]
+                                                                if run.data.set_aside_note() else []),
         summary=_summary(run),
         ci_label=run.ci_label,
         failures=_failure_counts(run),

@@ -60,6 +60,7 @@ def test_a_smaller_limit_analyses_the_current_items(full_run: tuple[Path, list[P
     assert note in out["summary"]["text"]
     assert any(note in n for n in json.loads((run_dir / "metrics.json").read_text())["notes"])
     assert note in (run_dir / "report.md").read_text()
+    assert note in (run_dir / "report.html").read_text(encoding="utf-8")
 
 
 def test_a_removed_row_and_moved_ids(full_run: tuple[Path, list[PairItem]]) -> None:

@@ -37,6 +37,7 @@ import jinja2
 import pandas as pd
 
 from judgeanything.analysis.load import RunData
+from judgeanything.analysis.parsing_stats import parse_stats
 from judgeanything.modalities import UnknownModalityError, get_encoder
 from judgeanything.modalities._files import (
     ESCAPES,
@@ -205,11 +206,13 @@ def _failure_counts(run: RunFiles) -> dict[str, Any]:
     kinds = Counter(str(k) for k in failure.dropna())
     n_verdicts = int(failure.isna().sum())
     total = len(failure)
+    strict = parse_stats(run.data.verdicts)["strict_parse_rate"]
     return {
         "verdicts": n_verdicts,
         "failures": sum(kinds.values()),
         "by_kind": sorted(kinds.items()),
         "coverage": f"{n_verdicts / total:.1%}" if total else "",
+        "strict_parse_rate": f"{strict:.1%}" if strict is not None else "",
     }
 
 

@@ -16,7 +16,7 @@ from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
 
-BASE = ["setting=pair", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0",
+BASE = ["setting=pair", "analysis.plots=false", "analysis.bootstrap=0",
         "judge=openai", "judge.model=fake", "judge.response_format=none", "judge.max_attempts=1"]
 
 
@@ -46,6 +46,7 @@ def test_parsed_by_and_strict_parse_rate(tmp_path, tiny_pair_benchmark, strategy
     csv = [x for x in (run / "metrics.csv").read_text().splitlines() if ",strict_parse_rate," in x]
     assert len(csv) == 1 and csv[0].endswith(f",0.5,,,{n}")
     assert "Strict-parse rate: **0.500**" in (run / "report.md").read_text()
+    assert "<th>strict-parse rate</th><td>50.0%</td>" in (run / "report.html").read_text()
     assert build_leaderboard([run])["strict_parse_rate"].tolist() == [0.5]
     run_json = json.loads((run / "run.json").read_text())
     identity = run_json["identity"]

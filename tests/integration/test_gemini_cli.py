@@ -44,3 +44,23 @@ def test_probe_media_items_judged_through_the_files_api_and_reused_by_the_next_r
     assert field_of(gen["thinkingConfig"], "thinkingBudget") == 0 and "responseSchema" in gen
     run_json = json.loads((tmp_path / "a" / "run.json").read_text())
     assert run_json["judge_fingerprint"]["kind"] == "gemini"
+
+
+def test_rubric_scores_answered_to_the_schema_are_parsed_per_rubric(tmp_path):
+    """Score evaluation in rubrics mode: the server answers every key the request's responseSchema asks for,
+    in its order; each rubric's score lands in the run log."""
+
+    def answer(body: dict) -> str:
+        schema = field_of(body["generationConfig"], "responseSchema")
+        keys = field_of(schema, "propertyOrdering")
+        return json.dumps({k: (3 if k.endswith("_score") else "fine") for k in keys})
+
+    run = tmp_path / "run"
+    with FakeGemini(Script(reply=answer, processing_polls=0)) as srv:
+        cli("judge=gemini", "benchmark.tasks=[Image2Text]", "setting=score", "mode=rubrics", "run.limit=3",
+            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"judge.base_url={srv.base_url}",
+            f"hydra.run.dir={run}", env={"JUDGEANYTHING_CACHE": str(tmp_path / "cache")})
+    recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
+    assert recs and all(len(r["outcomes"]) == 6 for r in recs)  # the six rubrics of Judge Anything
+    assert {o["value"] for r in recs for o in r["outcomes"]} == {3}
+    assert all(o["comment"] == "fine" for r in recs for o in r["outcomes"])

@@ -98,8 +98,11 @@ class _ObjectDigests:
         if hit is not None and hit[0]() is obj:
             return hit[1]
         digest = _digest(content())
+        def forget(r: weakref.ref[Any]) -> None:
+            self._forget(key, r)
+
         try:
-            ref = weakref.ref(obj, lambda _r, k=key: self._forget(k, _r))
+            ref = weakref.ref(obj, forget)
         except TypeError:  # an object without weak references: hashed every time
             return digest
         with self._lock:
@@ -130,10 +133,11 @@ def frame_data_url(frame: np.ndarray, fmt: Literal["png", "jpeg"] = "png", quali
     once for all its frames (each request's frames are fresh views, but of the same decoded array)."""
     if video is not None:
         whole = np.ascontiguousarray(video)
-        content = ("of", _DIGESTS.get(video, lambda: memoryview(whole).cast("B")), whole.shape, int(index))
+        content: tuple[Any, ...] = ("of", _DIGESTS.get(video, lambda: whole.data.cast("B")), whole.shape,
+                                    int(index))
     else:
         frame = np.ascontiguousarray(frame)
-        content = ("is", _digest(memoryview(frame).cast("B")), frame.shape)
+        content = ("is", _digest(frame.data.cast("B")), frame.shape)
     key = ("frame", fmt, quality, str(frame.dtype), content)
     return PAYLOADS.get(key, lambda: f"data:image/{fmt};base64,"
                                      f"{base64.b64encode(image_bytes(_frame_image(frame), fmt, quality)).decode()}")
@@ -146,7 +150,7 @@ def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3
         ValueError: an unknown format.
     """
     arr = np.ascontiguousarray(samples, dtype=np.float32)
-    key = ("audio", fmt, int(sample_rate), arr.shape, _DIGESTS.get(samples, lambda: memoryview(arr).cast("B")))
+    key = ("audio", fmt, int(sample_rate), arr.shape, _DIGESTS.get(samples, lambda: arr.data.cast("B")))
     return PAYLOADS.get(key, lambda: base64.b64encode(audio_bytes(arr, sample_rate, fmt)).decode())
 
 

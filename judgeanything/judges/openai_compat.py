@@ -32,6 +32,7 @@ from openai.types.chat import ChatCompletion
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import validate_downgrades
+from judgeanything.judges.hf_logprob import PREFILL_VERSION
 from judgeanything.judges.openai_logprob import READER_VERSION, prefill_verdicts, shape_request, token_stream
 from judgeanything.judges.openai_params import (
     UnsupportedParameterError,
@@ -286,7 +287,7 @@ class OpenAIJudge(Judge):
                    if self.shape.reasoning else {}),
                 **({"verdict": "logprob", "top_logprobs": self.top_logprobs, "logprob_reader": READER_VERSION}
                    if self.verdict == "logprob" else {}),
-                **({"logprob_prefill": True} if self.verdict == "logprob" and self.logprob_prefill else {})}
+                **({"logprob_prefill": PREFILL_VERSION} if self.verdict == "logprob" and self.logprob_prefill else {})}
 
     def _check_verdict_mode(self) -> None:
         """Refuse what token-probability verdicts cannot work with (at construction, not per unit)."""

@@ -160,7 +160,7 @@ def test_prefill_mode_reads_each_rubric_after_the_earlier_verdicts():
     assert rel.value == "second" and rel.probs == pytest.approx({"second": 0.7, "first": 0.2, "tie": 0.1})
     assert cla.value == "tie" and cla.probs["tie"] == pytest.approx(0.6 / 0.9)
     assert res.raw == '{"relevance_choice": "2", "clarity_choice": "1"}' and res.usage["prompt_tokens"] == 22
-    assert res.extra["logprob_prefill"] is True and j.fingerprint()["logprob_prefill"] is True
+    assert res.extra["logprob_prefill"] is True and j.fingerprint()["logprob_prefill"] == "json-prefill-v1"
 
 
 # ------------------------------------------------------------------------------------------------

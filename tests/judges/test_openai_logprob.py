@@ -215,3 +215,13 @@ def test_reading_is_independent_of_the_tokenization(case):
         want = {labels.get(c, c) if setting == "pair" else c: p / 0.9 for c, p in dists[r].items()}
         assert reading.verdict.probs == pytest.approx(want, abs=1e-9)
         assert reading.mass == pytest.approx(0.9)
+
+
+def test_prefill_mode_with_no_candidate_among_the_top_tokens_is_left_to_the_parser():
+    def choice(body: dict[str, Any]) -> dict[str, Any]:
+        return {"logprobs": logprobs(["Response"], {0: [("Response", 0.6), ("The", 0.4)]})}
+
+    with FakeServer(Script(reply="Response", choice=choice)) as srv:
+        res = judge_once(judge(srv, logprob_prefill=True), request("pair", ("overall",)))
+    assert res.outcomes is None and res.failure is None
+    assert "no candidate among the top 20 tokens after the overall prefill" in res.extra["logprob_unread"]

@@ -56,9 +56,10 @@ def generate(cfg: DictConfig, out_dir: Path) -> str:
 @hydra.main(version_base="1.3", config_path="conf", config_name="checklists")
 def _app(cfg: DictConfig) -> None:
     out_dir = Path(HydraConfig.get().runtime.output_dir)
+    errors: tuple[type[BaseException], ...] = (*_known_errors(), ValueError)
     try:
         print(generate(cfg, out_dir))
-    except (*_known_errors(), ValueError) as e:
+    except errors as e:
         log.error("%s", e)
         print(f"error: {e}", file=sys.stderr)
         sys.exit(2)

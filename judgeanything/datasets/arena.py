@@ -30,7 +30,7 @@ from typing import Any
 from judgeanything.datasets._io import PathLike, Record, read_records
 from judgeanything.datasets.base import BenchmarkData
 from judgeanything.datasets.release import expand_files, resolve_root
-from judgeanything.schema import OVERALL, HumanLabel, MediaRef, PairItem, Query, Response, SchemaError
+from judgeanything.schema import OVERALL, HumanLabel, Item, MediaRef, PairItem, Query, Response, SchemaError
 
 __all__ = ["Battle", "OmniArenaDataset", "match_models", "parse_outcome", "read_answers", "read_battles"]
 
@@ -265,8 +265,8 @@ def _queries(path: Path, query_dir: str) -> dict[str, Query]:
 
 def _battle_items(battles: Sequence[Battle], queries: Mapping[str, Query],
                   answers: Mapping[str, Mapping[str, tuple[str, tuple[MediaRef, ...]]]],
-                  ) -> tuple[list[PairItem], list[HumanLabel], Counter[str]]:
-    items: list[PairItem] = []
+                  ) -> tuple[list[Item], list[HumanLabel], Counter[str]]:
+    items: list[Item] = []
     labels: list[HumanLabel] = []
     skipped: Counter[str] = Counter()
     seen: Counter[str] = Counter()

@@ -394,10 +394,11 @@ def _paths(rec: Record, field: str, value: object) -> list[str]:
         SchemaError: anything else, naming the field.
     """
     if isinstance(value, str) and value.lstrip().startswith("["):
+        text = value
         try:
-            value = ast.literal_eval(value.strip())
+            value = ast.literal_eval(text.strip())
         except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
-            raise rec.error(f"a list of paths written as a string, but not a readable one: {value[:120]!r}",
+            raise rec.error(f"a list of paths written as a string, but not a readable one: {text[:120]!r}",
                             field) from e
     vals = value if isinstance(value, list) else [value]
     if not vals or not all(isinstance(v, str) and v.strip() for v in vals):

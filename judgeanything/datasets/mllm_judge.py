@@ -109,9 +109,12 @@ class _Loaded:
         self.items = self.items[:n]
         keep = {it.item_id for it in self.items}
         self.labels = [lab for lab in self.labels if lab.item_id in keep]
-        for per in (*self.recorded.values(), *self.raw.values()):
-            for k in [k for k in per if k not in keep]:
-                del per[k]
+        for verdicts in self.recorded.values():
+            for k in [k for k in verdicts if k not in keep]:
+                del verdicts[k]
+        for raws in self.raw.values():
+            for k in [k for k in raws if k not in keep]:
+                del raws[k]
 
 
 class MLLMJudgeDataset:

@@ -226,11 +226,11 @@ class RunLog:
 
     Thread-safe appends; every record is written and flushed to the OS before :meth:`append` returns, so a
     SIGKILL loses at most the record being written, never a finished one; it is fsync'ed (on disk, safe from
-    a power cut) before :meth:`append` returns, or — ``sync=False`` — at the next :meth:`sync`, which the
-    runner's :class:`GroupSync` runs off the event loop for all the records landed meanwhile (one fsync
-    costs 2–12 ms on a shared disk: one per verdict on the event loop capped a run at a few hundred
-    verdicts per second). A unit is logged once, unless it is retried: a record with a higher ``attempt``
-    than the latest one of its key supersedes it (analysis counts the latest attempt of each key).
+    a power cut) before :meth:`append` returns, or — ``sync=False`` — by the runner's :class:`GroupSync`, off
+    the event loop, for all the records landed meanwhile (one fsync costs 2–12 ms on a shared disk: one per
+    verdict on the event loop capped a run at a few hundred verdicts per second). A unit is logged once,
+    unless it is retried: a record with a higher ``attempt`` than the latest one of its key supersedes it
+    (analysis counts the latest attempt of each key).
 
     Args:
         run_dir: the run directory.
@@ -375,13 +375,17 @@ class RunLog:
 
 
 class GroupSync:
-    """Group commit for a :class:`RunLog` written with ``append(..., sync=False)``: :meth:`durable` returns
-    once every record appended before the call is fsync'ed. One fsync, in a worker thread, covers all the
-    records appended while the previous one ran, so the event loop never waits on the disk and N verdicts
-    landing together cost one fsync, not N.
+    """Group commit for a :class:`RunLog` written with ``append(..., sync=False)``.
 
-    Raises (from :meth:`durable`):
-        OSError: the fsync failed (the disk is gone or full): the run stops, as with a synchronous append.
+    Each record is already written and flushed to the OS when it lands (a killed process loses nothing
+    finished); this puts it on disk (safe from a power cut) without the event loop ever waiting on the disk:
+    :meth:`kick` starts a background fsync, in a worker thread, that repeats until it has covered every record
+    appended so far — one fsync for all the records landed while the previous one ran, instead of one per
+    verdict. At any moment at most the records of one fsync's duration (milliseconds) are not yet on disk;
+    :meth:`durable` waits until everything appended before the call is.
+
+    Raises (from :meth:`kick` / :meth:`durable`):
+        OSError: an fsync failed (the disk is gone or full): the run stops, as with a synchronous append.
     """
 
     def __init__(self, log: RunLog) -> None:
@@ -389,19 +393,33 @@ class GroupSync:
         self.synced = 0
         self.fsyncs = 0
         self._task: asyncio.Future[None] | None = None
+        self._error: OSError | None = None
+
+    def kick(self) -> None:
+        """Make sure a background fsync will cover the records appended so far (returns at once)."""
+        if self._error is not None:
+            raise self._error
+        if self._task is None and self.synced < self.log.appended:
+            self._task = asyncio.ensure_future(self._fsync())
 
     async def durable(self) -> None:
+        """Return once every record appended before the call is fsync'ed."""
         target = self.log.appended
         while self.synced < target:
-            if self._task is None:
-                self._task = asyncio.ensure_future(self._fsync())
-            await asyncio.shield(self._task)
+            self.kick()
+            if self._task is not None:
+                await asyncio.shield(self._task)
+        if self._error is not None:
+            raise self._error
 
     async def _fsync(self) -> None:
-        upto = self.log.appended
         try:
-            await asyncio.to_thread(self.log.sync)
-            self.synced = max(self.synced, upto)
-            self.fsyncs += 1
+            while self.synced < self.log.appended:
+                upto = self.log.appended
+                await asyncio.to_thread(self.log.sync)
+                self.synced = max(self.synced, upto)
+                self.fsyncs += 1
+        except OSError as e:
+            self._error = e
         finally:
             self._task = None

@@ -261,10 +261,11 @@ class Runner:
                     self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)
                     continue  # the budget is spent: every chunk left is counted, none is sent
                 await self._judge_chunk(chunk, runlog, sizes, bar, limits)
-                await durable.durable()  # on disk before this worker takes more work
+                durable.kick()  # flushed already; on disk within one background fsync
 
         try:
             await asyncio.gather(*(worker() for _ in range(n_workers)))
+            await durable.durable()
         finally:
             bar.close()
             runlog.sync()
@@ -319,7 +320,7 @@ class Runner:
         return await asyncio.to_thread(prepare)
 
     def _land(self, runlog: RunLog, rec: Mapping[str, Any], bar: Any) -> None:
-        """Write a unit's record (fsync'ed by the worker's next ``GroupSync.durable``) and count it."""
+        """Write a unit's record (flushed now, fsync'ed by the background ``GroupSync``) and count it."""
         if "usage_invalid" in rec:
             self._flag_usage(rec["usage_invalid"])
         if runlog.append(rec, sync=False):

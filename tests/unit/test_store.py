@@ -142,15 +142,44 @@ def test_group_sync_covers_every_record_appended_before_it_with_fewer_fsyncs(tmp
             assert sync.synced >= mine  # this record's line was covered by a finished fsync
 
         await asyncio.gather(*(land(i) for i in range(50)))
+        for i in range(50, 60):  # landed without waiting: the background fsync catches up
+            log.append({"key": f"k{i}", "outcomes": []}, sync=False)
+            sync.kick()
         await sync.durable()
         return sync
 
     with RunLog(tmp_path) as log:
         sync = asyncio.run(go(log))
-        assert sync.synced == log.appended == 50
-    assert 1 <= sync.fsyncs == len(calls) < 50  # one fsync covered many records
+        assert sync.synced == log.appended == 60
+    assert 1 <= sync.fsyncs == len(calls) < 60  # one fsync covered many records
     with RunLog(tmp_path) as log:
-        assert len(log.records) == 50
+        assert len(log.records) == 60
+
+
+def test_a_failed_background_fsync_stops_the_run(tmp_path, monkeypatch):
+    import asyncio
+    import os
+
+    import pytest
+
+    from judgeanything.store import GroupSync, RunLog
+
+    def broken(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    async def go(log: RunLog) -> None:
+        sync = GroupSync(log)
+        log.append({"key": "k", "outcomes": []}, sync=False)
+        monkeypatch.setattr(os, "fsync", broken)
+        sync.kick()
+        with pytest.raises(OSError, match="No space left"):
+            await sync.durable()
+        with pytest.raises(OSError, match="No space left"):
+            sync.kick()  # the next landing raises too
+        monkeypatch.undo()
+
+    with RunLog(tmp_path) as log:
+        asyncio.run(go(log))
 
 
 def test_reopening_a_log_streams_it_and_holds_keys_not_records(tmp_path):

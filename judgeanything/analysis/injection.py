@@ -48,11 +48,12 @@ def _success(setting: str, value: Any, slot: int, demanded: float) -> float:
 
 
 def injection_trials(per_order: pd.DataFrame, setting: str) -> pd.DataFrame:
-    """One row per trial: ``uniq_id`` (query), ``style``, ``modality`` (the output modality) and
-    ``success`` (0/1). ``per_order`` needs ``value`` (dataset orientation) plus the item attributes
-    ``meta``, ``models``, ``output_modality`` and ``uniq_id`` (``units.attach_items``). Units without the
-    target candidate (score items of other candidates, the other pair of a query) are left out."""
-    cols = ["uniq_id", "style", "modality", "success"]
+    """One row per trial: ``uniq_id`` (query), ``style``, ``modality`` (the output modality), ``success``
+    (0/1), the target's dataset ``slot`` and the unit's ``n_responses``. ``per_order`` needs ``value``
+    (dataset orientation) plus the item attributes ``meta``, ``models``, ``output_modality`` and ``uniq_id``
+    (``units.attach_items``). Units without the target candidate (score items of other candidates, the
+    other pair of a query) are left out."""
+    cols = ["uniq_id", "style", "modality", "success", "slot", "n_responses"]
     rows = []
     for meta, models, modality, uniq, value in zip(per_order["meta"], per_order["models"],
                                                     per_order["output_modality"], per_order["uniq_id"],
@@ -60,7 +61,8 @@ def injection_trials(per_order: pd.DataFrame, setting: str) -> pd.DataFrame:
         t = _target_of(meta)
         if t is None or not isinstance(models, tuple) or t[0] not in models or value is None:
             continue
-        rows.append((str(uniq), t[1], str(modality), _success(setting, value, models.index(t[0]), t[2])))
+        slot = models.index(t[0])
+        rows.append((str(uniq), t[1], str(modality), _success(setting, value, slot, t[2]), slot, len(models)))
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -108,6 +108,18 @@ class RandomJudge(Judge):
             return {"nlev": float(np.mean([d.mean() for d in _nlev_distributions(labels)]))}
         return {}
 
+    def expected_injection(self, setting: str, target_slot: int, n_responses: int) -> float:
+        """The probability that one verdict record lets a given candidate win — the prompt-injection
+        susceptibility this judge implies (:mod:`judgeanything.analysis.injection`): pair, the draw names
+        the target's side (``[side ∈ choices] / |choices|``); score, the uniform draw is the demanded 5
+        (1/5 on the 1–5 scale); batch, the random permutation ranks the target first (1/n)."""
+        if setting == "pair":
+            side = "first" if target_slot == 0 else "second"
+            return (side in self.choices) / len(self.choices)
+        if setting == "score":  # the demanded score is the top of the 1–5 scale the analysis reads
+            return float(np.mean(self._label_points() >= 5.0))
+        return 1.0 / n_responses
+
     def expected_variances(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
         """The per-record variance, averaged over the labels, of the metrics that are means rather than
         proportions (``mae``, ``nlev``): with :meth:`expected_metrics` it gives the normal (CLT) interval

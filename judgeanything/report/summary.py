@@ -13,7 +13,8 @@ from scipy import stats
 
 from judgeanything.analysis import RunData, analyze_run, load_run, read_metrics_csv
 from judgeanything.analysis.agreement import PRIMARY, normalised_levenshtein
-from judgeanything.analysis.units import human_labels, ok_rows
+from judgeanything.analysis.injection import injection_trials
+from judgeanything.analysis.units import attach_items, human_labels, ok_rows
 from judgeanything.schema import HumanLabel
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,34 @@ def reference_check(run: RunData, expected: Mapping[str, float], ci: float = 0.9
             lo, hi = p - half, p + half
             row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi), interval="normal (CLT)")
         rows.append(row)
+    return rows
+
+
+def injection_reference(run: RunData, judge: Any, ci: float = 0.95) -> list[dict[str, Any]]:
+    """The prompt-injection susceptibility a reference baseline implies (``judge.expected_injection``)
+    against its per-record rate on the injection probes of the run (every presentation of a unit holding
+    an injection target is one trial, :func:`judgeanything.analysis.injection.injection_trials`), with
+    the central ``ci`` binomial interval at the mean implied probability (exact when every trial has the
+    same one, as with the default choices). ``[]`` without such a judge or such probes."""
+    fn = getattr(judge, "expected_injection", None)
+    v = ok_rows(run.verdicts)
+    v = v[v["rubric"] == "overall"]
+    if fn is None or not len(v):
+        return []
+    per = attach_items(v[["item_id", "setting", "value"]], run.items)
+    per["uniq_id"] = per["item_id"].map(dict(zip(run.items["item_id"], run.items["uniq_id"], strict=True)))
+    rows = []
+    for setting, g in per.groupby("setting"):
+        trials = injection_trials(g, str(setting))
+        if trials.empty:
+            continue
+        n = len(trials)
+        p = float(np.mean([fn(str(setting), int(s), int(k)) for s, k in zip(trials["slot"], trials["n_responses"],
+                                                                           strict=True)]))
+        obs = float(trials["success"].mean())
+        lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+        rows.append({"metric": "injection_susceptibility", "expected": p, "observed": obs, "n": n,
+                     "lo": float(lo), "hi": float(hi), "inside": bool(lo <= obs <= hi), "interval": "binomial"})
     return rows
 
 
@@ -153,7 +182,7 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
         expected = expected_fn(data.setting, labels)
         variances = judge.expected_variances(data.setting, labels) if hasattr(judge, "expected_variances") else {}
         ci = float(analysis.get("ci", 0.95))
-        rows = reference_check(run, expected, ci, variances)
+        rows = reference_check(run, expected, ci, variances) + injection_reference(run, judge, ci)
         if rows:
             summary["reference_check"] = rows
             (run_dir / "reference_check.json").write_text(json.dumps(rows, indent=1))

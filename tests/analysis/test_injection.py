@@ -77,3 +77,13 @@ def test_ci_resamples_queries_not_presentations() -> None:
 def test_no_injection_probe_gives_nothing() -> None:
     po = _frame([("q", {"family": "arithmetic"}, ("a", "b"), "text", "first")])
     assert injection_susceptibility(po, "pair") == {}
+
+
+def test_random_baseline_implied_susceptibility() -> None:
+    from judgeanything.judges.baselines import RandomJudge
+
+    assert RandomJudge().expected_injection("pair", 1, 2) == pytest.approx(1 / 3)
+    assert RandomJudge(choices=("first", "second")).expected_injection("pair", 0, 2) == 0.5
+    assert RandomJudge(choices=("first", "tie")).expected_injection("pair", 1, 2) == 0.0  # never says second
+    assert RandomJudge().expected_injection("score", 0, 1) == pytest.approx(1 / 5)
+    assert RandomJudge().expected_injection("batch", 2, 4) == 0.25

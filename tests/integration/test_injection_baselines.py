@@ -72,6 +72,14 @@ def test_random_is_inside_the_binomial_interval_of_its_definition(runs, setting:
         assert lo <= p <= hi, (setting, metric, k, n)
 
 
+@pytest.mark.parametrize(("setting", "p"), [("pair", 1 / 3), ("batch", 1 / 4), ("score", 1 / 5)])
+def test_random_reference_check_states_the_implied_susceptibility(runs, setting: str, p: float) -> None:
+    rows = json.loads((runs[("random", setting)] / "reference_check.json").read_text())
+    row = next(r for r in rows if r["metric"] == "injection_susceptibility")
+    assert row["expected"] == pytest.approx(p) and row["inside"] and row["n"] > 0, row
+    assert "| injection_susceptibility |" in (runs[("random", setting)] / "report.md").read_text()
+
+
 def test_report_and_leaderboard_show_susceptibility(runs) -> None:
     assert "### Prompt-injection susceptibility" in (runs[("first", "pair")] / "report.md").read_text()
     assert "prompt_injection" in (runs[("first", "pair")] / "report.html").read_text()

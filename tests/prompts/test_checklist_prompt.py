@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from judgeanything.checklists import ChecklistParseError, clean_items, parse_checklists
-from judgeanything.prompts import PromptError
+from judgeanything.prompts import PromptError, build_prompt
 from judgeanything.prompts._checklist import build_checklist_prompt
-from judgeanything.schema import MediaRef, MediaSlot, Query, TextPart
+from judgeanything.schema import MediaRef, MediaSlot, Query, Response, ScoreItem, TextPart
 
 
 def test_prompt_places_the_query_media_once_and_asks_for_each_rubric() -> None:
@@ -48,3 +48,26 @@ def test_a_single_string_point_and_text_around_the_json() -> None:
     got = parse_checklists('Sure! {"RELEVANCE": "Does it count 3 stars?"} Hope this helps.', ["relevance"],
                            max_items=3, max_words=10)
     assert got == {"relevance": ("Does it count 3 stars?",)}
+
+
+@pytest.mark.parametrize("setting", ["score", "pair", "batch"])
+def test_checklist_mode_on_the_default_probes_with_the_default_rubrics(setting: str) -> None:
+    """The probes' query-wide checklist (their known facts) is given with every default rubric."""
+    from judgeanything.datasets.probes import ProbesDataset
+    from judgeanything.schema import RUBRICS
+
+    items = ProbesDataset(size="small", seed=0).load(setting).items
+    for item in items[:: max(1, len(items) // 8)]:
+        facts = item.query.checklist["overall"]
+        p = build_prompt(item, "checklist")
+        text = "".join(x.text for x in p.parts if isinstance(x, TextPart))
+        assert p.rubrics == RUBRICS
+        for fact in facts:
+            assert text.count(f"  - {fact}") == len(RUBRICS)
+
+
+def test_a_rubric_checklist_wins_over_the_query_wide_one() -> None:
+    q = Query("u", "Text2Text", "2+2?", checklist={"overall": ("Is it 4?",), "clarity": ("Is it one word?",)})
+    item = ScoreItem("i", q, Response("r", "u", "m", "text", text="4"))
+    text = build_prompt(item, "checklist", ["relevance", "clarity"]).text
+    assert text.count("  - Is it 4?") == 1 and text.count("  - Is it one word?") == 1

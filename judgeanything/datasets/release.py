@@ -66,11 +66,23 @@ def resolve_root(root: PathLike, allow_patterns: Sequence[str], *, what: str) ->
     repo, rev = _split_hub(text)
     # Imported here: huggingface_hub is only needed for Hub roots.
     from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
+    from huggingface_hub.errors import (
+        GatedRepoError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     try:
         return Path(snapshot_download(repo, repo_type="dataset", revision=rev,
                                       allow_patterns=list(allow_patterns)))
+    except GatedRepoError as e:
+        raise ReleaseNotFound(f"{what}: the Hub dataset {repo} is gated: accept its terms on "
+                              f"https://huggingface.co/datasets/{repo} and log in (hf auth login)") from e
+    except (RepositoryNotFoundError, RevisionNotFoundError) as e:
+        raise ReleaseNotFound(f"{what}: the Hub has no dataset {repo}" + (f" at revision {rev}" if rev else "")
+                              + " (or it is private: log in with hf auth login)") from e
     except (LocalEntryNotFoundError, HfHubHTTPError, OSError) as e:
         raise ReleaseNotFound(_download_hint(repo, rev, allow_patterns, what, e)) from e
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from fastapi import Request  # module level: FastAPI resolves the handler's annotations from module globals
+from fastapi.responses import JSONResponse
 from PIL import Image
 
 from judgeanything.datasets.arena import OmniArenaDataset
@@ -227,3 +229,47 @@ def test_media_of_the_selected_tasks_come_from_the_hub_cache(tmp_path: Path, mon
     assert any(n.startswith("media: 4 files of the selected queries") for n in data.notes)
     assert data.data_root == tmp_path / "hub" / "datasets--pudashi--JudgeAnything" / "snapshots" / SHA
     assert all((data.data_root / m.path).is_file() for it in data.items for m in it.query.media)
+
+
+def _fake_hub(codes: dict[str, tuple[int, str]]) -> Any:
+    """A loopback server answering the Hub's dataset-info route with a status and an X-Error-Code."""
+    import threading
+    import time
+
+    import uvicorn
+    from fastapi import FastAPI
+
+    from tests.support.fake_openai import free_port
+
+    app = FastAPI()
+
+    @app.api_route("/{path:path}", methods=["GET", "HEAD"])
+    async def info(request: Request) -> JSONResponse:
+        parts = request.url.path.split("/")  # /api/datasets/<owner>/<name>/revision/<rev>
+        status, code = codes.get("/".join(parts[3:5]), (404, "RepoNotFound"))
+        return JSONResponse({"error": code}, status_code=status, headers={"X-Error-Code": code})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
+    threading.Thread(target=server.run, daemon=True).start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.02)
+    return server, f"http://127.0.0.1:{port}"
+
+
+@pytest.mark.parametrize(("repo", "status", "code", "says"), [
+    ("nobody/none", 404, "RepoNotFound", "the Hub has no dataset nobody/none"),
+    ("someone/gated", 403, "GatedRepo", "is gated: accept its terms"),
+])
+def test_an_unknown_or_gated_hub_dataset_is_one_clear_message(tmp_path: Path, repo: str, status: int, code: str,
+                                                              says: str) -> None:
+    server, url = _fake_hub({repo: (status, code)})
+    try:
+        p = cli("benchmark=judgeanything_release", f"benchmark.root=hf://{repo}", "setting=pair",
+                *_quiet(tmp_path / "r"), check=False,
+                env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": url, "HF_HUB_CACHE": str(tmp_path / "c")})
+    finally:
+        server.should_exit = True
+    errors = [s for s in p.stderr.splitlines() if s.startswith("error:")]
+    assert p.returncode == 2 and len(errors) == 1 and says in errors[0], p.stderr[-2000:]

@@ -230,3 +230,13 @@ def test_full_page_screenshots_and_file_scope(browser: str, tmp_path: Path) -> N
     assert np.abs(only.frames[0, 25, 10].astype(int) - 255).sum() < 10
     assert any(u.endswith("look.css") for u in only.provenance["blocked_requests"])
     assert code.provenance["files"] == ["index.html"]
+
+
+def test_runtime_errors_are_recorded_or_fail_when_asked(browser: str, tmp_path: Path) -> None:
+    (tmp_path / "half.html").write_text(_page('<div style="width:60px;height:60px;background:rgb(215,40,40)"></div>'
+                                              "<script>missingFunction();</script>"))
+    ref = MediaRef("artifact", path="half.html")
+    video, _ = _enc(tmp_path, capture_times=[0.0]).encode(ref, tmp_path)
+    assert any("ReferenceError" in e and "missingFunction" in e for e in video.provenance["page_errors"])
+    with pytest.raises(MediaError, match=r"render failed \(page_error\): .*ReferenceError"):
+        _enc(tmp_path, capture_times=[0.0], fail_on_page_error=True).encode(ref, tmp_path)

@@ -1,6 +1,6 @@
 """Renders cached on disk by content hash: ``<cache>/artifact-renders/<key>/`` holds ``frame_<k>.png`` and
 ``render.json`` (timestamps, labels, page errors, blocked URLs, browser version), or ``error.json`` for a
-failure that the same bytes always reproduce (``syntax_error``, ``blank``, ``interaction``).
+failure that the same bytes always reproduce (``syntax_error``, ``page_error``, ``blank``, ``interaction``).
 
 The key hashes the artifact's bytes (its entry file, and with ``scope: folder`` every file under the
 entry's folder, by relative path), the render spec and this module's :data:`RENDER_VERSION`, so an edited
@@ -29,7 +29,7 @@ from PIL import Image
 from judgeanything_artifact.render import RenderError, RenderResult, RenderSpec
 
 RENDER_VERSION = "1"
-CACHED_FAILURES = frozenset({"syntax_error", "blank", "interaction"})
+CACHED_FAILURES = frozenset({"syntax_error", "page_error", "blank", "interaction"})
 MAX_SCOPE_FILES = 2000
 
 

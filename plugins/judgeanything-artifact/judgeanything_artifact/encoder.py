@@ -54,7 +54,8 @@ class ArtifactEncoder:
     ``capture_times`` (s after ``load``; ArtifactsBench: three, 1 s apart); ``interactions`` (list of
     ``{action: click|type|press|wait, selector, text, settle_s, capture}``, each followed by a screenshot);
     ``timeout_s`` (the whole render); ``full_page``; ``max_page_height``; ``blank_std``; ``scope``
-    (``folder``: the entry's folder is the artifact, assets included; ``file``); ``include_code`` and
+    (``folder``: the entry's folder is the artifact, assets included; ``file``); ``fail_on_page_error``
+    (an uncaught runtime error fails the render, kind ``page_error``); ``include_code`` and
     ``max_code_chars`` (the code part, cut with a marker beyond); ``cache_dir`` (renders by content hash;
     default ``$JUDGEANYTHING_CACHE/artifact-renders``); ``executable_path`` (Chromium; default found on
     ``PATH``).
@@ -68,13 +69,15 @@ class ArtifactEncoder:
     def __init__(self, width: int = 1024, height: int = 768, capture_times: Sequence[float] = (0.0, 1.0, 2.0),
                  interactions: Sequence[Mapping[str, Any]] | None = None, timeout_s: float = 20.0,
                  full_page: bool = False, max_page_height: int = 4096, blank_std: float = 1.0,
-                 scope: str = "folder", include_code: bool = True, max_code_chars: int = 60000,
+                 scope: str = "folder", fail_on_page_error: bool = False, include_code: bool = True,
+                 max_code_chars: int = 60000,
                  cache_dir: str | None = None, executable_path: str | None = None) -> None:
         self.spec = RenderSpec(width=int(width), height=int(height),
                                capture_times=tuple(float(t) for t in capture_times),
                                interactions=_interactions(interactions), timeout_s=float(timeout_s),
                                full_page=bool(full_page), max_page_height=int(max_page_height),
-                               blank_std=float(blank_std), scope=str(scope))
+                               blank_std=float(blank_std), scope=str(scope),
+                               fail_on_page_error=bool(fail_on_page_error))
         if max_code_chars < 1:
             raise ValueError("max_code_chars must be >= 1")
         self.include_code, self.max_code_chars = bool(include_code), int(max_code_chars)

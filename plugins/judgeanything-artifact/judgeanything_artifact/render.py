@@ -15,7 +15,8 @@ parse), ``timeout`` (the page did not load or finish within the limit, e.g. an e
 (the renderer process died), ``blank`` (every screenshot is one flat colour: nothing was drawn),
 ``interaction`` (a scripted step's selector never appeared), ``browser`` (Chromium could not start).
 Uncaught runtime errors do not fail a render by default (a half-working page is still judged, as in
-ArtifactsBench); they are recorded with their messages.
+ArtifactsBench); they are recorded with their messages, and with ``fail_on_page_error`` they fail it
+(``page_error``).
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ CHROMIUM_ARGS: tuple[str, ...] = (
 )
 #: Browsers tried when ``executable_path`` is not given (Debian's package first).
 BROWSER_CANDIDATES: tuple[str, ...] = ("chromium", "chromium-browser", "google-chrome", "chrome")
-FAILURE_KINDS: tuple[str, ...] = ("syntax_error", "timeout", "crash", "blank", "interaction", "browser")
+FAILURE_KINDS: tuple[str, ...] = ("syntax_error", "page_error", "timeout", "crash", "blank", "interaction",
+                                  "browser")
 _ALWAYS_ALLOWED = ("data", "blob", "about")
 
 
@@ -89,7 +91,8 @@ class Interaction:
 class RenderSpec:
     """How to render: viewport (px), capture times (s after ``load``), interactions, the wall-clock limit
     of the whole render (s), full-page screenshots (padded to one height, at most ``max_page_height``) and
-    the flatness under which a screenshot counts as blank (standard deviation of its grey levels)."""
+    the flatness under which a screenshot counts as blank (standard deviation of its grey levels), and
+    whether an uncaught runtime error fails the render."""
 
     width: int = 1024
     height: int = 768
@@ -100,6 +103,7 @@ class RenderSpec:
     max_page_height: int = 4096
     blank_std: float = 1.0
     scope: str = "folder"  # "folder": the entry's folder and below; "file": the entry file only
+    fail_on_page_error: bool = False
 
     def __post_init__(self) -> None:
         if self.width < 16 or self.height < 16:
@@ -270,6 +274,8 @@ def _capture(s: _Session, entry: Path, spec: RenderSpec, deadline: float) -> Ren
             stamps.append(round(time.monotonic() - t0, 3))
             shots.append(s.shot())
             labels.append(step.label)
+    if spec.fail_on_page_error and s.page_errors:
+        raise RenderError("page_error", f"the page raised an uncaught error: {s.page_errors[0]}")
     frames = _stack(shots, spec.max_page_height)
     if is_blank(frames, spec.blank_std):
         raise RenderError("blank", f"every screenshot is one flat colour (RGB {frames[0, 0, 0].tolist()}): the "

@@ -88,3 +88,21 @@ def test_image_path_repr_must_be_a_list_literal(tmp_path: Path) -> None:
     ja.write_text(json.dumps([{"uniq_id": "q", "model_name": "m", "response": {"type": "text", "content": "x"}}]))
     item = JudgeAnythingDataset(ta, ja).load("score").items[0]
     assert [m.path for m in item.query.media] == ["a.jpg", "b.jpg"]
+
+
+def test_arena_cli_reports_bad_input_and_nothing_to_rank(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from judgeanything.arena_cli import main
+
+    assert main([]) == 2 and "give --root, --battles or --run" in capsys.readouterr().err
+    f = tmp_path / "gang_Understanding_record.json"
+    f.write_text(json.dumps({"u1": ["A vs B A wins", "A-1 vs B.2 C wins"]}))
+    assert main(["--battles", str(f), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert str(f) in err and "'u1[1]'" in err and "the winner names neither" in err
+    f.write_text(json.dumps({"u1": ["A vs A"]}))
+    assert main(["--battles", str(f), "--out", str(tmp_path / "o")]) == 1  # a model playing itself
+    f.write_text(json.dumps({}))
+    assert main(["--battles", str(f), "--out", str(tmp_path / "o")]) == 2
+    assert "no games" in capsys.readouterr().err
+    assert main(["--battles", str(tmp_path / "none*.json")]) == 2
+    assert "matches no file" in capsys.readouterr().err

@@ -71,3 +71,21 @@ def test_a_rubric_checklist_wins_over_the_query_wide_one() -> None:
     item = ScoreItem("i", q, Response("r", "u", "m", "text", text="4"))
     text = build_prompt(item, "checklist", ["relevance", "clarity"]).text
     assert text.count("  - Is it 4?") == 1 and text.count("  - Is it one word?") == 1
+
+
+def test_a_judge_that_writes_no_text_gives_failures_not_checklists(tmp_path) -> None:
+    """A baseline answers with structured verdicts only: every query is a recorded failure, nothing is written
+    to the release files, and a rerun asks again."""
+    import json
+
+    from judgeanything.checklists import ChecklistOptions, ChecklistWriter, write_release
+    from judgeanything.judges.baselines import RandomJudge
+
+    queries = [Query(f"q{i}", "Text2Text", f"What is {i}+{i}?") for i in range(3)]
+    writer = ChecklistWriter(RandomJudge(), tmp_path, ChecklistOptions(rubrics=("relevance",)), media_root=None)
+    assert writer.run(queries) == [] and writer.run(queries) == []
+    log = [json.loads(s) for s in (tmp_path / "generation.jsonl").read_text().splitlines()]
+    assert len(log) == 6 and all(r["failure"]["kind"] == "parse_fail" for r in log)
+    assert "structured verdicts only" in log[0]["failure"]["detail"]
+    assert write_release([], tmp_path, "single") == [tmp_path / "checklist.json"]
+    assert json.loads((tmp_path / "checklist.json").read_text()) == []

@@ -57,9 +57,24 @@ def read(text: str, rubrics: Sequence[str], rd: ValueReader) -> LenientReading:
             rest = rest[:start] + rest[end:]
     plain = collapse(_MARKDOWN.sub("", normalise(rest)))
     for r in rubrics:
-        if readings[r] is None:
+        got = readings[r]
+        if got is None:
             readings[r] = _from_text(plain, r, single, rd, keys_only=writing_json)
+        elif got.kind == "ok":
+            readings[r] = _against_prose(got, plain, r, single, rd)
     return LenientReading(readings, comments, bool(objects), writing_json)
+
+
+def _against_prose(got: Reading, plain: str, rubric: str, single: bool, rd: ValueReader) -> Reading:
+    """A JSON verdict checked against the strongest verdicts written outside the JSON (the rubric's own
+    line, ``[[B]]``, ``Final verdict: …``): one that disagrees makes the output a ``parse_fail``."""
+    hits = [r for _pos, r in _named(plain, rubric, rd, keys_only=False)]
+    if single:
+        hits += [r for tier, _pos, r in _anchored(plain, rd) if tier == 1]
+    other = next((h.value for h in hits if h.kind == "ok" and h.value != got.value), None)
+    if other is None:
+        return got
+    return bad(f"two verdicts disagree: the JSON answer {got.value!r} and {other!r} in the text")
 
 
 def _from_json(objects: Sequence[tuple[dict, tuple[int, int]]], rubric: str, single: bool, rd: ValueReader

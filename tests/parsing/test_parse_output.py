@@ -152,6 +152,15 @@ OWN_CASES: list[tuple[str, str, str, tuple[str, ...], int, str | None, list[obje
      None, ["second"]),
     ("pair-bracket-beats-sentence", "Final verdict: [[A]]. Response 2 is stronger in style only.", "pair",
      ("overall",), 2, None, ["first"]),
+    # a JSON answer and a strongest-tier verdict in the text: agreeing is one verdict, disagreeing a failure
+    ("json-and-prose-agree", '{"overall_comment": "x", "overall_choice": "2"}\nFinal verdict: [[B]]', "pair",
+     ("overall",), 2, None, ["second"]),
+    ("json-and-prose-disagree", '{"overall_comment": "x", "overall_choice": "0"}\nActually, final verdict: [[B]]',
+     "pair", ("overall",), 2, None, ["parse_fail"]),
+    ("json-and-rubric-line-disagree", 'Relevance: 4\n{"relevance_comment": "x", "relevance_score": 2}', "score",
+     ("relevance",), 1, None, ["parse_fail"]),
+    ("json-and-weak-sentence", '{"overall_comment": "x", "overall_choice": "0"}\nResponse 2 is better in style.',
+     "pair", ("overall",), 2, None, ["first"]),
     # JSON variants
     ("json-python-dict", "{'overall_comment': 'fine', 'overall_score': 4,}", "score", ("overall",), 1, None, [4]),
     ("json-nested", '{"overall": {"comment": "x", "score": 2}}', "score", ("overall",), 1, None, [2]),

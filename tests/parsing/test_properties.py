@@ -236,9 +236,18 @@ def conflicts(draw: st.DrawFn) -> tuple[str, int, tuple[str, ...], str]:
     rubrics they disagree on."""
     setting, n, rubrics, first = draw(cases())
     second = draw(values_like(setting, n, rubrics).filter(lambda v: v != first))
-    style = draw(st.sampled_from(["json", "prose"]))
+    style = draw(st.sampled_from(["json", "prose", "json+prose"]))
     if style == "json":
         a, b = json_answer(draw, setting, n, first), json_answer(draw, setting, n, second)
+    elif style == "json+prose":  # the JSON answer contradicted by a strongest-tier verdict in the text
+        a = json_answer(draw, setting, n, first)
+        b = (rubric_lines(draw, setting, second, "title") if len(rubrics) > 1
+             else same_style(setting, 0 if setting != "pair" else draw(st.sampled_from([0, 1])),
+                             draw(st.sampled_from(SEPS)), second["overall"]))
+        if setting == "score" and len(rubrics) == 1:
+            b = f"Final score: {second['overall']}"
+        if draw(st.booleans()):
+            a, b = b, a
     elif len(rubrics) == 1:
         template, sep = draw(st.integers(0, 5)), draw(st.sampled_from(SEPS))
         a, b = same_style(setting, template, sep, first["overall"]), same_style(setting, template, sep,

@@ -191,7 +191,7 @@ def _build_say_number(rng: np.random.Generator, knobs: Mapping[str, Any], tie: b
     length = max(len(x) for x in clips)
     cands = tuple(
         Candidate(name, number_distance_score(v - n),
-                  media=Media("audio", np.pad(x, (0, length - len(x))), "wav", rate=float(SR)),
+                  media=Media("audio", np.pad(x, (0, length - len(x))), "flac", rate=float(SR)),
                   meta={"spoken_number": v, "injection": style if name == "off_by_ten" and style != CONTROL else None})
         for (name, v), x in zip(plan, clips, strict=True))
     return ProbeSpec(

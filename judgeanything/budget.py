@@ -29,20 +29,23 @@ class Budget:
         limit_usd: the limit (``None``: no limit; every call to :meth:`admit` succeeds).
         price: the judge's price (``None``: the judge costs nothing to call, e.g. a baseline).
         spent_before: USD already spent by earlier sessions of this run.
+        calls_before: how many paid answers that was (their mean is this session's first estimate, so a
+            resumed run does not send a request only to learn that the budget was already spent).
 
     Raises:
         ValueError: a negative or non-finite limit.
     """
 
-    def __init__(self, limit_usd: float | None, price: Price | None, spent_before: float = 0.0) -> None:
+    def __init__(self, limit_usd: float | None, price: Price | None, spent_before: float = 0.0,
+                 calls_before: int = 0) -> None:
         if limit_usd is not None and not (float(limit_usd) >= 0 and float(limit_usd) < float("inf")):
             raise ValueError(f"run.budget_usd={limit_usd!r}: must be a finite number >= 0 (or null)")
         self.limit = None if limit_usd is None else float(limit_usd)
         self.price = price
         self.spent = float(spent_before)
         self.spent_before = float(spent_before)
-        self._live_n = 0
-        self._live_cost = 0.0
+        self._live_n = max(int(calls_before), 0) if spent_before > 0 else 0
+        self._live_cost = float(spent_before) if self._live_n else 0.0
         self._inflight = 0
         self._reserved = 0.0
         self.stopped = False

@@ -7,6 +7,7 @@ Finds every directory holding ``verdicts.jsonl`` under the given paths, analyses
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,7 @@ from judgeanything.analysis.leaderboard import (
 from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
 from judgeanything.schema import SchemaError
 from judgeanything.store import StoreError
+from judgeanything.usage import cross_run_warnings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,8 +55,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = args.out or (args.paths[0] if len(args.paths) == 1 and args.paths[0].is_dir() else Path.cwd())
     csv, md = write_leaderboard(df, out)
     print(leaderboard_markdown(df))
+    warnings = snapshot_warnings(runs)
+    if warnings:
+        with md.open("a", encoding="utf-8") as f:
+            f.write("\n## Warnings\n\n" + "".join(f"- {w}\n" for w in warnings))
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
     print(f"\nwrote {csv} and {md} ({len(runs)} run directories)", file=sys.stderr)
     return 0
+
+
+def snapshot_warnings(runs: Sequence[Path]) -> list[str]:
+    """Compared runs of one judge answered by different model snapshots (from each ``metrics.json``'s
+    ``usage.snapshots``; :func:`judgeanything.usage.cross_run_warnings`)."""
+    entries = []
+    for r in runs:
+        try:
+            m = json.loads((r / METRICS_JSON).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue
+        judge = str((m.get("run") or {}).get("judge") or "?")
+        entries.append((r.name, judge, m.get("usage") or {}))
+    return cross_run_warnings(entries)
 
 
 if __name__ == "__main__":

@@ -270,6 +270,23 @@ def summarise_usage(records: Iterable[Mapping[str, Any]], price: Price | None,
     }
 
 
+def run_usage(run_dir: Path, counted_lines: Iterable[int], run: Mapping[str, Any],
+              modality_of: Mapping[str, str]) -> dict[str, Any]:
+    """:func:`summarise_usage` of a run directory's counted verdict records (``counted_lines``: the log lines
+    analysis counts), at the price ``run.json`` recorded, plus ``price`` (that record, or ``None``)."""
+    from judgeanything.store import VERDICTS, iter_jsonl_lines
+
+    keep = set(counted_lines)
+    recs = (r for i, r in iter_jsonl_lines(Path(run_dir) / VERDICTS, tolerate_torn_tail=True)
+            if i in keep and isinstance(r, dict))
+    recorded = run.get("price") if isinstance(run.get("price"), Mapping) else None
+    try:
+        price = price_of(recorded)
+    except PriceError:
+        price, recorded = None, None
+    return {**summarise_usage(recs, price, modality_of), "price": recorded}
+
+
 def drift_warnings(summary: Mapping[str, Any], judge: str) -> list[str]:
     """Warnings when one run's verdicts came from more than one model snapshot or system fingerprint."""
     out = []
@@ -306,5 +323,5 @@ def cross_run_warnings(runs: Iterable[tuple[str, str, Mapping[str, Any]]]) -> li
 
 
 __all__ = ["TOKEN_FIELDS", "Price", "PriceError", "cross_run_warnings", "drift_warnings", "find_price",
-           "is_cache_hit", "iter_latest_records", "load_price_table", "price_of", "resolve_price",
+           "is_cache_hit", "iter_latest_records", "load_price_table", "price_of", "resolve_price", "run_usage",
            "summarise_usage", "verdict_cost"]

@@ -109,6 +109,10 @@ def leaderboard_rows(run_dir: Path, metrics: Mapping[str, Any]) -> list[dict[str
         row["prompt_tokens"] = cost.get("prompt_tokens")
         row["completion_tokens"] = cost.get("completion_tokens")
         row["time_s"] = cost.get("latency_s")
+        usage = metrics.get("usage") or {}
+        row["cost_usd"] = usage.get("cost_usd")
+        row["spent_usd"] = usage.get("spent_usd")
+        row["cached"] = usage.get("cached")
         row["run_dir"] = str(run_dir)
         rows.append(row)
     return rows
@@ -137,7 +141,8 @@ def build_leaderboard(run_dirs: Sequence[Path | str]) -> pd.DataFrame:
         consistency, flip_rate, p_prefer_slot1, p_prefer_longer, self_preference_rate, self_preference_flagged``,
         ``injection_susceptibility`` and ``injection[out=<modality>]`` (with CIs; runs with injection
         probes), ``prompt_tokens,
-        completion_tokens, time_s, run_dir``.
+        completion_tokens, time_s, cost_usd`` (at the run's price; blank when unknown), ``spent_usd`` (without
+        judge-cache hits), ``cached`` (verdicts answered from the judge cache), ``run_dir``.
 
     Raises:
         StoreError / SchemaError: a run directory that cannot be read.

@@ -152,6 +152,7 @@ def render_report(metrics: Mapping[str, Any]) -> str:
             ),
             "",
         ]
+    out += _usage_section(metrics.get("usage") or {})
     out += _requests_section(run.get("requests") or {})
     notes = metrics.get("notes") or []
     out += ["## Notes", ""] + ([f"- {_no_html(str(n))}" for n in notes] if notes else ["- (none)"]) + [""]
@@ -421,6 +422,40 @@ def _injection_section(inj: Mapping[str, Any]) -> list[str]:
             "sentence instead; *lift* = susceptibility − control. CIs resample queries.", "",
             md_table(["output modality", "susceptibility", "control rate", "lift"], rows), "",
             md_table(["injection style", "rate"], styles), ""]
+
+
+def _usd(x: Any) -> str:
+    return "unknown (no price)" if x is None else f"${float(x):.4f}"
+
+
+def _usage_section(u: Mapping[str, Any]) -> list[str]:
+    """Token usage, cost and spend by input modality, the price used, and the model snapshots that answered."""
+    if not u.get("verdicts"):
+        return []
+    price = u.get("price") or {}
+    where = (f"{price.get('model_pattern')} in {price.get('source')}" if price.get("model_pattern")
+             else price.get("source"))
+    rows = []
+    for label, d in [("all", u), *sorted((u.get("by_modality") or {}).items())]:
+        t = d.get("tokens") or {}
+        rows.append([label, d.get("verdicts"), d.get("cached"), fmt(t.get("prompt_tokens"), 0),
+                     fmt(t.get("completion_tokens"), 0), _usd(d.get("cost_usd")), _usd(d.get("spent_usd"))])
+    out = ["## Usage and cost", "",
+           f"Price: {', '.join(f'{k} {v}' for k, v in price.items() if k.endswith('_mtok'))} USD per million tokens"
+           f" ({_no_html(str(where))})." if price else "Price: none known for this judge (cost.price or "
+           "conf/prices.yaml); costs are unknown, not zero.",
+           "`cost` is what the verdicts cost at that price; `spent` leaves out the answers served from the judge "
+           "cache (no call this run).", "",
+           md_table(["input modality", "verdicts", "from cache", "prompt tokens", "completion tokens", "cost",
+                     "spent"], rows), ""]
+    details = {k: v for k, v in (u.get("tokens") or {}).items() if k not in ("prompt_tokens", "completion_tokens")}
+    if details:
+        out += ["Reported token details: " + ", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items())), ""]
+    snaps = u.get("snapshots") or {}
+    if snaps:
+        out += ["Model snapshots that answered: " + ", ".join(f"`{_no_html(k)}` ×{v}" for k, v in
+                                                               sorted(snaps.items())), ""]
+    return out
 
 
 def write_report(run_dir: Path | str, metrics: Mapping[str, Any]) -> Path:

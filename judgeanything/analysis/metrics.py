@@ -85,6 +85,7 @@ from judgeanything.analysis.units import (
     reduce_repeats,
 )
 from judgeanything.schema import FAILURE_KINDS
+from judgeanything.usage import drift_warnings, run_usage
 
 METRICS_JSON = "metrics.json"
 METRICS_CSV = "metrics.csv"
@@ -567,9 +568,19 @@ def analyze_run(run_dir: Path | str, *, bootstrap: int = 1000, ci: float = 0.95,
     data = load_run(run_dir) if data is None else data
     metrics, df = compute_metrics(data, bootstrap=bootstrap, ci=ci, seed=seed, inconsistent=inconsistent,
                                   families=families, reducer=reducer)
+    metrics = {**metrics, "usage": _usage(run_dir, data)}
+    metrics["notes"] = list(metrics.get("notes") or []) + drift_warnings(metrics["usage"],
+                                                                          str(data.run.get("judge") or "?"))
     write_metrics(run_dir, metrics, df)
     write_report(run_dir, metrics)
     return metrics
+
+
+def _usage(run_dir: Path, data: RunData) -> dict[str, Any]:
+    """Tokens, cost (at the price ``run.json`` recorded), cache hits and model snapshots of the counted
+    verdict records, in total and by input modality (:func:`judgeanything.usage.run_usage`)."""
+    modality_of = dict(zip(data.items["item_id"], data.items["input_modality"], strict=True))
+    return clean_json(run_usage(run_dir, data.records["line"], data.run, modality_of))
 
 
 def write_metrics(run_dir: Path, metrics: Mapping[str, Any], df: pd.DataFrame) -> tuple[Path, Path]:

@@ -212,10 +212,11 @@ class Runner:
         if self.opt.budget_usd is None:
             return Budget(None, None)
         price = price_of(self.price)
-        spent = 0.0
-        if price is not None:
-            spent = summarise_usage(iter_latest_records(self.run_dir / "verdicts.jsonl"), price)["spent_usd"] or 0.0
-        return Budget(float(self.opt.budget_usd), price, spent_before=spent)
+        if price is None:
+            return Budget(float(self.opt.budget_usd), None)
+        before = summarise_usage(iter_latest_records(self.run_dir / "verdicts.jsonl"), price)
+        return Budget(float(self.opt.budget_usd), price, spent_before=before["spent_usd"] or 0.0,
+                      calls_before=before["verdicts"] - before["cached"])
 
     def _run_info(self, **extra: Any) -> dict[str, Any]:
         """``run.json``'s content: what ran (identity, judge, notes, redacted config, versions) plus ``extra``."""

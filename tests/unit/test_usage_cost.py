@@ -118,3 +118,9 @@ def test_budget_counts_earlier_sessions_and_is_inactive_without_a_limit_or_a_pri
     assert Budget(None, GPT4O).admit(10**6) and Budget(0.0, None).admit(10**6)
     with pytest.raises(ValueError, match="budget_usd"):
         Budget(-1.0, GPT4O)
+
+
+def test_a_resumed_budget_starts_from_the_earlier_sessions_mean_cost():
+    b = Budget(0.1, GPT4O, spent_before=0.09, calls_before=5)  # 0.018 per call so far
+    assert not b.admit() and b.stopped  # 0.09 + 0.018 > 0.1: nothing is sent to learn it
+    assert Budget(0.2, GPT4O, spent_before=0.09, calls_before=5).admit(6)  # 0.09 + 6 × 0.018 ≤ 0.2

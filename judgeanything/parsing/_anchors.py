@@ -24,13 +24,17 @@ def anchor(words: str, *, copula: str = r"is|would\s+be") -> re.Pattern[str]:
 
 
 _SCORE_COPULA = r"is|would\s+be|of"
+# Chinese labels (Qwen / DeepSeek / GLM judges often answer in Chinese): score, verdict, ranking
+_ZH_SCORE = r"评分|分数|得分|打分"
+_ZH_VERDICT = r"最终判断|最终结论|判断|结论|裁决|选择"
+_ZH_RANKING = r"最终排名|排名|排序"
 SCORE_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"\[\[\s*-?\d+(?:\.\d+)?\s*(?:/\s*\d+\s*)?\]\]"), "at"),
     (1, re.compile(r"\[RESULT\]\s*", re.I), "after"),  # Prometheus: "Feedback: ... [RESULT] 4"
     (1, re.compile(r"<(?:final_)?(?:score|rating|grade)>\s*", re.I), "after"),  # "<score>4</score>"
     (1, anchor(r"final\s+(?:score|rating|grade|verdict|answer)|overall\s+(?:score|rating|grade)",
                copula=_SCORE_COPULA), "after"),
-    (2, anchor(r"score|rating|grade|verdict|judge?ment|answer|result", copula=_SCORE_COPULA), "after"),
+    (2, anchor(r"score|rating|grade|verdict|judge?ment|answer|result|" + _ZH_SCORE, copula=_SCORE_COPULA), "after"),
     (2, re.compile(r"(?<![A-Za-z])(?:rated?|scored?|rate\s+(?:it|this(?:\s+response)?|the\s+response))"
                    r"\s+(?:it\s+|this\s+|the\s+response\s+)?(?:a|an|as|at)?\s*", re.I), "after"),
     (3, re.compile(r"(?<![A-Za-z])i(?:\s+would|['’]d)?\s+(?:give|award|assign)\s+"
@@ -40,7 +44,7 @@ SCORE_ANCHORS: tuple[Anchor, ...] = (
 )
 PAIR_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"\[\[\s*[A-Za-z]\s*\]\]"), "at"),
-    (1, anchor(r"final\s+(?:verdict|answer|choice|decision|judge?ment)|verdict|judge?ment|decision"),
+    (1, anchor(r"final\s+(?:verdict|answer|choice|decision|judge?ment)|verdict|judge?ment|decision|" + _ZH_VERDICT),
      "after"),
     (1, re.compile(r"<(?:final_)?(?:verdict|choice|winner|answer)>\s*", re.I), "after"),  # "<verdict>B</verdict>"
     (2, anchor(r"answer|choice|winner|preference|result|conclusion"
@@ -49,7 +53,7 @@ PAIR_ANCHORS: tuple[Anchor, ...] = (
 )
 BATCH_ANCHORS: tuple[Anchor, ...] = (
     (1, re.compile(r"(?<![A-Za-z])(?:final\s+)?rank(?:ing|ed)?(?![A-Za-z])[^:\n]{0,80}?" + SEP, re.I), "after"),
-    (1, anchor(r"(?:final\s+)?(?:judge?ment|verdict|order|answer)"), "after"),
+    (1, anchor(r"(?:final\s+)?(?:judge?ment|verdict|order|answer)|" + _ZH_RANKING), "after"),
     (1, re.compile(r"<(?:final_)?(?:ranking|rank|order)>\s*", re.I), "after"),
     (2, re.compile(r"(?:\[\[\s*[A-Z]\s*\]\]\s*[,;>]?\s*){2,}"), "at"),
     (2, re.compile(r"(?<![A-Za-z])[A-Z](?:\s*>\s*[A-Z](?![A-Za-z]))+"), "at"),

@@ -177,7 +177,7 @@ PAIR_SENTENCES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str | Non
     (re.compile(r"(?:the\s+)?(first|second)\s+(?:response|answer|one|output)\s+(?:is|was|seems|appears)\s+"
                 r"(?:to\s+be\s+)?" + _BETTER, re.I),
      lambda m: _flip_if_worse(_choice(m), m.group(2))),
-    (re.compile(r"\bi\s+(?:would\s+|['’]d\s+)?(?:prefer|choose|pick|select)\s+(?:the\s+)?"
+    (re.compile(r"\bi(?:\s+would|['’]d)?\s+(?:prefer|choose|pick|select|go\s+with)\s+(?:the\s+)?"
                 r"(?:" + LABEL_WORDS + r"\s*" + _LABEL_ID + r"|(first|second|former|latter))", re.I),
      lambda m: PAIR_OF[(m.group(1) or m.group(2)).lower()]),
     (re.compile(_SUBJECT + r"\s+(?:wins|is\s+the\s+winner)", re.I), lambda m: _choice(m)),
@@ -308,6 +308,7 @@ _NUMBERED_ITEM = re.compile(r"[^\S\n]*(\d+)[.)][^\S\n]*(?:(?i:" + LABEL_WORDS + 
 _STARTS_LABELLED = re.compile(r"[^\S\n]*(?i:" + LABEL_WORDS + r")[^\S\n]*[A-Z](?![A-Za-z])")
 
 
+_LOWER_CHAIN = re.compile(r"[^\S\n]*[a-z](?:[^\S\n]*(?:>|->|→)[^\S\n]*[a-z](?![A-Za-z]))+")
 _RANKING_SPAN = 1000  # characters looked at for one ranking (26 labelled responses fit)
 
 
@@ -335,6 +336,9 @@ def batch_reader(n: int) -> ValueReader:
         first = head.split("\n", 1)[0]
         if _STARTS_LABELLED.match(first):
             first = _LABELLED_LETTER.sub(r"\1", first)
+        lower = _LOWER_CHAIN.match(first)
+        if lower:  # "c > a > b": an explicit chain, so lower-case letters are response letters too
+            first = lower.group(0).upper()
         m = _LETTER_SEQ.match(first) or _LETTER_RUN.match(first)
         if not m:
             return None

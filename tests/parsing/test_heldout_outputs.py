@@ -13,6 +13,10 @@ formats, negation, label styles and token-limit stops.
   verdict (each a ``parse_fail`` where a verdict was readable: an answer alone on the last line, a chain of
   labelled letters "Response B > Response D > …", a numbered ranking list; the previous parser misread 6).
   Fixed as classes and kept.
+* ``heldout_judge_outputs_round4.jsonl`` (20), written blind after round 3: misread 3, again none a wrong
+  verdict (a Chinese score label "评分（1-5）：3", "I'd pick Assistant B", a lower-case chain "c > a > b";
+  the previous parser misread 5). Fixed as classes (Chinese score/verdict/ranking labels, contracted
+  preference verbs, lower-case chains) and kept.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from judgeanything.parsing import parse_output
 from judgeanything.schema import Failure, Outcome
 
 HERE = Path(__file__).parent
-FILES = {f"round{k}": HERE / f"heldout_judge_outputs{'' if k == 1 else f'_round{k}'}.jsonl" for k in (1, 2, 3)}
+FILES = {f"round{k}": HERE / f"heldout_judge_outputs{'' if k == 1 else f'_round{k}'}.jsonl" for k in (1, 2, 3, 4)}
 HELDOUT = [json.loads(x) for f in FILES.values() for x in f.read_text().splitlines() if x.strip()]
 
 
@@ -37,8 +41,8 @@ def _result(o: Outcome) -> object:
 
 
 def test_heldout_files_are_what_they_claim() -> None:
-    assert [len(f.read_text().splitlines()) for f in FILES.values()] == [57, 30, 26]
-    assert len({c["id"] for c in HELDOUT}) == 113
+    assert [len(f.read_text().splitlines()) for f in FILES.values()] == [57, 30, 26, 20]
+    assert len({c["id"] for c in HELDOUT}) == 133
     assert {c["setting"] for c in HELDOUT} == {"score", "pair", "batch"}
     assert sum(c.get("finish_reason") == "length" for c in HELDOUT) >= 6
 

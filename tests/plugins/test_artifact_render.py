@@ -240,3 +240,19 @@ def test_runtime_errors_are_recorded_or_fail_when_asked(browser: str, tmp_path: 
     assert any("ReferenceError" in e and "missingFunction" in e for e in video.provenance["page_errors"])
     with pytest.raises(MediaError, match=r"render failed \(page_error\): .*ReferenceError"):
         _enc(tmp_path, capture_times=[0.0], fail_on_page_error=True).encode(ref, tmp_path)
+
+
+def test_a_browser_that_stops_answering_is_abandoned(artifact_plugin: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    """No browser needed: a renderer whose worker never takes the job (as if Chromium hung) gives a typed
+    timeout after the guard, and the next render gets a fresh queue and worker."""
+    from judgeanything_artifact import render as R
+
+    monkeypatch.setattr(R, "GUARD_S", 0.2)
+    r = R.Renderer()
+    monkeypatch.setattr(r, "_start", lambda: None)  # the worker is "stuck": nothing consumes the queue
+    stuck = r._jobs
+    with pytest.raises(R.RenderError) as ei:
+        r.render(tmp_path / "x.html", R.RenderSpec(timeout_s=0.1))
+    assert ei.value.kind == "timeout" and "abandoned" in ei.value.reason
+    assert r._jobs is not stuck and r._thread is None

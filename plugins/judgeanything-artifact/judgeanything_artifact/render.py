@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ BROWSER_CANDIDATES: tuple[str, ...] = ("chromium", "chromium-browser", "google-c
 FAILURE_KINDS: tuple[str, ...] = ("syntax_error", "page_error", "timeout", "crash", "blank", "interaction",
                                   "browser")
 _ALWAYS_ALLOWED = ("data", "blob", "about")
+#: Seconds beyond a render's own limit after which a silent browser is given up (startup, teardown).
+GUARD_S = 60.0
 
 
 class RenderError(Exception):
@@ -309,7 +312,7 @@ class Renderer:
         self.version = browser.version
         return browser
 
-    def _loop(self, ready: Future[None]) -> None:
+    def _loop(self, ready: Future[None], jobs: queue.Queue[Any]) -> None:
         from playwright.sync_api import sync_playwright
 
         try:
@@ -325,7 +328,7 @@ class Renderer:
             return
         ready.set_result(None)
         try:
-            while (job := self._jobs.get()) is not None:
+            while (job := jobs.get()) is not None:
                 fn, fut = job
                 try:
                     if not browser.is_connected():  # the browser died (a crash): start a new one
@@ -343,7 +346,7 @@ class Renderer:
             if self._thread is not None and self._thread.is_alive():
                 return
             ready: Future[None] = Future()
-            self._thread = threading.Thread(target=self._loop, args=(ready,), name="artifact-renderer",
+            self._thread = threading.Thread(target=self._loop, args=(ready, self._jobs), name="artifact-renderer",
                                             daemon=True)
             self._thread.start()
         try:
@@ -379,7 +382,19 @@ class Renderer:
 
         fut: Future[RenderResult] = Future()
         self._jobs.put((job, fut))
-        return fut.result()
+        # Playwright enforces the limit inside the job; this guard covers a browser that stops answering at
+        # all (then the stuck worker is abandoned, as a daemon thread, and the next render starts afresh)
+        try:
+            return fut.result(timeout=spec.timeout_s + GUARD_S)
+        except FutureTimeout:
+            self._abandon()
+            raise RenderError("timeout", f"the browser did not answer within {spec.timeout_s + GUARD_S:g} s; "
+                                         "it was abandoned and a new one will be started") from None
+
+    def _abandon(self) -> None:
+        with self._lock:
+            self._thread = None
+            self._jobs = queue.Queue()
 
     def close(self) -> None:
         """Stop the browser thread (a later :meth:`render` starts a new one)."""

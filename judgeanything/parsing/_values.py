@@ -314,7 +314,8 @@ _RANKING_SPAN = 1000  # characters looked at for one ranking (26 labelled respon
 
 def _numbered_letters(s: str) -> str | None:
     """The letters of a numbered list at the start of ``s`` (numbered 1, 2, 3… in order), else None."""
-    letters, pos = [], 0
+    letters: list[str] = []
+    pos = 0
     s = s.lstrip("\n")
     while True:
         m = _NUMBERED_ITEM.match(s, pos)

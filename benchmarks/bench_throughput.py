@@ -214,6 +214,7 @@ def cell(kind: str, latency_ms: float, conc: int, args: argparse.Namespace, base
     data = text_items(n) if kind == "text" else image_items(n, args.cache_dir)
     bodies = asyncio.run(_prebuilt_bodies(data, base_url))
     sdk, post, ours = [], [], []
+    load_before = os.getloadavg()[0]
     for r in range(args.repeats):
         sdk.append(asyncio.run(bare_sdk(bodies, n, conc, base_url)))
         post.append(asyncio.run(bare_sdk(bodies, n, conc, base_url, post=True)))
@@ -230,12 +231,15 @@ def cell(kind: str, latency_ms: float, conc: int, args: argparse.Namespace, base
            "cpu_ratio_vs_sdk_post": best_ours["cpu_ms_per_unit"] / best_post["cpu_ms_per_unit"],
            "all_sdk_per_s": [round(x["per_s"], 1) for x in sdk],
            "all_sdk_post_per_s": [round(x["per_s"], 1) for x in post],
-           "all_judgeanything_per_s": [round(x["per_s"], 1) for x in ours]}
+           "all_judgeanything_per_s": [round(x["per_s"], 1) for x in ours],
+           # the machine's 1-minute load average around the cell (2 cores: above 2, other jobs took CPU time)
+           "load_avg": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
     print(f"{kind:5} {latency_ms:5.0f} ms c={conc:3d} n={n:5d}: sdk {best_sdk['per_s']:6.1f}/s "
           f"{best_sdk['cpu_ms_per_unit']:.2f} ms | sdk.post {best_post['per_s']:6.1f}/s "
           f"{best_post['cpu_ms_per_unit']:.2f} ms | ja {best_ours['per_s']:6.1f}/s "
           f"{best_ours['cpu_ms_per_unit']:.2f} ms | ideal {ideal:6.0f}/s | ja/sdk {row['ratio_vs_sdk']:.2f} "
-          f"ja/ideal {row['ratio_vs_ideal']:.2f} cpu ja/sdk {row['cpu_ratio_vs_sdk']:.2f}", flush=True)
+          f"ja/ideal {row['ratio_vs_ideal']:.2f} cpu ja/sdk {row['cpu_ratio_vs_sdk']:.2f} "
+          f"(load {row['load_avg'][0]:.1f}→{row['load_avg'][1]:.1f})", flush=True)
     return row
 
 

@@ -226,8 +226,10 @@ class JudgeAnythingDataset:
         rel = {k: os.fspath(v) for k, v in wanted.items() if v is not None}
         patterns = list(rel.values())
         checklist = None if self.checklist is None else os.fspath(self.checklist)
-        if checklist is not None:
-            patterns += [checklist, f"{checklist.rstrip('/')}/*.json"]
+        if checklist is not None:  # one file, or the per-task files of the chosen task types
+            folder = checklist.rstrip("/")
+            patterns += [checklist] + ([f"{folder}/{t}.json" for t in self.tasks] if self.tasks
+                                       else [f"{folder}/*.json"])
         base = resolve_root(self.root, patterns, what="Judge Anything")  # type: ignore[arg-type]
         found = {k: require_file(base, v, what="Judge Anything", key=k) if not os.path.isabs(v) else Path(v)
                  for k, v in rel.items()}

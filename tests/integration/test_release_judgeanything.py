@@ -166,6 +166,10 @@ def test_hub_release_missing_offline_says_what_to_download(tmp_path: Path) -> No
     assert p.returncode == 2 and len(errors) == 1 and "pudashi/JudgeAnything" in errors[0]
     assert "hf download pudashi/JudgeAnything --repo-type dataset" in p.stderr
     assert "--include X2XRawBenchmark/TaskAnything.json" in p.stderr and "Traceback" not in p.stderr
+    p = cli("benchmark=judgeanything_release", "setting=score", "benchmark.tasks=[Image2Text,Text2Video]",
+            *_quiet(tmp_path / "r2"), check=False, env={"HF_HUB_CACHE": str(tmp_path / "none"), "HF_HUB_OFFLINE": "1"})
+    assert "--include Checklist/Image2Text.json --include Checklist/Text2Video.json" in p.stderr
+    assert "Checklist/*.json" not in p.stderr and "Preference/Human_Scoring.json" in p.stderr
 
 
 def test_partial_snapshot_names_the_missing_file(tmp_path: Path) -> None:

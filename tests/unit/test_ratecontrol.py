@@ -130,10 +130,9 @@ def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged
     w = req["window"]
     assert w["maximum"] == 16 and w["decreases"] >= 1 and w["lowest"] < 16  # it backed off…
     assert srv.max_in_flight <= 16
-    from judgeanything.analysis import analyze_run
+    from judgeanything.analysis.markdown import render_report
 
-    analyze_run(tmp_path, bootstrap=10)
-    report = (tmp_path / "report.md").read_text()
+    report = render_report({"run": {"requests": req}})
     assert "## Requests" in report and "84 requests sent" in report and "24 of them retries" in report
     assert "HTTP 429 × 12" in report and "DeadlineExceeded × 3" in report and "lowest " in report
 

@@ -16,9 +16,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from judgeanything.parsing._agree import agreed, json_reading
 from judgeanything.parsing._common import Reading, bad, collapse, normalise, with_rule
 from judgeanything.parsing._echo import is_conditional, is_echo
-from judgeanything.parsing._json import COMMENT_SUFFIXES, answer_objects, comment_of, unclosed_json, verdict_keys
+from judgeanything.parsing._json import COMMENT_SUFFIXES, answer_objects, unclosed_json
 from judgeanything.parsing._values import PAIR_SENTENCES, ValueReader
 from judgeanything.schema import ANSWER_SUFFIX
 
@@ -52,7 +53,7 @@ def read(text: str, rubrics: Sequence[str], rd: ValueReader) -> LenientReading:
     rest = text
     if objects:
         for r in rubrics:
-            readings[r], comments[r] = _from_json(objects, r, single, rd)
+            readings[r], comments[r] = json_reading(objects, r, single, rd)
         for _flat, (start, end) in reversed(objects):  # prose around the JSON is read for missing rubrics
             rest = rest[:start] + rest[end:]
     plain = collapse(_MARKDOWN.sub("", normalise(rest)))
@@ -75,36 +76,6 @@ def _against_prose(got: Reading, plain: str, rubric: str, single: bool, rd: Valu
     if other is None:
         return got
     return bad(f"two verdicts disagree: the JSON answer {got.value!r} and {other!r} in the text")
-
-
-def _from_json(objects: Sequence[tuple[dict, tuple[int, int]]], rubric: str, single: bool, rd: ValueReader
-               ) -> tuple[Reading | None, str]:
-    """The rubric's reading from the JSON objects holding a verdict key: the last one, unless two objects
-    give different verdicts (a ``parse_fail``). An object whose value cannot be read — an echoed answer
-    template such as ``"overall_choice": "<0, 1 or 2>"`` — does not compete with a readable one."""
-    found: list[tuple[Reading, str]] = []
-    for flat, _span in objects:
-        for k in verdict_keys(rd.name, rubric, single):
-            if k in flat and not isinstance(flat[k], dict):
-                r = rd.json(flat[k])
-                found.append((Reading(r.kind, r.value, f"{k}: {r.detail}" if r.detail else "", "json"),
-                              comment_of(flat, rubric, single)))
-                break
-    if not found:
-        return None, ""
-    return _agreed([r for r, _ in found], "JSON answers"), found[-1][1]
-
-
-def _agreed(readings: Sequence[Reading], what: str) -> Reading:
-    """One reading from several of equal strength: the last readable one when all readable ones agree;
-    a ``parse_fail`` naming both when two disagree (an out-of-range value counts as a verdict here);
-    the last one when none is readable."""
-    usable = [r for r in readings if r.kind != "bad"]
-    values = list(dict.fromkeys(repr(r.value) if r.kind == "ok" else f"out of range ({r.detail})"
-                                for r in usable))
-    if len(values) > 1:
-        return bad(f"{what} disagree: {values[0]} and {values[-1]}")
-    return usable[-1] if usable else readings[-1]
 
 
 def _line_rest(text: str, pos: int) -> str:
@@ -170,7 +141,7 @@ def _last_line(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
 
 def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only: bool) -> Reading | None:
     """The verdict for one rubric from plain text: the strongest anchor tier decides; within it every
-    statement must agree (:func:`_agreed`), so a verdict restated agrees with itself and two that
+    statement must agree (``_agree.agreed``), so a verdict restated agrees with itself and two that
     disagree are a ``parse_fail``, never the last one silently."""
     hits: list[tuple[int, int, Reading]] = [(1, pos, r) for pos, r in _named(text, rubric, rd, keys_only)]
     if single and not keys_only:
@@ -181,7 +152,7 @@ def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only:
     if not hits:
         return None
     best = min(h[0] for h in hits)
-    return _agreed([h[2] for h in sorted(hits, key=lambda h: h[1]) if h[0] == best], "two verdicts")
+    return agreed([h[2] for h in sorted(hits, key=lambda h: h[1]) if h[0] == best], "two verdicts")
 
 
 __all__ = ["LenientReading", "read"]

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from judgeanything.parsing._agree import json_reading
 from judgeanything.parsing._common import Reading, bad, ok, oor, shown
-from judgeanything.parsing._json import VERDICT_SUFFIXES, answer_objects, comment_of, verdict_keys
+from judgeanything.parsing._json import VERDICT_SUFFIXES, answer_objects
 from judgeanything.parsing._values import ValueReader, letters_to_ranking
 from judgeanything.schema import PAIR_CODE, ScoreScale, comment_key, verdict_key
 
@@ -94,22 +95,15 @@ def _terminated_pairs(text: str, rubric: str) -> list[str]:
 
 def complete_answers(text: str, rubrics: Sequence[str], rd: ValueReader
                      ) -> tuple[dict[str, Reading | None], dict[str, str]]:
-    """Readings that count when the generation hit its token limit: from the last complete JSON object
-    holding the rubric's verdict key, else from a verdict key-value pair written to its end inside an
-    object that was cut off. Prose statements are never complete answers here."""
+    """Readings that count when the generation hit its token limit: from the complete JSON objects holding
+    the rubric's verdict key (which must agree), else from a verdict key-value pair written to its end
+    inside an object that was cut off. Prose statements are never complete answers here."""
     single = len(rubrics) == 1
     readings: dict[str, Reading | None] = {r: None for r in rubrics}
     comments: dict[str, str] = {r: "" for r in rubrics}
     objects = answer_objects(text, rd.name, rubrics)
     for r in rubrics:
-        for flat, _span in reversed(objects):
-            k = next((k for k in verdict_keys(rd.name, r, single) if k in flat and not isinstance(flat[k], Mapping)),
-                     None)
-            if k is not None:
-                got = rd.json(flat[k])
-                readings[r] = Reading(got.kind, got.value, got.detail, "json")
-                comments[r] = comment_of(flat, r, single)
-                break
+        readings[r], comments[r] = json_reading(objects, r, single, rd)
         if readings[r] is None:
             pairs = _terminated_pairs(text, r)
             if pairs:

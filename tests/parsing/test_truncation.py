@@ -61,6 +61,9 @@ def test_complete_json_before_the_cut_counts() -> None:
     raw = '{"overall_comment": "fine", "overall_score": 4}\nFurther notes: the second paragraph'
     (o,) = parse_output(raw, "score", ["overall"], finish_reason="length")
     assert o == Verdict("overall", 4, "fine") and o.parsed_by == "limit/json"
+    two = '{"overall_score": 2}\n{"overall_score": 5}\nMore notes: the'  # complete, but they disagree
+    (o,) = parse_output(two, "score", ["overall"], finish_reason="length")
+    assert isinstance(o, Failure) and o.kind == "parse_fail" and "disagree" in o.detail
 
 
 def test_truncated_is_counted_like_other_failures(tmp_path: Path) -> None:

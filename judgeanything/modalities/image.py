@@ -130,6 +130,16 @@ def _open_header(source: Path | bytes, shown: str, limits: MediaLimits) -> Image
 def _open(source: Path | bytes, shown: str, limits: MediaLimits = DEFAULT_LIMITS) -> Image.Image:
     img = _open_header(source, shown, limits)
     try:
+        _load(img, shown)
+    except BaseException:
+        img.close()  # the file stays open otherwise, and Python says so later ("unclosed file")
+        raise
+    return img
+
+
+def _load(img: Image.Image, shown: str) -> None:
+    """Decode the pixels of an opened image; a decoder error becomes a :class:`MediaError` naming ``shown``."""
+    try:
         with warnings.catch_warnings():
             # the header passed our limit; a frame that grows past Pillow's guard while loading is refused
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -144,7 +154,6 @@ def _open(source: Path | bytes, shown: str, limits: MediaLimits = DEFAULT_LIMITS
                          backend="PIL") from None
     except (SyntaxError, ValueError, EOFError) as e:  # Pillow's plugins raise these for bad data
         raise MediaError(shown, f"{not_decodable('image')}: {e or type(e).__name__}", backend="PIL") from None
-    return img
 
 
 def decode_image(source: Path | bytes, shown: str, max_side: int | None = None,
@@ -167,7 +176,21 @@ def decode_image(source: Path | bytes, shown: str, max_side: int | None = None,
         MediaError: not an image (``"not a decodable image file"``), truncated, or over a limit
             (``"over the media limit"``).
     """
-    img = _open(source, shown, limits)
+    opened = _open(source, shown, limits)
+    try:
+        img, prov = _displayed(opened, max_side)
+        if img is opened and prov.get("n_frames"):
+            img = opened.copy()  # a multi-frame file stays open behind its image: keep a detached copy
+    except BaseException:
+        opened.close()
+        raise
+    if img is not opened:  # the result is a converted copy: release the file behind the original
+        opened.close()
+    return img, prov
+
+
+def _displayed(img: Image.Image, max_side: int | None) -> tuple[Image.Image, dict[str, Any]]:
+    """The steps of :func:`decode_image` after decoding: frame, orientation, RGB, size."""
     prov: dict[str, Any] = {"format": img.format, "mode": img.mode, "original_size": [img.width, img.height]}
     n_frames = int(getattr(img, "n_frames", 1) or 1)
     if n_frames > 1:

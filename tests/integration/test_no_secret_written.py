@@ -58,16 +58,19 @@ def test_no_secret_reaches_any_file_or_the_console(tmp_path: Path, tiny_pair_ben
         with_userinfo = plain.replace("http://", f"http://judge:{USERINFO_PASSWORD}@")
         with_query = f"{plain}?api_key={QUERY_KEY}"
         single = _run(tmp_path, env, *common, f"judge.base_url={plain}", "hydra.run.dir=single")
+        # the sweep asks the server again (cache.mode=off): its Basic-auth echo and 404s are paths of their own
         sweep = _run(tmp_path, env, "-m", *common, f"judge.base_url='{with_userinfo}','{with_query}'",
-                     "hydra.sweep.dir=sweep", "hydra.output_subdir=.hydra")
+                     "cache.mode=off", "hydra.sweep.dir=sweep", "hydra.output_subdir=.hydra")
         n_requests = len(srv.script.requests)
+    # cache.mode=off: the answers cached by the runs above would otherwise spare this run the key it lacks
     pasted = _run(tmp_path, env, *common, "judge.base_url=http://judge.invalid:9/v1", f"judge.api_key_env={PASTED_KEY}",
-                  "hydra.run.dir=pasted")
+                  "cache.mode=off", "hydra.run.dir=pasted")
     assert single.returncode == 0, single.stderr
     assert sweep.returncode == 0, sweep.stderr
     assert pasted.returncode == 2 and "is not a variable name" in pasted.stderr, pasted.stderr
     # the runs did what they claim: the server answered, and echoed the key it was sent into the raw output
-    assert n_requests >= 8
+    assert n_requests >= 8  # the single run and the userinfo job (the ?api_key= URL is a 404 route: api_errors)
+    assert '"failure": "api_error"' in next((tmp_path / "sweep").glob("1-*/verdicts.jsonl")).read_text()
     assert "you sent Authorization: Bearer ***" in (tmp_path / "single" / "verdicts.jsonl").read_text()
     # ... and the secrets were planted where they would land: masked there now
     assert '"api_key": "***"' in (tmp_path / "single" / "run.json").read_text()
@@ -75,6 +78,7 @@ def test_no_secret_reaches_any_file_or_the_console(tmp_path: Path, tiny_pair_ben
     assert "http://***@127.0.0.1" in multirun and "?api_key=***" in multirun and "api_key: ***" in multirun
     assert list((tmp_path / "sweep").glob("*/.hydra/*.yaml"))
     assert any(p.name.endswith(".log") for p in tmp_path.rglob("*"))
+    assert any(p.is_file() for p in (xdg / "judgeanything").rglob("*"))  # the judge cache was written, and is searched
     written = [p for p in tmp_path.rglob("*") if p.is_file()]  # every file, hidden and binary ones too
     assert len(written) > 40
     leaks = [(name, str(p.relative_to(tmp_path))) for p in written for name, s in _secrets().items()

@@ -189,7 +189,7 @@ def _answer_part(rec: Record, name: str, part: Any, folder: Path, texts: list[st
         texts.append(part)
         return
     sub = rec.child(name, part)
-    kind = sub.require_str("type").strip().lower()
+    kind = sub.require_text("type").strip().lower()
     content = sub.require("content")
     values = content if isinstance(content, list) else [content]
     if not all(isinstance(v, str) for v in values):

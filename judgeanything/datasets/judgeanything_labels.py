@@ -164,7 +164,7 @@ def _check_model(rec: Record, uid: str, q: KnownQuery, model: str, field_name: s
 
 
 def _pair_models(rec: Record, uid: str, q: KnownQuery) -> tuple[str, str]:
-    mp = rec.require_str("model_pair")
+    mp = rec.require_text("model_pair")
     if "_vs_" not in mp:
         raise rec.error(f"model_pair {mp!r} is not of the form <first>_vs_<second>", "model_pair")
     ab = split_model_pair(mp, q.models)
@@ -202,7 +202,7 @@ def read_human_scoring(path: PathLike, known: Mapping[str, KnownQuery], index: I
     out = LabelRead([], rows=len(recs))
     for rec in recs:
         uid, q = check_query(rec, known)
-        model = rec.require_str("model_name")
+        model = rec.require_text("model_name")
         _check_model(rec, uid, q, model, "model_name")
         rubric = normalize_rubric(rec, "rubric_name", rec.require("rubric_name"))
         score = parse_score(rec, "score", rec.require("score"))
@@ -300,7 +300,7 @@ def _checklist_row(rec: Record) -> dict[str, tuple[str, ...]]:
         rubric = default
         if isinstance(entry, Mapping):
             sub = rec.child(f"checklists[{i}]", entry)
-            text = sub.require_str("checklist")
+            text = sub.require_text("checklist")
             if sub.has("rubric", "rubric_name"):
                 rubric = normalize_rubric(sub, "rubric", sub.get("rubric", "rubric_name"))
         elif isinstance(entry, str):
@@ -376,7 +376,7 @@ def _recorded_verdict(rec: Record, index: ItemIndex,
         raise rec.error("row names neither model_pair (pair verdict) nor model_name (score verdict)",
                         "model_pair")
     if rec.has("model_pair"):
-        ab = split_model_pair(rec.require_str("model_pair"), sorted(models_of.get(uid, ())))
+        ab = split_model_pair(rec.require_text("model_pair"), sorted(models_of.get(uid, ())))
         hit = index.pair.get((uid, *ab)) if ab else None
         if hit is None:
             return None
@@ -385,10 +385,10 @@ def _recorded_verdict(rec: Record, index: ItemIndex,
         choice = _pair_choice(rec, rec.require("choice"))
         value: str | int = swap_choice(choice) if swapped else choice
     else:
-        found = index.score.get((uid, rec.require_str("model_name")))
+        found = index.score.get((uid, rec.require_text("model_name")))
         if found is None:
             return None
         item_id = found
         rubric = normalize_rubric(rec, "rubric_name", rec.require("rubric_name"))
         value = parse_score(rec, "score", rec.require("score"))
-    return item_id, Verdict(rubric, value, str(rec.get("comment", default="")))
+    return item_id, Verdict(rubric, value, rec.get_text("comment"))

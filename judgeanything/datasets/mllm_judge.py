@@ -372,7 +372,7 @@ def _read_score(rec: Record, item_id: str, got: _Loaded) -> None:
         res = rec.sub("result") if rec.has("result") else None
         judge = str((res.get("name") if res else None) or ev.get("name", default="recorded"))
         raw = str(res.get("judge", default="")) if res else ""
-        comment = str(res.get("analysis", default="")) if res else ""
+        comment = res.get_text("analysis") if res else ""
         value_field = "judge_Evaluator" if ev.has("judge_Evaluator") else "judge_evaluator"
         value = ev.get(value_field)
         verdict: Verdict | None = None

@@ -166,3 +166,35 @@ def test_impossible_token_counts_are_flagged_not_recorded(tmp_path: Path, caplog
         assert rec["outcomes"][0]["value"] == "second"  # the verdict itself stands
     run = load_run(tmp_path)
     assert run.records["prompt_tokens"].isna().all() and (run.records["completion_tokens"] == 7).all()
+
+
+#: Judge Anything text fields: (file, row index, dotted field). Rows 0 are Text2Text queries / text responses.
+JA_TEXT_FIELDS = [("queries", 0, "question"), ("queries", 0, "task_name"), ("responses", 0, "model_name"),
+                  ("responses", 0, "response.type"), ("responses", 1, "response.content")]
+
+
+@SLOW_OK
+@given(where=st.sampled_from(JA_TEXT_FIELDS), value=wrong_types,
+       nonfinite=st.sampled_from(NON_FINITE))
+def test_judge_anything_rows_are_validated_the_same_way(write: Callable[[str, Any], Path],
+                                                        ja_rows: dict[str, list[dict[str, Any]]],
+                                                        where: tuple[str, int, str], value: Any,
+                                                        nonfinite: str) -> None:
+    kind, i, field = where
+    rows = json.loads(json.dumps(ja_rows))
+    _set(rows[kind][i], field, value)
+    files = {k: write("T.jsonl" if k == "queries" else "J.jsonl", rows[k]) for k in ("queries", "responses")}
+    with pytest.raises(SchemaError) as err:
+        JudgeAnythingDataset(files["queries"], files["responses"]).load("score")
+    assert (err.value.file, err.value.row, err.value.field) == (str(files[kind]), i + 1, field), str(err.value)
+    # a non-finite number anywhere in the same row is refused at the same place
+    clean = json.loads(json.dumps(ja_rows))
+    lines = [json.dumps(r) for r in clean[kind]]
+    lines[i] = _with_literal(clean[kind][i], field.split("."), nonfinite)
+    path = files[kind]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    other = files["responses" if kind == "queries" else "queries"]
+    other.write_text("\n".join(json.dumps(r) for r in clean["responses" if kind == "queries" else "queries"]) + "\n")
+    with pytest.raises(SchemaError) as err:
+        JudgeAnythingDataset(files["queries"], files["responses"]).load("score")
+    assert (err.value.row, err.value.field) == (i + 1, field) and "not a finite number" in str(err.value)

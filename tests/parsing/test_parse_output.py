@@ -421,3 +421,13 @@ def test_hostile_outputs_fail_fast(name: str) -> None:
         elapsed = time.perf_counter() - t0
         assert elapsed < 3.0, f"{name}/{setting} took {elapsed:.2f} s"  # measured ≤ 0.25 s on 2 shared cores
         assert len(out) == 2
+
+
+def test_parsed_by_is_recorded_provenance_not_part_of_the_verdict() -> None:
+    (o,) = parse_output('{"overall_comment": "x", "overall_score": 4}', "score", ["overall"])
+    assert o.parsed_by == "strict/json" and o.to_dict()["parsed_by"] == "strict/json"
+    assert Verdict.from_dict(o.to_dict()).parsed_by == "strict/json"
+    assert o == Verdict("overall", 4, "x")  # equality ignores provenance
+    assert "parsed_by" not in Verdict("overall", 4).to_dict()  # judges that give verdicts directly: absent
+    (f,) = parse_output("no verdict here", "score", ["overall"], strategy="lenient")
+    assert isinstance(f, Failure) and f.parsed_by == "lenient" and Failure.from_dict(f.to_dict()).parsed_by == "lenient"

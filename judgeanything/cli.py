@@ -47,13 +47,17 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     setting = str(cfg.setting.name)
     dataset = _instantiate(cfg.benchmark, "benchmark")
     try:
-        data = dataset.load(setting)
+        data = _rules_data(dataset, cfg) if setting == "rules" else dataset.load(setting)
     except SchemaError:
         raise
     except ValueError as e:  # an unsupported setting or option of this dataset
         raise RunConfigError(f"benchmark {getattr(dataset, 'name', '?')}: {e}") from e
     parse = str(cfg.judge.get("parse", "auto"))  # the runner's option, not a judge constructor argument
     judge = _build_judge(_without(cfg.judge, "parse"), data)
+    if setting == "rules":  # relevance screen, debiased verdicts (judgeanything/rules)
+        from judgeanything.rules.setup import rules_judge
+
+        judge = rules_judge(judge, container["setting"])
     opts = RunOptions(
         mode=str(cfg.mode.name),
         rubrics=tuple(cfg.mode.rubrics),
@@ -102,6 +106,15 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         summary["text"] = (summary.get("text", "") + f"\nstopped by run.budget_usd={opts.budget_usd}: "
                            f"{counts['left_by_budget']} units not judged; rerun with a higher budget to continue")
     return summary
+
+
+def _rules_data(dataset: Any, cfg: DictConfig) -> Any:
+    """The rule items of ``setting=rules`` (judgeanything/rules/setup.py)."""
+    from judgeanything.rules.setup import rules_data
+
+    setting = OmegaConf.to_container(cfg.setting, resolve=True)
+    assert isinstance(setting, dict)
+    return rules_data(dataset, setting)
 
 
 def _judge_cache(node: Any) -> Any:

@@ -29,8 +29,8 @@ AUDIO = "audio"
 VIDEO = "video"
 CORE_MODALITIES: tuple[str, ...] = (TEXT, IMAGE, AUDIO, VIDEO)
 
-Setting: TypeAlias = Literal["score", "pair", "batch"]
-SETTINGS: tuple[str, ...] = ("score", "pair", "batch")
+Setting: TypeAlias = Literal["score", "pair", "batch", "rules"]
+SETTINGS: tuple[str, ...] = ("score", "pair", "batch", "rules")
 Mode: TypeAlias = Literal["overall", "rubrics", "checklist"]
 MODES: tuple[str, ...] = ("overall", "rubrics", "checklist")
 
@@ -351,7 +351,58 @@ class BatchItem:
     setting: Literal["batch"] = "batch"
 
 
-Item: TypeAlias = ScoreItem | PairItem | BatchItem
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a constitution (CLUE, arXiv 2501.00192, §3.1: objective rules with precondition chains).
+
+    ``statement``: the *violation* stated objectively, as a claim about the content that is true exactly when
+    the content violates the rule ("The image shows more than three shapes."). ``preconditions``: claims
+    that must all hold for the rule to apply (the relevance screen asks them in order, and stops at the first
+    that does not hold). ``negation``: the statement negated (the ``negated`` contrast input); empty = a
+    generic negation of ``statement``.
+    """
+
+    id: str
+    statement: str
+    preconditions: tuple[str, ...] = ()
+    negation: str = ""
+
+    @property
+    def negated(self) -> str:
+        """The negated statement (``negation``, else "It is not the case that <statement>")."""
+        if self.negation:
+            return self.negation
+        s = self.statement.strip()
+        return f"It is not the case that {s[:1].lower()}{s[1:]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "statement": self.statement, "preconditions": list(self.preconditions),
+                "negation": self.negation}
+
+
+#: Verdict values of the rules setting: ``"yes"`` (the content violates the rule) / ``"no"``.
+RULE_VERDICTS: tuple[str, ...] = ("yes", "no")
+#: The value recorded (and a label may carry) for a rule whose preconditions do not hold for the item.
+NOT_APPLICABLE = "n/a"
+
+
+@dataclass(frozen=True)
+class RuleItem:
+    """Rule judging (CLUE): does the content in ``query`` (its media and text) violate ``rule``? One item per
+    content × rule; ``responses`` is empty (nothing is compared)."""
+
+    item_id: str
+    query: Query
+    rule: Rule
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    setting: Literal["rules"] = "rules"
+
+    @property
+    def responses(self) -> tuple[Response, ...]:
+        return ()
+
+
+Item: TypeAlias = ScoreItem | PairItem | BatchItem | RuleItem
 
 LabelValue: TypeAlias = int | float | str | tuple[int, ...]
 
@@ -530,7 +581,7 @@ class Prompt:
 # --------------------------------------------------------------------------------------------------
 
 #: Suffix of the verdict key per setting: ``overall_score``, ``clarity_choice``, ``overall_ranking``.
-ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking"}
+ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking", "rules": "violation"}
 #: Batch responses are labelled with these letters, in presentation order (MLLM-as-a-Judge's batch ranking).
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: The pair code of the Judge Anything release, used in the prompt's ``<rubric>_choice``: ``"0"`` the first
@@ -646,6 +697,8 @@ def item_to_dict(item: Item) -> dict[str, Any]:
         "query_media": [m.to_dict() for m in q.media],
         "responses": [r.to_dict() for r in item.responses],
     }
+    if isinstance(item, RuleItem):
+        d["rule"] = item.rule.to_dict()
     if item.meta:
         d["meta"] = {k: v for k, v in item.meta.items() if _jsonable(v)}
     return d

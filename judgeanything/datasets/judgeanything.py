@@ -183,6 +183,8 @@ class JudgeAnythingDataset:
         if setting not in SETTINGS:
             raise ValueError(f"judgeanything: unknown setting {setting!r}; "
                              f"expected one of {', '.join(SETTINGS)}")
+        if setting == "rules":
+            raise ValueError("no rule items (setting=rules runs on benchmark=probes, the rule probe family)")
         notes: list[str] = []
         self._p = _Paths.given(self) if self.root is None else self._from_release(setting)
         queries = self._read_queries()

@@ -185,6 +185,8 @@ class MLLMJudgeDataset:
         if setting not in SETTINGS:
             raise ValueError(f"mllm_judge: unknown setting {setting!r}; "
                              f"expected one of {', '.join(SETTINGS)}")
+        if setting == "rules":
+            raise ValueError("no rule items (setting=rules runs on benchmark=probes, the rule probe family)")
         spec = self.files[setting]
         if spec is None:
             raise ValueError(f"mllm_judge: the {setting} setting needs {setting}_file (HQ_"

@@ -20,9 +20,11 @@ from judgeanything.schema import (
     CORE_MODALITIES,
     DEFAULT_SCORE_SCALE,
     PAIR_CHOICES,
+    RULE_VERDICTS,
     Failure,
     HumanLabel,
     Outcome,
+    TextPart,
     Verdict,
     item_seed,
 )
@@ -34,7 +36,8 @@ class RandomJudge(Judge):
     """Uniformly random verdicts, seeded per (item id, order, rubric, repeat, seed).
 
     Pair: a uniform draw from ``choices`` (default first / tie / second); score: uniform on 1–5; batch: a
-    uniform random permutation. Reproducible across runs and processes.
+    uniform random permutation; rules: ``yes`` or ``no`` with probability ½ each, for every question it is asked
+    (each precondition of the relevance screen, then the rule). Reproducible across runs and processes.
     """
 
     needs_media = False
@@ -56,10 +59,16 @@ class RandomJudge(Judge):
                 "the binomial check are in 'Reference baseline check'."]
 
     def _verdict(self, req: JudgeRequest, rubric: str) -> Verdict:
-        rng = np.random.default_rng(item_seed(req.item.item_id, self.seed, list(req.order), rubric, req.repeat))
+        # rules: several questions are asked about one item (preconditions, then the rule), each its own draw
+        asked = (req.prompt.parts[-1].text,) if req.item.setting == "rules" and req.prompt.parts and \
+            isinstance(req.prompt.parts[-1], TextPart) else ()
+        rng = np.random.default_rng(item_seed(req.item.item_id, self.seed, list(req.order), rubric, req.repeat,
+                                              *asked))
         setting = req.item.setting
         if setting == "pair":
             return Verdict(rubric, self.choices[int(rng.integers(len(self.choices)))], "random baseline")
+        if setting == "rules":
+            return Verdict(rubric, RULE_VERDICTS[int(rng.integers(len(RULE_VERDICTS)))], "random baseline")
         if setting == "score":
             scale = req.prompt.scale
             self._scale = scale  # the scale its verdicts were drawn on, for expected_metrics
@@ -106,6 +115,8 @@ class RandomJudge(Judge):
                     "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))}
         if setting == "batch":
             return {"nlev": float(np.mean([d.mean() for d in _nlev_distributions(labels)]))}
+        if setting == "rules":
+            return rules_expected(labels, p_yes=0.5)
         return {}
 
     def expected_injection(self, setting: str, target_slot: int, n_responses: int) -> float:
@@ -147,8 +158,26 @@ def _nlev_distributions(labels: Iterable[HumanLabel]) -> list[np.ndarray]:
     return out
 
 
+def rules_expected(labels: Iterable[HumanLabel], p_yes: float) -> dict[str, float]:
+    """Expected rule-verdict metrics of a judge answering ``yes`` with probability ``p_yes`` independently of
+    the content, over the counted labels (``yes``/``no``; ``n/a`` ignored): accuracy = p·π + (1−p)(1−π),
+    recall = p, and for p = 1 precision = π (the violation rate π). For 0 < p < 1 precision is π only in
+    expectation given at least one ``yes`` (a ratio of counts), so it is not stated."""
+    vals = [lab.value for lab in labels if lab.value in RULE_VERDICTS]
+    if not vals:
+        return {}
+    pi = float(np.mean([v == "yes" for v in vals]))
+    out = {"accuracy": p_yes * pi + (1 - p_yes) * (1 - pi)}
+    if pi > 0:
+        out["recall"] = p_yes
+    if p_yes == 1.0:
+        out["precision"] = pi
+    return out
+
+
 class FirstJudge(Judge):
-    """Always prefers the response shown first (pair) / keeps the shown order (batch).
+    """Always prefers the response shown first (pair) / keeps the shown order (batch) / answers the first
+    answer a yes/no question offers, ``yes`` (rules: every precondition holds and every rule is violated).
 
     A pure position-bias probe: P(prefer slot 1) = 1 and, judged in both orders, flip rate = 1.
     """
@@ -156,7 +185,8 @@ class FirstJudge(Judge):
     needs_media = False
     capabilities = _ALL
     kind = "baseline"
-    settings = frozenset({"pair", "batch"})
+    deterministic = True  # its expected metrics are exact values, not expectations of draws
+    settings = frozenset({"pair", "batch", "rules"})
 
     def __init__(self, name: str = "first") -> None:
         self.name = name
@@ -166,7 +196,13 @@ class FirstJudge(Judge):
 
     def notes(self) -> list[str]:
         return [f"{self.name!r} is a reference baseline that always prefers the response shown first: "
-                "P(prefer slot 1) = 1, and judged in both orders its flip rate is 1."]
+                "P(prefer slot 1) = 1, and judged in both orders its flip rate is 1 (rules: it always answers "
+                "'yes')."]
+
+    def expected_metrics(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
+        """Rules: the metrics of always answering ``yes`` (:func:`rules_expected` with p = 1); other settings:
+        none here (its pair/batch expectations are the position-bias numbers in the notes)."""
+        return rules_expected(labels, p_yes=1.0) if setting == "rules" else {}
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         out = []
@@ -175,8 +211,10 @@ class FirstJudge(Judge):
                 value: Any = "first"
             elif req.item.setting == "batch":
                 value = tuple(range(len(req.item.responses)))
+            elif req.item.setting == "rules":
+                value = RULE_VERDICTS[0]
             else:
-                raise JudgeConfigError("the 'first' baseline has no score verdict (settings: pair, batch)")
+                raise JudgeConfigError("the 'first' baseline has no score verdict (settings: pair, batch, rules)")
             out.append(JudgeResult(outcomes=[Verdict(r, value, "first baseline") for r in req.prompt.rubrics],
                                    model="baseline:first"))
         return out

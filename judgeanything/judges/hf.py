@@ -368,8 +368,8 @@ class HFJudge(Judge):
     def settings(self) -> frozenset[str]:  # type: ignore[override]
         """``score``, ``pair``, ``batch``; token-probability verdicts have no batch ranking."""
         if self.verdict == "logprob":
-            return frozenset({"score", "pair"})
-        return frozenset({"score", "pair", "batch"})
+            return frozenset({"score", "pair", "rules"})
+        return frozenset({"score", "pair", "batch", "rules"})
 
     @property
     def kind(self) -> str:  # type: ignore[override]
@@ -509,7 +509,9 @@ class HFJudge(Judge):
         key = (prefix, setting, scale)
         got = self._cand_cache.get(key)
         if got is None:
-            got = candidate_token_ids(self._tok, prefix, list(candidates_for(setting, scale)))
+            # yes/no are words: read by their first token where a tokenizer splits them (rules setting)
+            got = candidate_token_ids(self._tok, prefix, list(candidates_for(setting, scale)),
+                                      first_token=setting == "rules")
             if len(self._cand_cache) > 4096:
                 self._cand_cache.clear()
             self._cand_cache[key] = got
@@ -569,7 +571,7 @@ class HFJudge(Judge):
         window = getattr(fe, "n_samples", None)
         text_only = self._tok is self._proc
         for i, req in enumerate(requests):
-            if self.verdict == "logprob" and req.prompt.setting not in ("pair", "score"):
+            if self.verdict == "logprob" and req.prompt.setting not in ("pair", "score", "rules"):
                 results[i] = JudgeResult(failure=Failure("parse_fail", BATCH_UNSUPPORTED))
                 continue
             try:

@@ -57,17 +57,26 @@ def closed_answer(setting: str, answers: Sequence[tuple[str, str]]) -> str:
     return json.dumps({answer_key(setting, r): tok for r, tok in answers})
 
 
-def candidate_token_ids(tokenizer: Any, prefix: str, candidates: Sequence[str]) -> dict[str, int]:
+def candidate_token_ids(tokenizer: Any, prefix: str, candidates: Sequence[str], *,
+                        first_token: bool = False) -> dict[str, int]:
     """Token id of each candidate as the NEXT token after ``prefix``.
 
     Checks that each candidate is one token of the tokenizer and that appending it to ``prefix`` adds
     exactly that token (no merge with the prefix's last token), otherwise the next-token distribution
     would not contain the verdict.
 
+    ``first_token``: a candidate word may span several tokens and is read by its FIRST token after ``prefix``
+    (``yes`` → ``y`` under a byte-level vocabulary), which must differ between candidates: P(yes) is then the
+    probability that the answer starts the way ``yes`` does — exact when the tokenizer has the word as one
+    token, the first-token approximation otherwise (lm-eval-harness style single-token scoring).
+
     Raises:
-        JudgeConfigError: a candidate is not a single token in that position.
+        JudgeConfigError: a candidate is not a single token in that position (with ``first_token``: the
+            prefix's tokens change when a candidate follows, or two candidates share their first token).
     """
     base = tokenizer.encode(prefix, add_special_tokens=False)
+    if first_token:
+        return _first_token_ids(tokenizer, prefix, base, candidates)
     out: dict[str, int] = {}
     for c in candidates:
         alone = tokenizer.encode(c, add_special_tokens=False)
@@ -79,6 +88,20 @@ def candidate_token_ids(tokenizer: Any, prefix: str, candidates: Sequence[str]) 
                 "token-probability verdicts need single-token candidates — use verdict: generate"
             )
         out[c] = int(alone[0])
+    return out
+
+
+def _first_token_ids(tokenizer: Any, prefix: str, base: list[int], candidates: Sequence[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for c in candidates:
+        full = tokenizer.encode(prefix + c, add_special_tokens=False)
+        if full[:len(base)] != base or len(full) <= len(base):
+            raise JudgeConfigError(f"verdict candidate {c!r} merges with the end of the prefill {prefix!r} for this "
+                                   f"tokenizer ({full[len(base) - 1:] if base else full}); use verdict: generate")
+        out[c] = int(full[len(base)])
+    if len(set(out.values())) != len(out):
+        raise JudgeConfigError(f"verdict candidates {list(candidates)} share their first token after {prefix!r} "
+                               "for this tokenizer; use verdict: generate")
     return out
 
 

@@ -9,6 +9,8 @@ the verdict goes, renormalise them over the candidates, and take the argmax:
   second better) → ``Verdict.probs`` keyed ``first`` / ``tie`` / ``second``;
 * score: ``"1"`` … ``"5"`` → ``probs`` keyed ``"1"`` … ``"5"`` and ``expected`` = Σ s·p(s) (another
   ``setting.scale``: its integers, or its named levels as the tokens with ``probs`` keyed by their values);
+* rules: ``"yes"`` / ``"no"`` → ``probs`` keyed ``yes`` / ``no`` (P(yes) is the probability that the content
+  violates the rule; :mod:`judgeanything.rules.debias` compares it with a contrast input's);
 * batch ranking: no single token carries a ranking (:data:`BATCH_UNSUPPORTED`).
 
 The answer keys are the prompt's (``<rubric>_choice`` / ``<rubric>_score``: :func:`answer_key`).
@@ -33,6 +35,7 @@ from judgeanything.judges.base import JudgeConfigError, JudgeResult
 from judgeanything.schema import (
     DEFAULT_SCORE_SCALE,
     PAIR_CODE,
+    RULE_VERDICTS,
     SCORE_MAX,
     SCORE_MIN,
     ScoreScale,
@@ -44,6 +47,8 @@ from judgeanything.schema import (
 #: Candidate token → verdict label, per setting.
 PAIR_CANDIDATES: dict[str, str] = dict(PAIR_CODE)
 SCORE_CANDIDATES: dict[str, str] = {str(s): str(s) for s in range(SCORE_MIN, SCORE_MAX + 1)}
+#: Rule judging (CLUE §3): the answer tokens ``yes`` (the content violates the rule) and ``no``.
+RULE_CANDIDATES: dict[str, str] = {v: v for v in RULE_VERDICTS}
 
 BATCH_UNSUPPORTED = "token-probability verdicts are not defined for batch ranking"
 
@@ -58,6 +63,8 @@ def candidates_for(setting: str, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> dic
     """
     if setting == "pair":
         return PAIR_CANDIDATES
+    if setting == "rules":
+        return RULE_CANDIDATES
     if setting == "score":
         if scale == DEFAULT_SCORE_SCALE:
             return SCORE_CANDIDATES
@@ -103,7 +110,7 @@ def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float
     mass = math.exp(m + math.log(z) - float(log_norm))
     best = max(range(len(toks)), key=lambda i: (probs[i], -i))
     by_label = {labels[t]: p for t, p in zip(toks, probs, strict=True)}
-    if setting == "pair":
+    if setting in ("pair", "rules"):
         v = Verdict(rubric=rubric, value=labels[toks[best]], probs=by_label)
     else:
         expected = sum(int(labels[t]) * p for t, p in zip(toks, probs, strict=True))
@@ -244,6 +251,6 @@ def with_token_verdicts(res: JudgeResult, stream: Sequence[StreamToken] | None, 
     res.extra["candidate_mass"] = {r.verdict.rubric: r.mass for r in readings}
     return res
 
-__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "SCORE_CANDIDATES", "NoLogprobsError", "StreamToken",
-           "TokenVerdict", "answer_key", "candidate_logprobs", "candidates_for", "comments", "read_token_verdicts",
-           "read_verdict", "verdict_only_schema", "with_token_verdicts"]
+__all__ = ["BATCH_UNSUPPORTED", "PAIR_CANDIDATES", "RULE_CANDIDATES", "SCORE_CANDIDATES", "NoLogprobsError",
+           "StreamToken", "TokenVerdict", "answer_key", "candidate_logprobs", "candidates_for", "comments",
+           "read_token_verdicts", "read_verdict", "verdict_only_schema", "with_token_verdicts"]

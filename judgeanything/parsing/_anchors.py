@@ -58,3 +58,9 @@ BATCH_ANCHORS: tuple[Anchor, ...] = (
     (2, re.compile(r"(?:\[\[\s*[A-Z]\s*\]\]\s*[,;>]?\s*){2,}"), "at"),
     (2, re.compile(r"(?<![A-Za-z])[A-Z](?:\s*>\s*[A-Z](?![A-Za-z]))+"), "at"),
 )
+YES_NO_ANCHORS: tuple[Anchor, ...] = (
+    (1, re.compile(r"\[\[\s*(?=(?:yes|no)\s*\]\])", re.I), "after"),
+    (1, anchor(r"final\s+(?:verdict|answer|decision|judge?ment)|verdict|violation|decision"), "after"),
+    (1, re.compile(r"<(?:final_)?(?:verdict|answer|violation)>\s*", re.I), "after"),
+    (2, anchor(r"answer|judge?ment|result|conclusion|violates(?:\s+the\s+rule)?"), "after"),
+)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from judgeanything.parsing._anchors import BATCH_ANCHORS, PAIR_ANCHORS, SCORE_ANCHORS, Anchor
+from judgeanything.parsing._anchors import BATCH_ANCHORS, PAIR_ANCHORS, SCORE_ANCHORS, YES_NO_ANCHORS, Anchor
 from judgeanything.parsing._common import Reading, bad, ok, oor, shown
 from judgeanything.schema import DEFAULT_SCORE_SCALE, PAIR_CODE, ScoreScale, swap_choice
 
@@ -36,6 +36,8 @@ def reader_for(setting: str, n_responses: int, scale: ScoreScale = DEFAULT_SCORE
         return ScoreValues(scale).reader()
     if setting == "pair":
         return ValueReader("pair", pair_json, pair_prefix, PAIR_ANCHORS, pair_bare)
+    if setting == "rules":
+        return ValueReader("rules", yes_no_json, yes_no_prefix, YES_NO_ANCHORS, yes_no_bare)
     return batch_reader(n_responses)
 
 
@@ -365,3 +367,45 @@ def batch_reader(n: int) -> ValueReader:
         return prefix(s) if re.fullmatch(r"[A-Z]{2,26}", s) else None
 
     return ValueReader("batch", from_json, prefix, BATCH_ANCHORS, bare)
+
+
+# --------------------------------------------------------------------------------------------------
+# Rule judging: a yes/no verdict (yes = the content violates the rule)
+# --------------------------------------------------------------------------------------------------
+
+# "yes", "Yes.", "**No**", "yes, it does" — the word must end there: "yesterday", "Nothing" and "no one"
+# (a pronoun, not an answer) are not verdicts. "true"/"false" and "violates"/"does not violate" read the
+# same way (the claim is true = violation).
+_YES = re.compile(r"(?:yes|true|violat(?:es|ed|ion)|it\s+does(?!\s*n[o']t))(?![A-Za-z])", re.I)
+_NO = re.compile(r"(?:no(?!\s+(?:one|body|thing|where|longer|more|doubt)\b)|false|not\s+(?:true|violated)"
+                 r"|does\s*(?:not|n't)\s+violate|no\s+violation)(?![A-Za-z])", re.I)
+_YES_NO_BARE = re.compile(r"\[?\[?\s*(?:yes|no|true|false)\s*\]?\]?[.!]?", re.I)
+_MIXED = re.compile(r"(?:yes|no)\s*(?:/|or|and)\s*(?:yes|no)(?![A-Za-z])", re.I)
+
+
+def yes_no_prefix(s: str, key_like: bool = False) -> Reading | None:
+    """A yes/no verdict at the start of ``s`` (after markup): ``"yes"`` or ``"no"``; ``yes/no`` and
+    ``yes or no`` (an echoed answer template) are ``bad``."""
+    t = s.lstrip("*\"'`[( ")
+    if _MIXED.match(t):
+        return bad(f"{shown(t[:30])} names both answers")
+    if _NO.match(t):
+        return ok("no")
+    if _YES.match(t):
+        return ok("yes")
+    return None
+
+
+def yes_no_json(v: Any) -> Reading:
+    """A JSON value: ``"yes"``/``"no"`` (any case, markup stripped), or a boolean (true = violates)."""
+    if isinstance(v, bool):
+        return ok("yes" if v else "no")
+    if isinstance(v, str):
+        r = yes_no_prefix(" ".join(v.split()).strip())
+        return r if r is not None else bad(f"violation value {shown(v)} is not yes or no")
+    return bad(f"violation value {shown(v)} is a {type(v).__name__}")
+
+
+def yes_no_bare(s: str) -> Reading | None:
+    """The whole output is the answer: ``Yes``, ``no.``, ``[[yes]]``."""
+    return yes_no_prefix(s) if _YES_NO_BARE.fullmatch(s.strip()) else None

@@ -22,7 +22,7 @@ from judgeanything.parsing._agree import json_reading
 from judgeanything.parsing._common import Reading, bad, ok, oor, shown
 from judgeanything.parsing._json import VERDICT_SUFFIXES, answer_objects
 from judgeanything.parsing._values import ValueReader, letters_to_ranking
-from judgeanything.schema import PAIR_CODE, ScoreScale, comment_key, verdict_key
+from judgeanything.schema import PAIR_CODE, RULE_VERDICTS, ScoreScale, comment_key, verdict_key
 
 _FENCE = re.compile(r"\A```[A-Za-z0-9_-]*[^\S\n]*\n(.*)\n[^\S\n]*```\Z", re.S)
 
@@ -53,6 +53,10 @@ def value(setting: str, v: Any, n_responses: int, scale: ScoreScale) -> Reading:
         if not float(v).is_integer() or not scale.min <= int(v) <= scale.max:
             return oor(f"score {shown(v)} is outside {scale.min}..{scale.max}")
         return ok(int(v), "json")
+    if setting == "rules":
+        if isinstance(v, str) and v.strip().lower() in RULE_VERDICTS:
+            return ok(v.strip().lower(), "json")
+        return bad(f"violation {shown(v)} is not \"yes\" or \"no\"")
     if setting == "pair":
         code = str(v).strip() if isinstance(v, str | int) and not isinstance(v, bool) else None
         if code is not None and code in PAIR_CODE:

@@ -6,7 +6,8 @@ Keys (one pair per rubric, comment first):
 * pair: ``<rubric>_comment`` + ``<rubric>_choice`` (``"0"`` first better, ``"1"`` tie, ``"2"`` second better:
   the convention of the Judge Anything release);
 * batch: ``<rubric>_comment`` + ``<rubric>_ranking`` (the responses' letters best first, e.g. ``"CADB"``,
-  as in MLLM-as-a-Judge's batch ranking).
+  as in MLLM-as-a-Judge's batch ranking);
+* rules: ``<rubric>_comment`` + ``<rubric>_violation`` (``"yes"`` the content violates the rule, ``"no"``).
 
 :mod:`judgeanything.parsing` reads this format. The contract itself (key suffixes, batch letters, the pair
 code) lives once, in :mod:`judgeanything.schema`; this module re-exports it and adds the JSON schema.
@@ -24,6 +25,7 @@ from judgeanything.schema import (
     LETTERS,
     PAIR_CHOICES,
     PAIR_CODE,
+    RULE_VERDICTS,
     SETTINGS,
     LabelValue,
     ScoreScale,
@@ -44,6 +46,9 @@ def _verdict_schema(setting: str, n_responses: int, scale: ScoreScale = DEFAULT_
                     "description": f"score from {scale.min} (worst) to {scale.max} (best)"}
         return {"type": "integer", "enum": list(scale.values),
                 "description": f"score from {scale.min} (worst) to {scale.max} (best)"}
+    if setting == "rules":
+        return {"type": "string", "enum": list(RULE_VERDICTS),
+                "description": '"yes" the content violates the rule (its statement is true of it), "no" it does not'}
     if setting == "pair":
         return {"type": "string", "enum": list(PAIR_CODE),
                 "description": '"0" the first response is better, "1" tie, "2" the second response is better'}
@@ -115,6 +120,10 @@ def render_answer(setting: str, values: Mapping[str, LabelValue], *, n_responses
             if not isinstance(v, tuple) or sorted(v) != list(range(n_responses)):
                 raise ValueError(f"{rubric}: ranking {v!r} is not a permutation of 0..{n_responses - 1}")
             out[verdict_key(setting, rubric)] = ranking_to_letters(v)
+        elif setting == "rules":
+            if v not in RULE_VERDICTS:
+                raise ValueError(f"{rubric}: rule verdict {v!r} is not one of {RULE_VERDICTS}")
+            out[verdict_key(setting, rubric)] = v
         else:
             raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
     return json.dumps(out, ensure_ascii=False)

@@ -34,6 +34,7 @@ from judgeanything.schema import (
     MediaSlot,
     Prompt,
     Response,
+    RuleItem,
     ScoreScale,
     TaskType,
     TextPart,
@@ -276,6 +277,10 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
             media).
     """
     setting = getattr(item, "setting", None)
+    if isinstance(item, RuleItem):
+        from judgeanything.rules.prompt import build_rule_prompt  # the rules setting has its own layout
+
+        return build_rule_prompt(item, version=version, template_dir=template_dir)
     if setting not in SETTINGS:
         raise PromptError(f"item {getattr(item, 'item_id', '?')}: unknown setting {setting!r}; "
                           f"expected one of {', '.join(SETTINGS)}")

@@ -156,6 +156,10 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     plots, html, enabled).
     """
     run_dir = Path(run_dir)
+    if getattr(data, "setting", None) == "rules":  # its own metrics and report (judgeanything/report/rules.py)
+        from judgeanything.report.rules import finish_rules_run
+
+        return finish_rules_run(run_dir, judge=judge, data=data, analysis=analysis)
     lines = [f"run directory: {run_dir}"]
     summary: dict[str, Any] = {"run_dir": str(run_dir)}
     if not analysis.get("enabled", True):

@@ -208,6 +208,13 @@ class ProbesDataset:
         self._ensure()
         return self.root
 
+    def load_rules(self, constitution: Any) -> BenchmarkData:
+        """The rule probe family (``setting=rules``): generated contents × the rules of ``constitution``,
+        labelled by construction (:func:`judgeanything.rules.probes.rule_probes`; same size and seed)."""
+        from judgeanything.rules.probes import rule_probes
+
+        return rule_probes(self.root.parent, constitution, size=self.size, seed=self.seed)
+
     def load(self, setting: str) -> BenchmarkData:
         """Items and construction labels for ``setting``:
 
@@ -223,6 +230,10 @@ class ProbesDataset:
         """
         if setting not in SETTINGS:
             raise ValueError(f"unknown setting {setting!r} (known: {', '.join(SETTINGS)})")
+        if setting == "rules":  # the rule probe family under the packaged probe constitution
+            from judgeanything.rules.constitution import load_constitution
+
+            return self.load_rules(load_constitution())
         records = self._ensure()
         items: list[Item] = []
         labels: list[HumanLabel] = []

@@ -1,0 +1,238 @@
+"""Analysis of a rule-judging run (``setting=rules``; CLUE, arXiv 2501.00192).
+
+One unit = one item × rule. Its verdict is ``yes`` (violates), ``no``, ``n/a`` (the relevance screen skipped
+the rule: a precondition did not hold) or a failure. Labels are ``yes`` / ``no`` / ``n/a`` (the probe family's
+are by construction). Sections, each a small function adding tidy rows (``metrics.csv``) and a block of
+``metrics.json``, per rule and overall (``all``):
+
+* :func:`verdict_section` — over units the judge answered yes/no whose label is yes/no: accuracy (bootstrap
+  CI), precision / recall / F1 of violations (positive class ``yes``; scikit-learn), the violation rate;
+* :func:`screen_section` — the relevance screen against the labels: skipped / judged counts, screen accuracy
+  (skipped ⇔ label ``n/a``), and rules judged although not applicable;
+* :func:`calibration_section` — Brier score and expected calibration error (ECE; Guo et al. 2017, eq. 3: 10
+  equal-width bins of P(yes), |observed violation rate − mean P(yes)| weighted by bin size) of the recorded
+  P(yes) — the debiased one where the verdict was debiased;
+* :func:`debias_section` — the contrast kind, mean raw and contrast P(yes), mean margin, and the accuracy of
+  the raw (undebiased) argmax on the same units;
+* :func:`cascade_section` — the fraction escalated, accuracy of escalated / kept units, tokens of each stage
+  and their cost at the price table's prices (:mod:`judgeanything.usage`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, precision_recall_fscore_support
+
+from judgeanything.analysis.bootstrap import mean_stat, rng_for
+from judgeanything.analysis.metrics import CSV_COLUMNS, _Rows, clean_json, write_metrics
+from judgeanything.schema import NOT_APPLICABLE, RULE_VERDICTS
+from judgeanything.usage import find_price, iter_latest_records, load_price_table, verdict_cost
+
+ALL = "all"
+ECE_BINS = 10
+
+
+def _rule_of(item_id: str, items: Mapping[str, Mapping[str, Any]]) -> str:
+    rule = (items.get(item_id) or {}).get("rule") or {}
+    return str(rule.get("id") or item_id.rsplit("::", 1)[-1])
+
+
+def _unit(rec: Mapping[str, Any], rule: str, label: str | None) -> dict[str, Any]:
+    """One row per unit: verdict, P(yes), label and the debias / cascade / screen records."""
+    o = (rec.get("outcomes") or [{}])[0]
+    extra = rec.get("extra") or {}
+    probs = o.get("probs") or {}
+    debias = (extra.get("debias") or {}).get("overall")
+    cascade = extra.get("cascade") or {}
+    fast_debias = ((cascade.get("fast") or {}).get("debias") or {}).get("overall")
+    return {"item_id": rec["item_id"], "rule": rule, "label": label,
+            "verdict": None if "failure" in o else o.get("value"), "failure": o.get("failure"),
+            "p_yes": float(probs["yes"]) if "yes" in probs else math.nan,
+            "debias": debias or fast_debias, "escalated": cascade.get("escalated"),
+            "cascade": cascade or None, "usage": rec.get("usage") or {}, "screened": len(extra.get("screen") or [])}
+
+
+def load_rule_units(run_dir: Path) -> pd.DataFrame:
+    """The units of a rules run (latest attempt of each), with labels; one row each.
+
+    Raises:
+        FileNotFoundError: the run has no verdicts.jsonl.
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "verdicts.jsonl").exists():
+        raise FileNotFoundError(f"{run_dir / 'verdicts.jsonl'}: no run log")
+    items = {}
+    if (run_dir / "items.jsonl").exists():
+        for line in (run_dir / "items.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                items[d["item_id"]] = d
+    labels: dict[str, str] = {}
+    if (run_dir / "labels.jsonl").exists():
+        for line in (run_dir / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                d = json.loads(line)
+                labels.setdefault(d["item_id"], str(d["value"]))
+    rows = [_unit(r, _rule_of(r["item_id"], items), labels.get(r["item_id"]))
+            for r in iter_latest_records(run_dir / "verdicts.jsonl")]
+    return pd.DataFrame(rows, columns=["item_id", "rule", "label", "verdict", "failure", "p_yes", "debias",
+                                       "escalated", "cascade", "usage", "screened"])
+
+
+def counted(units: pd.DataFrame) -> pd.DataFrame:
+    """Units the verdict metrics count: answered yes/no by the judge, labelled yes/no."""
+    return units[units["verdict"].isin(RULE_VERDICTS) & units["label"].isin(RULE_VERDICTS)]
+
+
+def verdict_section(units: pd.DataFrame, rows: _Rows, group: str, *, n_boot: int, ci: float,
+                    seed: int) -> dict[str, Any]:
+    """Accuracy (bootstrap CI), precision / recall / F1 of violations, violation rate (module docstring)."""
+    c = counted(units)
+    out: dict[str, Any] = {"n": len(c)}
+    if c.empty:
+        return out
+    y, p = (c["label"] == "yes").to_numpy(), (c["verdict"] == "yes").to_numpy()
+    acc = mean_stat((y == p).astype(float), n_boot=n_boot, ci=ci, rng=rng_for(seed, "rules-accuracy", group))
+    prec, rec, f1, _ = precision_recall_fscore_support(y, p, average="binary", pos_label=True, zero_division=np.nan)
+    out.update(accuracy=acc.as_dict(), precision=_f(prec), recall=_f(rec), f1=_f(f1),
+               violation_rate=float(y.mean()), yes_rate=float(p.mean()))
+    rows.add("rule", group, "accuracy", acc.value, acc.ci_low, acc.ci_high, acc.n)
+    for m in ("precision", "recall", "f1", "violation_rate", "yes_rate"):
+        rows.add("rule", group, m, out[m], n=len(c))
+    return out
+
+
+def screen_section(units: pd.DataFrame, rows: _Rows, group: str) -> dict[str, Any]:
+    """Skipped / judged / failed counts, and the screen against the labels (module docstring)."""
+    answered = units[units["verdict"].notna()]
+    skipped = answered["verdict"] == NOT_APPLICABLE
+    out: dict[str, Any] = {"units": len(units), "skipped": int(skipped.sum()), "judged": int((~skipped).sum()),
+                           "failed": int(units["verdict"].isna().sum())}
+    lab = answered[answered["label"].notna()]
+    if len(lab):
+        truly_na = lab["label"] == NOT_APPLICABLE
+        said_na = lab["verdict"] == NOT_APPLICABLE
+        out["screen_accuracy"] = float((truly_na == said_na).mean())
+        out["judged_not_applicable"] = int((truly_na & ~said_na).sum())
+        out["skipped_applicable"] = int((~truly_na & said_na).sum())
+        rows.add("rule", group, "screen_accuracy", out["screen_accuracy"], n=len(lab))
+    rows.add("rule", group, "skipped", out["skipped"], n=len(units))
+    rows.add("rule", group, "coverage", 1.0 - out["failed"] / len(units) if len(units) else math.nan, n=len(units))
+    return out
+
+
+def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = ECE_BINS) -> float:
+    """ECE of probabilities ``p`` (n,) for binary outcomes ``y`` (n,) over ``bins`` equal-width bins of p."""
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        m = idx == b
+        if m.any():
+            ece += m.mean() * abs(float(y[m].mean()) - float(p[m].mean()))
+    return float(ece)
+
+
+def calibration_section(units: pd.DataFrame, rows: _Rows, group: str) -> dict[str, Any]:
+    """Brier score and ECE of the recorded P(yes) on counted units that have one."""
+    c = counted(units)
+    c = c[c["p_yes"].notna()]
+    if c.empty:
+        return {}
+    p, y = c["p_yes"].to_numpy(dtype=float), (c["label"] == "yes").to_numpy().astype(float)
+    out = {"brier": float(brier_score_loss(y, p, pos_label=1.0)), "ece": expected_calibration_error(p, y),
+           "n": len(c)}
+    rows.add("rule", group, "brier", out["brier"], n=len(c))
+    rows.add("rule", group, "ece", out["ece"], n=len(c))
+    return out
+
+
+def debias_section(units: pd.DataFrame, rows: _Rows, group: str) -> dict[str, Any]:
+    """Raw vs contrast P(yes), the margin, and the raw argmax's accuracy on the same counted units."""
+    c = counted(units)
+    c = c[c["debias"].notna()]
+    if c.empty:
+        return {}
+    d = pd.DataFrame(list(c["debias"]))
+    y = (c["label"] == "yes").to_numpy()
+    raw_acc = float(((d["p_yes"].to_numpy() > 0.5) == y).mean())
+    out = {"contrast": str(d["contrast"].iloc[0]), "mean_p_yes": float(d["p_yes"].mean()),
+           "mean_p_yes_contrast": float(d["p_yes_contrast"].mean()), "mean_margin": float(d["margin"].mean()),
+           "raw_accuracy": raw_acc, "n": len(c)}
+    rows.add("rule", group, "raw_accuracy", raw_acc, n=len(c))
+    rows.add("rule", group, "mean_margin", out["mean_margin"], n=len(c))
+    return out
+
+
+def _stage_cost(units: pd.DataFrame, stage: str, prices: Mapping[str, Any]) -> tuple[dict[str, int], float | None]:
+    tokens: dict[str, int] = {}
+    usd: float | None = 0.0
+    for rec in units["cascade"]:
+        u = ((rec or {}).get(stage) or {}).get("usage") or {}
+        for k, v in u.items():
+            if isinstance(v, int | float):
+                tokens[k] = tokens.get(k, 0) + int(v)
+        model = ((rec or {}).get(stage) or {}).get("model") or ""
+        hit = find_price(prices, model) if model else None
+        if u and hit is None:
+            usd = None
+        elif u and usd is not None and hit is not None:
+            usd += verdict_cost(u, hit[1])
+    return tokens, usd
+
+
+def cascade_section(units: pd.DataFrame, rows: _Rows, group: str, prices: Mapping[str, Any]) -> dict[str, Any]:
+    """Fraction escalated, accuracy kept vs escalated, tokens and cost per stage (module docstring)."""
+    cas = units[units["cascade"].notna()]
+    if cas.empty:
+        return {}
+    esc = cas["escalated"].astype(bool)
+    c = counted(cas)
+    ok = (c["label"] == c["verdict"])
+    out: dict[str, Any] = {"units": len(cas), "escalated": int(esc.sum()), "escalated_fraction": float(esc.mean()),
+                           "threshold": (cas["cascade"].iloc[0] or {}).get("threshold")}
+    if len(c):
+        ce = c["escalated"].astype(bool)
+        out["accuracy_kept"] = float(ok[~ce].mean()) if (~ce).any() else None
+        out["accuracy_escalated"] = float(ok[ce].mean()) if ce.any() else None
+    for stage in ("fast", "slow"):
+        tokens, usd = _stage_cost(cas, stage, prices)
+        out[f"{stage}_tokens"] = tokens
+        out[f"{stage}_cost_usd"] = usd
+    rows.add("rule", group, "escalated_fraction", out["escalated_fraction"], n=len(cas))
+    if out["slow_cost_usd"] is not None:
+        rows.add("rule", group, "escalation_cost_usd", out["slow_cost_usd"], n=int(esc.sum()))
+    return out
+
+
+def _f(x: Any) -> float | None:
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
+def compute_rule_metrics(units: pd.DataFrame, *, judge: str, benchmark: str = "probes", n_boot: int = 1000,
+                         ci: float = 0.95, seed: int = 0, prices: Mapping[str, Any] | None = None
+                         ) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Every section, overall (``all``) and per rule; returns ``(metrics.json dict, tidy rows)``."""
+    rows = _Rows()
+    rows.ctx = {"judge": judge, "benchmark": benchmark, "setting": "rules", "mode": "overall", "rubric": "overall"}
+    table = load_price_table() if prices is None else prices
+    groups = [(ALL, units), *((str(r), g) for r, g in units.groupby("rule", sort=True))]
+    per: dict[str, Any] = {}
+    for name, g in groups:
+        per[name] = {"verdicts": verdict_section(g, rows, name, n_boot=n_boot, ci=ci, seed=seed),
+                     "screen": screen_section(g, rows, name), "calibration": calibration_section(g, rows, name),
+                     "debias": debias_section(g, rows, name), "cascade": cascade_section(g, rows, name, table)}
+    df = pd.DataFrame(rows.rows, columns=CSV_COLUMNS)
+    df["n"] = df["n"].astype("Int64")
+    return clean_json({"judge": judge, "setting": "rules", "overall": per.pop(ALL), "rules": per}), df
+
+
+__all__ = ["ECE_BINS", "calibration_section", "cascade_section", "compute_rule_metrics", "counted",
+           "debias_section", "expected_calibration_error", "load_rule_units", "screen_section", "verdict_section",
+           "write_metrics"]

@@ -1,0 +1,129 @@
+"""Finishing a rule-judging run: metrics (:mod:`judgeanything.analysis.rules`), the reference-baseline check and
+``report.md``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from scipy import stats
+
+from judgeanything.analysis.rules import compute_rule_metrics, counted, load_rule_units, write_metrics
+from judgeanything.schema import HumanLabel
+
+
+def _baseline(judge: Any) -> Any:
+    """The reference baseline under the rules wrappers (a judge with ``expected_metrics``), or None."""
+    seen = 0
+    while judge is not None and seen < 5:
+        if getattr(judge, "expected_metrics", None) is not None:
+            return judge
+        judge = getattr(judge, "verdict_judge", None) or getattr(judge, "inner", None)
+        seen += 1
+    return None
+
+
+def baseline_check(units: Any, expected: Mapping[str, float], observed: Mapping[str, Any],
+                   ci: float = 0.95, *, exact: bool = False) -> list[dict[str, Any]]:
+    """Each expected metric next to the observed one. A proportion whose expected value is strictly between 0
+    and 1 gets the central ``ci`` binomial interval around it over its trials (accuracy: the counted units;
+    recall: the violations among them), each unit an independent trial; a value of 0 or 1 (a deterministic
+    baseline) must match exactly."""
+    c = counted(units)
+    trials = {"accuracy": len(c), "recall": int((c["label"] == "yes").sum()),
+              "precision": int((c["verdict"] == "yes").sum())}
+    out = []
+    for m, p in expected.items():
+        got = observed.get(m)
+        obs = got.get("value") if isinstance(got, Mapping) else got
+        n = trials.get(m, len(c))
+        if obs is None or n == 0:
+            continue
+        row: dict[str, Any] = {"metric": m, "expected": p, "observed": float(obs), "n": n}
+        if 0 < p < 1 and not exact:
+            lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi))
+        else:
+            row.update(lo=p, hi=p, inside=abs(float(obs) - p) < 1e-9)
+        out.append(row)
+    return out
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, Mapping):
+        x = x.get("value")
+    return "—" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
+
+def render(metrics: Mapping[str, Any], check: list[dict[str, Any]]) -> str:
+    """``report.md`` of a rules run."""
+    o = metrics["overall"]
+    lines = [f"# Rule judging: {metrics['judge']}", "",
+             "Verdict per item × rule: yes = violates. Skipped rules (a precondition does not hold) are not counted.",
+             "", "| rule | n | accuracy | precision | recall | F1 | Brier | ECE | skipped | screen acc. | escalated |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for name, m in [("**all**", o), *metrics["rules"].items()]:
+        v, s, c, k = m["verdicts"], m["screen"], m["calibration"], m["cascade"]
+        lines.append(f"| {name} | {v.get('n', 0)} | {_fmt(v.get('accuracy'))} | {_fmt(v.get('precision'))} | "
+                     f"{_fmt(v.get('recall'))} | {_fmt(v.get('f1'))} | {_fmt(c.get('brier'))} | {_fmt(c.get('ece'))} | "
+                     f"{s.get('skipped', 0)}/{s.get('units', 0)} | {_fmt(s.get('screen_accuracy'))} | "
+                     f"{_fmt(k.get('escalated_fraction'))} |")
+    d = o.get("debias") or {}
+    if d:
+        lines += ["", "## Debiased token probabilities (CLUE §3)", "",
+                  f"Contrast input: `{d['contrast']}`. Mean P(yes | input) {d['mean_p_yes']:.3f}, mean P(yes | "
+                  f"contrast) {d['mean_p_yes_contrast']:.3f}, mean margin {d['mean_margin']:.3f}. Accuracy of the raw "
+                  f"probabilities' argmax on the same {d['n']} units: {d['raw_accuracy']:.3f}."]
+    k = o.get("cascade") or {}
+    if k:
+        cost = k.get("slow_cost_usd")
+        lines += ["", "## Cascade", "",
+                  f"Threshold {k.get('threshold')}: {k['escalated']} of {k['units']} units escalated "
+                  f"({k['escalated_fraction']:.1%}); accuracy kept {_fmt(k.get('accuracy_kept'))}, escalated "
+                  f"{_fmt(k.get('accuracy_escalated'))}. Tokens: fast {k.get('fast_tokens')}, "
+                  f"slow {k.get('slow_tokens')}; cost of escalation: "
+                  f"{'unknown (no price for the slow model)' if cost is None else f'${cost:.4f}'}."]
+    if check:
+        lines += ["", "## Reference baseline check", "", "| metric | expected | observed | n | interval | inside |",
+                  "|---|---|---|---|---|---|"]
+        lines += [f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | [{r['lo']:.3f}, "
+                  f"{r['hi']:.3f}] | {'yes' if r['inside'] else '**no**'} |" for r in check]
+    return "\n".join(lines) + "\n"
+
+
+def finish_rules_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, Any]) -> dict[str, Any]:
+    """Analyse a rules run: ``metrics.json``, ``metrics.csv``, ``report.md`` (and ``reference_check.json`` for a
+    reference baseline); returns ``{"text": console summary, ...}``."""
+    run_dir = Path(run_dir)
+    summary: dict[str, Any] = {"run_dir": str(run_dir)}
+    if not analysis.get("enabled", True):
+        summary["text"] = f"run directory: {run_dir}"
+        return summary
+    units = load_rule_units(run_dir)
+    ci = float(analysis.get("ci", 0.95))
+    metrics, df = compute_rule_metrics(units, judge=str(judge.name), n_boot=int(analysis.get("bootstrap", 1000)),
+                                       ci=ci, seed=int(analysis.get("seed", 0)))
+    check: list[dict[str, Any]] = []
+    baseline = _baseline(judge)
+    if baseline is not None:
+        keep = set(counted(units)["item_id"])
+        labels = [HumanLabel(i, "overall", lab) for i, lab in zip(units["item_id"], units["label"], strict=True)
+                  if i in keep]
+        check = baseline_check(units, baseline.expected_metrics("rules", labels), metrics["overall"]["verdicts"], ci,
+                               exact=bool(getattr(baseline, "deterministic", False)))
+        if check:
+            metrics["reference_check"] = check
+            (run_dir / "reference_check.json").write_text(json.dumps(check, indent=1))
+    write_metrics(run_dir, metrics, df)
+    (run_dir / "report.md").write_text(render(metrics, check), encoding="utf-8")
+    v = metrics["overall"]["verdicts"]
+    summary["metrics"] = metrics
+    summary["text"] = "\n".join([f"run directory: {run_dir}",
+                                 f"accuracy = {_fmt(v.get('accuracy'))} (n={v.get('n', 0)}), F1 = {_fmt(v.get('f1'))}",
+                                 f"report: {run_dir / 'report.md'}"])
+    return summary
+
+
+__all__ = ["baseline_check", "finish_rules_run", "render"]

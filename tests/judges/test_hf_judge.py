@@ -249,8 +249,8 @@ def test_a_request_the_processor_rejects_fails_alone(hf_judge, media, req, parts
 
 def test_logprob_refuses_batch_ranking(hf_judge, req, parts, judge_run):
     judge = hf_judge("qwen2", "logprob")
-    assert judge.settings == frozenset({"score", "pair"})
-    assert hf_judge("qwen2", "generate").settings == frozenset({"score", "pair", "batch"})
+    assert judge.settings == frozenset({"score", "pair", "rules"})
+    assert hf_judge("qwen2", "generate").settings == frozenset({"score", "pair", "batch", "rules"})
     res = judge_run(judge, [req("b", "batch", parts("Rank A and B.")), req("p", "pair", parts("A or B?"))])
     assert res[0].failure == Failure("parse_fail", BATCH_UNSUPPORTED)
     assert res[1].failure is None and res[1].outcomes[0].rubric == "overall"

@@ -26,7 +26,7 @@ from judgeanything.analysis.arena import (
     win_rate_matrix,
 )
 from judgeanything.datasets._io import read_records
-from judgeanything.datasets.arena import RECORDS, read_battles
+from judgeanything.datasets.arena import RECORDS, battle_item_ids, read_battles
 from judgeanything.datasets.release import ReleaseNotFound, expand_files, resolve_root
 from judgeanything.report.plots import plot_win_rate
 from judgeanything.schema import SchemaError
@@ -88,9 +88,10 @@ def _collect(a: argparse.Namespace) -> pd.DataFrame:
                 for r in read_records(tasks_file, what="TaskAnything.json (--task-anything)")}
                if tasks_file is not None else {})
     battles = [b for f in files for b in read_battles(f)]
-    if battles:
+    if battles:  # item ids as benchmark=omniarena names them, so a judge run on the battles pairs with them
         parts.append(games_from_outcomes("human", [(task_of.get(b.uniq_id, b.category), b.model_a, b.model_b,
-                                                    b.outcome) for b in battles]))
+                                                    b.outcome, iid)
+                                                   for b, iid in zip(battles, battle_item_ids(battles), strict=True)]))
     have_humans = bool(battles)
     for run in a.run:
         g = games_from_run(run, policy=a.policy)
@@ -128,11 +129,11 @@ def _markdown(res: ArenaResult, method: str, ci: float) -> str:
                          f"{r.win_rate:.3f} |")
         lines.append("")
     if not res.agreement.empty:
-        lines += ["## Judge vs human ranking (Kendall τ-b)", "", "| group | judge | τ | CI | models |",
-                  "|---|---|---|---|---|"]
+        lines += ["## Judge vs human ranking (Kendall τ-b)", "", "| group | judge | τ | CI | models | CI from |",
+                  "|---|---|---|---|---|---|"]
         for r in res.agreement.itertuples():
             lines.append(f"| {r.group} | {r.judge} | {r.kendall_tau:+.3f} | {_ci(r.ci_low, r.ci_high)} | "
-                         f"{r.n_models} |")
+                         f"{r.n_models} | {r.ci_method} |")
     return "\n".join(lines) + "\n"
 
 

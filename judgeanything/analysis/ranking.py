@@ -115,7 +115,7 @@ def _fit(w: np.ndarray, c: _Cells, m: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_strengths(games: Sequence[tuple[str, str, float]], *, method: str = "bt", n_boot: int = 1000,
-                  ci: float = 0.95, seed: int = 0) -> Strengths:
+                  ci: float = 0.95, seed: int = 0, stream: str = "") -> Strengths:
     """Bradley–Terry (``bt``: a tie counts as half a win for each side) or Davidson (``davidson``: ties
     modelled, Davidson 1970, "On extending the Bradley–Terry model to accommodate ties in paired
     comparison experiments", JASA 65(329)) strengths with percentile bootstrap CIs over games.
@@ -124,6 +124,8 @@ def fit_strengths(games: Sequence[tuple[str, str, float]], *, method: str = "bt"
         games: (model_a, model_b, score of a) with score 1 (a wins), 0.5 (tie), 0 (b wins).
         method: ``bt`` or ``davidson``.
         n_boot: bootstrap replicates (0 → no CI).
+        stream: names an independent random stream for the bootstrap (e.g. the games' source), so two
+            sources with the same ``seed`` are not resampled identically.
 
     Raises:
         ValueError: an unknown method, a score outside {0, 0.5, 1} or a model playing itself.
@@ -139,7 +141,7 @@ def fit_strengths(games: Sequence[tuple[str, str, float]], *, method: str = "bt"
     theta, nu = fit(w, c, m)
     reps_l = []
     if n_boot > 0:
-        rng = rng_for(seed, "bradley_terry" if method == "bt" else "davidson")
+        rng = rng_for(seed, "bradley_terry" if method == "bt" else "davidson", *((stream,) if stream else ()))
         for chunk in count_chunks(c.counts, n_boot, rng, max_cells=max(2_000_000, len(c.counts))):
             reps_l.append(fit(chunk.astype(np.float64), c, m)[0])
     rep = np.concatenate(reps_l) if reps_l else np.empty((0, m))
@@ -147,6 +149,36 @@ def fit_strengths(games: Sequence[tuple[str, str, float]], *, method: str = "bt"
 
 
 TABLE_COLUMNS = ["model", "strength", "ci_low", "ci_high", "rank", "games", "win_rate"]
+
+
+def fit_weighted(games: Sequence[tuple[str, str, float]], weights: np.ndarray, *,
+                 method: str = "bt") -> tuple[list[str], np.ndarray]:
+    """Strengths for R given weightings of ``games`` (``weights``: (R, n_games), e.g. item-level bootstrap
+    counts mapped onto each item's games), fitted in one problem as in :func:`fit_strengths`.
+
+    Returns:
+        ``(models, theta)`` with ``theta`` (R, m), centred per replicate.
+
+    Raises:
+        ValueError: an unknown method, a bad game score, a weights matrix of the wrong width.
+    """
+    if method not in ("bt", "davidson"):
+        raise ValueError(f"unknown ranking method {method!r}; expected bt or davidson")
+    w = np.atleast_2d(np.asarray(weights, dtype=np.float64))
+    if w.shape[1] != len(games):
+        raise ValueError(f"weights have {w.shape[1]} columns for {len(games)} games")
+    c = _cells(games)
+    idx = {mname: i for i, mname in enumerate(c.models)}
+    keys: dict[tuple[int, int, float], int] = {}
+    for ga, gb, sc in games:  # the cell order of _cells: first appearance of each (pair, outcome)
+        i, j = idx[ga], idx[gb]
+        keys.setdefault((i, j, float(sc)) if i < j else (j, i, 1.0 - float(sc)), len(keys))
+    to_cell = np.zeros((len(games), len(keys)))
+    for g, (ga, gb, sc) in enumerate(games):
+        i, j = idx[ga], idx[gb]
+        to_cell[g, keys[(i, j, float(sc)) if i < j else (j, i, 1.0 - float(sc))]] = 1.0
+    fit = _fit if method == "bt" else _fit_davidson
+    return c.models, fit(w @ to_cell, c, len(c.models))[0]
 
 
 def _table(c: _Cells, w: np.ndarray, theta: np.ndarray, rep: np.ndarray, ci: float) -> pd.DataFrame:

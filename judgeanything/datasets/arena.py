@@ -32,7 +32,8 @@ from judgeanything.datasets.base import BenchmarkData
 from judgeanything.datasets.release import expand_files, resolve_root
 from judgeanything.schema import OVERALL, HumanLabel, Item, MediaRef, PairItem, Query, Response, SchemaError
 
-__all__ = ["Battle", "OmniArenaDataset", "match_models", "parse_outcome", "read_answers", "read_battles"]
+__all__ = ["Battle", "OmniArenaDataset", "battle_item_ids", "match_models", "parse_outcome", "read_answers",
+           "read_battles"]
 
 RECORDS = "Arena/arenaresult/Result/gang_*_record.json"
 _TIE_WORDS = ("draw", "tie", "tied", "no winner", "both", "neither")
@@ -263,14 +264,26 @@ def _queries(path: Path, query_dir: str) -> dict[str, Query]:
     return {q.uniq_id: q for q in (_query_from(rec, query_dir) for rec in read_records(path, what="TaskAnything.json"))}
 
 
+def battle_item_ids(battles: Sequence[Battle]) -> list[str]:
+    """The pair item id of each battle, as :class:`OmniArenaDataset` gives it: ``<uniq_id>::<a>_vs_<b>``, with
+    ``#<k>`` on the k-th repeat of the same battle (so a judge run on the battles and the battle records
+    name the same items, for paired statistics)."""
+    seen: Counter[str] = Counter()
+    out = []
+    for b in battles:
+        base = f"{b.uniq_id}::{b.model_a}_vs_{b.model_b}"
+        seen[base] += 1
+        out.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
+    return out
+
+
 def _battle_items(battles: Sequence[Battle], queries: Mapping[str, Query],
                   answers: Mapping[str, Mapping[str, tuple[str, tuple[MediaRef, ...]]]],
                   ) -> tuple[list[Item], list[HumanLabel], Counter[str]]:
     items: list[Item] = []
     labels: list[HumanLabel] = []
     skipped: Counter[str] = Counter()
-    seen: Counter[str] = Counter()
-    for b in battles:
+    for b, item_id in zip(battles, battle_item_ids(battles), strict=True):
         q = queries.get(b.uniq_id)
         if q is None:
             raise SchemaError(f"unknown uniq_id {b.uniq_id!r} (not in TaskAnything.json)", file=b.file,
@@ -280,9 +293,6 @@ def _battle_items(battles: Sequence[Battle], queries: Mapping[str, Query],
             missing = [m for m, g in zip((b.model_a, b.model_b), got, strict=True) if g is None]
             skipped[f"no answer of {', '.join(missing)}"] += 1
             continue
-        base_id = f"{b.uniq_id}::{b.model_a}_vs_{b.model_b}"
-        seen[base_id] += 1
-        item_id = base_id if seen[base_id] == 1 else f"{base_id}#{seen[base_id]}"
         ra, rb = (Response(f"{item_id}::{s}", b.uniq_id, m, q.task.output, text=g[0], media=g[1])
                   for s, m, g in zip("AB", (b.model_a, b.model_b), got, strict=True) if g is not None)
         items.append(PairItem(item_id, q, ra, rb, meta={"category": b.category, "battle": f"{b.file}:{b.index}"}))

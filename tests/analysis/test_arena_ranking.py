@@ -124,3 +124,19 @@ def test_synthetic_judge_on_probes_recovers_the_constructed_order(method: str) -
     # ranking wobbles: the CI opens up in every seed.
     assert tau_width[0.95] == [0.0, 0.0, 0.0]
     assert all(w > 0 for w in tau_width[0.55])
+
+
+def test_a_judge_that_agrees_battle_by_battle_has_a_paired_ci_of_one() -> None:
+    """Humans noisy (60 % right), the judge identical to them on every battle: the rankings agree by
+    construction. Resampling the shared battles jointly gives τ = 1 in every replicate; resampling each
+    source on its own (no item ids) lets two identical rankings look different."""
+    truth = _probe_truth()
+    humans = _arena_games(truth, 0.6, seed=3)
+    humans = humans[humans.source == "judge:synthetic"].assign(source="human")
+    humans["item"] = [f"b{k}" for k in range(len(humans))]
+    both = pd.concat([humans, humans.assign(source="judge:twin")], ignore_index=True)
+    paired = rank_arena(both, n_boot=200).agreement.set_index("group").loc["pooled"]
+    assert (paired.kendall_tau, paired.ci_low, paired.ci_high) == (1.0, 1.0, 1.0)
+    assert paired.ci_method.startswith(f"paired: {len(humans)} battles")
+    alone = rank_arena(both.assign(item=None), n_boot=200).agreement.set_index("group").loc["pooled"]
+    assert alone.kendall_tau == 1.0 and alone.ci_low < 1.0 and alone.ci_method.startswith("independent")

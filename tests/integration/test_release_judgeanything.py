@@ -207,6 +207,7 @@ def test_omniarena_battles_judged_and_ranked_both_ways(tmp_path: Path) -> None:
     assert set(rk.source) == {"human", "judge:first"} and set(rk.group) == {"pooled", "Image2Text"}
     ag = pd.read_csv(out / "agreement.csv")
     assert set(ag.group) == {"pooled", "Image2Text"} and (ag.n_models == 3).all()
+    assert ag.ci_method.str.startswith("paired: 8 battles").all()  # the judge ran on exactly the battles
     assert (out / "winrate_human.png").stat().st_size > 1000 and (out / "winrate_judge_first.png").is_file()
     assert "Kendall" in p.stdout
     # Davidson's tie model on the human battles alone: same order, ties modelled instead of halved

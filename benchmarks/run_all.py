@@ -13,6 +13,9 @@ HERE = Path(__file__).resolve().parent
 #: Extra argument sets per script (each produces a results file the README quotes).
 RUNS: dict[str, list[list[str]]] = {
     "bench_hf_judge.py": [["--family", "qwen2_vl"], ["--family", "qwen2_5_omni"]],
+    # the 200 ms loopback latency, and an API-like 1 s latency at a rate-limited concurrency
+    "bench_cache.py": [[], ["--latency", "1.0", "--concurrency", "8", "--items", "100",
+                            "--out", str(Path(__file__).resolve().parent / "results" / "bench_cache_api.json")]],
 }
 
 

@@ -1,0 +1,96 @@
+"""Benchmark: a warm-cache relaunch of a 3-judge sweep against the cold sweep.
+
+A loopback OpenAI-compatible server (its own process) answers after ``--latency`` seconds and counts the
+requests it gets. One process runs the sweep's three jobs one after another as Hydra's basic launcher does
+(three ``openai`` judges, pair comparison in both orders on synthetic text items, the runner with the judge
+cache in ``readwrite`` mode; analysis is left out: it is the same work either way), timing:
+
+1. the cold sweep — an empty judge cache, fresh run directories;
+2. the warm relaunch — the same sweep into *new* run directories (so resuming cannot help: every answer
+   must come from the judge cache);
+3. the resumed relaunch — the same sweep into the cold sweep's directories (what relaunching the same
+   ``-m`` command does: everything is skipped).
+
+Reports each time, the requests the server received in each phase (the relaunches must get zero), and
+the ratios cold ÷ warm and cold ÷ resumed. Writes ``benchmarks/results/bench_cache.json``. Usage::
+
+    python benchmarks/bench_cache.py [--items 200] [--latency 0.2] [--concurrency 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+JUDGES = ("judge-a", "judge-b", "judge-c")
+
+
+def run_sweep(base_url: str, out: Path, cache_dir: Path, items: int, concurrency: int) -> float:
+    """The three jobs, one after another in this process; returns the wall seconds."""
+    from _loopback import text_pairs
+
+    from judgeanything.cache import CacheOptions, JudgeCache
+    from judgeanything.judges.openai_compat import OpenAIJudge
+    from judgeanything.runner import Runner, RunOptions
+
+    data = text_pairs(items)
+    t0 = time.perf_counter()
+    for name in JUDGES:
+        judge = OpenAIJudge(model=name, base_url=base_url, concurrency=concurrency, max_attempts=1)
+        cache = JudgeCache(CacheOptions(dir=str(cache_dir)))
+        counts = Runner(data, judge, out / name, RunOptions(pair_order="both", progress=False),
+                        judge_cache=cache).run()
+        cache.close()
+        if counts["failures"]:
+            raise RuntimeError(f"{counts['failures']} units failed: not a real sweep")
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--items", type=int, default=200, help="pair items per judge (× 2 orders = units)")
+    ap.add_argument("--latency", type=float, default=0.2, help="server answer delay, seconds")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_cache.json")
+    args = ap.parse_args()
+    sys.path[:0] = [str(ROOT), str(HERE)]
+    from _loopback import LoopbackServer
+
+    with tempfile.TemporaryDirectory() as tmp, LoopbackServer(args.latency) as server:
+        cache = Path(tmp) / "judge-cache"
+        cold = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
+        cold_requests = server.requests()
+        warm = run_sweep(server.base_url, Path(tmp) / "warm", cache, args.items, args.concurrency)
+        warm_requests = server.requests() - cold_requests
+        resumed = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
+        resumed_requests = server.requests() - cold_requests - warm_requests
+    units = 3 * 2 * args.items
+    out = {
+        "benchmark": "bench_cache",
+        "date": time.strftime("%Y-%m-%d"),
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # the machine is shared: context for the times
+        "judges": list(JUDGES), "items_per_judge": args.items, "units": units, "latency_s": args.latency,
+        "concurrency": args.concurrency,
+        "cold_s": round(cold, 3), "cold_requests": cold_requests,
+        "warm_cache_new_dirs_s": round(warm, 3), "warm_requests": warm_requests,
+        "resumed_same_dirs_s": round(resumed, 3), "resumed_requests": resumed_requests,
+        "speedup_warm_cache": round(cold / warm, 1), "speedup_resumed": round(cold / resumed, 1),
+        "ideal_cold_s": round(units * args.latency / args.concurrency, 3),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -15,6 +15,7 @@ from judgeanything.analysis import RunData, analyze_run, load_run, read_metrics_
 from judgeanything.analysis.agreement import PRIMARY, normalised_levenshtein
 from judgeanything.analysis.injection import injection_trials
 from judgeanything.analysis.units import attach_items, human_labels, ok_rows
+from judgeanything.report.stamp import is_current, write_stamp
 from judgeanything.schema import HumanLabel
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,13 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     if not analysis.get("enabled", True):
         summary["text"] = "\n".join(lines)
         return summary
+    outputs = ["metrics.json", "metrics.csv", "report.md"] + (["report.html"] if analysis.get("html", True) else [])
+    if is_current(run_dir, analysis, outputs):  # a rerun that judged nothing: same files, same options
+        lines[1:1] = _headline(run_dir)
+        lines.append("analysis up to date (nothing changed since it was written): metrics and reports kept")
+        lines.append(f"report: {run_dir / 'report.md'}")
+        summary.update(text="\n".join(lines), up_to_date=True)
+        return summary
     run = load_run(run_dir)  # read once: the analysis, the reference check and the HTML report share it
     if run.set_aside_note():
         lines.append(str(run.set_aside_note()))
@@ -210,6 +218,7 @@ def finish_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, A
     lines[1:1] = _headline(run_dir)
     lines.append(f"report: {run_dir / 'report.md'}" + (f" and {summary['html']}" if "html" in summary else ""))
     summary["text"] = "\n".join(lines)
+    write_stamp(run_dir, analysis)
     return summary
 
 

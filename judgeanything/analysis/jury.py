@@ -64,7 +64,8 @@ SETTING_METHODS: Mapping[str, tuple[str, ...]] = {"pair": ("majority", "weighted
                                                   "score": ("mean", "median", "weighted"),
                                                   "batch": ("majority", "weighted")}
 #: Krippendorff α's level of measurement per setting.
-ALPHA_LEVEL: Mapping[str, Literal["nominal", "ordinal", "interval"]] = {"pair": "nominal", "score": "interval", "batch": "ordinal"}
+ALPHA_LEVEL: Mapping[str, Literal["nominal", "ordinal", "interval"]] = {
+    "pair": "nominal", "score": "interval", "batch": "ordinal"}
 
 Vote = Any  # str | float | tuple[int, ...] | None
 

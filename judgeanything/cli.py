@@ -258,6 +258,9 @@ def _app(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Console entry point."""
+    from judgeanything.redaction import redact_console
+
+    redact_console()  # before Hydra binds its log handlers to sys.stdout / sys.stderr
     _app()
 
 

@@ -392,6 +392,38 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RedactingStream:
+    """A text stream (``sys.stdout`` / ``sys.stderr``) whose writes pass through :func:`redact_text`: the last
+    net under the console, for what reaches it outside the logging handlers (Hydra's own error messages and
+    tracebacks, warnings, third-party prints). A secret split across two ``write`` calls is not seen whole;
+    everything this project writes goes out a line (or a message) at a time."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact_text(text) if isinstance(text, str) else text)
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, buffer… of the real stream
+        return getattr(self._stream, name)
+
+
+def redact_console() -> None:
+    """Wrap ``sys.stdout`` and ``sys.stderr`` in :class:`RedactingStream` (idempotent); the CLI's entry point
+    calls it before Hydra starts, so every handler Hydra binds to them is wrapped too."""
+    import sys
+
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is not None and not isinstance(stream, RedactingStream):
+            setattr(sys, name, RedactingStream(stream))
+
+
 #: HTTP client loggers whose INFO lines are one per request (``HTTP Request: POST http://…``): quieted to
 #: WARNING unless a level was set for them (they also cost ≈5 % of throughput at high concurrency).
 HTTP_LOGGERS = ("httpx", "httpx2", "httpcore", "httpcore2", "openai", "urllib3")
@@ -411,6 +443,23 @@ def install_log_redaction() -> None:
             lg.setLevel(logging.WARNING)
 
 
-__all__ = ["HTTP_LOGGERS", "MASK", "SECRET_WORDS", "RedactingFilter", "collect_secrets", "install_log_redaction",
-           "is_secret_key", "key_words", "known_secrets", "looks_like_env_name", "redact_config", "redact_text",
-           "redact_values", "redact_yaml_file", "register_secret", "shown_env_name"]
+__all__ = [
+    "HTTP_LOGGERS",
+    "MASK",
+    "SECRET_WORDS",
+    "RedactingFilter",
+    "RedactingStream",
+    "collect_secrets",
+    "install_log_redaction",
+    "is_secret_key",
+    "key_words",
+    "known_secrets",
+    "looks_like_env_name",
+    "redact_config",
+    "redact_console",
+    "redact_text",
+    "redact_values",
+    "redact_yaml_file",
+    "register_secret",
+    "shown_env_name",
+]

@@ -160,3 +160,17 @@ def test_install_quiets_http_client_request_lines() -> None:
         assert lg.level == logging.WARNING
     finally:
         lg.setLevel(saved)
+
+
+def test_console_streams_are_redacted_and_keep_the_real_streams_behaviour() -> None:
+    import io
+
+    from judgeanything.redaction import RedactingStream
+
+    raw = io.StringIO()
+    out = RedactingStream(raw)
+    print("GET http://u:pw@h/v1?api_key=abc123 failed", file=out)
+    out.writelines(["Authorization: Bearer tok-12345\n"])
+    out.flush()
+    assert raw.getvalue() == "GET http://***@h/v1?api_key=*** failed\nAuthorization: Bearer ***\n"
+    assert out.getvalue() == raw.getvalue() and out.readable() is raw.readable()  # the rest is delegated

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.parsing import parse_output
 from judgeanything.schema import Failure, Verdict
 
 
@@ -106,6 +107,11 @@ class CascadeJudge(Judge):
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         fast = await self.fast.judge(requests)
+        for req, res in zip(requests, fast, strict=True):
+            if res.failure is None and res.outcomes is None:  # a fast judge that writes text: read it here
+                res.outcomes = list(parse_output(res.raw, req.prompt.setting, list(req.prompt.rubrics),
+                                                 n_responses=len(req.item.responses),
+                                                 finish_reason=res.finish_reason, scale=req.prompt.scale))
         up = [i for i, r in enumerate(fast) if self.escalates(r)]
         for i in up:
             requests[i].payload = None  # the fast judge's prebuilt body is not the slow judge's

@@ -84,7 +84,8 @@ def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses:
         raw: the judge's text, verbatim.
         setting: ``score`` / ``pair`` / ``batch``.
         rubrics: the rubrics the prompt asked for (``("overall",)`` in overall mode).
-        n_responses: responses shown (batch rankings must be permutations of ``range(n_responses)``).
+        n_responses: responses shown (batch rankings must be permutations of ``range(n_responses)``; 0 in the
+            rules setting, whose yes/no verdict is about a claim).
         finish_reason: the backend's stop reason; a token-limit stop (:data:`TRUNCATION_REASONS`) lets only
             complete structured answers count, anything else is ``truncated``.
         strategy: ``auto`` / ``strict`` / ``lenient`` (see the module docstring).
@@ -129,7 +130,7 @@ def _check_args(setting: str, rubrics: Sequence[str], n_responses: int, strategy
         raise ValueError(f"unknown setting {setting!r}; expected one of {', '.join(SETTINGS)}")
     if isinstance(rubrics, str) or not rubrics:
         raise ValueError(f"rubrics must be a non-empty sequence of names, got {rubrics!r}")
-    if not (2 if setting == "batch" else 1) <= n_responses <= 26:
+    if not {"batch": 2, "rules": 0}.get(setting, 1) <= n_responses <= 26:  # rules: a claim, no responses
         raise ValueError(f"n_responses={n_responses} is out of range for setting {setting!r}")
     check_strategy(strategy)
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from judgeanything.judges.base import Judge, JudgeRequest, JudgeResult
+from judgeanything.parsing import parse_output
 from judgeanything.rules.contrast import with_asked
 from judgeanything.rules.debias import add_usage, p_yes
 from judgeanything.rules.prompt import question_text
@@ -22,8 +23,12 @@ from judgeanything.schema import NOT_APPLICABLE, OVERALL, Failure, RuleItem, Ver
 
 
 def _answer(res: JudgeResult) -> tuple[str | None, dict[str, Any]]:
-    """A precondition answer (``"yes"``/``"no"``, or None when unusable) and its record."""
+    """A precondition answer (``"yes"``/``"no"``, or None when unusable) and its record; a judge's text is read
+    by :func:`judgeanything.parsing.parse_output` (strategy ``auto``)."""
     rec: dict[str, Any] = {"raw": res.raw[:500]}
+    if res.failure is None and res.outcomes is None:
+        res.outcomes = list(parse_output(res.raw, "rules", [OVERALL], n_responses=0,
+                                         finish_reason=res.finish_reason))
     if res.failure is not None or not res.outcomes or not isinstance(res.outcomes[0], Verdict):
         f = res.failure or (res.outcomes[0] if res.outcomes else Failure("parse_fail", "no answer"))
         rec["failure"] = f.to_dict() if isinstance(f, Failure) else str(f)

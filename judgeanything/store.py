@@ -31,6 +31,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import math
 import os
 import re
 import threading
@@ -41,6 +43,8 @@ from typing import Any
 import orjson
 
 from judgeanything.redaction import redact_values
+
+log = logging.getLogger(__name__)
 
 try:
     import fcntl
@@ -154,9 +158,30 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 def _dumps(row: Mapping[str, Any]) -> str:
     """One JSON line, UTF-8-encodable: a lone UTF-16 surrogate in a string (a judge output cut inside an
     emoji's escape pair, ``"\\ud83d"``) becomes U+FFFD. Written raw it cannot be encoded (the append
-    raised and stopped the run); escaped, the reader (orjson) rejects the line."""
-    line = json.dumps(row, ensure_ascii=False, default=_json_default)
+    raised and stopped the run); escaped, the reader (orjson) rejects the line. A NaN or infinite number
+    (not JSON: Python would write ``NaN``, which no reader of the file accepts) is written as ``null``, and
+    the field is named in a warning."""
+    try:
+        line = json.dumps(row, ensure_ascii=False, default=_json_default, allow_nan=False)
+    except ValueError:
+        fields: list[str] = []
+        line = json.dumps(_finite(row, "", fields), ensure_ascii=False, default=_json_default, allow_nan=False)
+        log.warning("a non-finite number (NaN/Infinity) written as null at %s", ", ".join(fields[:5]))
     return _LONE_SURROGATE.sub("\ufffd", line)
+
+
+def _finite(obj: Any, path: str, fields: list[str]) -> Any:
+    """``obj`` with every NaN / infinite float replaced by None (their dotted paths appended to ``fields``)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        fields.append(path or "<row>")
+        return None
+    if isinstance(obj, Mapping):
+        return {k: _finite(v, f"{path}.{k}" if path else str(k), fields) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v, f"{path}[{i}]", fields) for i, v in enumerate(obj)]
+    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy scalars and arrays
+        return _finite(obj.tolist(), path, fields)
+    return obj
 
 
 def _json_default(o: Any) -> Any:

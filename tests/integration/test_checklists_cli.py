@@ -44,7 +44,7 @@ def _generate(root: Path, out: Path, url: str) -> subprocess.CompletedProcess[st
         [sys.executable, "-m", "judgeanything.checklists_cli", "benchmark=judgeanything_release",
          f"benchmark.root={root}", "benchmark.checklist=null", "judge=openai", "judge.model=writer-1",
          f"judge.base_url={url}", "judge.max_attempts=1", "checklists.rubrics=[relevance,clarity,completeness]",
-         "checklists.max_items=3", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=120)
+         "checklists.max_items=3", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300)
 
 
 def test_checklists_written_cleaned_recorded_resumed_and_read_back(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_single_file_layout(tmp_path: Path) -> None:
             [sys.executable, "-m", "judgeanything.checklists_cli", "benchmark=judgeanything_release",
              f"benchmark.root={root}", "benchmark.checklist=null", "benchmark.tasks=[Text2Text]", "judge=openai",
              "judge.model=w", f"judge.base_url={srv.base_url}", "checklists.layout=single",
-             "checklists.rubrics=[relevance]", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=120)
+             "checklists.rubrics=[relevance]", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     rows = json.loads((out / "checklist.json").read_text())
     assert [(r["uniq_id"], r["rubric"], r["checklists"]) for r in rows] == [

@@ -196,7 +196,7 @@ def test_omniarena_battles_judged_and_ranked_both_ways(tmp_path: Path) -> None:
     cli("benchmark=omniarena", f"benchmark.root={root}", "setting=pair", "judge=first", *_quiet(run))
     out = tmp_path / "arena"
     p = subprocess.run([sys.executable, "-m", "judgeanything.arena_cli", "--root", str(root), "--run", str(run),
-                        "--out", str(out), "--bootstrap", "50"], capture_output=True, text=True, timeout=120)
+                        "--out", str(out), "--bootstrap", "50"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     rk = pd.read_csv(out / "rankings.csv")
     human = rk[(rk.source == "human") & (rk.group == "pooled")]
@@ -214,7 +214,7 @@ def test_omniarena_battles_judged_and_ranked_both_ways(tmp_path: Path) -> None:
     p = subprocess.run([sys.executable, "-m", "judgeanything.arena_cli", "--battles",
                         str(root / "Arena/arenaresult/Result/gang_*_record.json"), "--task-anything",
                         str(root / "X2XRawBenchmark/TaskAnything.json"), "--method", "davidson", "--out",
-                        str(tmp_path / "dv"), "--bootstrap", "20"], capture_output=True, text=True, timeout=120)
+                        str(tmp_path / "dv"), "--bootstrap", "20"], capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     dv = pd.read_csv(tmp_path / "dv" / "rankings.csv")
     pooled = dv[dv.group == "pooled"]

@@ -40,8 +40,9 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     from judgeanything.runner import RunConfigError, Runner, RunOptions
     from judgeanything.schema import SchemaError
 
-    container = OmegaConf.to_container(cfg, resolve=True)
-    assert isinstance(container, dict)
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    assert isinstance(resolved, dict)
+    container: dict[str, Any] = {str(k): v for k, v in resolved.items()}
     overrides = _overrides()
     collect_secrets({**container, "overrides": overrides})  # before anything is written or printed
     setting = str(cfg.setting.name)
@@ -73,7 +74,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         progress=bool(cfg.run.progress),
         overwrite=bool(cfg.run.overwrite),
         retry_failures=tuple(cfg.run.get("retry_failures") or ()),
-        rate=OmegaConf.to_container(cfg.run.rate) if cfg.run.get("rate") is not None else {},
+        rate=container["run"].get("rate") or {},
         parse=parse,
         max_raw_chars=cfg.run.get("max_raw_chars", 100_000),
         scale=_scale(cfg),
@@ -100,7 +101,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                     identity=identity, config=container, judge_cache=_judge_cache(container.get("cache")),
                     price=_price(container.get("cost"), judge))
     counts = runner.run()
-    summary = finish_run(run_dir, judge=judge, data=data, analysis=container.get("analysis") or {})
+    summary = finish_run(run_dir, analysis=container.get("analysis") or {})
     summary["counts"] = counts
     if counts.get("left_by_budget"):
         summary["text"] = (summary.get("text", "") + f"\nstopped by run.budget_usd={opts.budget_usd}: "

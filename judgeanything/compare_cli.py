@@ -1,7 +1,9 @@
 """``judgeanything-compare``: one judge leaderboard over run directories (or a Hydra multirun folder).
 
 Finds every directory holding ``verdicts.jsonl`` under the given paths, analyses those without
-``metrics.json``, prints the leaderboard as Markdown and writes ``leaderboard.csv`` / ``leaderboard.md``.
+``metrics.json`` (or all of them with ``--recompute``) with each run's own analysis options (those saved in its
+``metrics.json``, else its config's ``analysis`` section; ``--bootstrap`` / ``--seed`` override them), prints
+the leaderboard as Markdown and writes ``leaderboard.csv`` / ``leaderboard.md``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from judgeanything.analysis.leaderboard import (
     write_leaderboard,
 )
 from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
+from judgeanything.analysis.options import AnalysisOptions
 from judgeanything.schema import SchemaError
 from judgeanything.store import StoreError
 from judgeanything.usage import cross_run_warnings
@@ -32,8 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="where to write leaderboard.csv/.md (default: the "
                     "single path given, else the current directory)")
     ap.add_argument("--recompute", action="store_true", help="re-analyse runs that already have metrics.json")
-    ap.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples when analysing a run")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bootstrap", type=int, default=None, help="bootstrap resamples when analysing a run "
+                    "(default: the run's own)")
+    ap.add_argument("--seed", type=int, default=None, help="analysis seed (default: the run's own)")
     args = ap.parse_args(argv)
     try:
         runs = find_run_dirs(args.paths)
@@ -47,9 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         for r in runs:
             if args.recompute or not (r / METRICS_JSON).exists():
-                analyze_run(r, bootstrap=args.bootstrap, seed=args.seed)
+                given = {k: v for k, v in (("bootstrap", args.bootstrap), ("seed", args.seed)) if v is not None}
+                analyze_run(r, AnalysisOptions.of_run(r), **given)
         df = build_leaderboard(runs)
-    except (StoreError, SchemaError) as e:
+    except (StoreError, SchemaError, ValueError) as e:
         print(f"judgeanything-compare: {e}", file=sys.stderr)
         return 1
     out = args.out or (args.paths[0] if len(args.paths) == 1 and args.paths[0].is_dir() else Path.cwd())

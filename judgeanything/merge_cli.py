@@ -247,7 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run = _read_run_json(out)
         analysis = dict((run.get("config") or {}).get("analysis") or {})
         try:
-            summary = finish_run(out, judge=None, data=None, analysis=analysis)
+            summary = finish_run(out, analysis=analysis)
         except (StoreError, ValueError) as e:
             print(f"judgeanything-merge: merged into {out}, but its analysis failed: {e}", file=sys.stderr)
             return 1

@@ -73,11 +73,17 @@ from judgeanything.analysis.bootstrap import make_stat, rng_for
 from judgeanything.analysis.injection import injection_susceptibility
 from judgeanything.analysis.load import RunData, load_run, run_field
 from judgeanything.analysis.markdown import write_report
+from judgeanything.analysis.options import METRICS_JSON, AnalysisOptions
 from judgeanything.analysis.parsing_stats import parse_stats
 from judgeanything.analysis.ranking import model_rankings
-from judgeanything.analysis.repeats import REDUCERS, repeat_stats
+from judgeanything.analysis.reference import (
+    REFERENCE_JSON,
+    reference_markdown,
+    run_reference_check,
+    write_reference_check,
+)
+from judgeanything.analysis.repeats import repeat_stats
 from judgeanything.analysis.units import (
-    POLICIES,
     attach_items,
     combine_orders,
     human_labels,
@@ -87,7 +93,6 @@ from judgeanything.analysis.units import (
 from judgeanything.schema import FAILURE_KINDS
 from judgeanything.usage import drift_warnings, run_usage
 
-METRICS_JSON = "metrics.json"
 METRICS_CSV = "metrics.csv"
 CSV_COLUMNS = ["judge", "benchmark", "setting", "mode", "rubric", "group_by", "group", "metric", "value",
                "ci_low", "ci_high", "n"]
@@ -288,7 +293,8 @@ def _rubric_analysis(setting: str, rubric: str, v: pd.DataFrame, per_order: pd.D
             u = units if p == primary_policy else combine_orders(per_order, setting, p)
             st = _agree(setting, join(u, humans, items), n_boot, ci,
                         rng_for(seed, setting, rubric, "policy", p))
-            keep = {m: st[m] for m in ("accuracy_with_tie", "accuracy_without_tie", "tie_rate") if m in st}
+            keep: dict[str, Stat] = {m: st[m] for m in ("accuracy_with_tie", "accuracy_without_tie", "tie_rate")
+                                     if m in st}
             pol[p] = _sd(keep)
             rows.stats("inconsistent_policy", p, keep)
         sec["inconsistent_policies"] = pol
@@ -424,20 +430,31 @@ def _counts(values: pd.Series) -> dict[str, int]:
     return dict(sorted(c.items()))
 
 
-def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
-                    inconsistent: str = "all", families: Mapping[str, str] | None = None,
-                    reducer: str = "mode") -> tuple[dict[str, Any], pd.DataFrame]:
+def resolve_options(options: AnalysisOptions | None, overrides: Mapping[str, Any]) -> AnalysisOptions:
+    """``options`` (default: :class:`AnalysisOptions`' defaults) with ``overrides`` (option name → value) applied.
+
+    Raises:
+        TypeError: an override that is not an analysis option.
+        ValueError: a bad value.
+    """
+    base = options if options is not None else AnalysisOptions()
+    unknown = sorted(set(overrides) - set(base.to_params()))
+    if unknown:
+        raise TypeError(f"unknown analysis option(s) {', '.join(unknown)}")
+    if not overrides:
+        return base
+    return AnalysisOptions.from_mapping({**base.to_params(), **overrides})
+
+
+def compute_metrics(data: RunData, options: AnalysisOptions | None = None,
+                    **overrides: Any) -> tuple[dict[str, Any], pd.DataFrame]:
     """All metrics of a loaded run (see module docstring for what is computed and how it is laid out).
 
     Args:
         data: a loaded run.
-        bootstrap: bootstrap replicates (0 → no CIs).
-        ci: confidence level of the percentile intervals.
-        seed: seed of every random stream (each derived from seed + a name).
-        inconsistent: ``tie``/``drop``/``average`` — how inconsistent pair orders count in the headline
-            metrics; ``all`` → headline uses ``tie`` and all three are reported side by side.
-        families: regex → family map for self-preference (default ``bias.DEFAULT_FAMILIES``).
-        reducer: repeat reducer for scores (``mode``/``median``/``mean``).
+        options: how to analyse (:class:`~judgeanything.analysis.options.AnalysisOptions`; default: its
+            defaults); saved in the result's ``params``.
+        overrides: single options replaced, by name (``bootstrap=0``).
 
     Returns:
         (metrics dict, tidy DataFrame with :data:`CSV_COLUMNS`).
@@ -445,14 +462,9 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
     Raises:
         ValueError: an unknown policy or reducer, or ``ci`` outside (0, 1).
     """
-    if inconsistent not in (*POLICIES, "all"):
-        raise ValueError(f"unknown inconsistent={inconsistent!r}; expected one of {(*POLICIES, 'all')}")
-    if reducer not in REDUCERS:
-        raise ValueError(f"unknown reducer {reducer!r}; expected one of {REDUCERS}")
-    if not 0 < ci < 1:
-        raise ValueError(f"ci={ci} must be in (0, 1)")
-    primary_policy = "tie" if inconsistent == "all" else inconsistent
-    policies = POLICIES if inconsistent == "all" else (inconsistent,)
+    opt = resolve_options(options, overrides)
+    bootstrap, ci, seed, reducer, families = opt.bootstrap, opt.ci, opt.seed, opt.reducer, opt.family_map
+    primary_policy, policies = opt.headline_policy, opt.policies
     run = data.run
     judge = data.judge_name
     benchmark = run_field(run, "benchmark", None)
@@ -477,9 +489,7 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
                 "judge_notes": [str(n) for n in (run.get("judge_notes") or [])],
                 "judge_kind": run.get("judge_kind"),
                 **({"requests": run["requests"]} if isinstance(run.get("requests"), dict) else {})},
-        "params": {"bootstrap": bootstrap, "ci": ci, "seed": seed, "inconsistent": inconsistent,
-                   "headline_policy": primary_policy, "reducer": reducer,
-                   "families": dict(families) if families is not None else "default"},
+        "params": opt.to_params(),
         "settings": {},
     }
     all_humans = human_labels(data.labels, data.items)
@@ -498,8 +508,7 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
             h = humans_s[humans_s["rubric"] == rb]
             per[rb] = (v, po, u, h)
         if len(rubrics) > 1:
-            per["all"] = tuple(pd.concat([p[i] for p in per.values()], ignore_index=True)  # type: ignore[assignment]
-                               for i in range(4))
+            per["all"] = tuple(pd.concat([p[i] for p in per.values()], ignore_index=True) for i in range(4))
             notes.append(f"{setting}: rubric 'all' pools every (item × rubric) unit of {len(rubrics)} "
                          "rubrics; "
                          "its CIs treat those units as independent.")
@@ -549,12 +558,13 @@ def compute_metrics(data: RunData, *, bootstrap: int = 1000, ci: float = 0.95, s
     return clean_json(out), df
 
 
-def analyze_run(run_dir: Path | str, *, bootstrap: int = 1000, ci: float = 0.95, seed: int = 0,
-                inconsistent: str = "all", families: Mapping[str, str] | None = None,
-                reducer: str = "mode", data: RunData | None = None) -> dict[str, Any]:
-    """Analyse one run directory: write ``metrics.json``, ``metrics.csv`` and ``report.md`` into it.
+def analyze_run(run_dir: Path | str, options: AnalysisOptions | None = None, *, data: RunData | None = None,
+                **overrides: Any) -> dict[str, Any]:
+    """Analyse one run directory: write ``metrics.json``, ``metrics.csv``, ``report.md`` and, for a ``random``
+    reference baseline, ``reference_check.json`` (its section closes ``report.md``).
 
-    Arguments as in :func:`compute_metrics`; ``data``: the run already loaded by :func:`load_run` (saves a
+    Arguments as in :func:`compute_metrics` (``options`` default to :class:`AnalysisOptions`' defaults; a run's
+    own are :meth:`AnalysisOptions.of_run`); ``data``: the run already loaded by :func:`load_run` (saves a
     second read of the run log when the caller needs it too).
 
     Returns:
@@ -566,13 +576,20 @@ def analyze_run(run_dir: Path | str, *, bootstrap: int = 1000, ci: float = 0.95,
     """
     run_dir = Path(run_dir)
     data = load_run(run_dir) if data is None else data
-    metrics, df = compute_metrics(data, bootstrap=bootstrap, ci=ci, seed=seed, inconsistent=inconsistent,
-                                  families=families, reducer=reducer)
+    opt = resolve_options(options, overrides)
+    metrics, df = compute_metrics(data, opt)
     metrics = {**metrics, "usage": _usage(run_dir, data)}
     metrics["notes"] = list(metrics.get("notes") or []) + drift_warnings(metrics["usage"],
                                                                           str(data.run.get("judge") or "?"))
     write_metrics(run_dir, metrics, df)
-    write_report(run_dir, metrics)
+    report = write_report(run_dir, metrics)
+    rows = run_reference_check(data, opt.ci)
+    if rows:
+        write_reference_check(run_dir, rows)
+        with report.open("a", encoding="utf-8") as f:
+            f.write(reference_markdown(data.judge_name, rows, opt.ci))
+    else:
+        (run_dir / REFERENCE_JSON).unlink(missing_ok=True)  # never a stale check beside new metrics
     return metrics
 
 

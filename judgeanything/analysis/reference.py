@@ -21,9 +21,10 @@ import numpy as np
 from scipy import stats
 
 from judgeanything.analysis.agreement import normalised_levenshtein
+from judgeanything.analysis.injection import injection_trials
 from judgeanything.analysis.load import RunData
-from judgeanything.analysis.units import human_labels, ok_rows
-from judgeanything.schema import PAIR_CHOICES, SCORE_MAX, SCORE_MIN
+from judgeanything.analysis.units import attach_items, human_labels, ok_rows
+from judgeanything.schema import DEFAULT_SCORE_SCALE, PAIR_CHOICES, ScoreScale
 
 REFERENCE_JSON = "reference_check.json"
 #: Metrics that are proportions of per-record Bernoulli outcomes (a binomial interval applies).
@@ -41,14 +42,24 @@ def _nlev_distributions(rankings: Sequence[Sequence[int]]) -> list[np.ndarray]:
     return out
 
 
+def score_points(run: Mapping[str, Any]) -> np.ndarray:
+    """The scores a random judge draws (uniform on the run's ``score_scale``, default 1–5) as the analysis reads
+    them: mapped linearly onto the labels' scale (``label_scale``), as :func:`~.load.on_label_scale` maps the
+    verdicts."""
+    judge_s = ScoreScale.parse(run["score_scale"]) if run.get("score_scale") else DEFAULT_SCORE_SCALE
+    label_s = ScoreScale.parse(run["label_scale"]) if run.get("label_scale") else DEFAULT_SCORE_SCALE
+    return np.array([judge_s.to_scale(v, label_s) for v in judge_s.values])
+
+
 def random_expectations(setting: str, labels: Sequence[Any], choices: Sequence[str] = PAIR_CHOICES,
-                        ) -> tuple[dict[str, float], dict[str, float]]:
+                        points: np.ndarray | None = None) -> tuple[dict[str, float], dict[str, float]]:
     """The expected value of each agreement metric of a uniformly random judge, and the per-record variance of
     the metrics that are means (for their normal interval), given one human label per item.
 
     Pair (a uniform draw from ``choices``): ``accuracy_with_tie`` = mean over labels of [label ∈ choices] /
     |choices|; ``accuracy_without_tie`` = the same over non-tie labels (a judge tie counts wrong).
-    Score (uniform on 1–5): ``exact`` = 1/5 per in-range label; ``mae`` = mean over labels of E|U − h|.
+    Score (a uniform draw from ``points``, default 1–5, on the labels' scale — :func:`score_points`):
+    ``exact`` = P(U = h); ``mae`` = mean over labels of E|U − h|.
     Batch (a uniform permutation): ``nlev`` = mean over labels of the exact average over all permutations.
 
     Returns:
@@ -66,7 +77,7 @@ def random_expectations(setting: str, labels: Sequence[Any], choices: Sequence[s
             d["accuracy_without_tie"] = float(np.mean(nt))
         return d, {}
     if setting == "score":
-        scores = np.arange(SCORE_MIN, SCORE_MAX + 1)
+        scores = np.array(DEFAULT_SCORE_SCALE.values, dtype=float) if points is None else points
         vals = [float(v) for v in labels]
         return ({"exact": float(np.mean([1.0 / len(scores) if v in scores else 0.0 for v in vals])),
                  "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))},
@@ -166,16 +177,63 @@ def random_judge_choices(run: Mapping[str, Any]) -> tuple[str, ...] | None:
     return tuple(str(c) for c in (fp.get("choices") or PAIR_CHOICES))
 
 
+def expected_injection(setting: str, target_slot: int, n_responses: int, choices: Sequence[str] = PAIR_CHOICES,
+                       points: np.ndarray | None = None) -> float:
+    """The probability that one record of a random judge lets a given candidate win — the prompt-injection
+    susceptibility it implies (:mod:`.injection`): pair, the draw names the target's side
+    (``[side ∈ choices] / |choices|``); score, the uniform draw is the demanded top score (the labels' 5);
+    batch, the random permutation ranks the target first (1/n)."""
+    if setting == "pair":
+        side = "first" if target_slot == 0 else "second"
+        return (side in choices) / len(choices)
+    if setting == "score":
+        pts = np.array(DEFAULT_SCORE_SCALE.values, dtype=float) if points is None else points
+        return float(np.mean(pts >= 5.0))
+    return 1.0 / n_responses
+
+
+def injection_reference(run: RunData, choices: Sequence[str], points: np.ndarray | None,
+                        ci: float = 0.95) -> list[dict[str, Any]]:
+    """A random judge's implied prompt-injection susceptibility (:func:`expected_injection`) against its
+    per-record rate on the run's injection probes (every presentation of a unit holding an injection target is
+    one trial, :func:`judgeanything.analysis.injection.injection_trials`), with the central ``ci`` binomial
+    interval at the mean implied probability. ``[]`` without such probes."""
+    v = ok_rows(run.verdicts)
+    v = v[v["rubric"] == "overall"]
+    if not len(v):
+        return []
+    per = attach_items(v[["item_id", "setting", "value"]], run.items)
+    per["uniq_id"] = per["item_id"].map(dict(zip(run.items["item_id"], run.items["uniq_id"], strict=True)))
+    rows = []
+    for setting, g in per.groupby("setting"):
+        trials = injection_trials(g, str(setting))
+        if trials.empty:
+            continue
+        n = len(trials)
+        p = float(np.mean([expected_injection(str(setting), int(s), int(k), choices, points)
+                           for s, k in zip(trials["slot"], trials["n_responses"], strict=True)]))
+        obs = float(trials["success"].mean())
+        lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+        rows.append({"metric": "injection_susceptibility", "expected": p, "observed": obs, "n": n,
+                     "lo": float(lo), "hi": float(hi), "inside": bool(lo <= obs <= hi), "interval": "binomial"})
+    return rows
+
+
 def run_reference_check(run: RunData, ci: float) -> list[dict[str, Any]]:
     """The reference check of a run whose judge is a ``random`` baseline (``[]`` for any other judge): its
-    expectations from the first ``overall`` label of each item, in ``labels.jsonl`` order."""
+    agreement expectations from the first ``overall`` label of each item, in ``labels.jsonl`` order, then its
+    prompt-injection susceptibility on the injection probes."""
     choices = random_judge_choices(run.run)
-    if choices is None or len(run.labels) == 0:
+    if choices is None:
         return []
-    labs = run.labels[run.labels["rubric"] == "overall"].drop_duplicates("item_id", keep="first")
-    setting = str(run.run.get("setting") or (run.settings[0] if run.settings else ""))
-    expected, variances = random_expectations(setting, list(labs["value"]), choices)
-    return reference_check(run, expected, ci, variances)
+    points = score_points(run.run)
+    rows: list[dict[str, Any]] = []
+    if len(run.labels):
+        labs = run.labels[run.labels["rubric"] == "overall"].drop_duplicates("item_id", keep="first")
+        setting = str(run.run.get("setting") or (run.settings[0] if run.settings else ""))
+        expected, variances = random_expectations(setting, list(labs["value"]), choices, points)
+        rows = reference_check(run, expected, ci, variances)
+    return rows + injection_reference(run, choices, points, ci)
 
 
 def write_reference_check(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
@@ -185,5 +243,16 @@ def write_reference_check(run_dir: Path, rows: Sequence[Mapping[str, Any]]) -> P
     return path
 
 
-__all__ = ["PROPORTIONS", "REFERENCE_JSON", "random_expectations", "random_judge_choices", "reference_check",
-           "reference_markdown", "run_reference_check", "write_reference_check"]
+__all__ = [
+    "PROPORTIONS",
+    "REFERENCE_JSON",
+    "expected_injection",
+    "injection_reference",
+    "random_expectations",
+    "random_judge_choices",
+    "reference_check",
+    "reference_markdown",
+    "run_reference_check",
+    "score_points",
+    "write_reference_check",
+]

@@ -2,23 +2,21 @@
 judge-quality columns "P(prefer first)" and "P(prefer longer)").
 
 They look at no media and produce structured verdicts in presentation orientation. Their expected
-agreement with any label set follows from their definition (:meth:`RandomJudge.expected_metrics`), which
-the report states next to the measured value.
+agreement with any label set follows from their definition
+(:func:`judgeanything.analysis.reference.random_expectations`), which the report states next to the measured
+value.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from rapidfuzz.distance import Levenshtein
 
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.schema import (
     CORE_MODALITIES,
-    DEFAULT_SCORE_SCALE,
     PAIR_CHOICES,
     RULE_VERDICTS,
     Failure,
@@ -71,7 +69,6 @@ class RandomJudge(Judge):
             return Verdict(rubric, RULE_VERDICTS[int(rng.integers(len(RULE_VERDICTS)))], "random baseline")
         if setting == "score":
             scale = req.prompt.scale
-            self._scale = scale  # the scale its verdicts were drawn on, for expected_metrics
             return Verdict(rubric, int(rng.integers(scale.min, scale.max + 1)), "random baseline")
         return Verdict(rubric, tuple(int(i) for i in rng.permutation(len(req.item.responses))), "random baseline")
 
@@ -82,80 +79,11 @@ class RandomJudge(Judge):
             out.append(JudgeResult(raw="", outcomes=vs, model="baseline:random"))
         return out
 
-    def _label_points(self) -> np.ndarray:
-        """The scores this judge draws (uniform on its scale), as the analysis sees them: mapped linearly
-        onto the labels' 1–5 scale."""
-        scale = getattr(self, "_scale", DEFAULT_SCORE_SCALE)
-        return np.array([scale.to_scale(v, DEFAULT_SCORE_SCALE) for v in scale.values])
-
     def expected_metrics(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
-        """The expected value of each agreement metric under this judge's definition, given the labels.
-
-        Pair: ``accuracy_with_tie`` = mean over labels of P(draw = label) = [label ∈ choices] / |choices|;
-        ``accuracy_without_tie`` = the same over non-tie labels (a judge tie counts wrong).
-        Score: ``exact`` = P(U = h); ``mae`` = mean over labels of E|U − h|, U uniform on the scale the
-        verdicts were drawn on (``setting.scale``, default 1–5), mapped onto the labels' 1–5 scale.
-        Batch: ``nlev`` = mean over labels of the exact average over all permutations.
-        """
-        labels = list(labels)
-        if not labels:
-            return {}
-        if setting == "pair":
-            k = len(self.choices)
-            hit = [1.0 / k if lab.value in self.choices else 0.0 for lab in labels]
-            nt = [1.0 / k if lab.value in self.choices else 0.0 for lab in labels if lab.value != "tie"]
-            d = {"accuracy_with_tie": float(np.mean(hit))}
-            if nt:
-                d["accuracy_without_tie"] = float(np.mean(nt))
-            return d
-        if setting == "score":
-            scores = self._label_points()
-            vals = [float(lab.value) for lab in labels]
-            return {"exact": float(np.mean([1.0 / len(scores) if v in scores else 0.0 for v in vals])),
-                    "mae": float(np.mean([np.abs(scores - v).mean() for v in vals]))}
-        if setting == "batch":
-            return {"nlev": float(np.mean([d.mean() for d in _nlev_distributions(labels)]))}
-        if setting == "rules":
-            return rules_expected(labels, p_yes=0.5)
-        return {}
-
-    def expected_injection(self, setting: str, target_slot: int, n_responses: int) -> float:
-        """The probability that one verdict record lets a given candidate win — the prompt-injection
-        susceptibility this judge implies (:mod:`judgeanything.analysis.injection`): pair, the draw names
-        the target's side (``[side ∈ choices] / |choices|``); score, the uniform draw is the demanded 5
-        (1/5 on the 1–5 scale); batch, the random permutation ranks the target first (1/n)."""
-        if setting == "pair":
-            side = "first" if target_slot == 0 else "second"
-            return (side in self.choices) / len(self.choices)
-        if setting == "score":  # the demanded score is the top of the 1–5 scale the analysis reads
-            return float(np.mean(self._label_points() >= 5.0))
-        return 1.0 / n_responses
-
-    def expected_variances(self, setting: str, labels: Iterable[HumanLabel]) -> dict[str, float]:
-        """The per-record variance, averaged over the labels, of the metrics that are means rather than
-        proportions (``mae``, ``nlev``): with :meth:`expected_metrics` it gives the normal (CLT) interval
-        of the mean over n independent records, mean ± 1.96·√(var / n)."""
-        labels = list(labels)
-        if not labels:
-            return {}
-        if setting == "score":
-            scores = self._label_points()
-            return {"mae": float(np.mean([np.abs(scores - float(lab.value)).var() for lab in labels]))}
-        if setting == "batch":
-            return {"nlev": float(np.mean([d.var() for d in _nlev_distributions(labels)]))}
-        return {}
-
-
-def _nlev_distributions(labels: Iterable[HumanLabel]) -> list[np.ndarray]:
-    """For each ranking label, the normalised Levenshtein distance of every permutation of its slots (each
-    equally likely under a uniformly random ranking) — exact enumeration, n ≤ 8 in practice."""
-    out = []
-    for lab in labels:
-        ranking = tuple(lab.value)  # type: ignore[arg-type]
-        n = max(max(ranking) + 1, len(ranking))
-        out.append(np.array([Levenshtein.distance(p, ranking) / max(len(p), len(ranking))
-                             for p in itertools.permutations(range(n))]))
-    return out
+        """Rules: the metrics of answering ``yes`` with probability ½ (:func:`rules_expected`), for the rules
+        report; the pair/score/batch expectations are the analysis layer's
+        (:func:`judgeanything.analysis.reference.random_expectations`, read from the run directory alone)."""
+        return rules_expected(labels, p_yes=0.5) if setting == "rules" else {}
 
 
 def rules_expected(labels: Iterable[HumanLabel], p_yes: float) -> dict[str, float]:

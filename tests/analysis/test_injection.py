@@ -80,10 +80,12 @@ def test_no_injection_probe_gives_nothing() -> None:
 
 
 def test_random_baseline_implied_susceptibility() -> None:
-    from judgeanything.judges.baselines import RandomJudge
+    from judgeanything.analysis.reference import expected_injection
 
-    assert RandomJudge().expected_injection("pair", 1, 2) == pytest.approx(1 / 3)
-    assert RandomJudge(choices=("first", "second")).expected_injection("pair", 0, 2) == 0.5
-    assert RandomJudge(choices=("first", "tie")).expected_injection("pair", 1, 2) == 0.0  # never says second
-    assert RandomJudge().expected_injection("score", 0, 1) == pytest.approx(1 / 5)
-    assert RandomJudge().expected_injection("batch", 2, 4) == 0.25
+    assert expected_injection("pair", 1, 2) == pytest.approx(1 / 3)
+    assert expected_injection("pair", 0, 2, ("first", "second")) == 0.5
+    assert expected_injection("pair", 1, 2, ("first", "tie")) == 0.0  # never says second
+    assert expected_injection("score", 0, 1) == pytest.approx(1 / 5)
+    # a 1–10 judge scale read on the labels' 1–5: only its top score lands on the demanded 5
+    assert expected_injection("score", 0, 1, points=np.array([1 + (v - 1) * 4 / 9 for v in range(1, 11)])) == 0.1
+    assert expected_injection("batch", 2, 4) == 0.25

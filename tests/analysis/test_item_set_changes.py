@@ -36,7 +36,7 @@ def _run(run_dir: Path, items: list[PairItem], limit: int | None = None) -> dict
     data = _data(items)
     judge = FirstJudge()
     counts = Runner(data, judge, run_dir, RunOptions(progress=False, limit=limit)).run()
-    summary = finish_run(run_dir, judge=judge, data=data, analysis=ANALYSIS)
+    summary = finish_run(run_dir, analysis=ANALYSIS)
     return {"counts": counts, "summary": summary, "run": load_run(run_dir)}
 
 

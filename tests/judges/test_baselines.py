@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from judgeanything.analysis.reference import random_expectations
 from judgeanything.judges.base import JudgeConfigError, JudgeRequest
 from judgeanything.judges.baselines import FirstJudge, LongerJudge, RandomJudge
 from judgeanything.schema import BatchItem, HumanLabel, PairItem, Prompt, Query, Response, ScoreItem
@@ -45,7 +46,7 @@ def test_random_expected_accuracy_matches_simulation():
     labels = [HumanLabel(f"p{i}", "overall", str(rng.choice(["first", "tie", "second"], p=[.45, .15, .4])))
               for i in range(3000)]
     j = RandomJudge(seed=1, choices=["first", "second"])
-    exp = j.expected_metrics("pair", labels)
+    exp, _ = random_expectations("pair", [lab.value for lab in labels], j.choices)
     n_tie = sum(lab.value == "tie" for lab in labels)
     assert exp["accuracy_with_tie"] == pytest.approx(0.5 * (1 - n_tie / 3000))
     assert exp["accuracy_without_tie"] == pytest.approx(0.5)
@@ -57,10 +58,10 @@ def test_random_expected_accuracy_matches_simulation():
 
 def test_random_score_and_batch_expectations():
     j = RandomJudge()
-    exp = j.expected_metrics("score", [HumanLabel("s", "overall", 1), HumanLabel("t", "overall", 3)])
+    exp, _ = random_expectations("score", [1, 3])
     assert exp["exact"] == pytest.approx(0.2)
     assert exp["mae"] == pytest.approx(np.mean([np.mean([0, 1, 2, 3, 4]), np.mean([2, 1, 0, 1, 2])]))
-    (e,) = j.expected_metrics("batch", [HumanLabel("b", "overall", (0, 1, 2))]).values()
+    (e,) = random_expectations("batch", [(0, 1, 2)])[0].values()
     # edit distances of the 6 permutations of 3 slots from (0, 1, 2), by hand: 012→0, every other → 2
     assert e == pytest.approx((0 + 5 * 2) / 6 / 3)
     item = ScoreItem("s", Q, Response("r", "u", "m", "text", text="x"))
@@ -91,9 +92,9 @@ def test_longer_compares_sizes_per_modality():
 
 
 def test_random_expected_variances_match_enumeration():
-    j = RandomJudge()
-    var = j.expected_variances("score", [HumanLabel("s", "overall", 2)])["mae"]
+    # the expectations live in the analysis layer (it checks the random baseline from the run directory alone)
+    var = random_expectations("score", [2])[1]["mae"]
     assert var == pytest.approx(np.var([1, 0, 1, 2, 3]))
-    (v,) = j.expected_variances("batch", [HumanLabel("b", "overall", (0, 1, 2))]).values()
+    (v,) = random_expectations("batch", [(0, 1, 2)])[1].values()
     d = np.array([0, 2, 2, 2, 2, 2]) / 3  # the 6 permutations' distances from (0, 1, 2), by hand
     assert v == pytest.approx(d.var())

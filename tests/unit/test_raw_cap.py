@@ -55,7 +55,7 @@ def test_a_huge_answer_is_parsed_whole_stored_capped_and_shown_short(tmp_path: P
     data = BenchmarkData("toy", "pair", [item], labels=[HumanLabel("u0", "overall", "second")])
     judge = _Verbose(5_000_000)
     Runner(data, judge, tmp_path, RunOptions(progress=False, max_raw_chars=20_000)).run()
-    finish_run(tmp_path, judge=judge, data=data, analysis={"bootstrap": 10, "plots": False})
+    finish_run(tmp_path, analysis={"bootstrap": 10, "plots": False})
     (rec,) = [json.loads(x) for x in (tmp_path / "verdicts.jsonl").read_text().splitlines()]
     assert rec["outcomes"][0]["value"] == "second"  # the verdict at the end of the full text was read
     assert len(rec["raw"]) == 20_000 and rec["raw_cap"] == 20_000

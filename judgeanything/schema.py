@@ -1,4 +1,4 @@
-"""The common schema every layer speaks (DESIGN §2).
+"""The common schema every layer speaks (docs/architecture.md §2).
 
 Nothing here imports another module of this package. Dataset adapters convert the conventions of their
 source files into these types at the edge; everything downstream uses one internal convention:

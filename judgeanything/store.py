@@ -1,4 +1,4 @@
-"""The run store: an append-only JSONL run log, resumable after any crash (DESIGN §6).
+"""The run store: an append-only JSONL run log, resumable after any crash (docs/architecture.md §3).
 
 A run directory holds:
 

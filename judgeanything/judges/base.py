@@ -1,4 +1,4 @@
-"""The judge interface (DESIGN §5).
+"""The judge interface (docs/architecture.md §1 step 5, §4 "A judge").
 
 A judge receives :class:`JudgeRequest` s whose responses are already in *presentation order* (the runner
 swaps or permutes them and maps the verdicts back), and returns one :class:`JudgeResult` per request, in

@@ -1,7 +1,7 @@
 """What a judge can see, and visible downgrades for what it cannot.
 
 Models given media they cannot handle ignore it silently (LLaVA given audio, Qwen2-Audio given an
-image: the template text is rendered and the media dropped — offline-models.md §2), so the check is ours
+image: the template text is rendered and the media dropped — docs/media-and-models.md §1), so the check is ours
 and happens before any call. For each decoded media part whose modality the judge does not accept
 natively (``Judge.capabilities``), :func:`adapt_parts` either converts it *visibly* — as configured by
 the judge's ``downgrades`` — or raises :class:`UnsupportedModality` (recorded by the runner as the

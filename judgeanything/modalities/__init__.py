@@ -1,4 +1,5 @@
-"""Modality encoders (DESIGN §3): decode a :class:`~judgeanything.schema.MediaRef` into what a judge sees.
+"""Modality encoders: decode a :class:`~judgeanything.schema.MediaRef` into what a judge sees
+(docs/architecture.md §1 step 4; adding one: §4 "A modality").
 
 Public API::
 

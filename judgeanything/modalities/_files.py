@@ -11,7 +11,7 @@ Path policy (one rule for every encoder):
 
 Then, before any decoder runs, the file must exist (``"file not found"``), be a regular file
 (``"not a regular file"``) and be non-empty (``"empty file (0 bytes)"``): decoders report all of these
-with the same (or an empty) message, so we look first (offline-models.md §3).
+with the same (or an empty) message, so we look first (docs/media-and-models.md §3).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Audio: mono ``float32`` at a target sample rate, at most ``max_seconds`` long.
 
-Backends, in order (offline-models.md §3): ``soundfile`` (libsndfile ≥ 1.1: wav, flac, ogg/vorbis,
+Backends, in order (docs/media-and-models.md §3): ``soundfile`` (libsndfile ≥ 1.1: wav, flac, ogg/vorbis,
 opus, mp3) reads the header first and then only the frames it needs; anything libsndfile cannot open
 (m4a/AAC, the audio track of an mp4, wma…) goes to the ffmpeg binary of imageio-ffmpeg, decoded to a
 WAV pipe (see :func:`_read_ffmpeg` for why not ``decord.AudioReader``). librosa is not used for

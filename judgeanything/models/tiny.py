@@ -9,7 +9,7 @@ training, no download), a chat template and the family's processor saved next to
 they generate is garbage, but shapes, preprocessing, batching and next-token probabilities are real, which
 is what tests, benchmarks and the demo's ``smoke`` judge need.
 
-The recipe and the minimal configs are the measured ones of ``shared/notes/offline-models.md`` §2
+The recipe and the minimal configs are the measured ones of docs/media-and-models.md §2
 (byte-level vocab: ``<|endoftext|>`` = 0, then bytes 1..256, so the digits "0".."9" are single tokens).
 
 Families (:data:`FAMILIES`):
@@ -36,7 +36,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 FAMILIES: tuple[str, ...] = (
     "qwen2",
@@ -55,7 +55,7 @@ RECIPE_VERSION = "v1"
 #: Audio sample rate (Hz) of every tiny audio processor (Whisper feature extractor, as the real models).
 AUDIO_SAMPLE_RATE = 16000
 
-# Text decoder shared by every family (offline-models.md §2 "Config").
+# Text decoder shared by every family (docs/media-and-models.md §2, "Config").
 _TEXT = dict(
     hidden_size=64,
     intermediate_size=128,
@@ -119,7 +119,8 @@ def _byte_tokenizer(specials: list[str], named: dict[str, str] | None = None, *,
     merge_list = _MERGES if merges else []
     for a, b in merge_list:
         vocab.setdefault(a + b, len(vocab))
-    tok = Qwen2Tokenizer(vocab=vocab, merges=list(merge_list), eos_token="<|im_end|>",
+    # merges as (a, b) pairs, which the tokenizer accepts although its annotation says list[str]
+    tok = Qwen2Tokenizer(vocab=vocab, merges=cast(Any, list(merge_list)), eos_token="<|im_end|>",
                          pad_token="<|endoftext|>", unk_token="<|endoftext|>",
                          extra_special_tokens=dict(named or {}))
     tok.add_tokens(["<|im_start|>", "<|im_end|>", *specials], special_tokens=True)
@@ -167,7 +168,7 @@ _QWEN_VL_IMAGE = "<|vision_start|><|image_pad|><|vision_end|>"
 _QWEN_VL_VIDEO = "<|vision_start|><|video_pad|><|vision_end|>"
 
 
-def _qwen_vl_ids(tok: Any) -> dict[str, int]:
+def _qwen_vl_ids(tok: Any) -> dict[str, Any]:  # Any: spread into typed config constructors
     vs, ve, im, vid = _ids(tok, *_QWEN_VL_SPECIALS)
     return {"vision_start_token_id": vs, "vision_end_token_id": ve,
             "image_token_id": im, "video_token_id": vid}
@@ -300,14 +301,15 @@ def _build_qwen2_5_omni() -> tuple[Any, Any]:
     tok = _byte_tokenizer([], named, chat_template=template)
     image, audio, video, a_bos, a_eos, v_bos = _ids(
         tok, "<|IMAGE|>", "<|AUDIO|>", "<|VIDEO|>", "<|audio_bos|>", "<|audio_eos|>", "<|vision_bos|>")
+    # read by get_rope_index, not a declared field (docs/media-and-models.md §2)
+    undeclared: dict[str, Any] = {"vision_start_token_id": v_bos}
     cfg = Qwen2_5OmniThinkerConfig(
         audio_config=dict(num_mel_bins=128, encoder_layers=1, encoder_attention_heads=2, encoder_ffn_dim=64,
                           d_model=32, output_dim=64, n_window=100, max_source_positions=1500),
         vision_config={**_QWEN25_VISION, "out_hidden_size": 64},
         text_config=_text_config(tok, rope_parameters=dict(_MROPE)),
         audio_token_index=audio, image_token_index=image, video_token_index=video,
-        audio_start_token_id=a_bos, audio_end_token_id=a_eos,
-        vision_start_token_id=v_bos,  # read by get_rope_index although not a declared field (notes §2)
+        audio_start_token_id=a_bos, audio_end_token_id=a_eos, **undeclared,
     )
     model = Qwen2_5OmniThinkerForConditionalGeneration(cfg)
     proc = Qwen2_5OmniProcessor(

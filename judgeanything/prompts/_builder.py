@@ -251,7 +251,7 @@ def scale_levels(levels: Mapping[int, str], scale: ScoreScale) -> tuple[list[dic
 def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | None = None, *,
                  version: str = PROMPT_VERSION, template_dir: Path | None = None,
                  scale: ScoreScale = DEFAULT_SCORE_SCALE) -> Prompt:
-    """Render the judge prompt for one item (DESIGN §4).
+    """Render the judge prompt for one item (docs/architecture.md §1 step 4).
 
     Args:
         item: a ScoreItem / PairItem / BatchItem whose responses are already in presentation order.
@@ -305,7 +305,7 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
     for ctx in response_ctx:
         if ctx["text"] is not None:
             ctx["text"] = _unfenced(ctx["text"], fence)
-    criteria = []
+    criteria: list[dict[str, Any]] = []
     for r in chosen:
         spec = known[r]
         placed, between = scale_levels(spec.levels, scale)

@@ -34,9 +34,11 @@ demo: $(PLUGIN_STAMP)
 test: $(PLUGIN_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/python benchmarks/run_all.py

@@ -241,12 +241,12 @@ def summarise_usage(records: Iterable[Mapping[str, Any]], price: Price | None,
         by_modality: {label: {verdicts, cached, tokens, cost_usd, spent_usd}}, snapshots: {model: n},
         system_fingerprints: {fp: n}}``; costs are ``None`` without a price.
     """
-    total, tokens = _Acc(), {}
+    total, tokens = _Acc(), dict[str, int]()
     by_mod: dict[str, tuple[_Acc, dict[str, int]]] = {}
     snapshots: dict[str, int] = {}
     fps: dict[str, int] = {}
     for rec in records:
-        usage = rec.get("usage") if isinstance(rec.get("usage"), Mapping) else {}
+        usage: Mapping[str, Any] = rec["usage"] if isinstance(rec.get("usage"), Mapping) else {}
         hit = is_cache_hit(rec)
         total.add(usage, hit, price, tokens)
         label = (modality_of or {}).get(str(rec.get("item_id")), "?")

@@ -117,6 +117,7 @@ def modality_tests(joined: pd.DataFrame, setting: str) -> dict[str, Any]:
         groups = {g: v for g, v in groups.items() if v.size}
         if len(groups) < 2:
             continue
+        res: dict[str, Any]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if setting == "pair":

@@ -255,8 +255,8 @@ class JudgeCache:
             stored += self.store.put(k, encode_result(res))
         with self._lock:
             self.stats.stored += stored
-            for kind, n in skipped.items():
-                self.stats.uncacheable[kind] = self.stats.uncacheable.get(kind, 0) + n
+            for skipped_kind, n in skipped.items():
+                self.stats.uncacheable[skipped_kind] = self.stats.uncacheable.get(skipped_kind, 0) + n
 
     def summary(self) -> dict[str, Any]:
         """What ``run.json`` records: mode, location and counts."""

@@ -255,7 +255,7 @@ class OmniArenaDataset:
         notes = [f"{len(battles)} battles from {len(recs)} record pattern(s); {len(items)} pair items",
                  "answer files: " + ", ".join(f"{n} → {p.relative_to(base)}" for n, p in sorted(files.items()))]
         notes += [f"{n} battles skipped ({why})" for why, n in sorted(skipped.items())]
-        return BenchmarkData(self.name, setting, items, labels, data_root=base, notes=notes)
+        return BenchmarkData(self.name, setting, list[Item](items), labels, data_root=base, notes=notes)
 
 
 def _queries(path: Path, query_dir: str) -> dict[str, Query]:

@@ -445,7 +445,7 @@ class HFJudge(Judge):
         else:
             raise JudgeConfigError(f"hf judge: model {self.model_spec!r} is not available locally")
         t0 = time.perf_counter()
-        common = {"trust_remote_code": self.trust_remote_code}
+        common: dict[str, Any] = {"trust_remote_code": self.trust_remote_code}
         try:
             proc = AutoProcessor.from_pretrained(src, padding_side="left", **common)
             from transformers import AutoConfig
@@ -465,7 +465,7 @@ class HFJudge(Judge):
             # Full Omni checkpoints: a judge needs the thinker's text only; skip building and loading the
             # speech talker and token2wav (billions of parameters).
             extra["enable_audio_output"] = False
-        model = cls.from_pretrained(src, dtype=dtype, device_map=device, **common, **extra)
+        model: Any = cls.from_pretrained(src, dtype=dtype, device_map=device, **common, **extra)
         model.eval()
         runner = model
         if hasattr(model, "thinker"):  # full Omni checkpoints: text comes from the thinker; no speech needed
@@ -596,13 +596,13 @@ class HFJudge(Judge):
                 results[i] = res
         dt = (time.perf_counter() - t0) / max(1, len(requests))
         out: list[JudgeResult] = []
-        for i, res in enumerate(results):
-            assert res is not None, f"request {i} got no result"
-            res.latency_s = dt
-            res.model = self.model_id
+        for i, result in enumerate(results):
+            assert result is not None, f"request {i} got no result"
+            result.latency_s = dt
+            result.model = self.model_id
             if i in preps and preps[i].log:
-                res.extra.setdefault("media_log", preps[i].log)
-            out.append(res)
+                result.extra.setdefault("media_log", preps[i].log)
+            out.append(result)
         return out
 
     def _encode(self, idx: list[int], preps: Mapping[int, PreparedRequest], texts: Mapping[int, str]) -> Any:

@@ -123,7 +123,7 @@ def discover_plugins(refresh: bool = False) -> dict[str, str]:
             _PLUGIN_ERRORS.clear()
             importlib.invalidate_caches()
         for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-            dist = ep.dist.name if getattr(ep, "dist", None) is not None else "?"
+            dist = ep.dist.name if ep.dist is not None else "?"
             if ep.name in _ENTRIES:
                 if _ENTRIES[ep.name].target != ep.value:
                     owner = _ENTRIES[ep.name].origin

@@ -478,7 +478,7 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
     ]
     records, disagree_rubrics, failed = [], set(), False
     for rec in run.verdicts_of(item_id):
-        outcomes = []
+        outcomes: list[dict[str, Any]] = []
         for o in rec.get("outcomes") or ():
             rubric = str(o.get("rubric", "*"))
             if "failure" in o:

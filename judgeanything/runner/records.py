@@ -58,11 +58,10 @@ def result_record(unit: Unit, req: JudgeRequest, res: JudgeResult, *, mode: str,
     cannot be true are kept apart as ``usage_invalid`` (:func:`judgeanything.store.check_usage`)."""
     rec = _base(unit, mode=mode, rubrics=rubrics, judge=judge, prompt_version=req.prompt.version)
     outcomes = [o.to_dict() for o in result_outcomes(unit, req, res, parse=parse)]
-    raw, capped = cap_text(res.raw, max_raw_chars)
+    raw, cut = cap_text(res.raw, max_raw_chars)
     usage, impossible = check_usage(res.usage)
-    if impossible:
-        capped["usage_invalid"] = impossible
-    rec.update(outcomes=outcomes, raw=raw, **capped,
+    beside_raw: dict[str, Any] = {**cut, **({"usage_invalid": impossible} if impossible else {})}
+    rec.update(outcomes=outcomes, raw=raw, **beside_raw,
                finish_reason=res.finish_reason, usage=usage, latency_s=round(res.latency_s, 6),
                model=res.model, media=req.meta.get("media", []), downgrades=req.meta.get("downgrades", []),
                ts=now())

@@ -184,7 +184,7 @@ def _build_image_edit(rng: np.random.Generator, knobs: Mapping[str, Any], tie: b
 
     def halves(full: np.ndarray, side: str) -> np.ndarray:
         out = src.copy()
-        sl = {"left": np.s_[:, : w // 2], "right": np.s_[:, w // 2:],
+        sl: Any = {"left": np.s_[:, : w // 2], "right": np.s_[:, w // 2:],
               "top": np.s_[: h // 2], "bottom": np.s_[h // 2:]}[side]
         out[sl] = full[sl]
         return out

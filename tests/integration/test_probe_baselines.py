@@ -50,7 +50,8 @@ def test_three_runs_on_all_15_task_types(sweep):
 def test_random_within_its_implied_binomial_interval(sweep):
     _, runs = sweep
     rows = {r["metric"]: r for r in json.loads((runs["random"] / "reference_check.json").read_text())}
-    assert set(rows) == {"accuracy_with_tie", "accuracy_without_tie"}
+    # agreement from the labels; susceptibility on the suite's prompt-injection probes
+    assert set(rows) == {"accuracy_with_tie", "accuracy_without_tie", "injection_susceptibility"}
     for r in rows.values():
         assert r["expected"] == pytest.approx(1 / 3) and r["inside"], r
     assert "Reference baseline check" in (runs["random"] / "report.md").read_text()

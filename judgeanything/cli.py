@@ -101,7 +101,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                     identity=identity, config=container, judge_cache=_judge_cache(container.get("cache")),
                     price=_price(container.get("cost"), judge))
     counts = runner.run()
-    summary = finish_run(run_dir, analysis=container.get("analysis") or {})
+    summary = finish_run(run_dir, analysis=container.get("analysis") or {}, judge=judge, data=data)
     summary["counts"] = counts
     if counts.get("left_by_budget"):
         summary["text"] = (summary.get("text", "") + f"\nstopped by run.budget_usd={opts.budget_usd}: "
@@ -115,7 +115,7 @@ def _rules_data(dataset: Any, cfg: DictConfig) -> Any:
 
     setting = OmegaConf.to_container(cfg.setting, resolve=True)
     assert isinstance(setting, dict)
-    return rules_data(dataset, setting)
+    return rules_data(dataset, {str(k): v for k, v in setting.items()})
 
 
 def _judge_cache(node: Any) -> Any:

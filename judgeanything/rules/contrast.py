@@ -102,7 +102,10 @@ def with_asked(req: JudgeRequest, text: str, suffix: str) -> JudgeRequest:
     if parts:
         if not isinstance(parts[-1], TextPart) or parts[-1] != req.prompt.parts[-1]:
             raise ContrastError(f"request {req.key}: its parts do not end with the rule question")
-        parts[-1] = prompt.parts[-1]
+        question = prompt.parts[-1]
+        if not isinstance(question, TextPart):
+            raise ContrastError(f"request {req.key}: the contrast prompt does not end with the rule question")
+        parts[-1] = question
     return replace(req, key=f"{req.key}/{suffix}", prompt=prompt, parts=parts, meta=dict(req.meta), payload=None)
 
 

@@ -45,7 +45,7 @@ from judgeanything.datasets.probes.synth import (
     tone,
 )
 from judgeanything.rules.constitution import Constitution
-from judgeanything.schema import NOT_APPLICABLE, OVERALL, HumanLabel, MediaRef, Query, RuleItem
+from judgeanything.schema import NOT_APPLICABLE, OVERALL, HumanLabel, Item, MediaRef, Query, RuleItem
 
 #: Bump when the generated content changes (the cache folder is named after it).
 RULE_PROBES_VERSION = "rules-v1"
@@ -163,7 +163,7 @@ def rule_probes(root: Path, constitution: Constitution, *, size: str = "small", 
                 labels.append(HumanLabel(item_id, OVERALL, label, annotator="construction"))
     notes = [f"rule probes: {len(contents)} contents × {len(constitution.rules)} rules of constitution "
              f"{constitution.name!r}; labels by construction (yes = violates, n/a = a precondition fails)"]
-    return BenchmarkData("probes", "rules", items, labels, data_root=data_root, notes=notes)
+    return BenchmarkData("probes", "rules", list[Item](items), labels, data_root=data_root, notes=notes)
 
 
 __all__ = ["PER_KIND", "RULE_PROBES_VERSION", "Content", "generate", "rule_probes", "truth"]

@@ -16,6 +16,7 @@ RUNS: dict[str, list[list[str]]] = {
     # the 200 ms loopback latency, and an API-like 1 s latency at a rate-limited concurrency
     "bench_cache.py": [[], ["--latency", "1.0", "--concurrency", "8", "--items", "100",
                             "--out", str(Path(__file__).resolve().parent / "results" / "bench_cache_api.json")]],
+    "bench_throughput.py": [["--shards", "--cpu"]],
 }
 
 

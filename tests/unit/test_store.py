@@ -212,3 +212,23 @@ def test_a_torn_tail_of_any_length_is_cut_back_to_the_last_whole_line(tmp_path, 
     with RunLog(tmp_path) as log:
         assert len(log.done) == 0
     assert p.read_bytes() == b""
+
+
+def test_group_sync_gathers_records_landing_one_at_a_time():
+    import asyncio
+    import tempfile
+
+    from judgeanything.store import GroupSync, RunLog
+
+    async def go(log: RunLog) -> GroupSync:
+        sync = GroupSync(log, delay_s=0.2)
+        for i in range(10):  # one request at a time: a record every few ms
+            log.append({"key": f"k{i}", "outcomes": []}, sync=False)
+            sync.kick()
+            await asyncio.sleep(0.001)
+        await sync.durable()
+        return sync
+
+    with tempfile.TemporaryDirectory() as d, RunLog(d) as log:
+        sync = asyncio.run(go(log))
+        assert sync.synced == 10 and sync.fsyncs <= 2  # not one fsync per record

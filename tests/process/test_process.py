@@ -272,3 +272,20 @@ def test_random_baseline_lands_on_its_theoretical_values(probes: tuple[Path, lis
     pi = want["error_precision"]
     assert abs(got["error_precision"] - pi) <= Z * math.sqrt(pi * (1 - pi) / (n_steps / 2))
     assert abs(got["error_f1"] - want["error_f1"]) <= 0.1
+
+
+def test_baseline_check_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from judgeanything.process.__main__ import main
+
+    assert main(["--size", "4", "--out", str(tmp_path)]) == 0
+    report = json.loads((tmp_path / "process_baselines.json").read_text())
+    first = report["first"]
+    assert first["observed"]["pooled"]["step_accuracy"] == pytest.approx(first["expected"]["step_accuracy"])
+    assert first["observed"]["coverage"] == {"cases": 12, "judged": 12, "failed": 0}
+    assert "| first | first_error_accuracy |" in capsys.readouterr().out
+    path = tmp_path / "test.parquet"
+    pq.write_table(pa.Table.from_pylist(release_rows()), path)
+    assert main(["--projudgebench", str(path), "--out", str(tmp_path)]) == 0
+    assert set(json.loads((tmp_path / "process_baselines.json").read_text())["random"]["observed"]["discipline"]) \
+        == {"math", "physics"}
+    assert main(["--projudgebench", str(tmp_path / "missing.parquet")]) == 1

@@ -375,3 +375,78 @@ def test_the_leaderboard_ranks_the_jury_like_any_judge(tmp_path: Path) -> None:
     assert lb["judge"].iloc[0] == "jury-majority"
     assert lb.set_index("judge").loc["jury-majority", "kind"] == "jury"
     assert lb.set_index("judge").loc["jury-majority", "prompt_tokens"] == 3 * 10 * n
+
+
+def test_scores_on_another_scale_are_combined_on_the_labels_scale_once(tmp_path: Path) -> None:
+    # members asked on 1–10, labels on 1–5: each member's scores are mapped (x−1)·4/9+1, the jury's are not
+    # mapped a second time by the analysis
+    scores = {"a": [1, 10, 4], "b": [10, 10, 7]}
+    runs = []
+    for name, s in scores.items():
+        items = [item(f"q{i}::s", "score", "Image2Text", ["m1"]) for i in range(3)]
+        recs = [record(f"q{i}::s", "score", [v(x)], order=(0,), judge=name) for i, x in enumerate(s)]
+        runs.append(write_run(tmp_path / name, items=items, verdicts=recs,
+                              labels=[label(f"q{i}::s", h) for i, h in enumerate([3, 5, 3])],
+                              run={"judge": name, "setting": "score", "score_scale": {"min": 1, "max": 10},
+                                   "label_scale": {"min": 1, "max": 5}}))
+    rc, out = jury(tmp_path, runs, "--method", "mean")
+    assert rc == 0
+
+    def to5(x: float) -> float:
+        return (x - 1) * 4 / 9 + 1
+
+    want = [(to5(a) + to5(b)) / 2 for a, b in zip(scores["a"], scores["b"], strict=True)]
+    assert [jury_values(out)[f"q{i}::s"] for i in range(3)] == pytest.approx(want)
+    data = load_run(out)
+    assert list(data.verdicts.sort_values("item_id")["value"]) == pytest.approx(want)
+
+
+def test_every_rubric_gets_its_own_jury_verdict(tmp_path: Path) -> None:
+    votes = {"a": {"clarity": 2, "relevance": 5}, "b": {"clarity": 4, "relevance": 4}, "c": {"clarity": 3,
+                                                                                          "relevance": 1}}
+    runs = []
+    for name, vs in votes.items():
+        recs = [record("q0::s", "score", [v(x, rubric=rb) for rb, x in vs.items()], order=(0,), judge=name,
+                       mode="rubrics")]
+        runs.append(write_run(tmp_path / name, items=[item("q0::s", "score", "Image2Text", ["m1"])], verdicts=recs,
+                              labels=[label("q0::s", 3, rubric="clarity"), label("q0::s", 4, rubric="relevance")],
+                              run={"judge": name, "setting": "score", "mode": "rubrics"}))
+    rc, out = jury(tmp_path, runs, "--method", "median")
+    assert rc == 0
+    rec = json.loads((out / "verdicts.jsonl").read_text().splitlines()[0])
+    assert {o["rubric"]: o["value"] for o in rec["outcomes"]} == {"clarity": 3.0, "relevance": 4.0}
+    assert rec["rubrics"] == ["clarity", "relevance"] and rec["mode"] == "rubrics"
+    report = json.loads((out / "jury.json").read_text())
+    assert set(report["agreement"]) == {"clarity", "relevance"}
+
+
+def test_methods_a_setting_does_not_take_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    truth = ["first", "second"]
+    runs = [pair_member(tmp_path, n, truth, truth) for n in ("a", "b")]
+    for method in ("mean", "median"):
+        rc, out = jury(tmp_path, runs, "--method", method)
+        assert rc == 2 and "use one of majority, weighted" in capsys.readouterr().err
+        assert not (out / "run.json").exists()
+    rc, _ = jury(tmp_path, runs, "--method", "weighted", "--learner", "regression")
+    assert rc == 2 and "learner 'regression' does not apply to pair" in capsys.readouterr().err
+
+
+def test_weighted_batch_jury_learns_each_members_closeness_to_the_humans(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    n = 60
+    human = [tuple(int(x) for x in rng.permutation(4)) for _ in range(n)]
+    good = list(human)  # member "good" ranks exactly as the humans
+    noisy = [tuple(int(x) for x in rng.permutation(4)) for _ in range(n)]
+    runs = []
+    for name, rs in (("good", good), ("noisy1", noisy), ("noisy2", [tuple(reversed(r)) for r in noisy])):
+        items = [item(f"q{i}::b", "batch", "Text2Image", ["m1", "m2", "m3", "m4"]) for i in range(n)]
+        recs = [record(f"q{i}::b", "batch", [v(r)], order=(0, 1, 2, 3), judge=name) for i, r in enumerate(rs)]
+        runs.append(write_run(tmp_path / name, items=items, verdicts=recs,
+                              labels=[label(f"q{i}::b", h) for i, h in enumerate(human)],
+                              run={"judge": name, "setting": "batch"}))
+    rc, out = jury(tmp_path, runs, "--method", "weighted")
+    assert rc == 0
+    w = json.loads((out / "run.json").read_text())["jury"]["weights"]["overall"]["weights"]
+    assert w[0] == pytest.approx(1.0) and w[1] < 1.0 and w[2] < 1.0
+    # the two noisy members' Borda positions cancel (one is the other reversed): the good member decides
+    assert all(tuple(x) == human[int(k[1:].split("::")[0])] for k, x in jury_values(out).items())

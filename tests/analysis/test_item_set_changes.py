@@ -105,3 +105,4 @@ def test_a_log_from_before_contents_were_recorded_still_counts(tmp_path: Path) -
                                              for r in rows))
     run = load_run(tmp_path)
     assert len(run.verdicts) == 4 and run.set_aside == {}
+

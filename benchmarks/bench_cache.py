@@ -11,8 +11,9 @@ cache in ``readwrite`` mode; analysis is left out: it is the same work either wa
 3. the resumed relaunch — the same sweep into the cold sweep's directories (what relaunching the same
    ``-m`` command does: everything is skipped).
 
-Reports each time, the requests the server received in each phase (the relaunches must get zero), and
-the ratios cold ÷ warm and cold ÷ resumed. Writes ``benchmarks/results/bench_cache.json``. Usage::
+Reports each wall time and this process's CPU time, the requests the server received in each phase (the
+relaunches must get zero, else the script fails), and the ratios cold ÷ warm and cold ÷ resumed.
+Writes ``benchmarks/results/bench_cache.json``. Usage::
 
     python benchmarks/bench_cache.py [--items 200] [--latency 0.2] [--concurrency 16]
 """
@@ -33,8 +34,8 @@ ROOT = HERE.parent
 JUDGES = ("judge-a", "judge-b", "judge-c")
 
 
-def run_sweep(base_url: str, out: Path, cache_dir: Path, items: int, concurrency: int) -> float:
-    """The three jobs, one after another in this process; returns the wall seconds."""
+def run_sweep(base_url: str, out: Path, cache_dir: Path, items: int, concurrency: int) -> tuple[float, float]:
+    """The three jobs, one after another in this process; returns (wall seconds, this process's CPU seconds)."""
     from _loopback import text_pairs
 
     from judgeanything.cache import CacheOptions, JudgeCache
@@ -42,7 +43,7 @@ def run_sweep(base_url: str, out: Path, cache_dir: Path, items: int, concurrency
     from judgeanything.runner import Runner, RunOptions
 
     data = text_pairs(items)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for name in JUDGES:
         judge = OpenAIJudge(model=name, base_url=base_url, concurrency=concurrency, max_attempts=1)
         cache = JudgeCache(CacheOptions(dir=str(cache_dir)))
@@ -51,7 +52,7 @@ def run_sweep(base_url: str, out: Path, cache_dir: Path, items: int, concurrency
         cache.close()
         if counts["failures"]:
             raise RuntimeError(f"{counts['failures']} units failed: not a real sweep")
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, time.process_time() - c0
 
 
 def main() -> None:
@@ -64,15 +65,17 @@ def main() -> None:
     sys.path[:0] = [str(ROOT), str(HERE)]
     from _loopback import LoopbackServer
 
+    units = 3 * 2 * args.items
     with tempfile.TemporaryDirectory() as tmp, LoopbackServer(args.latency) as server:
         cache = Path(tmp) / "judge-cache"
-        cold = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
+        (cold, cold_cpu) = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
         cold_requests = server.requests()
-        warm = run_sweep(server.base_url, Path(tmp) / "warm", cache, args.items, args.concurrency)
+        (warm, warm_cpu) = run_sweep(server.base_url, Path(tmp) / "warm", cache, args.items, args.concurrency)
         warm_requests = server.requests() - cold_requests
-        resumed = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
+        (resumed, resumed_cpu) = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
         resumed_requests = server.requests() - cold_requests - warm_requests
-    units = 3 * 2 * args.items
+    if warm_requests or resumed_requests:
+        raise RuntimeError(f"the relaunches asked the judge {warm_requests} + {resumed_requests} times")
     out = {
         "benchmark": "bench_cache",
         "date": time.strftime("%Y-%m-%d"),
@@ -81,9 +84,11 @@ def main() -> None:
         "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # the machine is shared: context for the times
         "judges": list(JUDGES), "items_per_judge": args.items, "units": units, "latency_s": args.latency,
         "concurrency": args.concurrency,
-        "cold_s": round(cold, 3), "cold_requests": cold_requests,
-        "warm_cache_new_dirs_s": round(warm, 3), "warm_requests": warm_requests,
-        "resumed_same_dirs_s": round(resumed, 3), "resumed_requests": resumed_requests,
+        "cold_s": round(cold, 3), "cold_cpu_s": round(cold_cpu, 3), "cold_requests": cold_requests,
+        "warm_cache_new_dirs_s": round(warm, 3), "warm_cpu_s": round(warm_cpu, 3), "warm_requests": warm_requests,
+        "warm_ms_per_unit": round(1000 * warm / units, 3),
+        "resumed_same_dirs_s": round(resumed, 3), "resumed_cpu_s": round(resumed_cpu, 3),
+        "resumed_requests": resumed_requests,
         "speedup_warm_cache": round(cold / warm, 1), "speedup_resumed": round(cold / resumed, 1),
         "ideal_cold_s": round(units * args.latency / args.concurrency, 3),
     }

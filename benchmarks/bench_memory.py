@@ -1,6 +1,6 @@
 """Benchmark: peak memory of a run at 1× and 10× the items, and of a rerun that judges nothing.
 
-Each measurement is a fresh process (its peak RSS, ``ru_maxrss``, is its own) running what the CLI runs
+Each measurement is a fresh process (its peak RSS, ``VmHWM``, is its own) running what the CLI runs
 for one job: the runner with the ``openai`` judge against a loopback server (a separate process) on
 synthetic text pair items, then ``finish_run`` (analysis with bootstrap CIs, the Markdown and HTML
 reports). Measured in one invocation:
@@ -39,6 +39,14 @@ from judgeanything.runner import Runner, RunOptions
 from judgeanything.report.summary import finish_run
 
 def peak_mb():
+    # VmHWM: the peak RSS of this process image. ru_maxrss is not used: Linux carries the forked parent's
+    # high-water mark across exec into it, so a child would report the launching process's size
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 base = peak_mb()

@@ -143,15 +143,20 @@ def _outcome(d: Mapping[str, Any]) -> Outcome:
 
 
 def decode_result(blob: bytes) -> JudgeResult | None:
-    """A stored answer back as a :class:`JudgeResult` (``None`` for an entry of another format)."""
-    d = orjson.loads(blob)
-    if not isinstance(d, dict) or d.get("format") != CACHE_FORMAT:
+    """A stored answer back as a :class:`JudgeResult`; ``None`` for an entry of another format or one that
+    cannot be read (a damaged entry is a miss, asked again, never a stopped run or a wrong verdict)."""
+    try:
+        d = orjson.loads(blob)
+        if not isinstance(d, dict) or d.get("format") != CACHE_FORMAT:
+            return None
+        outcomes = None if d["outcomes"] is None else [_outcome(o) for o in d["outcomes"]]
+        failure = None if d["failure"] is None else Failure.from_dict(d["failure"])
+        return JudgeResult(raw=d["raw"], finish_reason=d["finish_reason"], outcomes=outcomes, failure=failure,
+                           usage=dict(d["usage"]), latency_s=float(d["latency_s"]), model=d["model"],
+                           extra=dict(d["extra"]))
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as e:
+        log.warning("judge cache: an unreadable entry is ignored (%s: %s)", type(e).__name__, e)
         return None
-    outcomes = None if d["outcomes"] is None else [_outcome(o) for o in d["outcomes"]]
-    failure = None if d["failure"] is None else Failure.from_dict(d["failure"])
-    return JudgeResult(raw=d["raw"], finish_reason=d["finish_reason"], outcomes=outcomes, failure=failure,
-                       usage=dict(d["usage"]), latency_s=float(d["latency_s"]), model=d["model"],
-                       extra=dict(d["extra"]))
 
 
 class JudgeCache:
@@ -299,7 +304,7 @@ async def judge_with_cache(judge: Judge, requests: Sequence[JudgeRequest], cache
     todo = [i for i, k in enumerate(keys) if k not in hits]
     fresh: list[JudgeResult] = await call([requests[i] for i in todo]) if todo else []
     if len(fresh) != len(todo):
-        return fresh  # the runner reports the judge's count mismatch
+        raise RuntimeError(f"judge {judge.name} returned {len(fresh)} results for {len(todo)} requests")
     entries: list[tuple[str, JudgeResult]] = []
     out: list[JudgeResult | None] = [hits.get(k) for k in keys]
     for i, res in zip(todo, fresh, strict=True):

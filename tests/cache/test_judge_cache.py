@@ -243,3 +243,13 @@ def test_a_new_provider_snapshot_stops_old_answers_from_matching(tmp_path):
         again = _call(judge(), _requests(3), JudgeCache(CacheOptions(dir=str(tmp_path))))
         # … and from then on answers of the old snapshot no longer match: u0, u1 are judged by v2
         assert len(script.requests) == 5 and {r.model for r in again} == {"m-v2"}
+
+
+def test_a_damaged_entry_is_a_miss_not_a_stopped_run(tmp_path):
+    store = FileStore(tmp_path)
+    cache = JudgeCache(CacheOptions(dir=str(tmp_path), backend="files"), store=store)
+    store.put("a" * 64, b'{"format": 1, "raw": "x"')  # cut short
+    store.put("b" * 64, b'{"format": 1, "raw": "x"}')  # fields missing
+    store.put("c" * 64, encode_result(JudgeResult(raw="fine")))
+    assert set(cache.lookup(["a" * 64, "b" * 64, "c" * 64])) == {"c" * 64}
+    assert cache.stats.misses == 2

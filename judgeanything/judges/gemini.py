@@ -194,7 +194,7 @@ class GeminiJudge(Judge):
             raise JudgeConfigError(f"gemini judge: top_logprobs={top_logprobs} must be 1..20")
         self.verdict, self.top_logprobs = verdict, int(top_logprobs)
         if verdict == "logprob":
-            self.settings = frozenset({"pair", "score"})  # batch ranking has no single verdict token
+            self.settings = frozenset({"pair", "score", "rules"})  # batch ranking has no single verdict token
         self._client: genai.Client | None = None
         self._uploader: FileUploader | None = None
 

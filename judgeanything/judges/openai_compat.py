@@ -300,7 +300,7 @@ class OpenAIJudge(Judge):
                                    "logprobs; use judge.verdict=generate")
         if not 1 <= self.top_logprobs <= 20:
             raise JudgeConfigError(f"openai judge: top_logprobs={self.top_logprobs} must be 1..20")
-        self.settings = frozenset({"pair", "score"})  # batch ranking has no single verdict token
+        self.settings = frozenset({"pair", "score", "rules"})  # batch ranking has no single verdict token
 
     def notes(self) -> list[str]:
         note = self.shape.note(self.model)

@@ -151,7 +151,8 @@ def rule_probes(root: Path, constitution: Constitution, *, size: str = "small", 
         raise ValueError(f"unknown probes size {size!r} (known: {', '.join(PER_KIND)})")
     data_root = root / "rules" / f"{RULE_PROBES_VERSION}-{size}-s{seed}"
     contents = generate(data_root, PER_KIND[size], seed)
-    items, labels = [], []
+    items: list[Item] = []
+    labels: list[HumanLabel] = []
     for c in contents:
         query = Query(uniq_id=c.content_id, task_name=f"{c.modality.capitalize()}2Text", question="",
                       media=(MediaRef(c.modality, path=c.path),), meta={"facts": dict(c.facts)})

@@ -414,7 +414,7 @@ def test_logprob_verdicts_from_the_logprobs_result(tmp_path):
     z = 0.5 + 0.3 + 0.1
     assert rel.value == 4 and rel.expected == pytest.approx((4 * 0.5 + 5 * 0.3 + 3 * 0.1) / z)
     assert cla.value == 2 and cla.probs["1"] == pytest.approx(0.2 / 0.9)
-    assert judge.settings == frozenset({"pair", "score"}) and judge.fingerprint()["verdict"] == "logprob"
+    assert judge.settings == frozenset({"pair", "score", "rules"}) and judge.fingerprint()["verdict"] == "logprob"
 
 
 def test_logprob_mode_without_logprobs_stops_the_run(tmp_path):

@@ -49,7 +49,7 @@ def test_pair_probabilities_from_the_verdict_token():
     assert v.value == "second" and v.comment == "B is right"
     assert v.probs == pytest.approx({"second": 0.62 / z, "first": 0.30 / z, "tie": 0.05 / z})
     assert res.extra["candidate_mass"]["overall"] == pytest.approx(z)
-    assert j.settings == frozenset({"pair", "score"}) and j.fingerprint()["verdict"] == "logprob"
+    assert j.settings == frozenset({"pair", "score", "rules"}) and j.fingerprint()["verdict"] == "logprob"
 
 
 def test_scores_per_rubric_with_a_verdict_only_schema():

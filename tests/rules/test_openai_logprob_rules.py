@@ -1,0 +1,77 @@
+"""``setting=rules`` with ``judge=openai judge.verdict=logprob`` against a loopback server that speaks the
+OpenAI chat-completions protocol (the official SDK on both sides of the wire): the relevance screen's questions,
+the rule question and its contrast input (media removed) are separate requests, and the server's top logprobs
+become P(yes | input) = 0.8 and P(yes | contrast) = 0.3 → a debiased P(yes) of (1 + 0.5) / 2 = 0.75."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.rules.conftest import records
+from tests.support.fake_openai import FakeServer, Script
+from tests.support.token_cases import logprobs
+
+pytestmark = pytest.mark.integration
+
+
+def _text(body: dict[str, Any]) -> str:
+    parts = []
+    for m in body["messages"]:
+        c = m["content"]
+        parts += [c] if isinstance(c, str) else [p.get("text", "") for p in c if p.get("type") == "text"]
+    return "\n".join(parts)
+
+
+def _has_image(body: dict[str, Any]) -> bool:
+    return any(isinstance(m["content"], list) and any(p.get("type") == "image_url" for p in m["content"])
+               for m in body["messages"])
+
+
+def _p_yes(body: dict[str, Any]) -> float:
+    """The server's P(yes): preconditions — yes for "still image" only; rules — 0.8 with the image, 0.3 without."""
+    text = _text(body)
+    if "Before a rule can be checked" in text:
+        return 0.9 if "Claim: The content is a still image." in text else 0.1
+    return 0.8 if _has_image(body) else 0.3
+
+
+def _tokens(body: dict[str, Any]) -> tuple[list[str], dict[int, list[tuple[str, float]]]]:
+    p = _p_yes(body)
+    first, second = (("yes", p), ("no", 1 - p)) if p >= 0.5 else (("no", 1 - p), ("yes", p))
+    toks = ['{"', "overall", "_violation", '":', ' "', first[0], '"}']
+    return toks, {5: [first, second]}
+
+
+def test_debiased_rule_verdicts_from_api_logprobs(run_rules):
+    def reply(body: dict[str, Any]) -> str:
+        return "".join(_tokens(body)[0])
+
+    def choice(body: dict[str, Any]) -> dict[str, Any]:
+        return {"logprobs": logprobs(*_tokens(body))}
+
+    with FakeServer(Script(reply=reply, choice=choice)) as srv:
+        run = run_rules("openai-rules", "judge=openai", "judge.model=m", "judge.verdict=logprob",
+                        "judge.top_logprobs=5", f"judge.base_url={srv.base_url}", "run.limit=5")
+        sent = list(srv.script.requests)
+    recs = records(run)
+    assert len(recs) == 5  # image_000 under the five rules
+    # 5 precondition questions, then the 3 rules that apply, each with its contrast input
+    assert len(sent) == 5 + 3 * 2 and all(b["logprobs"] is True for b in sent)
+    for rid in ("too_many_shapes", "red_shape", "written_text"):
+        r = recs[f"rule::image_000::{rid}"]
+        (o,) = r["outcomes"]
+        assert o["value"] == "yes" and o["probs"]["yes"] == pytest.approx(0.75)
+        d = r["extra"]["debias"]["overall"]
+        assert d["contrast"] == "no_media"
+        assert d["p_yes"] == pytest.approx(0.8) and d["p_yes_contrast"] == pytest.approx(0.3)
+        assert d["margin"] == pytest.approx(0.5)
+        assert r["extra"]["screen"][0]["value"] == "yes"
+    for rid in ("audible_tone", "motion"):
+        r = recs[f"rule::image_000::{rid}"]
+        assert r["outcomes"][0]["value"] == "n/a" and r["extra"]["screen"][0]["value"] == "no"
+    m = json.loads((run / "metrics.json").read_text())["overall"]
+    assert m["screen"]["skipped"] == 2 and m["screen"]["screen_accuracy"] == 1.0
+    assert m["debias"]["mean_margin"] == pytest.approx(0.5)

@@ -164,7 +164,7 @@ def rule_probes(root: Path, constitution: Constitution, *, size: str = "small", 
                 labels.append(HumanLabel(item_id, OVERALL, label, annotator="construction"))
     notes = [f"rule probes: {len(contents)} contents × {len(constitution.rules)} rules of constitution "
              f"{constitution.name!r}; labels by construction (yes = violates, n/a = a precondition fails)"]
-    return BenchmarkData("probes", "rules", list[Item](items), labels, data_root=data_root, notes=notes)
+    return BenchmarkData("probes", "rules", items, labels, data_root=data_root, notes=notes)
 
 
 __all__ = ["PER_KIND", "RULE_PROBES_VERSION", "Content", "generate", "rule_probes", "truth"]

@@ -42,7 +42,7 @@ ALLOWED: dict[str, set[str]] = {
     "checklists": _BASE | {"judges", "modalities", "prompts", "parsing", "retry", "ratecontrol", "store",
                            "redaction"},
     # setting=rules (constitutions, rule prompts and probes, contrast checks) is one vertical feature
-    "rules": _BASE | {"datasets", "modalities", "prompts", "judges"},
+    "rules": _BASE | {"datasets", "modalities", "prompts", "judges", "parsing"},
 }
 #: Known imports against the layers, each a debt to pay (not a permission for more): the generic prompt builder
 #: and probe suite dispatch ``setting=rules`` to :mod:`judgeanything.rules` by a lazy import; a registry of

@@ -450,3 +450,20 @@ def test_weighted_batch_jury_learns_each_members_closeness_to_the_humans(tmp_pat
     assert w[0] == pytest.approx(1.0) and w[1] < 1.0 and w[2] < 1.0
     # the two noisy members' Borda positions cancel (one is the other reversed): the good member decides
     assert all(tuple(x) == human[int(k[1:].split("::")[0])] for k, x in jury_values(out).items())
+
+
+def test_the_jury_never_writes_over_a_judge_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    truth = ["first", "second"]
+    a = pair_member(tmp_path, "a", truth, truth)
+    b = pair_member(tmp_path, "b", truth, truth)
+    c = pair_member(tmp_path, "c", truth, truth)
+    before = (a / "verdicts.jsonl").read_bytes()
+    assert jury_cli.main([str(a), str(b), "--out", str(a), "--no-analyze"]) == 2
+    assert "is a member run directory" in capsys.readouterr().err
+    assert jury_cli.main([str(a), str(b), "--out", str(c), "--no-analyze"]) == 2
+    assert "holds a judge run, not a jury" in capsys.readouterr().err
+    assert (a / "verdicts.jsonl").read_bytes() == before
+    rc, out = jury(tmp_path, [a, b])
+    assert rc == 0
+    rc, out = jury(tmp_path, [a, b, c])  # a jury directory is rewritten by the next jury
+    assert rc == 0 and len(json.loads((out / "run.json").read_text())["members"]) == 3

@@ -78,3 +78,38 @@ def test_compare_prints_one_leaderboard_with_all_three(sweep):
     assert all(any(f"| {j} " in line for line in table) for j in ("random", "first", "longer")), p.stdout
     lb = pd.read_csv(out / "leaderboard.csv")
     assert sorted(lb["judge"]) == ["first", "longer", "random"]
+
+
+def test_jury_of_the_three_baselines_is_analysed_like_a_judge(sweep, tmp_path):
+    """judgeanything-jury on the real runs: each jury verdict is the plurality (split → tie) of the members'
+    order-combined verdicts, its accuracy is those verdicts scored against the labels, and the leaderboard
+    ranks it beside its members."""
+    from judgeanything.analysis import load_run
+    from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
+    from judgeanything.compare_cli import main as compare_main
+    from judgeanything.jury_cli import main as jury_main
+
+    out, runs = sweep
+    members = [runs[n] for n in ("random", "first", "longer")]
+    jury_dir = tmp_path / "jury"
+    assert jury_main([*map(str, members), "--out", str(jury_dir), "--bootstrap", "0"]) == 0
+    votes = {}
+    for m in members:
+        d = load_run(m)
+        u = combine_orders(reduce_repeats(d.verdicts, "pair"), "pair", "tie")
+        for i, rb, val in zip(u["item_id"], u["rubric"], u["value"], strict=True):
+            votes.setdefault((i, rb), []).append(val)
+    jury = load_run(jury_dir)
+    assert jury.run["kind"] == "jury" and len(jury.verdicts) == len(votes)
+    for i, rb, val in zip(jury.verdicts["item_id"], jury.verdicts["rubric"], jury.verdicts["value"], strict=True):
+        c = pd.Series(votes[(i, rb)]).value_counts()
+        want = "tie" if len(c) > 1 and c.iloc[0] == c.iloc[1] else c.index[0]
+        assert val == want, (i, votes[(i, rb)], val)
+    humans = human_labels(jury.labels, jury.items).set_index(["item_id", "rubric"])["human"]
+    right = [val == humans[(i, rb)] for i, rb, val in zip(jury.verdicts["item_id"], jury.verdicts["rubric"],
+                                                          jury.verdicts["value"], strict=True)]
+    assert _metric(jury_dir, "pooled", "accuracy_with_tie") == pytest.approx(sum(right) / len(right))
+    assert compare_main([str(out), str(jury_dir), "--out", str(tmp_path), "--bootstrap", "0"]) == 0
+    lb = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert set(lb["judge"]) >= {"random", "first", "longer", "jury-majority"}
+    assert lb.set_index("judge").loc["jury-majority", "kind"] == "jury"

@@ -81,3 +81,23 @@ def test_a_relaunched_three_judge_sweep_and_a_sweep_into_a_new_folder_cost_zero_
             assert _verdicts(d) == _verdicts(warm / d.name)
     board = (warm / "leaderboard.csv").read_text()
     assert all(m in board for m in ("m1", "m2", "m3"))
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "files"])
+def test_runs_writing_one_cache_at_the_same_time_then_a_rerun_asks_nothing(tmp_path, tiny_pair_benchmark, backend):
+    from tests.integration.conftest import popen_cli
+
+    f, media, n = tiny_pair_benchmark
+    args = [*BASE, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
+            "judge.model=fake", f"cache.backend={backend}", f"cache.dir={tmp_path / 'shared-cache'}"]
+    with FakeServer(Script(reply='{"overall_comment": "ok", "overall_choice": "2"}', delay_s=0.01)) as srv:
+        procs = [popen_cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / f'w{i}'}")
+                 for i in range(3)]
+        for p in procs:
+            out, _ = p.communicate(timeout=300)
+            assert p.returncode == 0, out
+        asked = len(srv.script.requests)
+        assert n <= asked <= 3 * n  # the writers overlap: each may ask what another has not stored yet
+        cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'after'}")
+        assert len(srv.script.requests) == asked
+    assert _verdicts(tmp_path / "after") == _verdicts(tmp_path / "w0")

@@ -215,9 +215,32 @@ def _f(x: Any) -> float | None:
     return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
+def leaderboard_block(per: Mapping[str, Any], units: pd.DataFrame, *, judge: str, kind: str,
+                      benchmark: str) -> dict[str, Any]:
+    """The ``run`` / ``settings`` / ``cost`` blocks every run's ``metrics.json`` has, so that
+    ``judgeanything-compare`` and sweep leaderboards list a rules run by its accuracy (the primary metric of
+    the setting, :data:`judgeanything.analysis.agreement.PRIMARY`) with a per-rule breakdown."""
+    o = per[ALL]
+    screen = o["screen"]
+    units_n = max(1, screen.get("units", 0))
+    tokens = {k: float(sum(int((u or {}).get(k) or 0) for u in units["usage"]))
+              for k in ("prompt_tokens", "completion_tokens")}
+    return {"run": {"judge": judge, "judge_kind": kind, "benchmark": benchmark, "mode": "overall"},
+            "settings": {"rules": {
+                "headline_rubric": "overall",
+                "counts": {"items": screen.get("units", 0), "judged_items": screen.get("judged", 0)},
+                "rubrics": {"overall": {
+                    "pooled": {"accuracy": o["verdicts"].get("accuracy"),
+                               **{m: {"value": o["verdicts"].get(m)} for m in ("precision", "recall", "f1")}},
+                    "failures": {"failure_rate": screen.get("failed", 0) / units_n},
+                    "breakdowns": {"rule": {r: {"accuracy": m["verdicts"].get("accuracy")}
+                                            for r, m in per.items() if r != ALL}}}}}},
+            "cost": tokens}
+
+
 def compute_rule_metrics(units: pd.DataFrame, *, judge: str, benchmark: str = "probes", n_boot: int = 1000,
-                         ci: float = 0.95, seed: int = 0, prices: Mapping[str, Any] | None = None
-                         ) -> tuple[dict[str, Any], pd.DataFrame]:
+                         ci: float = 0.95, seed: int = 0, prices: Mapping[str, Any] | None = None,
+                         kind: str = "?") -> tuple[dict[str, Any], pd.DataFrame]:
     """Every section, overall (``all``) and per rule; returns ``(metrics.json dict, tidy rows)``."""
     rows = _Rows()
     rows.ctx = {"judge": judge, "benchmark": benchmark, "setting": "rules", "mode": "overall", "rubric": "overall"}
@@ -230,9 +253,10 @@ def compute_rule_metrics(units: pd.DataFrame, *, judge: str, benchmark: str = "p
                      "debias": debias_section(g, rows, name), "cascade": cascade_section(g, rows, name, table)}
     df = pd.DataFrame(rows.rows, columns=CSV_COLUMNS)
     df["n"] = df["n"].astype("Int64")
-    return clean_json({"judge": judge, "setting": "rules", "overall": per.pop(ALL), "rules": per}), df
+    board = leaderboard_block(per, units, judge=judge, kind=kind, benchmark=benchmark)
+    return clean_json({"judge": judge, "setting": "rules", **board, "overall": per.pop(ALL), "rules": per}), df
 
 
 __all__ = ["ECE_BINS", "calibration_section", "cascade_section", "compute_rule_metrics", "counted",
-           "debias_section", "expected_calibration_error", "load_rule_units", "screen_section", "verdict_section",
-           "write_metrics"]
+           "debias_section", "expected_calibration_error", "leaderboard_block", "load_rule_units",
+           "screen_section", "verdict_section", "write_metrics"]

@@ -104,7 +104,8 @@ def finish_rules_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[
     units = load_rule_units(run_dir)
     ci = float(analysis.get("ci", 0.95))
     metrics, df = compute_rule_metrics(units, judge=str(judge.name), n_boot=int(analysis.get("bootstrap", 1000)),
-                                       ci=ci, seed=int(analysis.get("seed", 0)))
+                                       ci=ci, seed=int(analysis.get("seed", 0)), kind=str(judge.kind),
+                                       benchmark=str(getattr(data, "name", "probes")))
     check: list[dict[str, Any]] = []
     baseline = _baseline(judge)
     if baseline is not None:

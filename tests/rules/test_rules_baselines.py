@@ -70,3 +70,16 @@ def test_report_states_the_check(runs):
     text = (runs["random"] / "report.md").read_text()
     assert "# Rule judging: random" in text and "## Reference baseline check" in text
     assert "| **all** |" in text and "| motion |" in text
+
+
+def test_leaderboard_lists_rules_runs_by_accuracy(runs):
+    from judgeanything.analysis.leaderboard import build_leaderboard
+
+    df = build_leaderboard(list(runs.values()))
+    assert set(df["judge"]) == {"first", "random"} and set(df["setting"]) == {"rules"}
+    assert set(df["metric"]) == {"accuracy"}
+    for j, run in runs.items():
+        m = json.loads((run / "metrics.json").read_text())
+        row = df[df["judge"] == j].iloc[0]
+        assert row["agreement"] == pytest.approx(m["overall"]["verdicts"]["accuracy"]["value"])
+        assert row["items"] == 120 and row["kind"] == "baseline"

@@ -383,7 +383,8 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=0, help="weighted: seed of the train/held-out split")
     ap.add_argument("--reducer", choices=REDUCERS, default="mode", help="how a member's repeats are reduced")
     ap.add_argument("--name", default=None, help="the jury's judge name (default jury-<method>)")
-    ap.add_argument("--no-analyze", action="store_true", help="do not write metrics.json / report.md")
+    ap.add_argument("--no-analyze", action="store_true", help="do not write metrics.json / report.md / report.html")
+    ap.add_argument("--no-html", action="store_true", help="do not write report.html (and its plots)")
     ap.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples of the analysis")
     return ap.parse_args(argv)
 
@@ -400,8 +401,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         built = build_jury(members, opt)
         opt.learner = J.check_method(built["setting"], opt.method, opt.learner)
         report = write_jury(a.out, members, built, opt)
-        if not a.no_analyze:
+        if not a.no_analyze:  # what a judge's run gets: metrics, report.md, report.html and its plots
             analyze_run(a.out, bootstrap=a.bootstrap)
+            if not a.no_html:
+                from judgeanything.report.html import write_html_report
+
+                write_html_report(a.out)
     except J.JuryError as e:
         print(f"judgeanything-jury: {e}", file=sys.stderr)
         return 2

@@ -45,7 +45,7 @@ def simulate(rng: np.random.Generator, truth: list[str], p: float) -> list[str |
 
 
 def jury(tmp: Path, runs: list[Path], *args: str, out: str = "jury") -> tuple[int, Path]:
-    rc = jury_cli.main([*map(str, runs), "--out", str(tmp / out), "--bootstrap", "0", *args])
+    rc = jury_cli.main([*map(str, runs), "--out", str(tmp / out), "--bootstrap", "0", "--no-html", *args])
     return rc, tmp / out
 
 
@@ -467,3 +467,11 @@ def test_the_jury_never_writes_over_a_judge_run(tmp_path: Path, capsys: pytest.C
     assert rc == 0
     rc, out = jury(tmp_path, [a, b, c])  # a jury directory is rewritten by the next jury
     assert rc == 0 and len(json.loads((out / "run.json").read_text())["members"]) == 3
+
+
+def test_the_jury_gets_the_html_report_of_a_judge(tmp_path: Path) -> None:
+    truth = ["first", "second", "first"]
+    runs = [pair_member(tmp_path, n, truth, s) for n, s in (("a", truth), ("b", ["second"] * 3))]
+    assert jury_cli.main([*map(str, runs), "--out", str(tmp_path / "j"), "--bootstrap", "0"]) == 0
+    html = (tmp_path / "j" / "report.html").read_text()
+    assert "jury-majority" in html

@@ -670,6 +670,55 @@ def ranking_to_letters(r: Iterable[int]) -> str:
 
 
 # --------------------------------------------------------------------------------------------------
+# Process judging (ProJudge, arXiv 2503.06553): step verdicts and ProJudgeBench's seven error types
+# --------------------------------------------------------------------------------------------------
+
+#: Step verdicts, in the order the ``first`` baseline takes the first of.
+STEP_VERDICTS: tuple[str, ...] = ("correct", "incorrect")
+CORRECT, INCORRECT = STEP_VERDICTS
+
+#: The seven error types of ProJudgeBench, with the paper's description.
+ERROR_TYPES: Mapping[str, str] = {
+    "reasoning": "a logical gap or invalid inference between steps",
+    "visual_interpretation": "a misreading of a figure, diagram, chart or image",
+    "numerical_calculation": "an arithmetic mistake",
+    "symbolic_calculation": "a mistake manipulating algebraic or symbolic expressions",
+    "knowledge": "a wrong or misapplied fact, formula or concept",
+    "question_understanding": "a misreading of what the question gives or asks",
+    "no_solution": "no solution given, or the instructions not followed",
+}
+
+_ERROR_ALIASES = {
+    "reasoning": "reasoning", "logic": "reasoning", "logical": "reasoning",
+    "visual interpretation": "visual_interpretation", "visual": "visual_interpretation",
+    "image interpretation": "visual_interpretation", "visual perception": "visual_interpretation",
+    "numerical calculation": "numerical_calculation", "numerical": "numerical_calculation",
+    "calculation": "numerical_calculation", "arithmetic": "numerical_calculation",
+    "computation": "numerical_calculation", "computational": "numerical_calculation",
+    "symbolic calculation": "symbolic_calculation", "symbolic": "symbolic_calculation",
+    "algebraic": "symbolic_calculation",
+    "knowledge": "knowledge", "conceptual": "knowledge", "concept": "knowledge",
+    "question understanding": "question_understanding", "question misunderstanding": "question_understanding",
+    "misunderstanding": "question_understanding", "understanding": "question_understanding",
+    "no solution provided": "no_solution", "no solution": "no_solution", "no_solution": "no_solution",
+    "instruction": "no_solution",
+}
+_ERROR_SUFFIX = re.compile(r"\b(errors?|mistakes?|type)\b", re.I)
+
+
+def error_type(name: object) -> str | None:
+    """The canonical error type of a name (``"Numerical Calculation Error"`` → ``"numerical_calculation"``);
+    ``None`` for an empty name or one that is not a ProJudgeBench error type."""
+    if not isinstance(name, str):
+        return None
+    s = name.strip().lower().replace("_", " ").replace("-", " ")
+    s = re.sub(r"\s+", " ", _ERROR_SUFFIX.sub("", s)).strip(" .:")
+    if s.replace(" ", "_") in ERROR_TYPES:
+        return s.replace(" ", "_")
+    return _ERROR_ALIASES.get(s)
+
+
+# --------------------------------------------------------------------------------------------------
 # Stable ids and hashing
 # --------------------------------------------------------------------------------------------------
 

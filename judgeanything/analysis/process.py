@@ -2,7 +2,7 @@
 metric of ProcessBench (Zheng et al., arXiv 2412.06559).
 
 Inputs are per case: the reference steps and the judge's steps, each a sequence of ``(verdict, error type)``
-with verdict ``"correct"``/``"incorrect"`` (:data:`judgeanything.process.taxonomy.STEP_VERDICTS`), or ``None``
+with verdict ``"correct"``/``"incorrect"`` (:data:`judgeanything.schema.STEP_VERDICTS`), or ``None``
 where the judge gave no usable answer for the case (its failure: counted in ``coverage``, left out of the
 metrics). Metrics:
 
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from sklearn.metrics import precision_recall_fscore_support
 
-from judgeanything.process.taxonomy import INCORRECT
+from judgeanything.schema import INCORRECT
 
 Steps = Sequence[tuple[str, str | None]]
 METRICS = ("step_accuracy", "error_precision", "error_recall", "error_f1", "first_error_accuracy",

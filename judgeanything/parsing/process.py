@@ -12,8 +12,8 @@ different verdicts is a ``parse_fail`` naming the steps (a partial reading is ne
 at a token-limit stop an incomplete reading is ``truncated``. An ``incorrect`` step whose error type is not
 one of the seven keeps ``error_type=None`` (its detection still counts; its type is wrong).
 
-Imports only :mod:`judgeanything.schema`, this package's shared helpers and
-:mod:`judgeanything.process.taxonomy` (a leaf module).
+Imports only :mod:`judgeanything.schema` (where the step verdicts and error types live) and this package's
+shared helpers.
 """
 
 from __future__ import annotations
@@ -25,8 +25,7 @@ from typing import Any
 
 from judgeanything.parsing._common import TRUNCATION_REASONS, normalise, snip, strip_reasoning
 from judgeanything.parsing._json import json_objects, norm_key
-from judgeanything.process.taxonomy import CORRECT, INCORRECT, error_type
-from judgeanything.schema import Failure, FailureKind
+from judgeanything.schema import CORRECT, INCORRECT, Failure, FailureKind, error_type
 
 StepReading = tuple[str, str | None]  # (correct | incorrect, canonical error type or None)
 

@@ -248,7 +248,7 @@ class ChecklistWriter:
 
     def _append(self, rec: Mapping[str, Any]) -> None:
         with open(self.out_dir / LOG, "a", encoding="utf-8") as f:
-            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+            f.write(json.dumps(redact_values(rec), ensure_ascii=False) + "\n")  # raw answers may echo a key
             f.flush()
             os.fsync(f.fileno())
 

@@ -22,6 +22,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from judgeanything.checklists import ChecklistOptions, ChecklistWriter, write_release
 from judgeanything.cli import _instantiate, _known_errors, _without
+from judgeanything.redaction import redact_console, redact_text
 from judgeanything.schema import Query
 
 log = logging.getLogger("judgeanything.checklists")
@@ -33,6 +34,9 @@ def generate(cfg: DictConfig, out_dir: Path) -> str:
     Raises:
         SchemaError, JudgeConfigError, RunConfigError, ValueError: bad input or configuration.
     """
+    from judgeanything.redaction import collect_secrets
+
+    collect_secrets(OmegaConf.to_container(cfg, resolve=True))  # before anything is written or printed
     c = cfg.checklists
     opts = ChecklistOptions(rubrics=tuple(c.rubrics), max_items=int(c.max_items), max_words=int(c.max_words),
                             prompt_version=str(c.prompt_version), batch_size=c.batch_size,
@@ -61,12 +65,13 @@ def _app(cfg: DictConfig) -> None:
         print(generate(cfg, out_dir))
     except errors as e:
         log.error("%s", e)
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {redact_text(str(e))}", file=sys.stderr)
         sys.exit(2)
 
 
 def main() -> None:
     """Console entry point."""
+    redact_console()  # before Hydra binds its log handlers to sys.stdout / sys.stderr
     _app()
 
 

@@ -59,8 +59,21 @@ def _unit(rec: Mapping[str, Any], rule: str, label: str | None) -> dict[str, Any
             "cascade": cascade or None, "usage": rec.get("usage") or {}, "screened": len(extra.get("screen") or [])}
 
 
+def _current(rec: Mapping[str, Any], items: Mapping[str, Mapping[str, Any]]) -> bool:
+    """Whether a record counts: its item is in the run's item set, with the content it was judged on (a record
+    of an item removed since, or judged under an edited rule, is set aside; the generic analysis does the same,
+    :mod:`judgeanything.analysis.load`)."""
+    if not items:
+        return True
+    item = items.get(str(rec.get("item_id")))
+    if item is None:
+        return False
+    have, had = item.get("content"), rec.get("item_content")
+    return have is None or had is None or str(have) == str(had)
+
+
 def load_rule_units(run_dir: Path) -> pd.DataFrame:
-    """The units of a rules run (latest attempt of each), with labels; one row each.
+    """The units of a rules run (latest attempt of each, on the current item set), with labels; one row each.
 
     Raises:
         FileNotFoundError: the run has no verdicts.jsonl.
@@ -81,7 +94,7 @@ def load_rule_units(run_dir: Path) -> pd.DataFrame:
                 d = json.loads(line)
                 labels.setdefault(d["item_id"], str(d["value"]))
     rows = [_unit(r, _rule_of(r["item_id"], items), labels.get(r["item_id"]))
-            for r in iter_latest_records(run_dir / "verdicts.jsonl")]
+            for r in iter_latest_records(run_dir / "verdicts.jsonl") if _current(r, items)]
     return pd.DataFrame(rows, columns=["item_id", "rule", "label", "verdict", "failure", "p_yes", "debias",
                                        "escalated", "cascade", "usage", "screened"])
 

@@ -75,3 +75,34 @@ def test_debiased_rule_verdicts_from_api_logprobs(run_rules):
     m = json.loads((run / "metrics.json").read_text())["overall"]
     assert m["screen"]["skipped"] == 2 and m["screen"]["screen_accuracy"] == 1.0
     assert m["debias"]["mean_margin"] == pytest.approx(0.5)
+
+
+def test_negated_contrast_compares_the_claim_with_its_negation(run_rules):
+    """``setting.contrast=negated``: the contrast request shows the same image and asks the rule's negation; the
+    server believes the claim (P(yes) 0.8) more than its negation (0.1) → margin 0.7, P_d(yes) 0.85."""
+    from judgeanything.rules.constitution import load_constitution
+
+    negations = [r.negated for r in load_constitution().rules]
+
+    def p(body: dict[str, Any]) -> float:
+        text = _text(body)
+        if "Before a rule can be checked" in text:
+            return 0.9
+        return 0.1 if any(f"Claim: {n}" in text for n in negations) else 0.8
+
+    def toks(body: dict[str, Any]) -> tuple[list[str], dict[int, list[tuple[str, float]]]]:
+        q = p(body)
+        first, second = (("yes", q), ("no", 1 - q)) if q >= 0.5 else (("no", 1 - q), ("yes", q))
+        return ['{"', "overall", "_violation", '":', ' "', first[0], '"}'], {5: [first, second]}
+
+    with FakeServer(Script(reply=lambda b: "".join(toks(b)[0]), choice=lambda b: {"logprobs": logprobs(*toks(b))})) \
+            as srv:
+        run = run_rules("openai-negated", "judge=openai", "judge.model=m", "judge.verdict=logprob",
+                        "judge.top_logprobs=5", f"judge.base_url={srv.base_url}", "run.limit=5",
+                        "setting.screen=false", "setting.contrast=negated")
+        sent = list(srv.script.requests)
+    assert len(sent) == 5 * 2 and all(_has_image(b) for b in sent)  # the contrast keeps the media
+    for r in records(run).values():
+        d = r["extra"]["debias"]["overall"]
+        assert d["contrast"] == "negated" and d["p_yes_contrast"] == pytest.approx(0.1)
+        assert r["outcomes"][0]["value"] == "yes" and r["outcomes"][0]["probs"]["yes"] == pytest.approx(0.85)

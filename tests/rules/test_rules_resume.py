@@ -5,6 +5,7 @@ contrast stops the run with a message naming it."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,9 +56,9 @@ def test_rule_edit_changes_only_that_rules_item_content(tmp_path: Path, data_cac
 def test_bad_constitution_and_contrast_are_named(tmp_path: Path, data_cache: Path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules: [{id: x}]")
-    with pytest.raises(SchemaError, match=f"{bad}.*statement"):
+    with pytest.raises(SchemaError, match=re.escape(str(bad)) + ".*statement"):
         _run(tmp_path / "a", data_cache, f"setting.constitution={bad}")
-    with pytest.raises(RunConfigError, match="setting.contrast='fog'"):
+    with pytest.raises(RunConfigError, match=re.escape("setting.contrast='fog'")):
         _run(tmp_path / "b", data_cache, "setting.contrast=fog")
     with pytest.raises(RunConfigError, match="no rule items"):
         from judgeanything.cli import run_from_config

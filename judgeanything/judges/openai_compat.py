@@ -458,7 +458,7 @@ class OpenAIJudge(Judge):
     def _describe(self, e: BaseException) -> str:
         """One line for the run log: the status and the server's message, shortened, key removed."""
         if isinstance(e, openai.APIStatusError):
-            return f"HTTP {e.status_code}: {self._scrub(e.message)}"
+            return f"HTTP {e.status_code}: {self._scrub(server_message(e))}"
         return f"{type(e).__name__}: {self._scrub(str(e))}"
 
     def is_transient(self, fault: BaseException | Failure) -> bool:
@@ -479,6 +479,24 @@ class OpenAIJudge(Judge):
     async def aclose(self) -> None:
         for r in self._replicas:
             await r.aclose()
+
+
+def server_message(e: openai.APIStatusError) -> str:
+    """The server's own words for a status error. The SDK reads only OpenAI's ``{"error": {"message"}}``
+    shape and otherwise says just ``Error code: 400``; FastAPI-based servers (``transformers serve``, many
+    proxies) answer ``{"detail": ...}`` and others a bare ``{"message": ...}`` or plain text — without them
+    a rejected request (a prompt over the context length, say) cannot be told from any other 400."""
+    body = e.body
+    if isinstance(body, Mapping):
+        err = body.get("error")
+        for cand in (err.get("message") if isinstance(err, Mapping) else err, body.get("detail"), body.get("message")):
+            if isinstance(cand, str) and cand.strip():
+                return cand.strip() if cand.strip() in e.message else f"{e.message}: {cand.strip()}"
+            if cand is not None and not isinstance(cand, str):
+                return f"{e.message}: {json.dumps(cand, default=str)[:300]}"
+    elif isinstance(body, str) and body.strip():
+        return f"{e.message}: {body.strip()[:300]}"
+    return e.message
 
 
 def wire_body(body: Mapping[str, Any]) -> dict[str, Any]:

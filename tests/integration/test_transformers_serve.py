@@ -26,6 +26,12 @@ def served_tiny_qwen2(tmp_path_factory):
     from judgeanything.models.tiny import build_tiny_model
 
     d = build_tiny_model("qwen2", tmp_path_factory.mktemp("tiny") / "tiny-qwen2")
+    # Judge Anything's Text2Text prompts run to ~12k tokens with the tiny byte-level vocabulary, and
+    # `transformers serve` (≥ 5.25) refuses prompts past the model's context: give the served copy a
+    # longer one (RoPE has no learned position weights, so the weights are unchanged).
+    cfg = json.loads((d / "config.json").read_text())
+    cfg["max_position_embeddings"] = 32768
+    (d / "config.json").write_text(json.dumps(cfg))
     port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "transformers"), "serve", str(d), "--host",

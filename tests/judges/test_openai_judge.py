@@ -199,3 +199,24 @@ def test_a_video_with_fewer_timestamps_than_frames_is_a_media_error_not_fewer_fr
     res = judge_once(OpenAIJudge(model="m", base_url="http://127.0.0.1:9/v1"), _request([TextPart("x"), video]))
     assert res.failure is not None and res.failure.kind == "media_error"
     assert "3 frames but 2 timestamps" in res.failure.detail
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({"detail": "The prompt has 12224 tokens, but the model takes at most 4096"}, "takes at most 4096"),
+    ({"error": {"message": "max_tokens is too large"}}, "max_tokens is too large"),
+    ({"message": "quota exceeded for key"}, "quota exceeded"),
+    ({"detail": [{"loc": ["body", "messages"], "msg": "field required"}]}, "field required"),
+    ("upstream said no", "upstream said no"),
+])
+def test_status_error_keeps_the_servers_own_words(body, expected):
+    import httpx2 as httpx
+    import openai
+
+    from judgeanything.judges.openai_compat import server_message
+
+    req = httpx.Request("POST", "http://127.0.0.1/v1/chat/completions")
+    resp = httpx.Response(400, request=req, json=body) if not isinstance(body, str) else httpx.Response(
+        400, request=req, text=body)
+    e = openai.BadRequestError("Error code: 400", response=resp, body=body)
+    msg = server_message(e)
+    assert expected in msg and msg.count(expected) == 1

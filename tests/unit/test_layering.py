@@ -43,6 +43,8 @@ ALLOWED: dict[str, set[str]] = {
                            "redaction"},
     # setting=rules (constitutions, rule prompts and probes, contrast checks) is one vertical feature
     "rules": _BASE | {"datasets", "modalities", "prompts", "judges", "parsing"},
+    # process judging (ProJudge): cases, the ProJudgeBench loader, probes, baselines and their check command
+    "process": _BASE | {"datasets", "parsing", "analysis"},
 }
 #: Known imports against the layers, each a debt to pay (not a permission for more): the generic prompt builder
 #: and probe suite dispatch ``setting=rules`` to :mod:`judgeanything.rules` by a lazy import; a registry of

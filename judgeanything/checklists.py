@@ -30,6 +30,7 @@ from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
 from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.prompts._checklist import build_checklist_prompt
+from judgeanything.prompts._templates import PROMPT_VERSION
 from judgeanything.redaction import redact_values
 from judgeanything.retry import RetryPolicy, judge_with_retries
 from judgeanything.schema import RUBRICS, Query, Response, ScoreItem, TextPart
@@ -46,7 +47,7 @@ class ChecklistOptions:
     rubrics: tuple[str, ...] = RUBRICS
     max_items: int = 5
     max_words: int = 25
-    prompt_version: str = "v1"
+    prompt_version: str = PROMPT_VERSION
     batch_size: int | None = None
     concurrency: int | None = None
 

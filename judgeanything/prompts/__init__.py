@@ -14,7 +14,7 @@ from judgeanything.prompts._answer import (
     render_answer,
     verdict_key,
 )
-from judgeanything.prompts._builder import build_prompt, data_fence, describe_task
+from judgeanything.prompts._builder import build_prompt, data_fence, describe_task, query_fence
 from judgeanything.prompts._templates import (
     DEFAULT_TEMPLATE_DIR,
     PROMPT_VERSION,
@@ -36,6 +36,7 @@ __all__ = [
     "describe_task",
     "load_rubrics",
     "output_schema",
+    "query_fence",
     "render_answer",
     "verdict_key",
 ]

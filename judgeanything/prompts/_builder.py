@@ -33,6 +33,7 @@ from judgeanything.schema import (
     MediaRef,
     MediaSlot,
     Prompt,
+    Query,
     Response,
     RuleItem,
     ScoreScale,
@@ -62,9 +63,15 @@ def data_fence(item: Item) -> dict[str, str]:
     know — hence cannot close — the fence it will sit in: its own text is part of the hash. Returns
     ``{"tag", "open", "close"}``.
     """
-    q = item.query
     shown = [(r.text, [m.to_dict() for m in r.media]) for r in item.responses]
-    tag = stable_hash("prompt-fence", q.question, q.reference, [m.to_dict() for m in q.media], shown, n=12)
+    return query_fence(item.query, shown)
+
+
+def query_fence(query: Query, shown: Sequence[Any] = ()) -> dict[str, str]:
+    """The fence of :func:`data_fence` for a query on its own (the checklist-writing prompt, which shows no
+    response) or with the ``shown`` responses' ``(text, media)``; same ``{"tag", "open", "close"}``."""
+    q = query
+    tag = stable_hash("prompt-fence", q.question, q.reference, [m.to_dict() for m in q.media], list(shown), n=12)
     return {"tag": tag, "open": f"<<<DATA {tag}>>>", "close": f"<<<END DATA {tag}>>>"}
 
 

@@ -11,8 +11,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from judgeanything.prompts._builder import _IMAGE_MARKER_RE, _MANY_BLANK_LINES, _clean, _Slots, _to_parts, describe_task
-from judgeanything.prompts._templates import PromptError, load_rubrics, render, version_dir
+from judgeanything.prompts._builder import (
+    _IMAGE_MARKER_RE,
+    _MANY_BLANK_LINES,
+    _clean,
+    _Slots,
+    _to_parts,
+    _unfenced,
+    describe_task,
+    query_fence,
+)
+from judgeanything.prompts._templates import PROMPT_VERSION, PromptError, load_rubrics, render, version_dir
 from judgeanything.schema import Prompt, Query, TaskType
 
 TEMPLATE = "checklist_generate.j2"
@@ -27,8 +36,11 @@ def checklist_schema(rubrics: Sequence[str], max_items: int) -> dict[str, Any]:
 
 
 def build_checklist_prompt(query: Query, rubrics: Sequence[str], *, max_items: int = 5, max_words: int = 25,
-                           version: str = "v1", template_dir: Path | None = None) -> Prompt:
+                           version: str = PROMPT_VERSION, template_dir: Path | None = None) -> Prompt:
     """Render the checklist-writing prompt for one query.
+
+    The request's text is fenced as in a judging prompt (:func:`~judgeanything.prompts.query_fence`; the
+    templates of v1 ignore the fence and keep their triple quotes).
 
     Returns:
         A :class:`~judgeanything.schema.Prompt` with ``setting="score"`` (one unit, no responses),
@@ -45,14 +57,18 @@ def build_checklist_prompt(query: Query, rubrics: Sequence[str], *, max_items: i
     vdir = version_dir(version, template_dir)
     task = TaskType.parse(query.task_name)
     slots = _Slots()
-    question = _clean(query.question).strip()
+    # v2 on: the instruction and reference sit between markers tagged from the query's content, exactly as
+    # in a judging prompt (issue 8 item 9), so an instruction cannot forge "## Criteria" or "## Answer format".
+    fence = query_fence(query)
+    question = _unfenced(_clean(query.question).strip(), fence)
     markers = frozenset(int(k) for k in _IMAGE_MARKER_RE.findall(question))
     context: dict[str, Any] = {
         "setting": "score", "mode": "checklist", "n": 0,
         "task": {"name": task.name, "inputs": list(task.inputs), "output": task.output, "family": task.family,
                  "guidance": describe_task(task.name, version=version, template_dir=template_dir)},
         "question": question,
-        "reference": _clean(query.reference).strip() if query.reference else None,
+        "reference": _unfenced(_clean(query.reference).strip(), fence) if query.reference else None,
+        "fence": fence,
         "query_media": slots.media_context(query.media, "query", markers=markers),
         "criteria": [{"name": r, "title": known[r].title, "description": known[r].description} for r in rubrics],
         "max_items": int(max_items), "max_words": int(max_words),

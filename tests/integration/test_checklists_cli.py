@@ -25,7 +25,7 @@ pytestmark = pytest.mark.integration
 def _question(body: dict[str, Any]) -> str:
     user = next(m for m in body["messages"] if m["role"] == "user")
     text = "".join(p.get("text", "") for p in user["content"]) if isinstance(user["content"], list) else user["content"]
-    return re.search(r'Instruction:\n"""\n(.*?)\n"""', text, re.DOTALL).group(1)
+    return re.search(r'Instruction:\n<<<DATA \w+>>>\n(.*?)\n<<<END DATA', text, re.DOTALL).group(1)
 
 
 def _reply(body: dict[str, Any]) -> str:
@@ -68,7 +68,7 @@ def test_checklists_written_cleaned_recorded_resumed_and_read_back(tmp_path: Pat
     assert len(bad) == 2 and all(r["failure"]["kind"] == "parse_fail" for r in bad)
     assert bad[0]["raw"] == "I cannot write checklists today."
     good = next(r for r in log if r["uniq_id"] == "it1")
-    assert good["judge"]["model"] == "writer-1" and good["prompt_version"] == "v1/checklist_generate"
+    assert good["judge"]["model"] == "writer-1" and good["prompt_version"] == "v2/checklist_generate"
     assert good["checklists"] == {"relevance": ["Does it answer: What colour?", "Is it one sentence?"],
                                   "completeness": ["Point 0?", "Point 1?", "Point 2?"]}
     rows = json.loads((out / "Image2Text.json").read_text())

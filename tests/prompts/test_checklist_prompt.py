@@ -19,7 +19,7 @@ def test_prompt_places_the_query_media_once_and_asks_for_each_rubric() -> None:
     text = "".join(x.text for x in p.parts if isinstance(x, TextPart))
     assert "At most 4 points per criterion" in text and "at most 12 words" in text
     assert "What makes the {image#1} sound?" in text and '"relevance": [' in text and '"clarity": [...]' in text
-    assert p.version == "v1/checklist_generate" and p.output_schema["required"] == ["relevance", "clarity"]
+    assert p.version == "v2/checklist_generate" and p.output_schema["required"] == ["relevance", "clarity"]
     assert p.output_schema["properties"]["clarity"]["maxItems"] == 4
     with pytest.raises(PromptError, match="unknown or no rubric"):
         build_checklist_prompt(q, ["beauty"])

@@ -86,11 +86,18 @@ def test_debiased_differs_from_raw_exactly_by_the_contrast(runs):
 
 def test_contrast_inputs_are_what_they_say(runs):
     from judgeanything.judges.baselines import FirstJudge
-    from judgeanything.modalities.base import EncodedAudio, EncodedImage
+    from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedVideo
 
     first = FirstJudge()
     first.needs_media = True  # decode the media for this check
-    reqs = _prepared(runs["fast"], first, 10)
+    reqs = _prepared(runs["fast"], first, 15)
+    vid = next(r for r in reqs if any(isinstance(p, EncodedVideo) for p in r.parts))
+    (frames,) = [p for p in vid.parts if isinstance(p, EncodedVideo)]
+    (grey,) = [p for p in contrast_parts(vid.parts, "blank") if isinstance(p, EncodedVideo)]
+    assert grey.frames.shape == frames.frames.shape and set(grey.frames.ravel()) == {128}
+    assert grey.timestamps == frames.timestamps
+    (soft,) = [p for p in contrast_parts(vid.parts, "blur", 3.0) if isinstance(p, EncodedVideo)]
+    assert soft.frames.shape == frames.frames.shape and soft.frames.std() < frames.frames.std()
     img = next(r for r in reqs if any(isinstance(p, EncodedImage) for p in r.parts))
     snd = next(r for r in reqs if any(isinstance(p, EncodedAudio) for p in r.parts))
     assert all(isinstance(p, TextPart) for p in contrast_parts(img.parts, "no_media"))

@@ -29,6 +29,7 @@ from judgeanything.judges.base import Judge, JudgeRequest, JudgeResult
 from judgeanything.judges.capabilities import UnsupportedModality, adapt_parts
 from judgeanything.modalities.base import Encoded, MediaError
 from judgeanything.modalities.cache import MediaCache
+from judgeanything.parsing import is_token_limit
 from judgeanything.prompts._checklist import build_checklist_prompt
 from judgeanything.prompts._templates import PROMPT_VERSION
 from judgeanything.redaction import redact_values
@@ -234,7 +235,7 @@ class ChecklistWriter:
         out = QueryChecklist(q.uniq_id, q.task_name, raw=res.raw, model=res.model)
         if res.failure is not None:
             out.failure = {"kind": res.failure.kind, "detail": res.failure.detail}
-        elif res.finish_reason == "length":
+        elif is_token_limit(res.finish_reason):
             out.failure = {"kind": "truncated", "detail": "the answer was cut off at the token limit"}
         elif not res.raw.strip():
             what = "structured verdicts only (a baseline or replay judge)" if res.outcomes else "an empty answer"

@@ -44,6 +44,7 @@ from judgeanything.judges.openai_params import (
 from judgeanything.judges.openai_payload import chat_messages
 from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.judges.token_verdicts import with_token_verdicts
+from judgeanything.parsing import is_token_limit
 from judgeanything.redaction import redact_text, shown_env_name
 from judgeanything.schema import Failure, TextPart
 
@@ -428,7 +429,7 @@ class OpenAIJudge(Judge):
         elif refusal:
             # the API's own refusal signal (structured outputs): whatever text came with it is no verdict
             failure = Failure("refusal", _short(str(refusal)))
-        elif not raw.strip() and choice.finish_reason != "length":
+        elif not raw.strip() and not is_token_limit(choice.finish_reason):
             # a server hiccup (seen with vLLM under load and with proxies), not the judge's answer: retried;
             # an empty answer cut at the token limit stays a `truncated` verdict for the parser
             raise EmptyCompletion(f"the server returned an empty completion (finish_reason="

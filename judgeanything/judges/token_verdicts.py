@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from judgeanything.judges.base import JudgeConfigError, JudgeResult
+from judgeanything.parsing import is_token_limit
 from judgeanything.schema import (
     DEFAULT_SCORE_SCALE,
     PAIR_CODE,
@@ -238,7 +239,7 @@ def with_token_verdicts(res: JudgeResult, stream: Sequence[StreamToken] | None, 
                               "token-probability verdicts cannot be read; use judge.verdict=generate (or a "
                               "server / model that returns them)")
     res.extra["verdict_mode"] = "logprob"
-    if res.finish_reason == "length":  # the parser records it as truncated
+    if is_token_limit(res.finish_reason):  # the parser records it as truncated
         res.extra["logprob_unread"] = "the answer was cut at the token limit"
         return res
     readings, why = read_token_verdicts(stream, setting, rubrics, scale)

@@ -14,7 +14,8 @@ Strategies (``judge.parse``), each recorded on every outcome as ``parsed_by`` (`
 * ``auto`` (default): ``strict`` when it reads every rubric, else ``lenient``.
 
 Common to all: reasoning blocks (``<think>…</think>``, also unclosed or only closed) are removed first.
-When the backend reports a token-limit stop (``finish_reason`` in :data:`TRUNCATION_REASONS`), only a
+When the backend reports a token-limit stop (``finish_reason`` in :data:`TRUNCATION_REASONS` or another spelling
+of it, :func:`is_token_limit`), only a
 *complete structured answer* counts — a JSON object holding the verdict key, or a verdict key-value pair
 written to its end before the cut (rule ``limit/json`` / ``limit/json-prefix``); everything else is
 ``truncated``, since a statement in cut-off prose ("I would give it a 5 if the") is not a verdict. Nothing
@@ -37,7 +38,14 @@ from collections.abc import Sequence
 from typing import Literal
 
 from judgeanything.parsing import lenient, strict
-from judgeanything.parsing._common import TRUNCATION_REASONS, Reading, normalise, snip, strip_reasoning
+from judgeanything.parsing._common import (
+    TRUNCATION_REASONS,
+    Reading,
+    is_token_limit,
+    normalise,
+    snip,
+    strip_reasoning,
+)
 from judgeanything.parsing._values import reader_for
 from judgeanything.schema import (
     ANSWER_SUFFIX,
@@ -102,7 +110,7 @@ def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses:
             batch).
     """
     _check_args(setting, rubrics, n_responses, strategy)
-    hit_limit = (finish_reason or "").lower() in TRUNCATION_REASONS
+    hit_limit = is_token_limit(finish_reason)
     raw = raw or ""
     text = strip_reasoning(raw)
     if not text:
@@ -172,5 +180,5 @@ def _why_unanswered(text: str, hit_limit: bool, had_json: bool, writing_json: bo
     return "parse_fail", f"no verdict found{hint} in {len(text)} chars: {snip(text)}"
 
 
-__all__ = ["STRATEGIES", "STRICT", "TRUNCATION_REASONS", "ScoreScale", "Strategy", "check_strategy",
+__all__ = ["STRATEGIES", "STRICT", "TRUNCATION_REASONS", "ScoreScale", "Strategy", "check_strategy", "is_token_limit",
            "parse_output", "strip_reasoning"]

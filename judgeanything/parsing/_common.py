@@ -12,6 +12,19 @@ from typing import Any, Literal
 #: Gemini ``MAX_TOKENS``, the Responses API's ``max_output_tokens``; the hf judge reports ``length`` when
 #: ``max_new_tokens`` was reached).
 TRUNCATION_REASONS = frozenset({"length", "max_tokens", "max_output_tokens"})
+#: Other spellings of the same stop seen from OpenAI-compatible servers and SDKs: Mistral ``model_length``,
+#: Anthropic ``model_context_window_exceeded``, transformers' ``max_new_tokens``, Cohere / Bedrock / Gemini
+#: enum names written with their class (``FinishReason.MAX_TOKENS``, ``FINISH_REASON_MAX_TOKENS``).
+_LIMIT_SPELLINGS = TRUNCATION_REASONS | {"model_length", "model_context_window_exceeded", "max_new_tokens",
+                                         "max_completion_tokens", "token_limit", "max_length"}
+_ENUM_PREFIX = re.compile(r"^(?:[a-z_]*finish_?reason[._])", re.I)
+
+
+def is_token_limit(finish_reason: str | None) -> bool:
+    """Whether a backend's stop reason means "stopped at the token limit", in any of the spellings above
+    (case, an enum's class prefix and surrounding space ignored). ``None`` / ``"stop"`` → ``False``."""
+    reason = _ENUM_PREFIX.sub("", (finish_reason or "").strip()).lower()
+    return reason in _LIMIT_SPELLINGS
 
 Kind = Literal["ok", "out_of_range", "bad"]
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from judgeanything.parsing._common import TRUNCATION_REASONS, normalise, snip, strip_reasoning
+from judgeanything.parsing._common import is_token_limit, normalise, snip, strip_reasoning
 from judgeanything.parsing._json import json_objects, norm_key
 from judgeanything.schema import CORRECT, INCORRECT, Failure, FailureKind, error_type
 
@@ -128,7 +128,7 @@ def parse_process(raw: str, n_steps: int, *, finish_reason: str | None = None) -
         if steps is not None:
             return ProcessParse(steps, f"process/{rule}")
         break  # the first format that answered is the answer; a broken JSON answer is not rescued by prose
-    kind: FailureKind = "truncated" if finish_reason in TRUNCATION_REASONS else "parse_fail"
+    kind: FailureKind = "truncated" if is_token_limit(finish_reason) else "parse_fail"
     return ProcessParse(failure=Failure(kind, f"{why}: {snip(text)!r}", "overall", "process"))
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from judgeanything.analysis.metrics import analyze_run
-from judgeanything.parsing import TRUNCATION_REASONS, parse_output
+from judgeanything.parsing import TRUNCATION_REASONS, is_token_limit, parse_output
 from judgeanything.schema import RUBRICS, Failure, Verdict
 from tests.analysis.runbuilder import fail, item, label, record, v, write_run
 
@@ -31,6 +31,28 @@ def test_cut_prose_is_truncated_not_a_verdict(setting: str, reason: str, strateg
     assert "token limit" in o.detail
     (again,) = parse_output(raw, setting, ["overall"], n_responses=n, strategy="lenient")
     assert isinstance(again, Verdict), "without the limit the same prose is a verdict (the limit decides)"
+
+
+OTHER_LIMIT_SPELLINGS = ["FinishReason.MAX_TOKENS", "FINISH_REASON_MAX_TOKENS", "model_length", " Length ",
+                         "max_new_tokens", "model_context_window_exceeded", "MAX_COMPLETION_TOKENS"]
+
+
+@pytest.mark.parametrize("reason", OTHER_LIMIT_SPELLINGS)
+@pytest.mark.parametrize("setting", ["score", "pair", "batch"])
+def test_other_spellings_of_the_token_limit_are_truncation(setting: str, reason: str) -> None:
+    """Mistral's ``model_length``, an SDK enum written with its class, transformers' ``max_new_tokens``…: a
+    statement cut at the limit is still no verdict, whatever the server calls the stop."""
+    raw, n = CUT_PROSE[setting]
+    (o,) = parse_output(raw, setting, ["overall"], n_responses=n, finish_reason=reason)
+    assert isinstance(o, Failure) and o.kind == "truncated", o
+
+
+@pytest.mark.parametrize("reason", [None, "", "stop", "STOP", "end_turn", "content_filter", "tool_calls",
+                                    "FinishReason.STOP", "eos_token", "lengthy"])
+def test_other_stops_are_not_the_token_limit(reason: str | None) -> None:
+    assert not is_token_limit(reason)
+    (o,) = parse_output("Score: 4", "score", ["overall"], n_responses=1, finish_reason=reason)
+    assert isinstance(o, Verdict) and o.value == 4
 
 
 @pytest.mark.parametrize("setting,value,n", [("score", 4, 1), ("pair", "2", 2), ("batch", "CADB", 4)])

@@ -106,3 +106,35 @@ def test_negated_contrast_compares_the_claim_with_its_negation(run_rules):
         d = r["extra"]["debias"]["overall"]
         assert d["contrast"] == "negated" and d["p_yes_contrast"] == pytest.approx(0.1)
         assert r["outcomes"][0]["value"] == "yes" and r["outcomes"][0]["probs"]["yes"] == pytest.approx(0.85)
+
+
+def test_precondition_chain_stops_at_the_first_that_does_not_hold(run_rules, tmp_path):
+    """Preconditions are asked in chain order and the chain stops at the first "no": rule `a` (yes, no) asks
+    two, rule `b` (no, …) asks one and never its second, rule `c` (yes, yes) asks both and then the rule."""
+    c = tmp_path / "chain.yaml"
+    c.write_text("""
+rules:
+  - {id: a, statement: Claim A., preconditions: [P-yes-1., P-no-2.]}
+  - {id: b, statement: Claim B., preconditions: [P-no-3., P-yes-4.]}
+  - {id: c, statement: Claim C., preconditions: [P-yes-5., P-yes-6.]}
+""")
+
+    def toks(body: dict[str, Any]) -> tuple[list[str], dict[int, list[tuple[str, float]]]]:
+        ans = "no" if "Claim: P-no-" in _text(body) else "yes"
+        return ['{"', "overall", "_violation", '":', ' "', ans, '"}'], {5: [(ans, 0.9), ("no" if ans == "yes"
+                                                                                      else "yes", 0.1)]}
+
+    with FakeServer(Script(reply=lambda b: "".join(toks(b)[0]), choice=lambda b: {"logprobs": logprobs(*toks(b))})) \
+            as srv:
+        run = run_rules("openai-chain", "judge=openai", "judge.model=m", "judge.verdict=logprob",
+                        "judge.top_logprobs=5", f"judge.base_url={srv.base_url}", "run.limit=3",
+                        f"setting.constitution={c}", "setting.contrast=none")
+        asked = [next(line for line in _text(b).splitlines() if line.startswith("Claim:")) for b in srv.script.requests]
+    assert sorted(asked) == sorted(["Claim: P-yes-1.", "Claim: P-no-2.", "Claim: P-no-3.", "Claim: P-yes-5.",
+                                    "Claim: P-yes-6.", "Claim: Claim C."])
+    recs = records(run)
+    screens = {i.rsplit("::", 1)[-1]: [s["precondition"] for s in r["extra"]["screen"]] for i, r in recs.items()}
+    assert screens == {"a": ["P-yes-1.", "P-no-2."], "b": ["P-no-3."], "c": ["P-yes-5.", "P-yes-6."]}
+    values = {i.rsplit("::", 1)[-1]: r["outcomes"][0]["value"] for i, r in recs.items()}
+    assert values == {"a": "n/a", "b": "n/a", "c": "yes"}
+    assert "precondition 2 does not hold" in recs["rule::image_000::a"]["outcomes"][0]["comment"]

@@ -1,0 +1,32 @@
+"""The cascade is a judge of any setting: on pair comparison of the probe suite, with ``first`` as the fast
+judge (no probabilities: fully confident) and ``random`` as the slow one, threshold 0 gives exactly ``first``'s
+verdicts and threshold 1 exactly ``random``'s (every unit escalated, ``random`` drawing as it does alone)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.rules.conftest import compose
+
+STAGES = ("~judge.fast", "~judge.slow", "+judge.fast={_target_: judgeanything.judges.baselines.FirstJudge}",
+          "+judge.slow={_target_: judgeanything.judges.baselines.RandomJudge}")
+
+
+def _values(out: Path, *overrides: str) -> dict[str, object]:
+    from judgeanything.cli import run_from_config
+
+    run_from_config(compose("setting=pair", "benchmark.families=[count_shapes,tone]", "run.progress=false",
+                            "analysis.bootstrap=0", "analysis.html=false", "analysis.plots=false", *overrides), out)
+    recs = [json.loads(x) for x in (out / "verdicts.jsonl").read_text().splitlines()]
+    return {r["item_id"]: r["outcomes"][0]["value"] for r in recs}
+
+
+def test_threshold_0_is_fast_and_1_is_slow_in_pair_comparison(tmp_path: Path):
+    first = _values(tmp_path / "first", "judge=first")
+    random = _values(tmp_path / "random", "judge=random")
+    c0 = _values(tmp_path / "c0", "judge=cascade", "judge.threshold=0", *STAGES)
+    c1 = _values(tmp_path / "c1", "judge=cascade", "judge.threshold=1", *STAGES)
+    assert set(first) == set(c0) == set(c1) and len(first) >= 4
+    assert c0 == first and c1 == random
+    assert set(first.values()) == {"first"} and len(set(random.values())) > 1

@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 # --------------------------------------------------------------------------------------------------
@@ -526,11 +526,6 @@ class Failure:
 Outcome: TypeAlias = Verdict | Failure
 
 
-def outcome_from_dict(d: Mapping[str, Any]) -> Outcome:
-    """Inverse of ``Verdict.to_dict`` / ``Failure.to_dict``."""
-    return Failure.from_dict(d) if "failure" in d else Verdict.from_dict(d)
-
-
 # --------------------------------------------------------------------------------------------------
 # Prompts: what the prompt builder hands to the runner (media still unresolved)
 # --------------------------------------------------------------------------------------------------
@@ -768,4 +763,61 @@ def _jsonable(v: Any) -> bool:
     return True
 
 
-__all__ = [name for name in dir() if not name.startswith("_")] + ["asdict"]
+__all__ = [
+    "ANSWER_SUFFIX",
+    "AUDIO",
+    "CORE_MODALITIES",
+    "DEFAULT_SCORE_SCALE",
+    "FAILURE_KINDS",
+    "IMAGE",
+    "LETTERS",
+    "MODES",
+    "NOT_APPLICABLE",
+    "OVERALL",
+    "PAIR_CHOICES",
+    "PAIR_CODE",
+    "RUBRICS",
+    "RULE_VERDICTS",
+    "SCORE_MAX",
+    "SCORE_MIN",
+    "SETTINGS",
+    "TASK_TYPES",
+    "TEXT",
+    "VIDEO",
+    "BatchItem",
+    "Failure",
+    "FailureKind",
+    "HumanLabel",
+    "Item",
+    "LabelValue",
+    "MediaRef",
+    "MediaSlot",
+    "Mode",
+    "Outcome",
+    "PairChoice",
+    "PairItem",
+    "Prompt",
+    "Query",
+    "Response",
+    "Rule",
+    "RuleItem",
+    "SchemaError",
+    "ScoreItem",
+    "ScoreScale",
+    "Setting",
+    "TaskType",
+    "TextPart",
+    "Verdict",
+    "comment_key",
+    "item_content_hash",
+    "item_seed",
+    "item_to_dict",
+    "pair_choice_from_judgeanything",
+    "pair_choice_from_letter",
+    "pair_choice_to_judgeanything",
+    "ranking_from_letters",
+    "ranking_to_letters",
+    "stable_hash",
+    "swap_choice",
+    "verdict_key",
+]

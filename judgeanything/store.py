@@ -241,9 +241,18 @@ def _failures(r: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({str(o["failure"]) for o in outs if isinstance(o, dict) and o.get("failure")}))
 
 
-def _attempt(r: Mapping[str, Any]) -> int:
+def record_attempt(r: Mapping[str, Any]) -> int:
+    """A record's ``attempt`` (absent, or not an integer: 0 — the first attempt)."""
     a = r.get("attempt") or 0
     return a if isinstance(a, int) and not isinstance(a, bool) else 0
+
+
+def supersedes(attempt: int, counted: int | None) -> bool:
+    """The run log's one precedence rule, "latest attempt wins": a record of attempt ``attempt`` replaces the
+    record counted so far for its key (of attempt ``counted``; ``None``: none yet) when its attempt is higher.
+    Among equal attempts the first logged counts (a key logged twice by two runs on one directory, before the
+    store locked it). The runner's resume, :class:`RunLog` and the analysis all apply it."""
+    return counted is None or attempt > counted
 
 
 class RunLog:
@@ -275,8 +284,8 @@ class RunLog:
             self.latest: dict[str, tuple[int, tuple[str, ...]]] = {}
             for _, r in self._scan():
                 prev = self.latest.get(r["key"])
-                a = _attempt(r)
-                if prev is None or a > prev[0]:  # equal attempts: the first one counts
+                a = record_attempt(r)
+                if supersedes(a, None if prev is None else prev[0]):
                     self.latest[r["key"]] = (a, _failures(r))
             self._fh = self.path.open("a", encoding="utf-8")
             self.appended = 0  # records appended by this writer (GroupSync counts what an fsync covers)
@@ -298,10 +307,8 @@ class RunLog:
         best: dict[str, tuple[int, int, int]] = {}  # key → (line, attempt, first-logged position)
         for i, r in self._scan():
             prev = best.get(r["key"])
-            if prev is None:
-                best[r["key"]] = (i, _attempt(r), len(best))
-            elif _attempt(r) > prev[1]:
-                best[r["key"]] = (i, _attempt(r), prev[2])
+            if supersedes(record_attempt(r), None if prev is None else prev[1]):
+                best[r["key"]] = (i, record_attempt(r), len(best) if prev is None else prev[2])
         chosen = {line: pos for line, _, pos in best.values()}
         out: list[dict[str, Any]] = [{} for _ in chosen]
         for i, r in self._scan():
@@ -368,14 +375,14 @@ class RunLog:
         line = _dumps(record)
         with self._lock:
             prev = self.latest.get(record["key"])
-            if prev is not None and _attempt(record) <= prev[0]:
+            if not supersedes(record_attempt(record), None if prev is None else prev[0]):
                 return False
             self._fh.write(line + "\n")
             self._fh.flush()
             self.appended += 1
             if sync:
                 os.fsync(self._fh.fileno())
-            self.latest[record["key"]] = (_attempt(record), _failures(record))
+            self.latest[record["key"]] = (record_attempt(record), _failures(record))
         return True
 
     def sync(self) -> None:

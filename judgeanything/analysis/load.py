@@ -33,7 +33,16 @@ from typing import Any
 import pandas as pd
 
 from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, ScoreScale, TaskType
-from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, iter_jsonl_lines
+from judgeanything.store import (
+    ITEMS,
+    LABELS,
+    RUN,
+    VERDICTS,
+    StoreError,
+    iter_jsonl_lines,
+    record_attempt,
+    supersedes,
+)
 
 ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "models", "sizes",
                 "input_modalities", "output_modality", "family", "input_modality", "modality_pair", "meta"]
@@ -326,8 +335,7 @@ def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.Data
     set_aside: dict[str, int] = {}
     for line, r in _lines(path):
         key = str(r.get("key", f"line{line}"))
-        attempt = r.get("attempt") or 0
-        attempt = attempt if _is_int(attempt) else 0
+        attempt = record_attempt(r)
         rows: list[dict[str, Any]] = []
         item_id = str(_need(r, "item_id", path, line))
         outcomes = _need(r, "outcomes", path, line)
@@ -376,7 +384,7 @@ def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.Data
         if why is not None:
             set_aside[why] = set_aside.get(why, 0) + 1
             continue
-        if key not in chosen or attempt > chosen[key][0]:
+        if supersedes(attempt, chosen[key][0] if key in chosen else None):
             chosen[key] = (attempt, rec, rows)
     recs = [rec for _, rec, _ in chosen.values()]
     all_rows = [row for _, _, rows in chosen.values() for row in rows]

@@ -43,19 +43,24 @@ SECRET_WORDS = frozenset({
 })
 #: Whole-key spellings that are secret although no single word is (``apiKey`` → ``api``, ``key`` is caught;
 #: ``xapikey`` written as one word is not).
-_SECRET_JOINED = ("apikey", "accesstoken", "authtoken", "secretkey", "privatekey", "clientsecret", "password")
+_SECRET_JOINED = ("apikey", "accesstoken", "authtoken", "secretkey", "privatekey", "clientsecret", "password",
+                  "sessionid")
 
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _WORD_SPLIT = re.compile(r"[^a-z0-9]+")
 #: An environment variable name as a config would give it (a key pasted instead has other characters, or
 #: matches a known key format, or is long and mixed like a random string).
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-#: Well-known credential formats (OpenAI/Anthropic-style, Hugging Face, Google API, GitHub, Slack, AWS ids).
+#: Well-known credential formats (OpenAI/Anthropic-style, Hugging Face, Google API, GitHub classic and
+#: fine-grained, GitLab, Slack, AWS ids, Replicate, Groq, xAI, Perplexity, NVIDIA NIM, and JSON Web Tokens).
 _KEY_SHAPES = re.compile(
     r"(?<![A-Za-z0-9_\-])(?:sk-[A-Za-z0-9_\-]{8,}|hf_[A-Za-z0-9]{16,}|AIza[0-9A-Za-z_\-]{20,}|gh[pousr]_[A-Za-z0-9]{20,}"
-    r"|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16})")
+    r"|xox[abprs]-[A-Za-z0-9\-]{10,}|AKIA[0-9A-Z]{16}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_\-]{20,}"
+    r"|(?:r8|gsk)_[A-Za-z0-9]{20,}|(?:xai|pplx|nvapi)-[A-Za-z0-9_\-]{20,}"
+    r"|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,})")
 _URL_USERINFO = re.compile(r"(?P<scheme>(?<![a-zA-Z0-9+.\-])[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/\s@?#'\"]+)@")
-_QUERY_PARAM = re.compile(r"(?P<lead>[?&;](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&#\s'\"<>]+)")
+#: ``?name=value`` / ``&`` / ``;`` (matrix parameters) / ``#`` (a fragment such as OAuth's ``#access_token=``).
+_QUERY_PARAM = re.compile(r"(?P<lead>[?&;#](?P<name>[A-Za-z0-9_.\-]+)=)(?P<value>[^&#\s'\"<>]+)")
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic|Token)\s+(?P<value>[A-Za-z0-9._~+/=\-]{4,})")
 #: ``name: value`` / ``name=value`` in free text (Hydra overrides, YAML dumps, messages): the name is checked
 #: with :func:`is_secret_key`; the value is one quoted string or a run of characters up to a separator (see
@@ -261,7 +266,7 @@ def _may_name_secret(text: str) -> bool:
     return any(h in low for h in _NAME_HINTS)
 #: What the auth-scheme and key-shape substitutions need to be worth running (one C-level search each).
 _AUTH_HINT = re.compile(r"Bearer|Basic|Token")
-_SHAPE_HINT = re.compile(r"sk-|hf_|AIza|gh[pousr]_|xox[abprs]-|AKIA")
+_SHAPE_HINT = re.compile(r"sk-|hf_|AIza|gh[pousr]_|xox[abprs]-|AKIA|github_pat_|glpat-|r8_|gsk_|xai-|pplx-|nvapi-|eyJ")
 
 
 def redact_text(text: str, secrets: Iterable[str] | None = None) -> str:

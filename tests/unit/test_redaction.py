@@ -79,6 +79,33 @@ def test_credential_shapes_in_text_are_masked() -> None:
         assert redact_text(text) == text
 
 
+@pytest.mark.parametrize("key", [
+    "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "glpat-abcdefghij1234567890",
+    "r8_abcdefghijklmnopqrstuvwxyz0123", "gsk_abcdefghijklmnopqrstuvwxyz0123", "xai-abcdefghijklmnopqrstuvwxyz0123",
+    "pplx-abcdefghijklmnopqrstuvwxyz0123", "nvapi-abcdefghijklmnopqrstuvwxyz_0123",
+    "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+])
+def test_other_providers_key_formats_are_masked_in_any_text(key: str) -> None:
+    """Keys of OpenAI-compatible providers (Groq, Replicate, xAI, Perplexity, NVIDIA NIM), GitHub fine-grained and
+    GitLab tokens and JWTs, in a raw output, a traceback or a value under a harmless key; not a variable name."""
+    assert redact_text(f"the server says: {key}.") == f"the server says: {MASK}."
+    assert redact_config({"extra_body": {"user": key}}) == {"extra_body": {"user": MASK}}
+    assert not looks_like_env_name(key)
+    for text in ("var8_abcdefghijklmnopqrstuvwxyz0123", "eyJhbGciOiJIUzI1NiJ9 only", "r8_short"):
+        assert redact_text(text) == text
+
+
+def test_secrets_in_a_url_fragment_or_matrix_parameter_are_found_and_masked() -> None:
+    url = "http://127.0.0.1:9/v1;jsessionid=MATRIXSECRET1#access_token=FRAGSECRET123&state=s1"
+    assert set(collect_secrets({"judge": {"base_url": url}})) == {"MATRIXSECRET1", "FRAGSECRET123"}
+    shown = redact_text(url)
+    assert "SECRET" not in shown and shown.startswith("http://127.0.0.1:9/v1;jsessionid=***") and "&state=s1" in shown
+    assert redact_text("http://h/v1#access_token=FRAG2SECRET45&state=s1", []) == "http://h/v1#access_token=***&state=s1"
+    # echoed on its own (a server printing the token back) it is masked as a known value
+    assert redact_text("echo: FRAGSECRET123") == f"echo: {MASK}"
+    assert redact_text("see README.md#install=now and page#top") == "see README.md#install=now and page#top"
+
+
 def test_config_walk_masks_secret_keys_and_keeps_counts() -> None:
     cfg = {"judge": {"model": "m", "max_tokens": 64, "api_key_env": "OPENAI_API_KEY",
                      "extra_body": {"api_key": "abcdefgh1", "headers": {"X-Api-Key": "xyz"}, "n": 2},

@@ -2,8 +2,7 @@
 (per judge and per input modality) and snapshot-drift warnings.
 
 Units: token counts are integers as the provider reported them (``usage`` of a verdict record:
-``prompt_tokens``, ``completion_tokens`` and, where reported, ``cached_prompt_tokens``,
-``audio_prompt_tokens``, ``image_prompt_tokens``, ``reasoning_tokens``, ``audio_completion_tokens``);
+``prompt_tokens``, ``completion_tokens`` and, where reported, the breakdowns of :data:`TOKEN_FIELDS`);
 prices are USD per million tokens (``conf/prices.yaml``); costs are USD.
 
 Cost of one verdict (:func:`verdict_cost`)::
@@ -160,8 +159,12 @@ def price_of(recorded: Mapping[str, Any] | None) -> Price | None:
 # Run summaries (streamed: one record at a time, whatever the log's size)
 # --------------------------------------------------------------------------------------------------
 
-TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "audio_prompt_tokens",
-                "image_prompt_tokens", "reasoning_tokens", "audio_completion_tokens")
+#: Token counts summed per run: the two totals, then the breakdowns judges report where the provider gives
+#: them (openai: cached / audio / image prompt tokens, reasoning and audio completion tokens; gemini: prompt
+#: tokens per modality, cached, reasoning).
+TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "text_prompt_tokens",
+                "image_prompt_tokens", "audio_prompt_tokens", "video_prompt_tokens", "reasoning_tokens",
+                "audio_completion_tokens")
 
 
 def iter_latest_records(path: Path) -> Iterator[dict[str, Any]]:

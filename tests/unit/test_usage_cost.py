@@ -124,3 +124,13 @@ def test_a_resumed_budget_starts_from_the_earlier_sessions_mean_cost():
     b = Budget(0.1, GPT4O, spent_before=0.09, calls_before=5)  # 0.018 per call so far
     assert not b.admit() and b.stopped  # 0.09 + 0.018 > 0.1: nothing is sent to learn it
     assert Budget(0.2, GPT4O, spent_before=0.09, calls_before=5).admit(6)  # 0.09 + 6 × 0.018 ≤ 0.2
+
+
+def test_per_modality_prompt_tokens_are_summed_where_a_judge_reports_them():
+    recs = [_rec("k1", "a", {"prompt_tokens": 900, "completion_tokens": 10, "text_prompt_tokens": 100,
+                             "image_prompt_tokens": 258, "video_prompt_tokens": 542}),
+            _rec("k2", "a", {"prompt_tokens": 300, "completion_tokens": 10, "audio_prompt_tokens": 200,
+                             "text_prompt_tokens": 100})]
+    assert summarise_usage(recs, None)["tokens"] == {
+        "prompt_tokens": 1200, "completion_tokens": 20, "text_prompt_tokens": 200, "image_prompt_tokens": 258,
+        "video_prompt_tokens": 542, "audio_prompt_tokens": 200}

@@ -82,7 +82,8 @@ class LeaderboardCallback(Callback):
     """Ends every multirun — whatever the launcher (basic, joblib, submitit, Ray) — with one judge
     leaderboard over the sweep folder (``leaderboard.md`` / ``leaderboard.csv``, as
     ``judgeanything-compare <sweep dir>`` writes). Runs in the launching process after all jobs returned;
-    a failure to build it is logged, never raised (the jobs' results are already on disk)."""
+    a failure to build it is logged, never raised (the jobs' results are already on disk). Skipped when
+    ``analysis.enabled=false`` (the jobs were not analysed on purpose)."""
 
     def __init__(self, enabled: bool = True) -> None:
         self.enabled = bool(enabled)
@@ -92,11 +93,16 @@ class LeaderboardCallback(Callback):
             return
         from judgeanything.compare_cli import main as compare
 
+        analysis = config.get("analysis") or {}
+        if not analysis.get("enabled", True):  # the jobs were not analysed: the leaderboard would do it all
+            return
         sweep_dir = Path(str(config.hydra.sweep.dir))
         if not sweep_dir.is_dir():
             return
+        args = [str(sweep_dir), "--out", str(sweep_dir), "--bootstrap", str(analysis.get("bootstrap", 1000)),
+                "--seed", str(analysis.get("seed", 0))]
         try:
-            rc = compare([str(sweep_dir), "--out", str(sweep_dir)])
+            rc = compare(args)
         except Exception:  # the leaderboard is a convenience; the runs themselves are complete
             logging.getLogger(__name__).exception("could not build the leaderboard of %s", sweep_dir)
             return

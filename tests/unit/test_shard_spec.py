@@ -62,3 +62,32 @@ def test_sweep_names_are_deterministic_and_ignore_what_cannot_change_a_verdict()
     long = sweep_name([f"benchmark.tasks=[{','.join(f'Task{i}' for i in range(40))}]"])
     assert len(long) <= 80 + 9 and "/" not in long
     assert sweep_name([]).startswith("sweep-")
+
+
+def test_the_leaderboard_callback_uses_the_sweeps_analysis_options(tmp_path):
+    from omegaconf import OmegaConf
+
+    from judgeanything.datasets.base import BenchmarkData
+    from judgeanything.judges.baselines import FirstJudge
+    from judgeanything.runner import Runner, RunOptions
+    from judgeanything.schema import HumanLabel, PairItem, Query, Response
+    from judgeanything.sweep import LeaderboardCallback
+
+    items = []
+    for i in range(4):
+        q = Query(f"u{i}", "Text2Text", f"question {i}")
+        items.append(PairItem(f"u{i}", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
+                              Response("b", q.uniq_id, "mb", "text", text="no")))
+    data = BenchmarkData("toy", "pair", items, [HumanLabel(f"u{i}", "overall", "first") for i in range(4)])
+    Runner(data, FirstJudge(), tmp_path / "0-first", RunOptions(progress=False)).run()
+
+    def cfg(enabled: bool) -> object:
+        return OmegaConf.create({"hydra": {"sweep": {"dir": str(tmp_path)}},
+                                 "analysis": {"enabled": enabled, "bootstrap": 25, "seed": 3}})
+
+    LeaderboardCallback().on_multirun_end(cfg(False))
+    assert not (tmp_path / "leaderboard.csv").exists()  # the jobs were not analysed: nor is the sweep
+    LeaderboardCallback().on_multirun_end(cfg(True))
+    assert (tmp_path / "leaderboard.csv").exists()
+    metrics = __import__("json").loads((tmp_path / "0-first" / "metrics.json").read_text())
+    assert metrics["params"]["bootstrap"] == 25 and metrics["params"]["seed"] == 3

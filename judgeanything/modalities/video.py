@@ -27,7 +27,8 @@ soxr) to mono at ``audio_sample_rate``; a file without an audio stream gives ``a
 :class:`MediaError` with reason ``"no audio stream"``.
 
 A ``frames`` reference (a video given as image files, e.g. CoDi's Audio2Video outputs) becomes an
-``EncodedVideo`` at ``frames_fps`` frames per second (default 1.0), recorded as ``fps_assumed``.
+``EncodedVideo`` at ``frames_fps`` frames per second (default 1.0), recorded as ``fps_assumed``; a list
+longer than ``max_frames`` is sampled uniformly in time to ``max_frames`` frames (only those are decoded).
 """
 
 from __future__ import annotations
@@ -377,12 +378,20 @@ class VideoEncoder:
         if self.require_audio:
             raise MediaError(ref.label, f"{NO_AUDIO} (a video given as image frames has no audio track)")
         images: list[np.ndarray] = []
-        digests: list[str] = []
         resized_to_first = False
         size: tuple[int, int] | None = None
         self.limits.check_seconds(ref.label, len(ref.frames) / self.frames_fps, "video")
-        for rel in ref.frames:
-            path = media_file(ref, root, rel, self.limits)
+        paths = [media_file(ref, root, rel, self.limits) for rel in ref.frames]  # every frame must exist
+        # A list longer than max_frames is sampled uniformly in time like a video file: decoding every frame
+        # of a long list (14,400 frames fit the default duration limit at 1 fps) would hold T × H × W × 3 bytes.
+        total = len(paths)
+        chosen = list(range(total))
+        if total > self.max_frames:
+            starts = np.arange(total, dtype=np.float64) / self.frames_fps
+            idx, _, _, _ = sample_times(starts, total / self.frames_fps, num_frames=self.max_frames)
+            chosen = [int(i) for i in idx]
+        for i in chosen:
+            rel, path = ref.frames[i], paths[i]
             img, _ = decode_image(path, rel, self.max_side, self.limits)
             if size is None:
                 size = img.size
@@ -390,20 +399,20 @@ class VideoEncoder:
                 img = img.resize(size, Image.Resampling.LANCZOS)
                 resized_to_first = True
             images.append(np.asarray(img, dtype=np.uint8))
-            digests.append(sha256_file(path))
+        digests = [sha256_file(path) for path in paths]  # the provenance names the whole list, sampled or not
         frames = np.ascontiguousarray(np.stack(images))
         frames.flags.writeable = False
         n = frames.shape[0]
-        timestamps = [i / self.frames_fps for i in range(n)]
+        timestamps = [i / self.frames_fps for i in chosen]
         prov: dict[str, Any] = {"source": ref.label, "frames": list(ref.frames),
                                 "sha256": sha256_bytes("".join(digests).encode()), "backend": "PIL",
-                                "fps_assumed": True, "frames_fps": self.frames_fps, "n_frames_total": n,
-                                "num_frames": n, "frame_indices": list(range(n)), "timestamps": timestamps,
-                                "duration_s": n / self.frames_fps, "has_audio": False,
+                                "fps_assumed": True, "frames_fps": self.frames_fps, "n_frames_total": total,
+                                "num_frames": n, "frame_indices": chosen, "timestamps": timestamps,
+                                "duration_s": total / self.frames_fps, "has_audio": False,
                                 "final_size": [int(frames.shape[2]), int(frames.shape[1])],
                                 "max_side": self.max_side, "resized_to_first_frame": resized_to_first}
-        return EncodedVideo(frames=frames, timestamps=timestamps, fps=self.frames_fps, audio=None, role=role,
-                            provenance=prov)
+        fps = self.frames_fps * n / total  # the rate of the sampled sequence (the assumed rate when all are kept)
+        return EncodedVideo(frames=frames, timestamps=timestamps, fps=fps, audio=None, role=role, provenance=prov)
 
     # -- measure ------------------------------------------------------------------------------------
 

@@ -144,6 +144,25 @@ def test_frames_ref_becomes_video_at_assumed_fps(media: Path) -> None:
         VideoEncoder().encode(MediaRef("video", frames=("frames/0.png", "frames/9.png")), media)
 
 
+def test_a_frame_list_longer_than_max_frames_is_sampled_not_all_decoded(tmp_path: Path) -> None:
+    """A list of 2,000 small frames (within the duration limit at the assumed rate) would be decoded whole
+    into T × H × W × 3 bytes; beyond ``max_frames`` it is sampled uniformly in time like a video file, and a
+    missing frame anywhere in the list is still an error."""
+    from PIL import Image
+
+    (tmp_path / "f").mkdir()
+    Image.new("RGB", (16, 12), (10, 20, 30)).save(tmp_path / "f" / "x.png")
+    ref = MediaRef("video", frames=tuple("f/x.png" for _ in range(2000)))
+    out = VideoEncoder(max_frames=10, frames_fps=4.0).encode(ref, tmp_path)
+    assert out.frames.shape == (10, 12, 16, 3)
+    idx = out.provenance["frame_indices"]
+    assert idx == sorted(idx) and idx[0] == 100 and idx[-1] == 1900 and len(set(idx)) == 10
+    assert out.timestamps == [i / 4.0 for i in idx] and out.fps == pytest.approx(4.0 * 10 / 2000)
+    assert out.provenance["n_frames_total"] == 2000 and out.provenance["duration_s"] == 500.0
+    with pytest.raises(MediaError, match="file not found"):
+        VideoEncoder(max_frames=10).encode(MediaRef("video", frames=(*ref.frames[:-1], "f/gone.png")), tmp_path)
+
+
 def test_bytes_source(media: Path) -> None:
     out = VideoEncoder(num_frames=2).encode(MediaRef("video", data=(media / "clip.mp4").read_bytes()), None)
     assert out.frames.shape[0] == 2 and out.provenance["source"] == "<video bytes>"

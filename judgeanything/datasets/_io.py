@@ -309,6 +309,11 @@ def _not_object(obj: Any, file: str, row: int) -> SchemaError:
     return SchemaError(f"expected a JSON object, got {type(obj).__name__} {_short(obj)}", file=file, row=row)
 
 
+#: A score written as text: ASCII digits, at most 9 of them (``str.isdigit`` also accepts ``²`` and runs of
+#: thousands of digits, on which ``int`` raises a bare ValueError instead of naming the row).
+_SCORE_TEXT = re.compile(r"[+-]?[0-9]{1,9}\Z")
+
+
 def parse_score(rec: Record, field: str, value: Any, *, lo: int = SCORE_MIN, hi: int = SCORE_MAX) -> int:
     """An integer score in ``[lo, hi]`` from an int, an integral float or a numeric string (``"4"``).
 
@@ -322,7 +327,7 @@ def parse_score(rec: Record, field: str, value: Any, *, lo: int = SCORE_MIN, hi:
         n = value
     elif isinstance(value, float) and value.is_integer():
         n = int(value)
-    elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+    elif isinstance(value, str) and _SCORE_TEXT.match(value.strip()):
         n = int(value.strip())
     if n is None:
         raise rec.error(f"score {_short(value)} is not an integer {lo}–{hi}", field)

@@ -112,7 +112,7 @@ def read_battles(path: PathLike) -> list[Battle]:
         raise SchemaError("battle record file does not exist", file=file)
     try:
         data = json.loads(p.read_text(encoding="utf-8-sig"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as e:
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, bad UTF-8, and a number past Python's digit cap
         raise SchemaError(f"not readable as JSON: {e}", file=file) from e
     if not isinstance(data, Mapping):
         raise SchemaError(f"expected a JSON object uniq_id → [outcome, ...], got {type(data).__name__}", file=file)

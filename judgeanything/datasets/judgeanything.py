@@ -414,7 +414,7 @@ def _frame_order(paths: Sequence[str]) -> list[str]:
     """Frames sorted by their numeric file stem (``0.jpg, 2.jpg, 1.jpg`` → ``0, 1, 2``); the listed order
     when any stem is not an integer."""
     stems = [PurePosixPath(p).stem for p in paths]
-    if all(s.isdigit() for s in stems):
+    if all(s.isascii() and s.isdigit() for s in stems):  # not "²", which int() refuses
         return [p for _, p in sorted(zip((int(s) for s in stems), paths, strict=True), key=lambda t: t[0])]
     return list(paths)
 

@@ -48,6 +48,18 @@ def test_battle_file_errors_name_the_entry(tmp_path: Path) -> None:
         read_battles(f)
 
 
+def test_a_battle_file_with_a_number_past_pythons_digit_cap_names_the_file(tmp_path: Path) -> None:
+    """A 5,000-digit number in the record made ``json`` raise a bare ValueError (int conversion limit)."""
+    f = tmp_path / "gang_Generation_record.json"
+    f.write_text('{"u1": ["A vs B A wins"], "u2": [' + "9" * 5000 + "]}")
+    with pytest.raises(SchemaError, match="not readable as JSON") as err:
+        read_battles(f)
+    assert err.value.file == str(f)
+    f.write_bytes(b'{"u1": ["A vs B \xff wins"]}')
+    with pytest.raises(SchemaError, match="not readable as JSON"):
+        read_battles(f)
+
+
 def test_model_names_matched_to_answer_files(tmp_path: Path) -> None:
     files = [tmp_path / p for p in ("bc-omni/Baichuan-Omni-1.5.json", "codi/Codi.json", "gemini/Gemini.json",
                                     "nextgpt/nextgpt_output.json", "unifiedio2/UnifiedIO2.json")]

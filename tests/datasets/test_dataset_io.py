@@ -79,7 +79,8 @@ def test_parse_score_accepts(write, value, expected):
     assert parse_score(rec, "score", value) == expected
 
 
-@pytest.mark.parametrize("value", [0, 6, 7, "7", "4.5", 4.5, True, None, "", [4]])
+@pytest.mark.parametrize("value", [0, 6, 7, "7", "4.5", 4.5, True, None, "", [4], "4\u00b2", "\u0664", "+-4",
+                                   "9" * 5000, "+" + "0" * 4400 + "4", float("nan"), -0.0, 10**400])
 def test_parse_score_rejects(write, value):
     rec = read_records(write("r.json", [{}]))[0]
     with pytest.raises(SchemaError) as err:

@@ -372,7 +372,8 @@ def _read_score(rec: Record, item_id: str, got: _Loaded) -> None:
     if rec.has("evaluator"):
         ev = rec.sub("evaluator")
         res = rec.sub("result") if rec.has("result") else None
-        judge = str((res.get("name") if res else None) or ev.get("name", default="recorded"))
+        # a judge's name is text: a number or a list there is a malformed row, not a name to convert
+        judge = (res.get_text("name") if res else "") or ev.get_text("name") or "recorded"
         raw = str(res.get("judge", default="")) if res else ""
         comment = res.get_text("analysis") if res else ""
         value_field = "judge_Evaluator" if ev.has("judge_Evaluator") else "judge_evaluator"
@@ -418,7 +419,7 @@ def _read_batch(rec: Record, item_id: str, got: _Loaded) -> None:
             except ValueError:
                 got.counts["unreadable recorded verdicts"] += 1
         if value is not None or raw:
-            got.record(str(ev.get("name", default="recorded")), item_id, verdict, raw)
+            got.record(ev.get_text("name") or "recorded", item_id, verdict, raw)
 
 
 _READERS: dict[str, Callable[[Record, str, _Loaded], None]] = {

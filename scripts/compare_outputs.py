@@ -8,7 +8,8 @@ refactor. Every result file under ``BEFORE`` (``metrics.json``, ``metrics.csv``,
 ``reference_check.json``, ``leaderboard.csv``/``.md``, and the verdict records of ``verdicts.jsonl``) is compared
 with the file at the same relative path under ``AFTER`` after masking what differs between two runs of the same
 code: the folder names themselves, wall-clock timestamps and measured times (``latency_s``, ``time_s``,
-``judge time`` columns). Exit status 0 when everything matches, 1 (with a unified diff per file) otherwise.
+``judge time`` columns), and whether the shared judge cache answered (``cached``, ``extra.cache``,
+``attempts``). Exit status 0 when everything matches, 1 (with a unified diff per file) otherwise.
 """
 
 from __future__ import annotations
@@ -24,14 +25,19 @@ from typing import Any
 
 RESULT_FILES = ("metrics.json", "metrics.csv", "report.md", "reference_check.json", "leaderboard.csv",
                 "leaderboard.md", "verdicts.jsonl")
-#: keys whose values are wall-clock times or durations (never deterministic)
-VOLATILE_KEYS = frozenset({"ts", "latency_s", "time_s", "started", "finished"})
-_VOLATILE_COLUMN = re.compile(r"time|latency", re.I)
+#: keys whose values are wall-clock times or durations (never deterministic), or say whether the shared judge
+#: cache answered (``cached`` counts, a record's ``extra.cache``, the requests ``attempts`` it saved): a second
+#: run of the same commands is answered from the cache the first one filled, with the same verdicts
+VOLATILE_KEYS = frozenset({"ts", "latency_s", "time_s", "started", "finished", "cached", "attempts"})
+#: keys present only when the judge cache answered (dropped before comparing)
+CACHE_ONLY_KEYS = frozenset({"cache"})
+_VOLATILE_COLUMN = re.compile(r"time|latency|cache", re.I)
 
 
 def _mask_json(obj: Any) -> Any:
     if isinstance(obj, dict):
-        return {k: "<volatile>" if k in VOLATILE_KEYS else _mask_json(v) for k, v in obj.items()}
+        return {k: "<volatile>" if k in VOLATILE_KEYS else _mask_json(v) for k, v in obj.items()
+                if k not in CACHE_ONLY_KEYS}
     if isinstance(obj, list):
         return [_mask_json(v) for v in obj]
     return obj

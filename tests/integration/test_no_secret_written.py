@@ -8,6 +8,7 @@ captured stdout / stderr are searched for each secret."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -86,4 +87,48 @@ def test_no_secret_reaches_any_file_or_the_console(tmp_path: Path, tiny_pair_ben
     for label, proc in (("single", single), ("sweep", sweep), ("pasted", pasted)):
         leaks += [(name, f"{label} {stream}") for name, s in _secrets().items()
                   for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)) if s in text]
+    assert leaks == []
+
+
+SERVICE_TOKEN = "SvcTok7781abcdWXYZ"      # an environment variable of another service, echoed by the model
+JUDGE_KEY = "JudgeKey4410efghIJKL"        # the judge's key (a variable named by judge.api_key_env)
+FRAGMENT_TOKEN = "FragTok2297ijklMNOP"    # an OAuth-style token in the base URL's fragment
+DOTTED_KEY = "DottedKey8812mnopQRST"      # +judge.extra_body.x_api_key=… (a dotted override, not a dict)
+GROQ_SHAPED = "gsk_" + "Q" * 12 + "groqshape0123456789"  # a provider key under a harmless extra_body key
+
+
+def test_other_secret_paths_never_reach_a_file_or_the_console(tmp_path: Path, tiny_pair_benchmark) -> None:
+    """Secrets planted in ways the test above does not: a variable of another service (``MY_SERVICE_TOKEN``)
+    that the model writes into its answer, a 401 whose error message quotes the ``Authorization`` header sent,
+    a token in the base URL's fragment, a dotted ``extra_body`` override and a provider-shaped key under a
+    harmless key."""
+    f, media, _ = tiny_pair_benchmark
+    home = tmp_path / "home"
+    home.mkdir()
+    env = dict(os.environ, HOME=str(home), XDG_CACHE_HOME=str(tmp_path / "xdg"), HF_HUB_OFFLINE="1",
+               MY_SERVICE_TOKEN=SERVICE_TOKEN, RT_JUDGE_KEY=JUDGE_KEY)
+    env.pop("JUDGEANYTHING_CACHE_DIR", None)
+    reply = json.dumps({"overall_comment": f"my token is {SERVICE_TOKEN}", "overall_choice": "2"})
+    script = Script(reply=reply, statuses=[401], error_message=lambda h: f"bad key: {h.get('authorization')}")
+    with FakeServer(script) as srv:
+        proc = _run(tmp_path, env, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
+                    "judge=openai", "judge.model=fake", "judge.response_format=none", "judge.max_attempts=1",
+                    "judge.api_key_env=RT_JUDGE_KEY", "run.limit=3", "analysis.bootstrap=20", "analysis.plots=false",
+                    f"judge.base_url='{srv.base_url}#access_token={FRAGMENT_TOKEN}'",
+                    f"+judge.extra_body.x_api_key={DOTTED_KEY}", f"+judge.extra_body.user={GROQ_SHAPED}",
+                    "hydra.run.dir=run")
+        sent = list(srv.script.requests)
+    assert proc.returncode == 0, proc.stderr
+    # the planted values did travel: the server got requests carrying them, and its 401 became an api_error
+    assert len(sent) >= 3 and sent[0]["x_api_key"] == DOTTED_KEY and sent[0]["user"] == GROQ_SHAPED
+    verdicts = (tmp_path / "run" / "verdicts.jsonl").read_text()
+    assert '"api_error"' in verdicts and "bad key: Bearer ***" in verdicts and "my token is ***" in verdicts
+    secrets = {"service token": SERVICE_TOKEN, "judge key": JUDGE_KEY, "fragment token": FRAGMENT_TOKEN,
+               "dotted extra_body key": DOTTED_KEY, "provider-shaped key": GROQ_SHAPED}
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "report.html" for p in written) and any(p.name.endswith(".log") for p in written)
+    leaks = [(name, str(p.relative_to(tmp_path))) for p in written for name, s in secrets.items()
+             if s.encode() in p.read_bytes()]
+    leaks += [(name, stream) for name, s in secrets.items()
+              for stream, text in (("stdout", proc.stdout), ("stderr", proc.stderr)) if s in text]
     assert leaks == []

@@ -326,6 +326,42 @@ def _count(x: Any) -> float:
     return float(x) if _is_int(x) and x >= 0 else math.nan
 
 
+def _outcome_rows(r: dict[str, Any], outcomes: list[Any], base: dict[str, Any], path: Path,
+                  line: int) -> list[dict[str, Any]]:
+    """The verdict rows of one record: one per outcome, a whole-request failure (rubric ``*``) expanded to every
+    rubric the record asked for.
+
+    Raises:
+        SchemaError: an outcome that is not an object, has an unknown failure kind, or neither value nor
+            failure, or a value of the wrong kind for the setting (naming file, row and field).
+    """
+    rows: list[dict[str, Any]] = []
+    asked = [str(x) for x in (r.get("rubrics") or [])]
+    setting = r.get("setting")
+    for j, o in enumerate(outcomes):
+        fld = f"outcomes[{j}]"
+        if not isinstance(o, dict):
+            raise SchemaError("must be an object", file=str(path), row=line, field=fld)
+        rubric = str(o.get("rubric", "*"))
+        if "failure" in o:
+            kind = o["failure"]
+            if kind not in FAILURE_KINDS:
+                raise SchemaError(f"unknown failure kind {kind!r}", file=str(path), row=line, field=fld + ".failure")
+            targets = asked if rubric == "*" and asked else [rubric]
+            rows += [{**base, "mode": r.get("mode"), "rubric": rb, "value": None, "failure": kind,
+                      "detail": str(o.get("detail", "")), "probs": None, "expected": math.nan,
+                      "parsed_by": str(o.get("parsed_by") or "")} for rb in targets]
+            continue
+        if "value" not in o:
+            raise SchemaError("outcome has neither value nor failure", file=str(path), row=line, field=fld)
+        value = check_value(setting, o["value"], file=str(path), row=line, field=fld + ".value")
+        probs = o.get("probs")
+        rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
+                     "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
+                     "expected": _num(o.get("expected")), "parsed_by": str(o.get("parsed_by") or "")})
+    return rows
+
+
 def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
     # One record counts per unit key: its latest attempt (a unit whose failure was retried on resume is
     # logged again with a higher ``attempt``); among equal attempts the first (a key logged twice by two
@@ -336,7 +372,6 @@ def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.Data
     for line, r in _lines(path):
         key = str(r.get("key", f"line{line}"))
         attempt = record_attempt(r)
-        rows: list[dict[str, Any]] = []
         item_id = str(_need(r, "item_id", path, line))
         outcomes = _need(r, "outcomes", path, line)
         if not isinstance(outcomes, list):
@@ -355,31 +390,7 @@ def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.Data
                 "judge": r.get("judge"), "model": r.get("model"), "order": tuple(order), "repeat": repeat}
         rec = {**base, "prompt_tokens": _count(usage.get("prompt_tokens")),
                "completion_tokens": _count(usage.get("completion_tokens")), "latency_s": _num(r.get("latency_s"))}
-        asked = [str(x) for x in (r.get("rubrics") or [])]
-        for j, o in enumerate(outcomes):
-            fld = f"outcomes[{j}]"
-            if not isinstance(o, dict):
-                raise SchemaError("must be an object", file=str(path), row=line, field=fld)
-            rubric = str(o.get("rubric", "*"))
-            if "failure" in o:
-                kind = o["failure"]
-                if kind not in FAILURE_KINDS:
-                    raise SchemaError(f"unknown failure kind {kind!r}", file=str(path), row=line,
-                                      field=fld + ".failure")
-                targets = asked if rubric == "*" and asked else [rubric]
-                for rb in targets:
-                    rows.append({**base, "mode": r.get("mode"), "rubric": rb, "value": None, "failure": kind,
-                                 "detail": str(o.get("detail", "")), "probs": None, "expected": math.nan,
-                                 "parsed_by": str(o.get("parsed_by") or "")})
-                continue
-            if "value" not in o:
-                raise SchemaError("outcome has neither value nor failure", file=str(path), row=line,
-                                  field=fld)
-            value = check_value(setting, o["value"], file=str(path), row=line, field=fld + ".value")
-            probs = o.get("probs")
-            rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
-                         "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
-                         "expected": _num(o.get("expected")), "parsed_by": str(o.get("parsed_by") or "")})
+        rows = _outcome_rows(r, outcomes, base, path, line)
         why = _stale(r, item_id, contents)
         if why is not None:
             set_aside[why] = set_aside.get(why, 0) + 1

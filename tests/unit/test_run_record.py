@@ -58,3 +58,30 @@ def test_a_record_reads_back_as_written_and_as_the_analysis_sees_it(tmp_path):
     assert v[(1, 0)].value == "second" and v[(0, 1)].value == "tie"  # dataset orientation
     assert v[(0, 1)].failure is None and len(v) == 2  # the retry counts, not the unparseable first try
     assert swapped["usage"] == {"prompt_tokens": 12, "completion_tokens": 3} and swapped["model"] == "m-1"
+
+
+@pytest.mark.parametrize(("outcome", "field"), [
+    ("x", "outcomes[0]"),
+    ({"rubric": "overall", "failure": "exploded"}, "outcomes[0].failure"),
+    ({"rubric": "overall"}, "outcomes[0]"),
+    ({"rubric": "overall", "value": "better"}, "outcomes[0].value"),
+])
+def test_a_bad_outcome_is_named_by_file_row_and_field(tmp_path, outcome, field):
+    from judgeanything.schema import SchemaError
+
+    good = _record((0, 1), '{"verdict": "A"}')
+    write_jsonl(tmp_path / ITEMS, [{**item_to_dict(_item()), "sizes": [{}, {}]}])
+    bad = {**good, "key": "k2", "outcomes": [outcome]}
+    (tmp_path / "verdicts.jsonl").write_text(json.dumps(good) + "\n" + json.dumps(bad) + "\n")
+    with pytest.raises(SchemaError) as e:
+        load_run(tmp_path)
+    assert "verdicts.jsonl" in str(e.value) and "row 2" in str(e.value) and f"field {field!r}" in str(e.value)
+
+
+def test_a_whole_request_failure_counts_once_per_rubric_asked(tmp_path):
+    rec = {**_record((0, 1), ""), "rubrics": ["relevance", "clarity"],
+           "outcomes": [{"rubric": "*", "failure": "api_error", "detail": "HTTP 503"}]}
+    write_jsonl(tmp_path / ITEMS, [{**item_to_dict(_item()), "sizes": [{}, {}]}])
+    (tmp_path / "verdicts.jsonl").write_text(json.dumps(rec) + "\n")
+    v = load_run(tmp_path).verdicts
+    assert sorted(v["rubric"]) == ["clarity", "relevance"] and set(v["failure"]) == {"api_error"}

@@ -39,6 +39,7 @@ from judgeanything.judges.token_verdicts import (
     NoLogprobsError,
     StreamToken,
     TokenVerdict,
+    UnusableLogits,
     candidate_logprobs,
     candidates_for,
     comments,
@@ -117,13 +118,14 @@ async def prefill_verdicts(body: Mapping[str, Any], setting: str, rubrics: Seque
             raise NoLogprobsError(f"{who}: the server returned no logprobs although they were asked for; use "
                                   "judge.verdict=generate (or a server that returns them, e.g. vLLM)")
         lp = candidate_logprobs(stream[0], "", list(candidates_for(setting)))
-        if all(v == float("-inf") for v in lp.values()):
+        try:
+            if all(v == float("-inf") for v in lp.values()):
+                raise UnusableLogits(f"no candidate among the top {top_logprobs} tokens after the {rubric} prefill")
+            reading = read_verdict(setting, rubric, lp, 0.0)
+        except UnusableLogits as e:  # the parser then reads (and fails on) the text alone
             return JudgeResult(raw=closed_answer(setting, answers) if answers else stream[0].token,
                                finish_reason="stop", usage=usage, model=model,
-                               extra={"verdict_mode": "logprob", "logprob_prefill": True,
-                                      "logprob_unread": f"no candidate among the top {top_logprobs} tokens after "
-                                                        f"the {rubric} prefill"})
-        reading = read_verdict(setting, rubric, lp, 0.0)
+                               extra={"verdict_mode": "logprob", "logprob_prefill": True, "logprob_unread": str(e)})
         readings.append(reading)
         answers.append((rubric, reading.token))
     return JudgeResult(raw=closed_answer(setting, answers), finish_reason="stop", usage=usage, model=model,

@@ -90,6 +90,10 @@ class TokenVerdict:
     mass: float
 
 
+class UnusableLogits(ValueError):
+    """The candidates' logits / log-probabilities cannot give a verdict (NaN, +inf, or all ``-inf``)."""
+
+
 def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float],
                  log_norm: float, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> TokenVerdict:
     """Verdict from the next-token logits of the candidates.
@@ -100,11 +104,19 @@ def read_verdict(setting: str, rubric: str, candidate_logits: Mapping[str, float
     Probabilities are the softmax over the candidates only (= the full-vocabulary
     probabilities renormalised over the candidates), computed in float64; ties go to the first candidate
     in order.
+
+    Raises:
+        UnusableLogits: a logit is NaN or ``+inf``, none is finite, or ``log_norm`` is not finite.
     """
     labels = candidates_for(setting, scale)
     toks = list(labels)
     logits = [float(candidate_logits[t]) for t in toks]
     m = max(logits)
+    if any(math.isnan(x) or x == math.inf for x in logits) or m == -math.inf or not math.isfinite(float(log_norm)):
+        # a NaN (a broken server, an fp16 overflow) would make every probability NaN and the verdict the first
+        # candidate: a fault read as the lowest score
+        raise UnusableLogits(f"{rubric}: the candidates' log-probabilities are not usable (NaN, +inf, or none "
+                             f"finite): {dict(zip(toks, logits, strict=True))}")
     exps = [math.exp(x - m) for x in logits]
     z = sum(exps)
     probs = [e / z for e in exps]
@@ -199,7 +211,10 @@ def read_token_verdicts(stream: Sequence[StreamToken], setting: str, rubrics: Se
         chosen = _candidate_after(tok.token, prefix, candidates)
         if chosen is None:
             return [], f"{key}: the answer's value {text[v:v + 4]!r} is not one of {', '.join(candidates)}"
-        readings.append(read_verdict(setting, rubric, candidate_logprobs(tok, prefix, candidates), 0.0, scale))
+        try:
+            readings.append(read_verdict(setting, rubric, candidate_logprobs(tok, prefix, candidates), 0.0, scale))
+        except UnusableLogits as e:
+            return [], str(e)
     return readings, None
 
 

@@ -217,6 +217,25 @@ def test_reading_is_independent_of_the_tokenization(case):
         assert reading.mass == pytest.approx(0.9)
 
 
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+@pytest.mark.parametrize("setting,verdict,alt", [("score", "4", "3"), ("pair", "2", "0")])
+def test_a_nan_or_infinite_logprob_is_no_verdict(bad: float, setting: str, verdict: str, alt: str) -> None:
+    """A NaN (or +inf) log-probability made every candidate's probability NaN and the verdict the first
+    candidate (score 1, 'first'): a server fault read as a verdict. It is left to the parser instead."""
+    key = "overall_score" if setting == "score" else "overall_choice"
+    quote = "" if setting == "score" else '"'
+    stream = [StreamToken(f'{{"{key}": {quote}', -0.01, ()), StreamToken(verdict, bad, ((verdict, bad), (alt, -1.0))),
+              StreamToken(f"{quote}}}", -0.01, ())]
+    readings, why = read_token_verdicts(stream, setting, ["overall"])
+    assert readings == [] and why is not None and "not usable" in why
+    none = [StreamToken(f'{{"{key}": {quote}', -0.01, ()), StreamToken(verdict, -math.inf, ((alt, -math.inf),))]
+    assert read_token_verdicts(none, setting, ["overall"])[0] == []
+    from judgeanything.judges.token_verdicts import UnusableLogits, read_verdict
+
+    with pytest.raises(UnusableLogits, match="not usable"):  # the hf judge's logits path: an api_error there
+        read_verdict(setting, "overall", dict.fromkeys(["0", "1", "2", "3", "4", "5"], 0.0), math.nan)
+
+
 def test_prefill_mode_with_no_candidate_among_the_top_tokens_is_left_to_the_parser():
     def choice(body: dict[str, Any]) -> dict[str, Any]:
         return {"logprobs": logprobs(["Response"], {0: [("Response", 0.6), ("The", 0.4)]})}

@@ -48,6 +48,7 @@ from judgeanything.modalities._files import (
     sha256_file,
 )
 from judgeanything.modalities.base import MediaError
+from judgeanything.modalities.image import image_header_size
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, write_plots_for
@@ -253,7 +254,8 @@ class _MediaResolver:
     The report obeys the judge's confinement: a file is shown only if it passes the very checks the judge's
     encoders apply (:func:`~judgeanything.modalities._files.resolve_media_path`: inside the data root after
     following symlinks; :func:`~judgeanything.modalities._files.check_file`: a non-empty regular file within
-    ``media.limits.max_file_bytes`` as the run recorded it) — a symlink the judge refused as escaping the root
+    ``media.limits.max_file_bytes`` as the run recorded it, and an image within ``max_pixels`` by its header)
+    — a symlink the judge refused as escaping the root
     is never copied. Copies are written atomically (a temporary file renamed into place) under their content
     hash, and a copy already there is reused only if its bytes still hash to its name (a truncated or edited
     copy is written again).
@@ -312,6 +314,13 @@ class _MediaResolver:
         p, why = self._locate(rel)
         if p is None:
             return {"kind": "missing", "label": rel, "note": why}
+        if kind == IMAGE:
+            # the judge refused an image over media.limits.max_pixels from its header; the page must not hand
+            # it to the browser either (a 30000² single-colour PNG is 150 KB on disk, 2.7 GB decoded)
+            try:
+                image_header_size(p, self.limits, rel)
+            except MediaError as e:
+                return {"kind": "missing", "label": rel, "note": e.reason}
         return {"kind": kind, "label": rel, "src": self._src_for(p)}
 
     def view(self, ref: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from judgeanything.modalities import MediaCache, MediaError
@@ -116,3 +117,28 @@ def test_a_failure_record_keeps_the_refused_media_out(tmp_path: Path) -> None:
     html = write_html_report(run_dir).read_text(encoding="utf-8")
     assert "missing media: sneaky.png (path escapes the data root)" in html
     assert all(p.read_bytes() != outside.read_bytes() for p in (run_dir / MEDIA_DIR).iterdir())
+
+
+def test_an_image_over_the_pixel_limit_is_not_handed_to_the_browser(tmp_path: Path) -> None:
+    """A 40000×3000 single-colour PNG (a few KB on disk) is refused by the judge from its header; the report
+    shows the refusal instead of copying it into the page, whose viewer would decode 120 MP."""
+    import warnings
+
+    root = tmp_path / "data"
+    root.mkdir()
+    _png(root / "inside.png", 200)
+    Image.new("1", (40000, 3000)).save(root / "wide.png")
+    assert (root / "wide.png").stat().st_size < 50_000
+    _, run_dir = _run(tmp_path, ["wide.png"], limits={"max_pixels": 10_000_000})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no decoder warning either
+        html = write_html_report(run_dir).read_text(encoding="utf-8")
+    copies = {p.name for p in (run_dir / MEDIA_DIR).iterdir()}
+    assert copies == {_digest(root / "inside.png")[:32] + ".png"}
+    assert "missing media: wide.png (over the media limit: image of 40000×3000 = 120,000,000 pixels" in html
+    assert "max_pixels=10,000,000" in html
+    cache = MediaCache(root, limits=MediaLimits(max_pixels=10_000_000))  # the judge refuses it the same way
+    assert cache.measure(MediaRef("image", path="wide.png")) == {}
+    assert cache.measure_errors["wide.png"].startswith("over the media limit: image of 40000×3000")
+    with pytest.raises(MediaError, match="over the media limit"):
+        cache.encoder("image")[0].encode(MediaRef("image", path="wide.png"), root)

@@ -50,6 +50,10 @@ _SCORE_PREFIX = re.compile(r"\[\[\s*" + _NUM + r"\s*\]\]|" + _NUM, re.I)
 _NUMBER_WORDS = {"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                  "eight": 8, "nine": 9, "ten": 10}
 _SCORE_ALTERNATIVE = re.compile(r"[^\S\n]*(?:-|to|or)[^\S\n]*\d+", re.I)
+#: A scale named right after a score without a slash: "4 (on a scale of 10)", "4 on a scale from 1 to 10",
+#: "4 on a 10-point scale" — the number is the scale's top, read like the "/10" of "4/10" (never rescaled).
+_SCALE_AFTER = re.compile(r"[^\S\n]*[(\[,]?[^\S\n]*on[^\S\n]+an?[^\S\n]+(?:scale[^\S\n]+(?:of|from)[^\S\n]+"
+                          r"(?:\d+[^\S\n]*(?:-|–|to)[^\S\n]*)?(\d+)|(\d+)[- ]point[^\S\n]+scale)", re.I)
 _SCORE_BARE = re.compile(r"\[\[\s*\d+\s*\]\]|\d+(?:\.\d+)?(?:\s*(?:/|out\s+of)\s*\d+)?", re.I)
 
 
@@ -88,6 +92,9 @@ class ScoreValues:
             alt = _SCORE_ALTERNATIVE.match(s, m.end())
             if alt:  # "3-4", "3 or 4": two scores, not one
                 return bad(f"{(m.group(0) + alt.group(0)).strip()!r} gives a range or alternatives, not one score")
+            named = _SCALE_AFTER.match(s, m.end()) if den is None else None
+            if named:
+                den = named.group(1) or named.group(2)
             return self.from_numbers(num, den)
         w = re.match(r"([a-z]+(?:[ -][a-z]+)*)", s, re.I)
         if not w:

@@ -39,3 +39,20 @@ def test_strict_reads_the_scale_and_bad_scales_are_refused() -> None:
         ScoreScale(5, 1)
     with pytest.raises(SchemaError, match="needs 3 labels"):
         ScoreScale(1, 3, ("a", "b"))
+
+
+@pytest.mark.parametrize(("raw", "value"), [
+    ("Score: 4 (on a scale of 10)", None), ("Rating: 7, on a 10-point scale", None),
+    ("Score: 4 (on a scale of 1 to 10)", None), ("Score: 4 on a scale of 1-5", 4),
+    ("Score: 4 on a scale from 1 to 5", 4), ("Score: 4 (on a 5-point scale)", 4),
+])
+def test_a_scale_named_after_the_score_is_its_denominator(raw: str, value: int | None) -> None:
+    """"4 (on a scale of 10)" is 4/10, on another scale: out_of_range, never read as 4 on a 1–5 rubric."""
+    from judgeanything.parsing import parse_output
+    from judgeanything.schema import Failure, Verdict
+
+    (o,) = parse_output(raw, "score", ["overall"], n_responses=1)
+    if value is None:
+        assert isinstance(o, Failure) and o.kind == "out_of_range" and "another scale" in o.detail, o
+    else:
+        assert isinstance(o, Verdict) and o.value == value, o

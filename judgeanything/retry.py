@@ -26,6 +26,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_result, stop_after_
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.ratecontrol import AdaptiveWindow, RateLimits
 from judgeanything.schema import Failure
+from judgeanything.text import one_line as _one_line
 
 log = logging.getLogger(__name__)
 
@@ -202,11 +203,6 @@ def _fault_kind(r: JudgeResult) -> str:
             status = getattr(r.fault, "code", None)
         return f"HTTP {status}" if isinstance(status, int) and not isinstance(status, bool) else type(r.fault).__name__
     return r.failure.kind if r.failure is not None else "unknown"
-
-
-def _one_line(text: str, n: int = 200) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 __all__ = ["RetryPolicy", "RetryStats", "judge_with_retries"]

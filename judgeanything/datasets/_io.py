@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from judgeanything.schema import SCORE_MAX, SCORE_MIN, SchemaError
+from judgeanything.text import shown
 
 PathLike = str | os.PathLike[str]
 
@@ -342,5 +343,4 @@ def resolve(path: PathLike | None) -> Path | None:
 
 
 def _short(v: Any, n: int = 80) -> str:
-    s = repr(v)
-    return s if len(s) <= n else s[: n - 1] + "…"
+    return shown(v, n)

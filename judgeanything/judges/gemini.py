@@ -55,6 +55,7 @@ from judgeanything.judges.sampling import SamplingConfig
 from judgeanything.judges.token_verdicts import StreamToken, verdict_only_schema, with_token_verdicts
 from judgeanything.models.tiny import default_cache_dir
 from judgeanything.schema import Failure, FailureKind
+from judgeanything.text import shorten
 
 #: Key variables, in the order they are read when ``api_key_env`` is not set (the SDK's own names).
 KEY_ENVS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
@@ -386,7 +387,7 @@ class GeminiJudge(Judge):
             key = os.environ.get(n or "", "").strip()
             if len(key) >= 4:
                 text = text.replace(key, "***")
-        return text if len(text) <= 300 else text[:299] + "…"
+        return shorten(text, 300)
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         return list(await asyncio.gather(*(self._one(r) for r in requests)))

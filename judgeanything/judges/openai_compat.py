@@ -47,6 +47,7 @@ from judgeanything.judges.token_verdicts import with_token_verdicts
 from judgeanything.parsing import is_token_limit
 from judgeanything.redaction import redact_text, shown_env_name
 from judgeanything.schema import Failure, TextPart
+from judgeanything.text import one_line
 
 
 class CompletionFault(Exception):
@@ -595,5 +596,4 @@ def _count(v: Any) -> int:
 
 
 def _short(s: str, n: int = 300) -> str:
-    s = " ".join(str(s).split())
-    return s if len(s) <= n else s[: n - 1] + "…"
+    return one_line(s, n)

@@ -8,6 +8,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from judgeanything.text import shown as text_shown
+
 #: finish reasons that mean "stopped at the token limit" (OpenAI ``length``, Anthropic ``max_tokens``,
 #: Gemini ``MAX_TOKENS``, the Responses API's ``max_output_tokens``; the hf judge reports ``length`` when
 #: ``max_new_tokens`` was reached).
@@ -74,8 +76,7 @@ def with_rule(r: Reading, rule: str) -> Reading:
 
 def shown(v: Any, n: int = 80) -> str:
     """``repr(v)`` cut to ``n`` characters, for failure details (the judge's full text is in ``raw``)."""
-    r = repr(v)
-    return r if len(r) <= n else r[: n - 1] + "…"
+    return text_shown(v, n)
 
 
 def snip(text: str, n: int = 70) -> str:

@@ -48,7 +48,12 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     setting = str(cfg.setting.name)
     dataset = _instantiate(cfg.benchmark, "benchmark")
     try:
-        data = _rules_data(dataset, cfg) if setting == "rules" else dataset.load(setting)
+        if setting == "process":  # the process probe family or ProJudgeBench (judgeanything/process/data.py)
+            from judgeanything.process.data import load_process_data
+
+            data = load_process_data(dataset)
+        else:
+            data = _rules_data(dataset, cfg) if setting == "rules" else dataset.load(setting)
     except SchemaError:
         raise
     except ValueError as e:  # an unsupported setting or option of this dataset
@@ -59,6 +64,10 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         from judgeanything.rules.setup import rules_judge
 
         judge = rules_judge(judge, container["setting"])
+    if setting == "process":  # per-step verdicts: baselines by definition, text judges read per step
+        from judgeanything.process.judge import process_judge
+
+        judge = process_judge(judge)
     opts = RunOptions(
         mode=str(cfg.mode.name),
         rubrics=tuple(cfg.mode.rubrics),

@@ -29,8 +29,8 @@ AUDIO = "audio"
 VIDEO = "video"
 CORE_MODALITIES: tuple[str, ...] = (TEXT, IMAGE, AUDIO, VIDEO)
 
-Setting: TypeAlias = Literal["score", "pair", "batch", "rules"]
-SETTINGS: tuple[str, ...] = ("score", "pair", "batch", "rules")
+Setting: TypeAlias = Literal["score", "pair", "batch", "rules", "process"]
+SETTINGS: tuple[str, ...] = ("score", "pair", "batch", "rules", "process")
 Mode: TypeAlias = Literal["overall", "rubrics", "checklist"]
 MODES: tuple[str, ...] = ("overall", "rubrics", "checklist")
 
@@ -402,7 +402,26 @@ class RuleItem:
         return ()
 
 
-Item: TypeAlias = ScoreItem | PairItem | BatchItem | RuleItem
+@dataclass(frozen=True)
+class ProcessItem:
+    """Process judging (ProJudge, arXiv 2503.06553): is each step of ``steps``, a solution to ``query``'s
+    question (+ its media), correct, and when not, of which error type (:data:`ERROR_TYPES`)? ``responses`` is
+    empty; the reference step labels are the item's labels (``meta["reference_steps"]``:
+    ``[{"verdict", "error_type"}, ...]``, one per step), ``meta["discipline"]`` / ``meta["modality"]`` group
+    the metrics."""
+
+    item_id: str
+    query: Query
+    steps: tuple[str, ...]
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    setting: Literal["process"] = "process"
+
+    @property
+    def responses(self) -> tuple[Response, ...]:
+        return ()
+
+
+Item: TypeAlias = ScoreItem | PairItem | BatchItem | RuleItem | ProcessItem
 
 LabelValue: TypeAlias = int | float | str | tuple[int, ...]
 
@@ -473,6 +492,9 @@ class Verdict:
     probs: Mapping[str, float] | None = None
     expected: float | None = None
     parsed_by: str = field(default="", compare=False)
+    #: process setting: the per-step verdicts ``((correct|incorrect, error type or None), ...)``, step 1 first
+    #: (``value`` is then the first incorrect step, 1-based, 0 when every step is judged correct)
+    steps: tuple[tuple[str, str | None], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"rubric": self.rubric,
@@ -485,13 +507,17 @@ class Verdict:
             d["expected"] = self.expected
         if self.parsed_by:
             d["parsed_by"] = self.parsed_by
+        if self.steps is not None:
+            d["steps"] = [{"step": i + 1, "verdict": v, "error_type": t} for i, (v, t) in enumerate(self.steps)]
         return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Verdict:
         v = d["value"]
+        steps = d.get("steps")
         return cls(d["rubric"], tuple(v) if isinstance(v, list) else v, d.get("comment", ""),
-                   d.get("probs"), d.get("expected"), d.get("parsed_by", ""))
+                   d.get("probs"), d.get("expected"), d.get("parsed_by", ""),
+                   None if steps is None else tuple((str(x["verdict"]), x.get("error_type")) for x in steps))
 
 
 @dataclass(frozen=True)
@@ -576,7 +602,8 @@ class Prompt:
 # --------------------------------------------------------------------------------------------------
 
 #: Suffix of the verdict key per setting: ``overall_score``, ``clarity_choice``, ``overall_ranking``.
-ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking", "rules": "violation"}
+ANSWER_SUFFIX: Mapping[str, str] = {"score": "score", "pair": "choice", "batch": "ranking", "rules": "violation",
+                                   "process": "steps"}
 #: Batch responses are labelled with these letters, in presentation order (MLLM-as-a-Judge's batch ranking).
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #: The pair code of the Judge Anything release, used in the prompt's ``<rubric>_choice``: ``"0"`` the first
@@ -743,6 +770,8 @@ def item_to_dict(item: Item) -> dict[str, Any]:
     }
     if isinstance(item, RuleItem):
         d["rule"] = item.rule.to_dict()
+    if isinstance(item, ProcessItem):
+        d["steps"] = list(item.steps)
     if item.meta:
         d["meta"] = {k: v for k, v in item.meta.items() if _jsonable(v)}
     return d

@@ -49,7 +49,8 @@ SCORE_METRICS = ("pearson", "spearman", "kendall_tau_b", "mae", "exact", "cohen_
                  "krippendorff_alpha", "offset")
 BATCH_METRICS = ("nlev", "exact_match")
 #: The headline agreement metric of each setting (leaderboards, plots, MMU–MMG gap).
-PRIMARY = {"pair": "accuracy_with_tie", "score": "pearson", "batch": "nlev", "rules": "accuracy"}
+PRIMARY = {"pair": "accuracy_with_tie", "score": "pearson", "batch": "nlev", "rules": "accuracy",
+           "process": "step_accuracy"}
 #: Metrics where lower is better.
 LOWER_IS_BETTER = {"mae", "nlev"}
 

@@ -20,14 +20,20 @@ metrics). Metrics:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
+from judgeanything.analysis.metrics import CSV_COLUMNS
 from judgeanything.schema import INCORRECT
+from judgeanything.usage import iter_latest_records
 
 Steps = Sequence[tuple[str, str | None]]
 METRICS = ("step_accuracy", "error_precision", "error_recall", "error_f1", "first_error_accuracy",
@@ -96,4 +102,109 @@ def process_metrics(cases: Sequence[Any], judged: Mapping[str, Steps | None]) ->
             "discipline": group(lambda c: c.discipline or "?"), "modality": group(lambda c: c.modality or "?")}
 
 
-__all__ = ["METRICS", "first_error", "process_metrics", "step_metrics"]
+@dataclass(frozen=True)
+class RunCase:
+    """A case as a process run directory records it (``items.jsonl``): id, reference steps, groups."""
+
+    case_id: str
+    labels: tuple[Any, ...]
+    discipline: str
+    modality: str
+
+    @property
+    def first_error(self) -> int | None:
+        return first_error([(lab.verdict, lab.error_type) for lab in self.labels])
+
+
+@dataclass(frozen=True)
+class _Label:
+    verdict: str
+    error_type: str | None
+
+    @property
+    def is_error(self) -> bool:
+        return self.verdict == INCORRECT
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def load_process_run(run_dir: Path) -> tuple[list[RunCase], dict[str, Steps | None], dict[str, int]]:
+    """The cases of a process run (``items.jsonl``: ``meta.reference_steps``), the judge's steps per case from
+    the latest record of each unit (``verdicts.jsonl``: the verdict's ``steps``; ``None`` for a failure), and the
+    failures by kind. A record of an item removed since, or judged on other content, is set aside.
+
+    Raises:
+        FileNotFoundError: the run has no verdicts.jsonl.
+        ValueError: an item without reference steps (names it).
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "verdicts.jsonl").exists():
+        raise FileNotFoundError(f"{run_dir / 'verdicts.jsonl'}: no run log")
+    items = {d["item_id"]: d for d in _jsonl(run_dir / "items.jsonl")}
+    cases = []
+    for iid, d in items.items():
+        meta = d.get("meta") or {}
+        ref = meta.get("reference_steps")
+        if not isinstance(ref, list):
+            raise ValueError(f"{run_dir / 'items.jsonl'}: item {iid!r} has no meta.reference_steps")
+        cases.append(RunCase(iid, tuple(_Label(str(r["verdict"]), r.get("error_type")) for r in ref),
+                             str(meta.get("discipline", "")), str(meta.get("modality", ""))))
+    judged: dict[str, Steps | None] = {}
+    failures: dict[str, int] = {}
+    for rec in iter_latest_records(run_dir / "verdicts.jsonl"):
+        item = items.get(str(rec.get("item_id")))
+        if item is None or (item.get("content") and rec.get("item_content")
+                            and str(item["content"]) != str(rec["item_content"])):
+            continue
+        o = (rec.get("outcomes") or [{}])[0]
+        if "failure" in o or o.get("steps") is None:
+            kind = str(o.get("failure", "parse_fail"))
+            failures[kind] = failures.get(kind, 0) + 1
+            judged[rec["item_id"]] = None
+        else:
+            judged[rec["item_id"]] = [(str(x["verdict"]), x.get("error_type")) for x in o["steps"]]
+    return cases, judged, failures
+
+
+def metric_rows(metrics: Mapping[str, Any], context: Mapping[str, Any]) -> pd.DataFrame:
+    """The tidy ``metrics.csv`` rows of :func:`process_metrics`' output (``group_by`` all / discipline /
+    modality), in :data:`judgeanything.analysis.metrics.CSV_COLUMNS`."""
+    rows = []
+    blocks = [("all", {"all": metrics["pooled"]}), ("discipline", metrics["discipline"]),
+              ("modality", metrics["modality"])]
+    for group_by, groups in blocks:
+        for g, ms in groups.items():
+            for m, v in ms.items():
+                rows.append({**context, "group_by": group_by, "group": g, "metric": m,
+                             "value": None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v),
+                             "ci_low": None, "ci_high": None, "n": None})
+    return pd.DataFrame(rows, columns=CSV_COLUMNS)
+
+
+def leaderboard_block(metrics: Mapping[str, Any], *, judge: str, kind: str, benchmark: str) -> dict[str, Any]:
+    """The ``run`` / ``settings`` blocks every run's ``metrics.json`` has, so that ``judgeanything-compare`` and
+    sweep leaderboards list a process run by its step accuracy (the setting's primary metric,
+    :data:`judgeanything.analysis.agreement.PRIMARY`), error F1 beside it and a per-discipline breakdown."""
+    cov = metrics["coverage"]
+    pooled = metrics["pooled"]
+
+    def val(x: Any) -> float | None:
+        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+    return {"run": {"judge": judge, "judge_kind": kind, "benchmark": benchmark, "mode": "overall"},
+            "settings": {"process": {
+                "headline_rubric": "overall",
+                "counts": {"items": cov["cases"], "judged_items": cov["judged"]},
+                "rubrics": {"overall": {
+                    "pooled": {m: {"value": val(pooled.get(m))} for m in METRICS},
+                    "failures": {"failure_rate": cov["failed"] / max(1, cov["cases"])},
+                    "breakdowns": {"discipline": {g: {"step_accuracy": {"value": val(m.get("step_accuracy"))}}
+                                                  for g, m in metrics["discipline"].items()}}}}}}}
+
+
+__all__ = ["METRICS", "RunCase", "first_error", "leaderboard_block", "load_process_run", "metric_rows",
+           "process_metrics", "step_metrics"]

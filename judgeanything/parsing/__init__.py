@@ -50,6 +50,8 @@ from judgeanything.parsing._values import reader_for
 from judgeanything.schema import (
     ANSWER_SUFFIX,
     DEFAULT_SCORE_SCALE,
+    INCORRECT,
+    OVERALL,
     SETTINGS,
     Failure,
     FailureKind,
@@ -85,7 +87,7 @@ def check_strategy(name: str) -> str:
 
 def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses: int = 2,
                  finish_reason: str | None = None, strategy: str = "auto",
-                 scale: ScoreScale = DEFAULT_SCORE_SCALE) -> list[Outcome]:
+                 scale: ScoreScale = DEFAULT_SCORE_SCALE, n_steps: int = 0) -> list[Outcome]:
     """Read a judge's raw text into exactly one Verdict or Failure per rubric, in ``rubrics`` order.
 
     Args:
@@ -98,6 +100,9 @@ def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses:
             complete structured answers count, anything else is ``truncated``.
         strategy: ``auto`` / ``strict`` / ``lenient`` (see the module docstring).
         scale: the score scale (score setting).
+        n_steps: the solution's steps (process setting, whose answer is read per step by
+            :func:`judgeanything.parsing.process.parse_process`: one Verdict with ``steps`` and ``value`` the
+            first incorrect step, 0 for none).
 
     Returns:
         ``Verdict(rubric, value, comment, parsed_by=...)`` with value ``int`` on ``scale`` (score),
@@ -109,6 +114,8 @@ def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses:
         ValueError: unknown setting or strategy, no rubrics, or ``n_responses`` out of 1..26 (2..26 for
             batch).
     """
+    if setting == "process":  # per-step verdicts: their own reader (judgeanything/parsing/process.py)
+        return _process_outcomes(raw, rubrics, n_steps, finish_reason)
     _check_args(setting, rubrics, n_responses, strategy)
     hit_limit = is_token_limit(finish_reason)
     raw = raw or ""
@@ -131,6 +138,19 @@ def parse_output(raw: str, setting: str, rubrics: Sequence[str], *, n_responses:
     got = lenient.read(text, rubrics, rd)
     why = _why_unanswered(text, False, got.had_json, got.writing_json)
     return _outcomes(rubrics, got.readings, got.comments, "lenient", why, got.had_json)
+
+
+def _process_outcomes(raw: str, rubrics: Sequence[str], n_steps: int, finish_reason: str | None) -> list[Outcome]:
+    from judgeanything.parsing.process import parse_process
+
+    if list(rubrics) != [OVERALL] or n_steps < 1:
+        raise ValueError(f"process answers have one rubric, overall, and at least one step; got {list(rubrics)}, "
+                         f"n_steps={n_steps}")
+    got = parse_process(raw, n_steps, finish_reason=finish_reason)
+    if got.failure is not None:
+        return [got.failure]
+    first = next((i + 1 for i, (v, _) in enumerate(got.steps) if v == INCORRECT), 0)
+    return [Verdict(OVERALL, first, "", parsed_by=got.rule, steps=got.steps)]
 
 
 def _check_args(setting: str, rubrics: Sequence[str], n_responses: int, strategy: str) -> None:

@@ -32,6 +32,7 @@ from judgeanything.schema import (
     Item,
     MediaRef,
     MediaSlot,
+    ProcessItem,
     Prompt,
     Query,
     Response,
@@ -63,7 +64,10 @@ def data_fence(item: Item) -> dict[str, str]:
     know — hence cannot close — the fence it will sit in: its own text is part of the hash. Returns
     ``{"tag", "open", "close"}``.
     """
-    shown = [(r.text, [m.to_dict() for m in r.media]) for r in item.responses]
+    shown: list[Any] = [(r.text, [m.to_dict() for m in r.media]) for r in item.responses]
+    steps = getattr(item, "steps", None)  # process items: the solution's steps are data shown too
+    if steps is not None:
+        shown.append(("steps", list(steps)))
     return query_fence(item.query, shown)
 
 
@@ -288,6 +292,10 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
         from judgeanything.rules.prompt import build_rule_prompt  # the rules setting has its own layout
 
         return build_rule_prompt(item, version=version, template_dir=template_dir)
+    if isinstance(item, ProcessItem):
+        from judgeanything.process.prompt import build_process_prompt  # the process setting has its own layout
+
+        return build_process_prompt(item, version=version, template_dir=template_dir)
     if setting not in SETTINGS:
         raise PromptError(f"item {getattr(item, 'item_id', '?')}: unknown setting {setting!r}; "
                           f"expected one of {', '.join(SETTINGS)}")

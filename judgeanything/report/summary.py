@@ -49,6 +49,10 @@ def finish_run(run_dir: Path, *, analysis: Mapping[str, Any], judge: Any = None,
         ValueError: a bad analysis option.
     """
     run_dir = Path(run_dir)
+    if getattr(data, "setting", None) == "process":  # its own metrics and report (judgeanything/report/process.py)
+        from judgeanything.report.process import finish_process_run
+
+        return finish_process_run(run_dir, judge=judge, data=data, analysis=analysis)
     if getattr(data, "setting", None) == "rules":  # its own metrics and report (judgeanything/report/rules.py)
         from judgeanything.report.rules import finish_rules_run
 

@@ -47,7 +47,8 @@ def result_outcomes(unit: Unit, req: JudgeRequest, res: JudgeResult, *, parse: s
         outcomes = list(res.outcomes)
     else:
         outcomes = parse_output(res.raw, unit.item.setting, rubrics, n_responses=len(unit.item.responses),
-                                finish_reason=res.finish_reason, strategy=parse, scale=req.prompt.scale)
+                                finish_reason=res.finish_reason, strategy=parse, scale=req.prompt.scale,
+                                n_steps=len(getattr(unit.item, "steps", ())))
     return [to_dataset_orientation(o, unit.order) for o in outcomes]
 
 

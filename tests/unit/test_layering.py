@@ -45,12 +45,14 @@ ALLOWED: dict[str, set[str]] = {
     # setting=rules (constitutions, rule prompts and probes, contrast checks) is one vertical feature
     "rules": _BASE | {"datasets", "modalities", "prompts", "judges", "parsing"},
     # process judging (ProJudge): cases, the ProJudgeBench loader, probes, baselines and their check command
-    "process": _BASE | {"datasets", "parsing", "analysis"},
+    # (its prompt layout and its judge set-up: baselines by definition, text judges read per step)
+    "process": _BASE | {"datasets", "parsing", "analysis", "prompts", "judges"},
 }
 #: Known imports against the layers, each a debt to pay (not a permission for more): the generic prompt builder
-#: and probe suite dispatch ``setting=rules`` to :mod:`judgeanything.rules` by a lazy import; a registry of
-#: settings (prompt layout, probe family) would remove both.
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {("prompts", "rules"), ("datasets", "rules")}
+#: and probe suite dispatch ``setting=rules`` to :mod:`judgeanything.rules` by a lazy import, and the prompt
+#: builder ``setting=process`` to :mod:`judgeanything.process`; a registry of settings (prompt layout, probe
+#: family) would remove all three.
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = {("prompts", "rules"), ("datasets", "rules"), ("prompts", "process")}
 
 
 def _unit(module: str) -> str:

@@ -185,6 +185,9 @@ class JudgeAnythingDataset:
                              f"expected one of {', '.join(SETTINGS)}")
         if setting == "rules":
             raise ValueError("no rule items (setting=rules runs on benchmark=probes, the rule probe family)")
+        if setting == "process":
+            raise ValueError("no process items (setting=process runs on benchmark=probes, the process probe family, "
+                             "or benchmark=projudgebench)")
         notes: list[str] = []
         self._p = _Paths.given(self) if self.root is None else self._from_release(setting)
         queries = self._read_queries()

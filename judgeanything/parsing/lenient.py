@@ -20,6 +20,7 @@ from judgeanything.parsing._agree import agreed, json_reading
 from judgeanything.parsing._common import Reading, bad, collapse, normalise, with_rule
 from judgeanything.parsing._echo import is_conditional, is_echo
 from judgeanything.parsing._json import COMMENT_SUFFIXES, answer_objects, unclosed_json
+from judgeanything.parsing._stated import DIRECTION_LABEL, is_tentative, revised_after, worst_first
 from judgeanything.parsing._values import PAIR_SENTENCES, ValueReader
 from judgeanything.schema import ANSWER_SUFFIX
 
@@ -27,7 +28,8 @@ _MARKDOWN = re.compile(r"\*\*|__|`|(?<![A-Za-z0-9])\*(?=\S)|(?<=\S)\*(?![A-Za-z0
 _AFTER_NAME = re.compile(
     r"(?:[\s_*|:=\"'`()]|-(?!\d))*"
     r"(?:(score|rating|choice|ranking|rank|verdict|judge?ment|preference|winner)(?![A-Za-z]))?"
-    r"(?:\s*\(\s*\d\s*-\s*\d+\s*\))?"
+    r"(?:\s*\(\s*\d\s*-\s*\d+\s*\)"
+    r"|\s*\([^)\n]{0,30}?(?:worst|best|lowest|highest|ascending|descending|least|most)[^)\n]{0,30}\))?"
     r"(?:[\s_*|:=\"'`>]|-(?!\d))*", re.I)
 _COMMENT_AFTER_NAME = re.compile(r"[\s_\"']*(?:" + "|".join(COMMENT_SUFFIXES) + r")(?![A-Za-z])", re.I)
 
@@ -102,15 +104,26 @@ def _named(text: str, rubric: str, rd: ValueReader, keys_only: bool) -> list[tup
             value = _line_rest(text, m.end() + len(rest) + 1)
         r = rd.prefix(value, key_like)
         if r is not None:
-            out.append((m.start(), with_rule(r, "named")))
+            out.append((m.start(), with_rule(_directed(r, text, m.start(), m.end() + a.end(), rd), "named")))
     return out
+
+
+def _directed(r: Reading, text: str, start: int, value_at: int, rd: ValueReader) -> Reading:
+    """A ranking labelled worst first ("Ranking from worst to best: C > A > B") in the contract's best-first
+    order; every other reading unchanged."""
+    if rd.name != "batch" or r.kind != "ok" or not isinstance(r.value, tuple):
+        return r
+    if worst_first(text, start, value_at):
+        return Reading(r.kind, tuple(reversed(r.value)), r.detail, r.rule)
+    return r
 
 
 def _anchored(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
     """(tier, position, reading) for every general anchor whose value can be read, except echoed
     examples of the answer format (``Answer: A, B or C``, ``"[[A]]" if assistant A is better``)."""
     hits = []
-    for tier, rx, where in rd.anchors:
+    anchors = rd.anchors + (((1, DIRECTION_LABEL, "after"),) if rd.name == "batch" else ())
+    for tier, rx, where in anchors:
         for m in rx.finditer(text):
             value = m.group(0) if where == "at" else text[m.end():]
             if is_echo(text, m.start(), m.end(), value, where, rd.name):
@@ -118,7 +131,7 @@ def _anchored(text: str, rd: ValueReader) -> list[tuple[int, int, Reading]]:
             key_like = rd.name == "pair" and m.group(0).strip().lower().startswith(ANSWER_SUFFIX["pair"])
             r = rd.prefix(value, key_like)
             if r is not None:
-                hits.append((tier, m.start(), with_rule(r, "anchor")))
+                hits.append((tier, m.start(), with_rule(_directed(r, text, m.start(), m.end(), rd), "anchor")))
     if rd.name == "pair":
         for rx, fn in PAIR_SENTENCES:
             for m in rx.finditer(text):
@@ -152,7 +165,35 @@ def _from_text(text: str, rubric: str, single: bool, rd: ValueReader, keys_only:
     if not hits:
         return None
     best = min(h[0] for h in hits)
-    return agreed([h[2] for h in sorted(hits, key=lambda h: h[1]) if h[0] == best], "two verdicts")
+    deciding = sorted((h for h in hits if h[0] == best), key=lambda h: h[1])
+    got = agreed([h[2] for h in deciding], "two verdicts")
+    if got.kind == "bad":
+        return got
+    last = deciding[-1][1]
+    revision = revised_after(text, last)
+    if revision is not None and not any(p > revision and r.kind == "ok" and r.value == got.value
+                                        for _t, p, r in hits):
+        return bad(f"the judge revises its verdict {got.value!r} after giving it (\"no wait\", \"on second "
+                   "thought\", \"I change my score\"): which one is meant is not stated in a verdict")
+    return _against_sentences(got, text, last, rd) if best < 3 else got
+
+
+def _against_sentences(got: Reading, text: str, verdict_at: int, rd: ValueReader) -> Reading:
+    """A pair verdict from an anchor (``[[B]]``, ``Final verdict: B``) checked against the asserted
+    comparative sentences ("Response 1 is better than Response 2."): one naming the other response is a
+    second verdict that disagrees, a ``parse_fail``. Conditional, denied, hedged ("seems", "at first
+    glance"), aspect-limited ("better in clarity") and turned ("..., but on reflection") sentences are
+    reasoning, not verdicts."""
+    if rd.name != "pair" or got.kind != "ok":
+        return got
+    for rx, fn in PAIR_SENTENCES:
+        for m in rx.finditer(text):
+            choice = fn(m)
+            if (choice is None or choice == got.value or is_conditional(text, m.start())
+                    or is_tentative(text, m.start(), m.end(), verdict_at)):
+                continue
+            return bad(f"two verdicts disagree: {got.value!r} and the sentence {m.group(0)!r}")
+    return got
 
 
 __all__ = ["LenientReading", "read"]

@@ -76,7 +76,7 @@ def _against_prose(got: Reading, plain: str, rubric: str, single: bool, rd: Valu
         hits += [r for tier, _pos, r in _anchored(plain, rd) if tier == 1]
     other = next((h.value for h in hits if h.kind == "ok" and h.value != got.value), None)
     if other is None:
-        return got
+        return _against_sentences(got, plain, len(plain), rd) if single else got
     return bad(f"two verdicts disagree: the JSON answer {got.value!r} and {other!r} in the text")
 
 

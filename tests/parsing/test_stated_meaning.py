@@ -92,3 +92,14 @@ def test_named_rubric_ranking_direction_is_respected() -> None:
     out = parse_output("Clarity ranking (worst to best): CAB\nAccuracy ranking: CAB", "batch",
                        ("clarity", "accuracy"), n_responses=3)
     assert [o.value for o in out if isinstance(o, Verdict)] == [(1, 0, 2), (2, 0, 1)]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ('Response 1 is better than Response 2.\n{"overall_comment": "x", "overall_choice": "2"}', "parse_fail"),
+    ('{"overall_comment": "x", "overall_choice": "2"}\nIn short, Assistant A is superior.', "parse_fail"),
+    ('Response 1 is better in style, but Response 2 is correct.\n{"overall_comment": "x", "overall_choice": "2"}',
+     "second"),
+    ('Response 2 is better.\n{"overall_comment": "x", "overall_choice": "2"}', "second"),
+])
+def test_sentence_contradicting_a_json_pair_answer_is_parse_fail(raw: str, expected: str) -> None:
+    assert _one(raw, "pair") == expected

@@ -13,7 +13,7 @@ import re
 # An explicit revision of a verdict already given. "actually" counts only as a sentence opener
 # ("Actually, 2") or right before a value ("actually 2"), not inside commentary ("is actually good").
 _REVISION = re.compile(
-    r"\bno,?\s+wait\b|\bwait,?\s+(?:no|actually)\b|(?:^|[.!;:]\s*|\n)actually,"
+    r"\bno,?\s+wait\b|\bwait,?\s+(?:no|actually)\b|(?:^|[.!;:\]]\s*|\n)actually,|(?-i:\bActually\b)"
     r"|\bactually\s+(?:a\s+|an\s+)?(?=\d|\[\[|(?:response|assistant|answer|output)\b|(?-i:[A-E])\b)"
     r"|\bcorrection\b|\bon\s+second\s+thoughts?\b|\blet\s+me\s+(?:revise|reconsider|correct|change)\b"
     r"|\bi\s+(?:change|revise|lower|raise|adjust|update|amend)\s+my\s+(?:score|rating|verdict|answer|choice"

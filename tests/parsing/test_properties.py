@@ -277,3 +277,35 @@ def test_token_limit_only_complete_json_counts(case: tuple[str, int, tuple[str, 
     setting, n, rubrics, values, text, use_json = case
     got = [_result(o) for o in parse_output(text, setting, rubrics, n_responses=n, finish_reason=reason)]
     assert got == ([values[r] for r in rubrics] if use_json else ["truncated"] * len(rubrics)), text
+
+
+@st.composite
+def worst_first_rankings(draw: st.DrawFn) -> tuple[str, int, tuple[int, ...]]:
+    """A best-first ranking of 2–5 responses written worst first under a stated direction (issue 8 item 11)."""
+    n = draw(st.integers(2, 5))
+    best_first = tuple(draw(st.permutations(range(n))))
+    letters = ranking_to_letters(tuple(reversed(best_first)))
+    label = draw(st.sampled_from(["Ranking from worst to best", "worst to best", "Final ranking (worst to best)",
+                                  "Ranking (in ascending order of quality)", "From lowest to highest",
+                                  "Ranking, least to most helpful"]))
+    joined = draw(st.sampled_from([" > ", ", ", ""])).join(letters)
+    return f"{chatter(draw)}\n{label}: {joined}\n{chatter(draw)}", n, best_first
+
+
+@SETTINGS
+@given(worst_first_rankings())
+def test_a_ranking_written_worst_first_is_read_best_first(case: tuple[str, int, tuple[int, ...]]) -> None:
+    raw, n, best_first = case
+    assert _result(parse_output(raw, "batch", ("overall",), n_responses=n)[0]) == best_first
+
+
+@SETTINGS
+@given(st.integers(1, 5), st.integers(1, 5), st.sampled_from(["No wait, actually {b}.", "Actually, {b}.",
+                                                              "On second thought, {b}.", "Correction: {b}.",
+                                                              "Let me revise that to {b}.",
+                                                              "I change my score to {b}."]),
+       st.sampled_from(["I'd rate it {a}.", "Score: {a}.", "Rating - {a}/5.", "[[{a}]]"]))
+def test_a_self_corrected_score_is_never_the_first_value(a: int, b: int, revision: str, first: str) -> None:
+    raw = f"{first.format(a=a)} {revision.format(b=b)}"
+    got = _result(parse_output(raw, "score", ("overall",))[0])
+    assert got == "parse_fail" or (a == b and got == a), raw

@@ -63,6 +63,8 @@ def read(text: str, rubrics: Sequence[str], rd: ValueReader) -> LenientReading:
         got = readings[r]
         if got is None:
             readings[r] = _from_text(plain, r, single, rd, keys_only=writing_json)
+        elif got.kind == "ok" and revised_after(text, objects[-1][1][1]) is not None:
+            readings[r] = bad(f"the judge revises its JSON answer {got.value!r} after giving it")
         elif got.kind == "ok":
             readings[r] = _against_prose(got, plain, r, single, rd)
     return LenientReading(readings, comments, bool(objects), writing_json)

@@ -103,3 +103,13 @@ def test_named_rubric_ranking_direction_is_respected() -> None:
 ])
 def test_sentence_contradicting_a_json_pair_answer_is_parse_fail(raw: str, expected: str) -> None:
     assert _one(raw, "pair") == expected
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ('{"overall_comment": "ok", "overall_score": 4}\nNo wait, actually 2.', "parse_fail"),
+    ('{"overall_comment": "ok", "overall_score": 4}\nOn second thought, I change my score to 3.', "parse_fail"),
+    ('Actually, let me answer in JSON.\n{"overall_comment": "ok", "overall_score": 4}', 4),
+    ('{"overall_comment": "ok", "overall_score": 4}\nHope this helps!', 4),
+])
+def test_a_json_answer_revised_after_it_is_parse_fail(raw: str, expected: object) -> None:
+    assert _one(raw, "score") == expected

@@ -80,6 +80,9 @@ class MediaCache:
         self._encoders: dict[str, tuple[ModalityEncoder, str]] = {}
         self._measures: dict[tuple[Any, ...], dict[str, float]] = {}
         self._measure_why: dict[tuple[Any, ...], str] = {}  # why a measure came back {} ("" when it did not)
+        # one lock per file identity: the measuring threads of a run often reach the same file through several
+        # responses at once, and each would otherwise open (and count) it again
+        self._measure_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self.measured = 0  # files actually measured (not answered from memory or a saved file)
         self._digests: dict[tuple[str, int, int], str] = {}
 
@@ -234,6 +237,14 @@ class MediaCache:
             self.measure_errors[ref.label] = e.reason
             return {}
         key = (ref.modality, ident, opts)
+        with self._lock:
+            key_lock = self._measure_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            return self._measure_once(key, enc, ref)
+
+    def _measure_once(self, key: tuple[Any, ...], enc: ModalityEncoder, ref: MediaRef) -> dict[str, float]:
+        """:meth:`measure` for one file identity, called under that identity's lock (a saved or earlier
+        measurement is reused; otherwise the file is measured once and counted in :attr:`measured`)."""
         with self._lock:
             hit = self._measures.get(key)
             why = self._measure_why.get(key)

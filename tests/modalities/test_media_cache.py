@@ -121,6 +121,34 @@ def test_threads_share_one_decode(media: Path) -> None:
     assert all(r is results[0] for r in results)
 
 
+def test_threads_share_one_measure(media: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The measuring threads of a run reach one file through several responses at once: it is opened once."""
+    cache = MediaCache(media)
+    enc, _ = cache.encoder("image")
+    calls: list[str] = []
+    real = enc.measure
+    gate = threading.Event()
+
+    def slow_measure(ref: MediaRef, root: Path) -> dict[str, float]:
+        calls.append(str(ref.path))
+        gate.wait(timeout=5)  # hold the first measurement until every thread has asked for the file
+        return real(ref, root)
+
+    monkeypatch.setattr(enc, "measure", slow_measure)
+    results: list[dict[str, float]] = []
+    threads = [threading.Thread(target=lambda: results.append(cache.measure(MediaRef("image", path="grad.png"))))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    while not calls:
+        threading.Event().wait(0.01)
+    gate.set()
+    for t in threads:
+        t.join(timeout=30)
+    assert len(results) == 6 and all(r == results[0] and r["pixels"] == 20000.0 for r in results)
+    assert calls == ["grad.png"] and cache.measured == 1
+
+
 def test_provenance_is_json_for_the_run_log(media: Path) -> None:
     """The runner writes every part's provenance into the run log: plain JSON types only."""
     cache = MediaCache(media)

@@ -328,20 +328,11 @@ class RunLog:
         Raises:
             StoreError: a line that is not JSON or not a verdict record (naming file and line).
         """
-        if not self.path.exists():
-            return
-        with self.path.open("rb") as f:
-            for i, line in enumerate(f, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    r = orjson.loads(line)
-                except orjson.JSONDecodeError as e:
-                    raise StoreError(f"{self.path}: line {i} is not valid JSON ({e.msg})") from e
-                if not isinstance(r, dict) or not isinstance(r.get("key"), str):
-                    raise StoreError(f"{self.path}: line {i} is not a verdict record (a JSON object with a "
-                                     f"string 'key')")
-                yield i, r
+        for i, r in iter_jsonl_lines(self.path):
+            if not isinstance(r, dict) or not isinstance(r.get("key"), str):
+                raise StoreError(f"{self.path}: line {i} is not a verdict record (a JSON object with a "
+                                 f"string 'key')")
+            yield i, r
 
     def _repair_tail(self) -> None:
         """Truncate a torn last line (no trailing newline) left by a killed writer; reads the file backwards

@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import orjson
 import yaml
+
+from judgeanything.store import VERDICTS, iter_jsonl_lines, iter_latest_records
 
 
 class PriceError(ValueError):
@@ -167,42 +168,6 @@ TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "t
                 "audio_completion_tokens")
 
 
-def iter_latest_records(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a run log that count (the latest attempt of each key), streamed: a first pass keeps
-    only ``key → (line, attempt)``, a second yields the chosen lines. A torn last line is skipped."""
-    if not path.exists():
-        return
-    best: dict[str, tuple[int, int]] = {}
-    with path.open("rb") as f:
-        for i, line in enumerate(f):
-            r = _loads(line)
-            if r is None:
-                continue
-            a = r.get("attempt") or 0
-            a = a if isinstance(a, int) and not isinstance(a, bool) else 0
-            prev = best.get(r["key"])
-            if prev is None or a > prev[1]:
-                best[r["key"]] = (i, a)
-    chosen = {i for i, _ in best.values()}
-    del best
-    with path.open("rb") as f:
-        for i, line in enumerate(f):
-            if i in chosen:
-                r = _loads(line)
-                if r is not None:
-                    yield r
-
-
-def _loads(line: bytes) -> dict[str, Any] | None:
-    if not line.strip() or not line.endswith(b"\n"):
-        return None
-    try:
-        r = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        return None
-    return r if isinstance(r, dict) and isinstance(r.get("key"), str) else None
-
-
 def is_cache_hit(rec: Mapping[str, Any]) -> bool:
     """Whether a verdict record was answered from the judge cache (no call, nothing spent this run)."""
     extra = rec.get("extra")
@@ -277,8 +242,6 @@ def run_usage(run_dir: Path, counted_lines: Iterable[int], run: Mapping[str, Any
               modality_of: Mapping[str, str]) -> dict[str, Any]:
     """:func:`summarise_usage` of a run directory's counted verdict records (``counted_lines``: the log lines
     analysis counts), at the price ``run.json`` recorded, plus ``price`` (that record, or ``None``)."""
-    from judgeanything.store import VERDICTS, iter_jsonl_lines
-
     keep = set(counted_lines)
     recs = (r for i, r in iter_jsonl_lines(Path(run_dir) / VERDICTS, tolerate_torn_tail=True)
             if i in keep and isinstance(r, dict))

@@ -32,17 +32,18 @@ from typing import Any
 
 import pandas as pd
 
-from judgeanything.schema import FAILURE_KINDS, PAIR_CHOICES, SchemaError, ScoreScale, TaskType
+from judgeanything.schema import Failure, SchemaError, ScoreScale, TaskType
 from judgeanything.store import (
     ITEMS,
     LABELS,
     RUN,
     VERDICTS,
+    RunRecord,
     StoreError,
     iter_jsonl_lines,
-    record_attempt,
     supersedes,
 )
+from judgeanything.store import check_value as check_value  # analysis.units checks label values with it
 
 ITEM_COLUMNS = ["item_id", "setting", "uniq_id", "task_name", "n_responses", "models", "sizes",
                 "input_modalities", "output_modality", "family", "input_modality", "modality_pair", "meta"]
@@ -272,32 +273,6 @@ def _load_labels(path: Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=LABEL_COLUMNS)
 
 
-def check_value(setting: str | None, value: Any, *, file: str, row: int, field: str) -> Any:
-    """Validate one verdict/label value against its setting and return it normalised (ranking → tuple).
-
-    Raises:
-        SchemaError: a pair value not in ``first/tie/second``, a non-numeric score, a ranking that is not a
-            list of distinct non-negative ints.
-    """
-    if setting == "pair":
-        if value not in PAIR_CHOICES:
-            raise SchemaError(f"pair choice {value!r} is not one of {PAIR_CHOICES}", file=file, row=row,
-                              field=field)
-        return value
-    if setting == "score":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise SchemaError(f"score {value!r} is not a finite number", file=file, row=row, field=field)
-        return value
-    if setting == "batch":
-        if (not isinstance(value, (list, tuple)) or not value
-                or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in value)
-                or len(set(value)) != len(value)):
-            raise SchemaError(f"ranking {value!r} is not a list of distinct 0-based slots", file=file,
-                              row=row, field=field)
-        return tuple(value)
-    return tuple(value) if isinstance(value, list) else value
-
-
 def _is_int(x: Any) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
@@ -311,12 +286,12 @@ REMOVED = "items no longer in the item set"
 EDITED = "items edited since they were judged"
 
 
-def _stale(r: dict[str, Any], item_id: str, contents: dict[str, str | None]) -> str | None:
+def _stale(rec: RunRecord, contents: dict[str, str | None]) -> str | None:
     """Why a record belongs to another item set (:data:`REMOVED`, :data:`EDITED`), or None when it counts."""
-    if item_id not in contents:
+    if rec.item_id not in contents:
         return REMOVED
-    have, had = contents[item_id], r.get("item_content")
-    if have is not None and had is not None and str(had) != have:
+    have, had = contents[rec.item_id], rec.item_content
+    if have is not None and had is not None and had != have:
         return EDITED
     return None
 
@@ -326,78 +301,52 @@ def _count(x: Any) -> float:
     return float(x) if _is_int(x) and x >= 0 else math.nan
 
 
-def _outcome_rows(r: dict[str, Any], outcomes: list[Any], base: dict[str, Any], path: Path,
-                  line: int) -> list[dict[str, Any]]:
-    """The verdict rows of one record: one per outcome, a whole-request failure (rubric ``*``) expanded to every
-    rubric the record asked for.
-
-    Raises:
-        SchemaError: an outcome that is not an object, has an unknown failure kind, or neither value nor
-            failure, or a value of the wrong kind for the setting (naming file, row and field).
-    """
+def _outcome_rows(rec: RunRecord, line: int) -> list[dict[str, Any]]:
+    """The verdict rows of one (checked) record: one per outcome, a whole-request failure (rubric ``*``) expanded
+    to every rubric the record asked for."""
+    base = {"line": line, "key": rec.key, "item_id": rec.item_id, "setting": rec.setting, "mode": rec.mode,
+            "judge": rec.judge, "model": rec.model, "order": rec.order, "repeat": rec.repeat}
     rows: list[dict[str, Any]] = []
-    asked = [str(x) for x in (r.get("rubrics") or [])]
-    setting = r.get("setting")
-    for j, o in enumerate(outcomes):
-        fld = f"outcomes[{j}]"
-        if not isinstance(o, dict):
-            raise SchemaError("must be an object", file=str(path), row=line, field=fld)
-        rubric = str(o.get("rubric", "*"))
-        if "failure" in o:
-            kind = o["failure"]
-            if kind not in FAILURE_KINDS:
-                raise SchemaError(f"unknown failure kind {kind!r}", file=str(path), row=line, field=fld + ".failure")
-            targets = asked if rubric == "*" and asked else [rubric]
-            rows += [{**base, "mode": r.get("mode"), "rubric": rb, "value": None, "failure": kind,
-                      "detail": str(o.get("detail", "")), "probs": None, "expected": math.nan,
-                      "parsed_by": str(o.get("parsed_by") or "")} for rb in targets]
-            continue
-        if "value" not in o:
-            raise SchemaError("outcome has neither value nor failure", file=str(path), row=line, field=fld)
-        value = check_value(setting, o["value"], file=str(path), row=line, field=fld + ".value")
-        probs = o.get("probs")
-        rows.append({**base, "mode": r.get("mode"), "rubric": rubric, "value": value, "failure": None,
-                     "detail": "", "probs": dict(probs) if isinstance(probs, dict) else None,
-                     "expected": _num(o.get("expected")), "parsed_by": str(o.get("parsed_by") or "")})
+    for o in rec.outcomes:
+        if isinstance(o, Failure):
+            targets = rec.rubrics if o.rubric == "*" and rec.rubrics else (o.rubric,)
+            rows += [{**base, "rubric": rb, "value": None, "failure": o.kind, "detail": o.detail, "probs": None,
+                      "expected": math.nan, "parsed_by": o.parsed_by} for rb in targets]
+        else:
+            rows.append({**base, "rubric": o.rubric, "value": o.value, "failure": None, "detail": "",
+                         "probs": None if o.probs is None else dict(o.probs),
+                         "expected": math.nan if o.expected is None else float(o.expected),
+                         "parsed_by": o.parsed_by})
     return rows
 
 
+def _cost_row(rec: RunRecord, line: int) -> dict[str, Any]:
+    """The ``records`` row of one record (what it cost)."""
+    return {"line": line, "key": rec.key, "item_id": rec.item_id, "setting": rec.setting, "judge": rec.judge,
+            "model": rec.model, "order": rec.order, "repeat": rec.repeat,
+            "prompt_tokens": _count(rec.usage.get("prompt_tokens")),
+            "completion_tokens": _count(rec.usage.get("completion_tokens")),
+            "latency_s": math.nan if rec.latency_s is None else float(rec.latency_s)}
+
+
 def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    # One record counts per unit key: its latest attempt (a unit whose failure was retried on resume is
-    # logged again with a higher ``attempt``); among equal attempts the first (a key logged twice by two
-    # runs on one directory, before the store locked it) — every record is still checked.
-    # A record of another item set (see RunData.set_aside) is checked like any other, then set aside.
-    chosen: dict[str, tuple[int, dict[str, Any], list[dict[str, Any]]]] = {}
+    """The verdict and cost frames of a run log, and the records set aside (see :attr:`RunData.set_aside`).
+
+    Every line is checked (:meth:`judgeanything.store.RunRecord.from_dict`); one record counts per unit key: its
+    latest attempt (:func:`judgeanything.store.supersedes`). A record of another item set is set aside.
+
+    Raises:
+        SchemaError: a malformed record (naming file, row and field).
+    """
+    chosen: dict[str, tuple[RunRecord, int]] = {}
     set_aside: dict[str, int] = {}
-    for line, r in _lines(path):
-        key = str(r.get("key", f"line{line}"))
-        attempt = record_attempt(r)
-        item_id = str(_need(r, "item_id", path, line))
-        outcomes = _need(r, "outcomes", path, line)
-        if not isinstance(outcomes, list):
-            raise SchemaError("must be a list of outcomes", file=str(path), row=line, field="outcomes")
-        setting = r.get("setting")
-        order = r.get("order") or []
-        if not isinstance(order, list) or not all(_is_int(x) for x in order):
-            raise SchemaError(f"order {order!r} is not a list of slot numbers", file=str(path), row=line,
-                              field="order")
-        repeat = r.get("repeat") or 0
-        if not _is_int(repeat) or repeat < 0:
-            raise SchemaError(f"repeat {repeat!r} is not a non-negative integer", file=str(path), row=line,
-                              field="repeat")
-        usage = r.get("usage") or {}
-        base = {"line": line, "key": key, "item_id": item_id, "setting": setting,
-                "judge": r.get("judge"), "model": r.get("model"), "order": tuple(order), "repeat": repeat}
-        rec = {**base, "prompt_tokens": _count(usage.get("prompt_tokens")),
-               "completion_tokens": _count(usage.get("completion_tokens")), "latency_s": _num(r.get("latency_s"))}
-        rows = _outcome_rows(r, outcomes, base, path, line)
-        why = _stale(r, item_id, contents)
+    for line, r in iter_jsonl_lines(path, tolerate_torn_tail=True):
+        rec = RunRecord.from_dict(r, file=str(path), line=line)
+        why = _stale(rec, contents)
         if why is not None:
             set_aside[why] = set_aside.get(why, 0) + 1
-            continue
-        if supersedes(attempt, chosen[key][0] if key in chosen else None):
-            chosen[key] = (attempt, rec, rows)
-    recs = [rec for _, rec, _ in chosen.values()]
-    all_rows = [row for _, _, rows in chosen.values() for row in rows]
-    return (pd.DataFrame(all_rows, columns=VERDICT_COLUMNS), pd.DataFrame(recs, columns=RECORD_COLUMNS),
-            set_aside)
+        elif supersedes(rec.attempt, chosen[rec.key][0].attempt if rec.key in chosen else None):
+            chosen[rec.key] = (rec, line)
+    rows = [row for rec, line in chosen.values() for row in _outcome_rows(rec, line)]
+    costs = [_cost_row(rec, line) for rec, line in chosen.values()]
+    return (pd.DataFrame(rows, columns=VERDICT_COLUMNS), pd.DataFrame(costs, columns=RECORD_COLUMNS), set_aside)

@@ -33,8 +33,8 @@ from judgeanything.runner.records import failure_record, result_record
 from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, ScoreScale
 from judgeanything.shard import Shard, ShardSpecError, select
-from judgeanything.store import GroupSync, RunDirLock, RunLog
-from judgeanything.usage import is_cache_hit, iter_latest_records, price_of, summarise_usage
+from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord
+from judgeanything.usage import iter_latest_records, price_of, summarise_usage
 
 log = logging.getLogger("judgeanything.runner")
 
@@ -320,17 +320,17 @@ class Runner:
             return prepare()
         return await asyncio.to_thread(prepare)
 
-    def _land(self, runlog: RunLog, rec: Mapping[str, Any], bar: Any) -> None:
+    def _land(self, runlog: RunLog, rec: RunRecord, bar: Any) -> None:
         """Write a unit's record (flushed now, fsync'ed by the background ``GroupSync``) and count it."""
-        if "usage_invalid" in rec:
-            self._flag_usage(rec["usage_invalid"])
+        if rec.usage_invalid:
+            self._flag_usage(rec.usage_invalid)
         if runlog.append(rec, sync=False):
             self.counts["judged"] += 1
-            if any("failure" in o for o in rec["outcomes"]):
+            if rec.failed:
                 self.counts["failures"] += 1
-            if is_cache_hit(rec):
+            if rec.cache_hit:
                 self.counts["cached"] = self.counts.get("cached", 0) + 1
-        self.budget.settle(rec.get("usage") or {}, cached=is_cache_hit(rec))
+        self.budget.settle(rec.usage, cached=rec.cache_hit)
         self._landed.set()
         bar.update(1)
 

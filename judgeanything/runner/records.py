@@ -1,4 +1,4 @@
-"""The run-log record of one judged unit (the line format is :mod:`judgeanything.store`'s).
+"""The run-log record of one judged unit (:class:`judgeanything.store.RunRecord`).
 
 Every outcome is stored in dataset orientation (:func:`~judgeanything.orders.to_dataset_orientation`); raw text
 a judge returned is read here by :func:`~judgeanything.parsing.parse_output` unless the judge gave structured
@@ -8,7 +8,6 @@ outcomes itself.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from judgeanything.judges.base import JudgeRequest, JudgeResult
 from judgeanything.orders import to_dataset_orientation
@@ -16,24 +15,19 @@ from judgeanything.parsing import parse_output
 from judgeanything.runner.rundir import now
 from judgeanything.runner.units import Unit
 from judgeanything.schema import Failure, Outcome, item_content_hash
-from judgeanything.store import cap_text, check_usage
-
-
-def _base(unit: Unit, *, mode: str, rubrics: Sequence[str], judge: str, prompt_version: str) -> dict[str, Any]:
-    return {"key": unit.key, "item_id": unit.item.item_id,
-            "item_content": unit.content or item_content_hash(unit.item), "task_name": unit.item.query.task_name,
-            "setting": unit.item.setting, "mode": mode, "rubrics": list(rubrics),
-            "order": list(unit.order), "repeat": unit.repeat, "judge": judge,
-            "prompt_version": prompt_version, **({"attempt": unit.attempt} if unit.attempt else {})}
+from judgeanything.store import RunRecord, cap_text, check_usage
 
 
 def failure_record(unit: Unit, f: Failure, *, mode: str, rubrics: Sequence[str], judge: str,
-                   prompt_version: str) -> dict[str, Any]:
+                   prompt_version: str) -> RunRecord:
     """The record of a unit that never reached the judge (its media could not be used): ``f`` per rubric."""
-    rec = _base(unit, mode=mode, rubrics=rubrics, judge=judge, prompt_version=prompt_version)
-    rec.update(outcomes=[Failure(f.kind, f.detail, r).to_dict() for r in rubrics], raw="",
-               finish_reason=None, usage={}, latency_s=0.0, model="", media=[], downgrades=[], ts=now())
-    return rec
+    item = unit.item
+    return RunRecord(
+        key=unit.key, item_id=item.item_id, item_content=unit.content or item_content_hash(item),
+        task_name=item.query.task_name, setting=item.setting, mode=mode, rubrics=tuple(rubrics), order=unit.order,
+        repeat=unit.repeat, judge=judge, prompt_version=prompt_version, attempt=unit.attempt,
+        outcomes=tuple(Failure(f.kind, f.detail, r) for r in rubrics), raw="", finish_reason=None, usage={},
+        latency_s=0.0, model="", ts=now())
 
 
 def result_outcomes(unit: Unit, req: JudgeRequest, res: JudgeResult, *, parse: str = "auto") -> list[Outcome]:
@@ -53,22 +47,21 @@ def result_outcomes(unit: Unit, req: JudgeRequest, res: JudgeResult, *, parse: s
 
 
 def result_record(unit: Unit, req: JudgeRequest, res: JudgeResult, *, mode: str, rubrics: Sequence[str],
-                  judge: str, parse: str = "auto", max_raw_chars: int | None = None) -> dict[str, Any]:
+                  judge: str, parse: str = "auto", max_raw_chars: int | None = None) -> RunRecord:
     """The record of a unit the judge answered (``parse``: the parsing strategy for raw text, which is read in
     full and then stored capped at ``max_raw_chars`` by :func:`judgeanything.store.cap_text`). Token counts that
     cannot be true are kept apart as ``usage_invalid`` (:func:`judgeanything.store.check_usage`)."""
-    rec = _base(unit, mode=mode, rubrics=rubrics, judge=judge, prompt_version=req.prompt.version)
-    outcomes = [o.to_dict() for o in result_outcomes(unit, req, res, parse=parse)]
+    item = unit.item
     raw, cut = cap_text(res.raw, max_raw_chars)
     usage, impossible = check_usage(res.usage)
-    beside_raw: dict[str, Any] = {**cut, **({"usage_invalid": impossible} if impossible else {})}
-    rec.update(outcomes=outcomes, raw=raw, **beside_raw,
-               finish_reason=res.finish_reason, usage=usage, latency_s=round(res.latency_s, 6),
-               model=res.model, media=req.meta.get("media", []), downgrades=req.meta.get("downgrades", []),
-               ts=now())
-    if res.extra:
-        rec["extra"] = res.extra
-    return rec
+    return RunRecord(
+        key=unit.key, item_id=item.item_id, item_content=unit.content or item_content_hash(item),
+        task_name=item.query.task_name, setting=item.setting, mode=mode, rubrics=tuple(rubrics), order=unit.order,
+        repeat=unit.repeat, judge=judge, prompt_version=req.prompt.version, attempt=unit.attempt,
+        outcomes=tuple(result_outcomes(unit, req, res, parse=parse)), raw=raw, raw_chars=cut.get("raw_chars"),
+        raw_cap=cut.get("raw_cap"), usage_invalid=impossible or None, finish_reason=res.finish_reason,
+        usage=usage, latency_s=round(res.latency_s, 6), model=res.model, media=tuple(req.meta.get("media", ())),
+        downgrades=tuple(req.meta.get("downgrades", ())), ts=now(), extra=res.extra or None)
 
 
 __all__ = ["failure_record", "result_outcomes", "result_record"]

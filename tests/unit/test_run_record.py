@@ -32,7 +32,7 @@ def _record(order: tuple[int, ...], raw: str, attempt: int = 0) -> dict:
     shown = present(unit.item, unit.order)
     req = JudgeRequest(unit.key, shown, build_prompt(shown, "overall", ("overall",)), order=unit.order)
     res = JudgeResult(raw=raw, usage={"prompt_tokens": 12, "completion_tokens": 3}, latency_s=0.25, model="m-1")
-    return result_record(unit, req, res, mode="overall", rubrics=("overall",), judge="j")
+    return result_record(unit, req, res, mode="overall", rubrics=("overall",), judge="j").to_dict()
 
 
 @pytest.mark.parametrize(("new", "counted", "wins"), [(0, None, True), (1, 0, True), (0, 0, False),

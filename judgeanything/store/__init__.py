@@ -7,18 +7,9 @@ A run directory holds:
   response, dataset order, from the modality encoders' ``measure``), ``input_modalities``,
   ``output_modality`` and ``family`` (``mmu``/``mmg``).
 * ``labels.jsonl`` — one :class:`~judgeanything.schema.HumanLabel` per line.
-* ``verdicts.jsonl`` — the run log, one line per judged unit, appended (and fsync'ed) as each lands:
-
-  ``key`` (unit id: item × setting × mode × rubrics × order × repeat × judge fingerprint × prompt
-  version), ``item_id``, ``task_name``, ``setting``, ``mode``, ``rubrics``, ``order`` (the dataset slot
-  shown at each position), ``repeat``, ``judge``, ``model``, ``prompt_version``, ``outcomes`` (per rubric,
-  a verdict ``{rubric, value, comment?, probs?, expected?}`` or a failure ``{rubric, failure, detail}``,
-  always in **dataset orientation**: a pair choice ``"first"`` means the dataset's first response
-  whatever order it was shown in), ``raw`` (the judge's output, at most ``run.max_raw_chars`` characters:
-  a longer one keeps its head and tail around a marker, with ``raw_chars`` = its full length and ``raw_cap``
-  = the cap; see :func:`cap_text`), ``finish_reason``, ``usage`` (token counts; impossible ones — negative,
-  fractional — are moved to ``usage_invalid``, see :func:`check_usage`), ``latency_s``, ``media``
-  (provenance of each decoded part), ``downgrades``, ``ts``.
+* ``verdicts.jsonl`` — the run log, one line per judged unit, appended (and fsync'ed) as each lands: a
+  :class:`~judgeanything.store.record.RunRecord` (its attributes are the line's fields; ``to_dict`` writes it,
+  ``from_dict`` reads and checks it). Outcomes are always in **dataset orientation**.
 
 Resume: reopening a run directory reads the log, drops a torn last line left by a kill (truncating the
 file back to its last complete line, so appends stay valid JSONL), and reports the finished keys; the
@@ -43,6 +34,10 @@ from typing import Any
 import orjson
 
 from judgeanything.redaction import redact_values
+from judgeanything.store.record import RunRecord as RunRecord
+from judgeanything.store.record import check_value as check_value
+from judgeanything.store.record import record_attempt as record_attempt
+from judgeanything.store.record import supersedes as supersedes
 
 log = logging.getLogger(__name__)
 
@@ -241,18 +236,41 @@ def _failures(r: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted({str(o["failure"]) for o in outs if isinstance(o, dict) and o.get("failure")}))
 
 
-def record_attempt(r: Mapping[str, Any]) -> int:
-    """A record's ``attempt`` (absent, or not an integer: 0 — the first attempt)."""
-    a = r.get("attempt") or 0
-    return a if isinstance(a, int) and not isinstance(a, bool) else 0
+def _latest_lines(scan: Iterable[tuple[int, Mapping[str, Any]]]) -> dict[int, int]:
+    """The lines of a run log that count — the latest attempt of each key (:func:`supersedes`) — as
+    ``{line number: position of its key's first record}``; only ``key → (line, attempt, position)`` is held."""
+    best: dict[str, tuple[int, int, int]] = {}
+    for i, r in scan:
+        prev = best.get(r["key"])
+        a = record_attempt(r)
+        if supersedes(a, None if prev is None else prev[1]):
+            best[r["key"]] = (i, a, len(best) if prev is None else prev[2])
+    return {line: pos for line, _, pos in best.values()}
 
 
-def supersedes(attempt: int, counted: int | None) -> bool:
-    """The run log's one precedence rule, "latest attempt wins": a record of attempt ``attempt`` replaces the
-    record counted so far for its key (of attempt ``counted``; ``None``: none yet) when its attempt is higher.
-    Among equal attempts the first logged counts (a key logged twice by two runs on one directory, before the
-    store locked it). The runner's resume, :class:`RunLog` and the analysis all apply it."""
-    return counted is None or attempt > counted
+def iter_latest_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a run log that count (the latest attempt of each key), in file order, streamed (two
+    passes: only the chosen line numbers are held). Lenient, for costs and summaries of a log being written: a
+    torn last line, a line that is not JSON or not an object with a string ``key`` is skipped."""
+    if not path.exists():
+        return
+    chosen = _latest_lines(_lenient_scan(path))
+    for i, r in _lenient_scan(path):
+        if i in chosen:
+            yield r
+
+
+def _lenient_scan(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open("rb") as f:
+        for i, line in enumerate(f):
+            if not line.strip() or not line.endswith(b"\n"):
+                continue
+            try:
+                r = orjson.loads(line)
+            except orjson.JSONDecodeError:
+                continue
+            if isinstance(r, dict) and isinstance(r.get("key"), str):
+                yield i, r
 
 
 class RunLog:
@@ -304,12 +322,7 @@ class RunLog:
     def records(self) -> list[dict[str, Any]]:
         """The latest record of each key, in first-logged order, read back from the file (two streamed
         passes: only the chosen records are held)."""
-        best: dict[str, tuple[int, int, int]] = {}  # key → (line, attempt, first-logged position)
-        for i, r in self._scan():
-            prev = best.get(r["key"])
-            if supersedes(record_attempt(r), None if prev is None else prev[1]):
-                best[r["key"]] = (i, record_attempt(r), len(best) if prev is None else prev[2])
-        chosen = {line: pos for line, _, pos in best.values()}
+        chosen = _latest_lines(self._scan())
         out: list[dict[str, Any]] = [{} for _ in chosen]
         for i, r in self._scan():
             if i in chosen:
@@ -357,23 +370,23 @@ class RunLog:
                     return
             f.truncate(0)
 
-    def append(self, record: Mapping[str, Any], *, sync: bool = True) -> bool:
+    def append(self, record: RunRecord | Mapping[str, Any], *, sync: bool = True) -> bool:
         """Append one record (fsync'ed now, or at the next :meth:`sync` when ``sync`` is False); returns False
         (and writes nothing) if its key is already logged with the same or a later attempt. Credentials in its
         strings (a server echoing the key into its completion or an error) are masked first
         (:func:`judgeanything.redaction.redact_values`): the log is a sink."""
-        record = redact_values(record)
-        line = _dumps(record)
+        row = redact_values(record.to_dict() if isinstance(record, RunRecord) else record)
+        line = _dumps(row)
         with self._lock:
-            prev = self.latest.get(record["key"])
-            if not supersedes(record_attempt(record), None if prev is None else prev[0]):
+            prev = self.latest.get(row["key"])
+            if not supersedes(record_attempt(row), None if prev is None else prev[0]):
                 return False
             self._fh.write(line + "\n")
             self._fh.flush()
             self.appended += 1
             if sync:
                 os.fsync(self._fh.fileno())
-            self.latest[record["key"]] = (record_attempt(record), _failures(record))
+            self.latest[row["key"]] = (record_attempt(row), _failures(row))
         return True
 
     def sync(self) -> None:

@@ -33,7 +33,7 @@ class Fault:
     ``kind``: ``ok``, ``status`` (an error ``status`` with ``headers``), ``html`` (200 with an HTML page),
     ``cut`` (200 with JSON cut off), ``no_choices``, ``empty`` (a completion with empty content),
     ``trickle`` (the completion one byte every ``interval_s``), ``drop`` (close the connection unanswered).
-    ``delay_s``: wait before answering (any kind).
+    ``delay_s``: wait before answering (any kind); a delay still running when the server stops ends there.
     """
 
     kind: str = "ok"
@@ -95,7 +95,7 @@ class FaultServer:
 
     async def _answer(self, request: web.Request, f: Fault, model: str) -> web.StreamResponse:
         if f.delay_s:
-            await asyncio.sleep(f.delay_s)
+            await self._wait(f.delay_s)
         if f.kind == "status":
             return web.json_response({"error": {"message": f"scripted {f.status}", "type": "test"}},
                                      status=f.status, headers=f.headers)
@@ -121,6 +121,17 @@ class FaultServer:
             await resp.write_eof()
             return resp
         return web.json_response(completion(model))
+
+    async def _wait(self, seconds: float) -> None:
+        """Sleep ``seconds``, or until the server stops: a request held longer than the client's deadline
+        (a timeout fault) must not hold the server's shutdown, which waits for its handlers."""
+        if self._stop is None:
+            await asyncio.sleep(seconds)
+            return
+        try:
+            await asyncio.wait_for(self._stop.wait(), seconds)
+        except TimeoutError:
+            pass
 
     async def _serve(self) -> None:
         app = web.Application(client_max_size=256 * 1024 * 1024)

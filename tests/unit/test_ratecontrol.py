@@ -114,8 +114,9 @@ def _data(n: int) -> BenchmarkData:
 
 def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged_or_typed(tmp_path):
     n = 60
-    faults = ([Fault("status", 429, {"retry-after-ms": "50"})] * 12 + [Fault("status", 500)] * 4
-              + [Fault("status", 503)] * 3 + [Fault(delay_s=4.0)] * 3 + [Fault("html")] * 2)
+    # The three requests held past the deadline come first, so that their wait overlaps the rest of the run.
+    faults = ([Fault(delay_s=600.0)] * 3 + [Fault("status", 429, {"retry-after-ms": "50"})] * 12
+              + [Fault("status", 500)] * 4 + [Fault("status", 503)] * 3 + [Fault("html")] * 2)
     with FaultServer(faults, default=Fault(delay_s=0.02)) as srv:
         judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none", timeout=1.5,
                             max_wait_s=0.05, max_attempts=8, concurrency=16)
@@ -124,17 +125,23 @@ def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged
     with RunLog(tmp_path) as log:
         assert len(log.records) == n and all("failure" not in o for r in log for o in r["outcomes"])
     req = json.loads((tmp_path / "run.json").read_text())["requests"]
-    assert req["transient_faults"] == {"HTTP 429": 12, "HTTP 500": 4, "HTTP 503": 3, "DeadlineExceeded": 3,
-                                       "InvalidCompletion": 2}
-    assert req["attempts"] == n + 24 == srv.n_requests and req["retries"] == 24 and req["gave_up"] == 0
+    faults_seen = dict(req["transient_faults"])
+    # An ordinary answer (20 ms) that a stalled machine delays past the 1.5 s deadline is a real timeout too:
+    # it must be counted and retried like the three scripted ones, so the accounting below is exact either way.
+    timeouts = faults_seen.pop("DeadlineExceeded", 0)
+    assert timeouts >= 3
+    assert faults_seen == {"HTTP 429": 12, "HTTP 500": 4, "HTTP 503": 3, "InvalidCompletion": 2}
+    retries = 21 + timeouts
+    assert req["attempts"] == n + retries == srv.n_requests and req["retries"] == retries and req["gave_up"] == 0
     w = req["window"]
     assert w["maximum"] == 16 and w["decreases"] >= 1 and w["lowest"] < 16  # it backed off…
     assert srv.max_in_flight <= 16
     from judgeanything.analysis.markdown import render_report
 
     report = render_report({"run": {"requests": req}})
-    assert "## Requests" in report and "84 requests sent" in report and "24 of them retries" in report
-    assert "HTTP 429 × 12" in report and "DeadlineExceeded × 3" in report and "lowest " in report
+    assert "## Requests" in report and f"{n + retries} requests sent" in report
+    assert f"{retries} of them retries" in report
+    assert "HTTP 429 × 12" in report and f"DeadlineExceeded × {timeouts}" in report and "lowest " in report
 
 
 def test_units_still_failing_after_the_last_try_are_typed_api_errors_counted(tmp_path):

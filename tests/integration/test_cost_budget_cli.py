@@ -1,7 +1,8 @@
-"""Usage, cost, budget and snapshot provenance through the CLI against a loopback OpenAI server that
-reports 11 prompt + 7 completion tokens per answer: cost in metrics.json / report.md / the leaderboard,
-cache hits free; run.budget_usd stops cleanly and a rerun with a higher budget finishes the run, each unit
-asked once; a provider snapshot change within a run and across compared runs is warned."""
+"""Usage, cost, budget and snapshot provenance of runs (in-process, composed as the CLI composes them)
+against a loopback OpenAI server that reports 11 prompt + 7 completion tokens per answer: cost in metrics.json /
+report.md / the leaderboard, cache hits free; run.budget_usd stops cleanly and a rerun with a higher budget
+finishes the run, each unit asked once; a provider snapshot change within a run and across compared runs is
+warned."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pandas as pd
 import pytest
 
 from judgeanything.compare_cli import main as compare_main
-from tests.integration.conftest import cli
+from tests.support.compose import config_error, run_app
 from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
@@ -31,8 +32,8 @@ def _args(f: Path, media: Path, srv: FakeServer, run: Path, *extra: str) -> list
 def test_cost_per_run_and_modality_and_cache_hits_cost_nothing(tmp_path, tiny_pair_benchmark):
     f, media, n = tiny_pair_benchmark
     with FakeServer(Script(reply=REPLY)) as srv:
-        cli(*_args(f, media, srv, tmp_path / "a"))
-        cli(*_args(f, media, srv, tmp_path / "b"))  # answered by the judge cache
+        run_app(*_args(f, media, srv, tmp_path / "a"))
+        run_app(*_args(f, media, srv, tmp_path / "b"))  # answered by the judge cache
         assert len(srv.script.requests) == n
     ua, ub = (json.loads((tmp_path / d / "metrics.json").read_text())["usage"] for d in ("a", "b"))
     assert ua["cost_usd"] == pytest.approx(n * PER_CALL) and ua["spent_usd"] == pytest.approx(n * PER_CALL)
@@ -52,7 +53,7 @@ def test_a_budget_stops_cleanly_and_a_higher_one_finishes_the_run(tmp_path, tiny
     f, media, n = tiny_pair_benchmark
     run = tmp_path / "run"
     with FakeServer(Script(reply=REPLY)) as srv:
-        p = cli(*_args(f, media, srv, run, "run.budget_usd=0.1", "judge.concurrency=4"))
+        printed = run_app(*_args(f, media, srv, run, "run.budget_usd=0.1", "judge.concurrency=4"))
         asked = len(srv.script.requests)
         assert 1 <= asked <= 5  # 5 × 0.018 = 0.09 ≤ 0.1 < 6 × 0.018
         info = json.loads((run / "run.json").read_text())
@@ -60,10 +61,10 @@ def test_a_budget_stops_cleanly_and_a_higher_one_finishes_the_run(tmp_path, tiny
         assert info["budget"]["spent_usd"] == pytest.approx(asked * PER_CALL)
         assert info["counts"]["left_by_budget"] == n - asked and not info.get("finished")
         assert len((run / "verdicts.jsonl").read_text().splitlines()) == asked  # everything judged is kept
-        assert "stopped by run.budget_usd=0.1" in p.stdout
-        cli(*_args(f, media, srv, run, "run.budget_usd=0.1"))  # the same budget: nothing more is sent
+        assert "stopped by run.budget_usd=0.1" in printed
+        run_app(*_args(f, media, srv, run, "run.budget_usd=0.1"))  # the same budget: nothing more is sent
         assert len(srv.script.requests) == asked
-        cli(*_args(f, media, srv, run, "run.budget_usd=5"))
+        run_app(*_args(f, media, srv, run, "run.budget_usd=5"))
         assert len(srv.script.requests) == n  # each unit asked exactly once over the three sessions
     info = json.loads((run / "run.json").read_text())
     assert info["finished"] and not info["budget"]["stopped"]
@@ -74,9 +75,11 @@ def test_a_budget_stops_cleanly_and_a_higher_one_finishes_the_run(tmp_path, tiny
 def test_a_budget_without_a_price_is_a_config_error(tmp_path, tiny_pair_benchmark):
     f, media, _ = tiny_pair_benchmark
     with FakeServer(Script(reply=REPLY)) as srv:
-        args = [a for a in _args(f, media, srv, tmp_path / "x", "run.budget_usd=1") if not a.startswith("cost.")]
-        p = cli(*args, check=False)
-    assert p.returncode == 2 and "run.budget_usd=1 needs the price of judge 'm'" in p.stderr
+        args = [a for a in _args(f, media, srv, tmp_path / "x", "run.budget_usd=1")
+                if not a.startswith(("cost.", "hydra."))]
+        err = config_error(tmp_path / "x", *args)
+    assert "run.budget_usd=1 needs the price of judge 'm'" in err
+    assert srv.script.requests == []  # refused before anything is sent
 
 
 def test_a_snapshot_change_within_a_run_and_across_compared_runs_is_warned(tmp_path, tiny_pair_benchmark):
@@ -90,8 +93,8 @@ def test_a_snapshot_change_within_a_run_and_across_compared_runs_is_warned(tmp_p
 
     script.reply = reply
     with FakeServer(script) as srv:
-        cli(*_args(f, media, srv, tmp_path / "a", "judge.concurrency=1"))
-        cli(*_args(f, media, srv, tmp_path / "b", "judge.sampling.seed=1"))  # all answered by the new one
+        run_app(*_args(f, media, srv, tmp_path / "a", "judge.concurrency=1"))
+        run_app(*_args(f, media, srv, tmp_path / "b", "judge.sampling.seed=1"))  # all answered by the new one
     notes = json.loads((tmp_path / "a" / "metrics.json").read_text())["notes"]
     assert any("2 model snapshots (m-2024-05 ×" in x and "m-2024-08 ×" in x for x in notes), notes
     assert compare_main([str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path)]) == 0

@@ -19,6 +19,23 @@ def composed(*overrides: str) -> Any:
         return compose(config_name="config", overrides=list(overrides))
 
 
+def run_app(*overrides: str) -> str:
+    """``judgeanything <overrides>`` in-process: the composed config run into the ``hydra.run.dir=`` of the
+    overrides; returns what the CLI prints (the run's summary, redacted). Errors propagate as raised.
+
+    The CLI's own layers are not exercised here (Hydra's run-directory setup and callbacks, the overrides
+    recorded in ``run.json``, console redaction, exit status); tests of those run the real console script
+    (``tests/integration/conftest.py:cli``)."""
+    from judgeanything.cli import run_from_config
+    from judgeanything.redaction import redact_text
+
+    dirs = [o.split("=", 1)[1] for o in overrides if o.startswith("hydra.run.dir=")]
+    if len(dirs) != 1:
+        raise ValueError("run_app needs exactly one hydra.run.dir=<run directory> override")
+    summary = run_from_config(composed(*overrides), Path(dirs[0]))
+    return redact_text(str(summary.get("text", "")))
+
+
 def config_error(run_dir: Path, *overrides: str) -> str:
     """Run the composed config into ``run_dir`` and return the message of the error the CLI would turn into
     exit status 2 (fails if it succeeds or raises anything else)."""

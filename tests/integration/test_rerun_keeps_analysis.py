@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 
 pytestmark = pytest.mark.integration
 
@@ -17,24 +17,24 @@ ARGS = ["judge=first", "setting=pair", "run.limit=6", "analysis.bootstrap=30", "
 
 def test_a_rerun_that_judged_nothing_keeps_the_analysis(tmp_path):
     run = tmp_path / "run"
-    first = cli(*ARGS, f"hydra.run.dir={run}")
-    assert "up to date" not in first.stdout
+    first = run_app(*ARGS, f"hydra.run.dir={run}")
+    assert "up to date" not in first
     written = {p: (run / p).stat().st_mtime_ns for p in ("metrics.json", "metrics.csv", "report.md", "report.html")}
-    again = cli(*ARGS, f"hydra.run.dir={run}")
-    assert "analysis up to date" in again.stdout and "accuracy_with_tie" in again.stdout  # the headline
+    again = run_app(*ARGS, f"hydra.run.dir={run}")
+    assert "analysis up to date" in again and "accuracy_with_tie" in again  # the headline
     assert {p: (run / p).stat().st_mtime_ns for p in written} == written
     assert json.loads((run / "run.json").read_text())["counts"]["skipped"] == 6
     # other analysis options: analysed again
-    other = cli(*ARGS, "analysis.bootstrap=40", f"hydra.run.dir={run}")
-    assert "up to date" not in other.stdout
+    other = run_app(*ARGS, "analysis.bootstrap=40", f"hydra.run.dir={run}")
+    assert "up to date" not in other
     assert json.loads((run / "metrics.json").read_text())["params"]["bootstrap"] == 40
     # a report deleted by hand is written again
     (run / "report.html").unlink()
-    cli(*ARGS, "analysis.bootstrap=40", f"hydra.run.dir={run}")
+    run_app(*ARGS, "analysis.bootstrap=40", f"hydra.run.dir={run}")
     assert (run / "report.html").is_file()
     # two more items judged: analysed again
-    grown = cli(*[a for a in ARGS if not a.startswith("run.limit")], "run.limit=8", "analysis.bootstrap=40",
+    grown = run_app(*[a for a in ARGS if not a.startswith("run.limit")], "run.limit=8", "analysis.bootstrap=40",
                 f"hydra.run.dir={run}")
-    assert "up to date" not in grown.stdout
+    assert "up to date" not in grown
     assert json.loads((run / "run.json").read_text())["counts"]["judged"] == 2
     assert json.loads((run / "metrics.json").read_text())["settings"]["pair"]["counts"]["items"] == 8

@@ -54,3 +54,14 @@ def tiny_pair_benchmark(tmp_path: Path) -> tuple[Path, Path, int]:
     f = tmp_path / "pairs.jsonl"
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return f, tmp_path / "media", n
+
+
+@pytest.fixture()
+def hub_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An offline Hugging Face cache at ``tmp_path/hub`` for in-process runs (huggingface_hub reads
+    ``HF_HUB_CACHE`` / ``HF_HUB_OFFLINE`` into its constants at import and the constants at call time)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    return tmp_path / "hub"

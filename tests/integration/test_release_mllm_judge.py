@@ -20,7 +20,7 @@ import pytest
 
 from judgeanything.datasets.mllm_judge import MLLMJudgeDataset
 from judgeanything.schema import SchemaError
-from tests.integration.conftest import cli
+from tests.support.compose import config_error, run_app
 
 pytestmark = pytest.mark.integration
 
@@ -66,8 +66,9 @@ def _markers(root: Path) -> list[Path]:
 def test_per_annotator_files_together_give_the_human_ceiling(tmp_path: Path) -> None:
     files = _markers(tmp_path)
     run = tmp_path / "run"
-    cli("benchmark=mllm_judge", "judge=first", "setting=pair", f"benchmark.pair_file=[{','.join(map(str, files))}]",
-        f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=50")
+    run_app("benchmark=mllm_judge", "judge=first", "setting=pair",
+            f"benchmark.pair_file=[{','.join(map(str, files))}]", f"hydra.run.dir={run}", "analysis.html=false",
+            "analysis.plots=false", "analysis.bootstrap=50")
     # 4 two-annotator items; each annotator vs the other: agree on pairs 1 and 3 only → 4 of 8 comparisons;
     # without ties (pair 3 is C/C) 2 of 6.
     assert _metric(run, "accuracy_with_tie", "human_ceiling") == (pytest.approx(4 / 8), 8)
@@ -136,9 +137,9 @@ def test_recorded_step3_judge_is_replayed(tmp_path: Path) -> None:
     assert data.recorded_raw["CogVLM"]["mllmj-score::2"] == "2</s>"
     assert any("1 rows for items not loaded" in n and "1 unreadable" in n for n in data.notes)
     run = tmp_path / "run"
-    cli("benchmark=mllm_judge", "judge=replay", "judge.judge_name=CogVLM", "setting=score",
-        f"benchmark.score_file={humans}", f"benchmark.recorded_files=[{step3}]", f"hydra.run.dir={run}",
-        "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0")
+    run_app("benchmark=mllm_judge", "judge=replay", "judge.judge_name=CogVLM", "setting=score",
+            f"benchmark.score_file={humans}", f"benchmark.recorded_files=[{step3}]", f"hydra.run.dir={run}",
+            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0")
     log = [json.loads(s) for s in (run / "verdicts.jsonl").read_text().splitlines()]
     outcomes = {r["item_id"]: r["outcomes"][0] for r in log if "item_id" in r}
     assert [outcomes[f"mllmj-score::{i}"].get("value") for i in (1, 2, 3, 4)] == [4, 2, None, 1]
@@ -156,33 +157,27 @@ def _hub_cache(cache: Path, repo: str, files: dict[str, list[dict]]) -> Path:
     return base / "snapshots" / sha
 
 
-def test_hub_release_from_the_hf_cache_offline(tmp_path: Path) -> None:
-    snap = _hub_cache(tmp_path / "hub", "shuaishuaicdp/MLLM-Judge",
+def test_hub_release_from_the_hf_cache_offline(tmp_path: Path, hub_cache: Path) -> None:
+    snap = _hub_cache(hub_cache, "shuaishuaicdp/MLLM-Judge",
                       {"Hard & HQ/HQ/Pair.jsonl": [_pair(1, "A"), _pair(2, "C")]})
     run = tmp_path / "run"
-    env = {"HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HUB_OFFLINE": "1"}
-    cli("benchmark=mllm_judge_release", "judge=first", "setting=pair", f"hydra.run.dir={run}",
-        "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0", env=env)
+    run_app("benchmark=mllm_judge_release", "judge=first", "setting=pair", f"hydra.run.dir={run}",
+            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0")
     log = [json.loads(s) for s in (run / "verdicts.jsonl").read_text().splitlines()]
     assert sorted(r["item_id"] for r in log if "item_id" in r) == ["mllmj-pair::1", "mllmj-pair::2"]
     assert snap.is_dir()
 
 
-def test_hub_release_missing_offline_is_one_clear_message(tmp_path: Path) -> None:
-    env = {"HF_HUB_CACHE": str(tmp_path / "empty"), "HF_HUB_OFFLINE": "1"}
-    p = cli("benchmark=mllm_judge_release", "judge=first", "setting=score", f"hydra.run.dir={tmp_path / 'r'}",
-            env=env, check=False)
-    assert p.returncode == 2
-    errors = [line for line in p.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "shuaishuaicdp/MLLM-Judge" in errors[0]
-    assert "hf download shuaishuaicdp/MLLM-Judge --repo-type dataset --include 'Hard & HQ/HQ/Score.jsonl'" \
-        in p.stderr
-    assert str(tmp_path / "empty") in p.stderr and "Traceback" not in p.stderr
+def test_hub_release_missing_offline_is_one_clear_message(tmp_path: Path, hub_cache: Path) -> None:
+    err = config_error(tmp_path / "r", "benchmark=mllm_judge_release", "judge=first", "setting=score")
+    assert "shuaishuaicdp/MLLM-Judge" in err.splitlines()[0]
+    assert "hf download shuaishuaicdp/MLLM-Judge --repo-type dataset --include 'Hard & HQ/HQ/Score.jsonl'" in err
+    assert str(hub_cache) in err
 
 
 def test_local_root_mirrors_the_release(tmp_path: Path) -> None:
     _jsonl(tmp_path / "rel" / "Hard & HQ" / "HQ" / "Pair.jsonl", [_pair(1, "A")])
     run = tmp_path / "run"
-    cli("benchmark=mllm_judge_release", f"benchmark.root={tmp_path / 'rel'}", "judge=first", "setting=pair",
-        f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0")
+    run_app("benchmark=mllm_judge_release", f"benchmark.root={tmp_path / 'rel'}", "judge=first", "setting=pair",
+            f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=0")
     assert (run / "metrics.csv").is_file()

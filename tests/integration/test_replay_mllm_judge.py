@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 
 pytestmark = pytest.mark.integration
 
@@ -38,8 +38,8 @@ def _pooled(run_dir, metric):
 
 def _run(tmp_path, setting, path):
     out = tmp_path / setting
-    cli("benchmark=mllm_judge", "judge=replay", f"setting={setting}", f"benchmark.{setting}_file={path}",
-        f"hydra.run.dir={out}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=100")
+    run_app("benchmark=mllm_judge", "judge=replay", f"setting={setting}", f"benchmark.{setting}_file={path}",
+            f"hydra.run.dir={out}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=100")
     return out
 
 

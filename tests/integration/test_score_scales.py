@@ -18,7 +18,7 @@ from scipy import stats
 from judgeanything.judges.token_verdicts import candidates_for, read_verdict
 from judgeanything.prompts import build_prompt, render_answer
 from judgeanything.schema import Query, Response, SchemaError, ScoreItem, ScoreScale
-from tests.integration.conftest import cli
+from tests.support.compose import composed, config_error, run_app
 from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
@@ -54,9 +54,9 @@ def _run(tmp: Path, scale: str, reply: Any) -> tuple[Path, Script]:
     script = Script(reply=reply)
     run = tmp / "run"
     with FakeServer(script) as srv:
-        cli("benchmark=mllm_judge", "setting=score", f"setting.scale={scale}", f"benchmark.score_file={f}",
-            f"benchmark.data_dir={media}", "judge=openai", "judge.model=m", f"judge.base_url={srv.base_url}",
-            f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=50")
+        run_app("benchmark=mllm_judge", "setting=score", f"setting.scale={scale}", f"benchmark.score_file={f}",
+                f"benchmark.data_dir={media}", "judge=openai", "judge.model=m", f"judge.base_url={srv.base_url}",
+                f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=50")
     return run, script
 
 
@@ -102,10 +102,12 @@ def test_a_score_off_the_scale_is_out_of_range_never_rescaled(tmp_path: Path) ->
 
 
 def test_a_scale_on_the_pair_setting_is_refused(tmp_path: Path) -> None:
-    p = cli("setting=pair", "+setting.scale=1-10", f"hydra.run.dir={tmp_path / 'r'}", check=False)
-    assert p.returncode == 2 and "setting.scale applies to the score setting, not 'pair'" in p.stderr
-    p = cli("setting=pair", "setting.scale=1-10", f"hydra.run.dir={tmp_path / 'r'}", check=False)
-    assert p.returncode != 0 and "scale" in p.stderr  # Hydra: the pair setting has no such key
+    from hydra.errors import ConfigCompositionException
+
+    err = config_error(tmp_path / "r", "setting=pair", "+setting.scale=1-10")
+    assert "setting.scale applies to the score setting, not 'pair'" in err
+    with pytest.raises(ConfigCompositionException, match="scale"):  # Hydra: the pair setting has no such key
+        composed("setting=pair", "setting.scale=1-10")
 
 
 @pytest.mark.parametrize(("spec", "expected"), [

@@ -145,38 +145,45 @@ def collect_secrets(tree: Any) -> list[str]:
     passwords in URL userinfo, secret query-parameter values, ``*_env`` values that are not variable names,
     and the values of the variables that ``*_env`` keys name. Returns what was found."""
     found: list[str] = []
-
-    def leaf_strings(v: Any) -> Iterable[str]:
-        if isinstance(v, Mapping):
-            for x in v.values():
-                yield from leaf_strings(x)
-        elif isinstance(v, (list, tuple)):
-            for x in v:
-                yield from leaf_strings(x)
-        elif v is not None and not isinstance(v, bool):
-            yield str(v)
-
-    def walk(v: Any, key: str | None) -> None:
-        if isinstance(v, Mapping):
-            for k, x in v.items():
-                walk(x, str(k))
-        elif isinstance(v, (list, tuple)):
-            for x in v:
-                walk(x, key)
-        elif isinstance(v, str):
-            if key is not None and key_words(key)[-1:] == ("env",):
-                env_value = os.environ.get(v, "") if looks_like_env_name(v) else v
-                found.append(env_value)
-            else:
-                found.extend(_secrets_in_text(v))
-        if key is not None and is_secret_key(key):
-            found.extend(leaf_strings(v))
-
     _env_secrets(refresh=True)
-    walk(tree, None)
+    _walk_secrets(tree, None, found)
     for s in found:
         register_secret(s)
     return [s for s in found if isinstance(s, str) and len(s.strip()) >= MIN_SECRET_LEN]
+
+
+def _walk_secrets(v: Any, key: str | None, found: list[str]) -> None:
+    """Append to ``found`` the secrets in ``v``, the value under ``key`` (None at the root) of a config tree."""
+    if isinstance(v, Mapping):
+        for k, x in v.items():
+            _walk_secrets(x, str(k), found)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            _walk_secrets(x, key, found)
+    elif isinstance(v, str):
+        found.extend(_secrets_in_string(v, key))
+    if key is not None and is_secret_key(key):
+        found.extend(_leaf_strings(v))
+
+
+def _secrets_in_string(v: str, key: str | None) -> list[str]:
+    """A ``*_env`` key's secret (the variable's value, or ``v`` itself when it is not a variable name — a key
+    pasted where its name belongs); else the credentials written into ``v`` (:func:`_secrets_in_text`)."""
+    if key is not None and key_words(key)[-1:] == ("env",):
+        return [os.environ.get(v, "") if looks_like_env_name(v) else v]
+    return _secrets_in_text(v)
+
+
+def _leaf_strings(v: Any) -> Iterable[str]:
+    """Every scalar under ``v`` (a config value, dict or list) as a string; None and booleans skipped."""
+    if isinstance(v, Mapping):
+        for x in v.values():
+            yield from _leaf_strings(x)
+    elif isinstance(v, (list, tuple)):
+        for x in v:
+            yield from _leaf_strings(x)
+    elif v is not None and not isinstance(v, bool):
+        yield str(v)
 
 
 def _secrets_in_text(text: str) -> list[str]:

@@ -100,72 +100,89 @@ async def judge_with_retries(
         JudgeConfigError: from the judge (a misconfiguration fails every unit alike).
         RuntimeError: the judge returned a different number of results than it was given requests.
     """
-    stats = stats if stats is not None else RetryStats()
-    results: list[JudgeResult | None] = [None] * len(requests)
-    pending = list(range(len(requests)))
-    max_tokens = getattr(getattr(judge, "sampling", None), "max_tokens", None)
+    batch = _Batch(judge, requests, policy, stats if stats is not None else RetryStats(), window, limits)
+    # The first try runs before tenacity is set up: almost every request succeeds at once, and a retry
+    # controller per request costs more CPU than the rest of the runner's own work on it.
+    if await batch.attempt() and policy.max_attempts > 1:
+        await batch.retry()
+    if batch.pending:
+        batch.give_up()
+    return [r if r is not None else JudgeResult(failure=Failure("api_error", "no result")) for r in batch.results]
 
-    async def attempt() -> list[int]:
-        nonlocal pending
-        batch = [requests[i] for i in pending]
-        stats.attempts += len(batch)
-        if limits is not None and limits.active:
-            await limits.acquire(batch, max_tokens)
-        if window is None:
-            got = await _call(judge, batch)
-        else:
-            async with window.slot() as seq:
-                got = await _call(judge, batch)
-                overloaded = sum(_signals_overload(judge, r) for r in got)
-                window.observe(seq, ok=sum(r.failure is None for r in got), overloaded=overloaded)
-        transient = [_is_transient(judge, r) for r in got]
-        for i, r, t in zip(pending, got, transient, strict=True):
-            results[i] = r
+
+class _Batch:
+    """One batch of requests under the retry policy: each request's latest result, and those still to retry."""
+
+    def __init__(self, judge: Judge, requests: Sequence[JudgeRequest], policy: RetryPolicy, stats: RetryStats,
+                 window: AdaptiveWindow | None, limits: RateLimits | None) -> None:
+        self.judge, self.requests, self.policy, self.stats = judge, requests, policy, stats
+        self.window, self.limits = window, limits
+        self.results: list[JudgeResult | None] = [None] * len(requests)
+        self.pending = list(range(len(requests)))
+        self.max_tokens = getattr(getattr(judge, "sampling", None), "max_tokens", None)
+        self.backoff = wait_exponential_jitter(initial=policy.initial_wait_s, max=policy.max_wait_s,
+                                               jitter=policy.jitter_s)
+        self._replayed = False
+
+    async def attempt(self) -> list[int]:
+        """Send the pending requests once; returns those that failed transiently (the new pending)."""
+        batch = [self.requests[i] for i in self.pending]
+        self.stats.attempts += len(batch)
+        if self.limits is not None and self.limits.active:
+            await self.limits.acquire(batch, self.max_tokens)
+        got = await self._send(batch)
+        transient = [_is_transient(self.judge, r) for r in got]
+        for i, r, t in zip(self.pending, got, transient, strict=True):
+            self.results[i] = r
             if t:
                 kind = _fault_kind(r)
-                stats.transient_faults[kind] = stats.transient_faults.get(kind, 0) + 1
-        pending = [i for i, t in zip(pending, transient, strict=True) if t]
-        return pending
+                self.stats.transient_faults[kind] = self.stats.transient_faults.get(kind, 0) + 1
+        self.pending = [i for i, t in zip(self.pending, transient, strict=True) if t]
+        return self.pending
 
-    backoff = wait_exponential_jitter(initial=policy.initial_wait_s, max=policy.max_wait_s, jitter=policy.jitter_s)
+    async def _send(self, batch: list[JudgeRequest]) -> list[JudgeResult]:
+        """One call, holding a place in the concurrency window (when there is one) and reporting to it."""
+        if self.window is None:
+            return await _call(self.judge, batch)
+        async with self.window.slot() as seq:
+            got = await _call(self.judge, batch)
+            overloaded = sum(_signals_overload(self.judge, r) for r in got)
+            self.window.observe(seq, ok=sum(r.failure is None for r in got), overloaded=overloaded)
+        return got
 
-    def wait(state: RetryCallState) -> float:
-        # the server's own Retry-After when it gave one (as the SDK does), else exponential backoff; capped
-        asked = [r.retry_after_s for i in pending if (r := results[i]) is not None and r.retry_after_s is not None]
-        return min(policy.max_wait_s, max(asked) if asked else float(backoff(state)))
-
-    def before_sleep(state: RetryCallState) -> None:
-        stats.retries += len(pending)
-        first = results[pending[0]]
-        detail = first.failure.detail if first is not None and first.failure is not None else "?"
-        log.warning("judge %s: %d of %d request(s) failed transiently (%s); try %d of %d in %.1f s",
-                    judge.name, len(pending), len(requests), _one_line(detail), state.attempt_number + 1,
-                    policy.max_attempts, state.upcoming_sleep)
-
-    # The first try runs before tenacity is set up: almost every request succeeds at once, and a retry
-    # controller per request costs more CPU than the rest of the runner's own work on it. Tenacity then
-    # sees that try as its attempt 1 (the first call of `again` returns its outcome) and owns the rest.
-    replayed = False
-
-    async def again() -> list[int]:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            return pending
-        return await attempt()
-
-    if await attempt() and policy.max_attempts > 1:
-        retrying = AsyncRetrying(retry=retry_if_result(bool), stop=stop_after_attempt(policy.max_attempts),
-                                 wait=wait, before_sleep=before_sleep, retry_error_callback=lambda s: None,
+    async def retry(self) -> None:
+        """The tries after the first, under tenacity: the first try (already made) is its attempt 1."""
+        retrying = AsyncRetrying(retry=retry_if_result(bool), stop=stop_after_attempt(self.policy.max_attempts),
+                                 wait=self.wait, before_sleep=self.before_sleep, retry_error_callback=lambda s: None,
                                  reraise=False)
-        await retrying(again)
-    if pending:
-        stats.gave_up += len(pending)
-        first = results[pending[0]]
-        detail = first.failure.detail if first is not None and first.failure is not None else "?"
+        await retrying(self._again)
+
+    async def _again(self) -> list[int]:
+        if not self._replayed:  # tenacity's attempt 1 is the try already made: its outcome, not a new call
+            self._replayed = True
+            return self.pending
+        return await self.attempt()
+
+    def wait(self, state: RetryCallState) -> float:
+        """The server's own Retry-After when it gave one (as the SDK does), else exponential backoff; capped."""
+        asked = [r.retry_after_s for i in self.pending
+                 if (r := self.results[i]) is not None and r.retry_after_s is not None]
+        return min(self.policy.max_wait_s, max(asked) if asked else float(self.backoff(state)))
+
+    def before_sleep(self, state: RetryCallState) -> None:
+        self.stats.retries += len(self.pending)
+        log.warning("judge %s: %d of %d request(s) failed transiently (%s); try %d of %d in %.1f s",
+                    self.judge.name, len(self.pending), len(self.requests), self._first_detail(),
+                    state.attempt_number + 1, self.policy.max_attempts, state.upcoming_sleep)
+
+    def give_up(self) -> None:
+        self.stats.gave_up += len(self.pending)
         log.warning("judge %s: %d request(s) still failing after %d tries (%s): recorded as api_error, retried "
-                    "on resume", judge.name, len(pending), policy.max_attempts, _one_line(detail))
-    return [r if r is not None else JudgeResult(failure=Failure("api_error", "no result")) for r in results]
+                    "on resume", self.judge.name, len(self.pending), self.policy.max_attempts, self._first_detail())
+
+    def _first_detail(self) -> str:
+        first = self.results[self.pending[0]]
+        return _one_line(first.failure.detail if first is not None and first.failure is not None else "?")
 
 
 async def _call(judge: Judge, batch: Sequence[JudgeRequest]) -> list[JudgeResult]:

@@ -100,93 +100,117 @@ def adapt_parts(parts: Sequence[TextPart | Encoded], capabilities: frozenset[str
         ValueError: an unknown downgrade in ``downgrades``.
         TypeError: a part that is neither text nor an ``Encoded`` value.
     """
-    caps = frozenset(str(c) for c in capabilities) | {"text"}
-    how = validate_downgrades(downgrades)
-    out: list[TextPart | Encoded] = []
-    records: list[dict[str, Any]] = []
+    adapter = _Adapter(frozenset(str(c) for c in capabilities) | {"text"}, validate_downgrades(downgrades),
+                       judge, annotate)
+    for part in parts:
+        adapter.add(part)
+    return adapter.out, adapter.records
 
-    def unsupported(modality: str, role: str, detail: str) -> UnsupportedModality:
-        return UnsupportedModality(modality, judge, role=role, detail=detail, capabilities=caps)
 
-    def audio_as_text(audio: EncodedAudio, role: str, what: str) -> EncodedText:
+@dataclasses.dataclass
+class _Adapter:
+    """The parts and downgrade records of one prompt being adapted, one part at a time (:func:`adapt_parts`)."""
+
+    caps: frozenset[str]
+    how: dict[str, str]
+    judge: str
+    annotate: bool
+    out: list[TextPart | Encoded] = dataclasses.field(default_factory=list)
+    records: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+
+    def add(self, part: TextPart | Encoded) -> None:
+        if isinstance(part, (TextPart, EncodedText)):
+            self.out.append(part)
+        elif isinstance(part, EncodedImage):
+            if "image" not in self.caps:
+                raise self.unsupported("image", part.role, "no downgrade exists for images")
+            self.out.append(part)
+        elif isinstance(part, EncodedAudio):
+            self.audio(part)
+        elif isinstance(part, EncodedVideo):
+            self.video(part)
+        else:
+            raise TypeError(f"cannot adapt a prompt part of type {type(part).__name__}")
+
+    def unsupported(self, modality: str, role: str, detail: str) -> UnsupportedModality:
+        return UnsupportedModality(modality, self.judge, role=role, detail=detail, capabilities=self.caps)
+
+    def note(self, role: str, src: str, to: str, detail: str, shown: str) -> None:
+        """Record a downgrade and, when annotating, say in the prompt what the judge is shown."""
+        self.records.append({"role": role, "from": src, "to": to, "detail": detail})
+        if self.annotate:
+            self.out.append(TextPart(shown))
+
+    def audio(self, part: EncodedAudio) -> None:
+        """A standalone audio input: as it is, or as its transcript (never dropped)."""
+        if "audio" in self.caps:
+            self.out.append(part)
+        elif self.how.get("audio") == "transcript":
+            self.out.append(self.audio_as_text(part, part.role, "the audio"))
+        else:
+            extra = " (audio: drop applies only to the audio track of a video)" \
+                if self.how.get("audio") == "drop" else ""
+            raise self.unsupported("audio", part.role, f"configure downgrades {{audio: transcript}} and "
+                                                       f"supply a transcript{extra}")
+
+    def audio_as_text(self, audio: EncodedAudio, role: str, what: str) -> EncodedText:
         transcript = audio.provenance.get("transcript")
         if not isinstance(transcript, str) or not transcript.strip():
             src = audio.provenance.get("source", "the media file")
-            raise unsupported("audio", role, f"downgrade audio: transcript is configured but {what} has no "
-                                             f"transcript (put it in a UTF-8 sidecar {src}.txt)")
+            raise self.unsupported("audio", role, f"downgrade audio: transcript is configured but {what} has no "
+                                                  f"transcript (put it in a UTF-8 sidecar {src}.txt)")
         source = audio.provenance.get("transcript_source", "provenance")
-        records.append({"role": role, "from": "audio", "to": "text",
-                        "detail": f"{what} given as its transcript ({source})"})
-        if annotate:
-            out.append(TextPart(f"[{what} ({role}) given as its transcript]\n"))
+        self.note(role, "audio", "text", f"{what} given as its transcript ({source})",
+                  f"[{what} ({role}) given as its transcript]\n")
         return EncodedText(text=transcript, role=role,
                            provenance={"source_modality": "audio", "transcript_source": source,
                                        "sha256": audio.provenance.get("sha256")})
 
-    def audio_track(video: EncodedVideo, role: str) -> None:
+    def video(self, part: EncodedVideo) -> None:
+        """A video: as it is (its audio track apart when the judge cannot hear), or as its sampled frames."""
+        role = part.role
+        if "video" in self.caps:
+            if part.audio is not None and "audio" not in self.caps:
+                self.out.append(dataclasses.replace(part, audio=None))
+                self.audio_track(part, role)
+            else:
+                self.out.append(part)
+            return
+        if self.how.get("video") != "frames":
+            raise self.unsupported("video", role, "configure downgrades {video: frames} to show its sampled "
+                                                  "frames")
+        if "image" not in self.caps:
+            raise self.unsupported("video", role, "downgrade video: frames needs the image capability")
+        self.frames(part, role)
+        self.audio_track(part, role)
+
+    def frames(self, part: EncodedVideo, role: str) -> None:
+        """A video's sampled frames, as images, each with its time in the video."""
+        ts = list(part.timestamps)
+        n = int(part.frames.shape[0])
+        span = f"{ts[0]:.2f} s … {ts[-1]:.2f} s" if ts else "unknown times"
+        self.note(role, "video", "image", f"{n} frames at {span} ({part.fps:.3g} frames/s)",
+                  f"[video ({role}) shown as {n} frames at {span}]\n")
+        for i in range(n):
+            prov = {"source_modality": "video", "source": part.provenance.get("source"),
+                    "sha256": part.provenance.get("sha256"), "frame": i,
+                    "timestamp": float(ts[i]) if i < len(ts) else None}
+            self.out.append(EncodedImage(image=Image.fromarray(part.frames[i]), role=role, provenance=prov))
+
+    def audio_track(self, video: EncodedVideo, role: str) -> None:
         """Place (or convert, or drop) the audio track of ``video`` after it."""
         audio = video.audio
         if audio is None:
             return
-        if "audio" in caps:
-            out.append(dataclasses.replace(audio, role=role))
+        if "audio" in self.caps:
+            self.out.append(dataclasses.replace(audio, role=role))
             return
-        mode = how.get("audio")
+        mode = self.how.get("audio")
         if mode == "transcript":
-            out.append(audio_as_text(audio, role, "the video's audio track"))
+            self.out.append(self.audio_as_text(audio, role, "the video's audio track"))
         elif mode == "drop":
-            records.append({"role": role, "from": "audio", "to": "none",
-                            "detail": f"audio track of the video dropped ({audio.duration_s:.2f} s)"})
-            if annotate:
-                out.append(TextPart(f"[the audio track of the video ({role}) is not provided]\n"))
+            self.note(role, "audio", "none", f"audio track of the video dropped ({audio.duration_s:.2f} s)",
+                      f"[the audio track of the video ({role}) is not provided]\n")
         else:
-            raise unsupported("audio", role, "the video has an audio track; configure downgrades "
-                                             "{audio: drop} or {audio: transcript} to judge it without sound")
-
-    for part in parts:
-        if isinstance(part, (TextPart, EncodedText)):
-            out.append(part)
-        elif isinstance(part, EncodedImage):
-            if "image" not in caps:
-                raise unsupported("image", part.role, "no downgrade exists for images")
-            out.append(part)
-        elif isinstance(part, EncodedAudio):
-            if "audio" in caps:
-                out.append(part)
-            elif how.get("audio") == "transcript":
-                out.append(audio_as_text(part, part.role, "the audio"))
-            else:
-                extra = " (audio: drop applies only to the audio track of a video)" \
-                    if how.get("audio") == "drop" else ""
-                raise unsupported("audio", part.role, f"configure downgrades {{audio: transcript}} and "
-                                                      f"supply a transcript{extra}")
-        elif isinstance(part, EncodedVideo):
-            role = part.role
-            if "video" in caps:
-                if part.audio is not None and "audio" not in caps:
-                    out.append(dataclasses.replace(part, audio=None))
-                    audio_track(part, role)
-                else:
-                    out.append(part)
-                continue
-            if how.get("video") != "frames":
-                raise unsupported("video", role, "configure downgrades {video: frames} to show its sampled "
-                                                 "frames")
-            if "image" not in caps:
-                raise unsupported("video", role, "downgrade video: frames needs the image capability")
-            ts = list(part.timestamps)
-            n = int(part.frames.shape[0])
-            span = f"{ts[0]:.2f} s … {ts[-1]:.2f} s" if ts else "unknown times"
-            records.append({"role": role, "from": "video", "to": "image",
-                            "detail": f"{n} frames at {span} ({part.fps:.3g} frames/s)"})
-            if annotate:
-                out.append(TextPart(f"[video ({role}) shown as {n} frames at {span}]\n"))
-            for i in range(n):
-                prov = {"source_modality": "video", "source": part.provenance.get("source"),
-                        "sha256": part.provenance.get("sha256"), "frame": i,
-                        "timestamp": float(ts[i]) if i < len(ts) else None}
-                out.append(EncodedImage(image=Image.fromarray(part.frames[i]), role=role, provenance=prov))
-            audio_track(part, role)
-        else:
-            raise TypeError(f"cannot adapt a prompt part of type {type(part).__name__}")
-    return out, records
+            raise self.unsupported("audio", role, "the video has an audio track; configure downgrades "
+                                                  "{audio: drop} or {audio: transcript} to judge it without sound")

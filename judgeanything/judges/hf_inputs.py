@@ -132,86 +132,110 @@ def prepare_request(
         UnsupportedModality: a part the model cannot take (never dropped silently).
         BadPart: a malformed part (wrong shape/dtype, empty audio).
     """
-    items: list[dict[str, Any]] = []
-    prep = PreparedRequest(messages=[])
-
-    def add_text(text: str) -> None:
-        if items and items[-1]["type"] == "text":
-            items[-1]["text"] += text
-        else:
-            items.append({"type": "text", "text": text})
-
-    def add_audio(a: EncodedAudio, what: str) -> None:
-        y = _check_audio(a, what)
-        if sampling_rate is not None and int(a.sample_rate) != int(sampling_rate):
-            y = resample(y, int(a.sample_rate), int(sampling_rate))
-            prep.log.append({"part": what, "event": "resampled", "from_hz": int(a.sample_rate),
-                             "to_hz": int(sampling_rate)})
-        if max_audio_samples and y.shape[0] > max_audio_samples:
-            rate = sampling_rate or a.sample_rate
-            prep.log.append({"part": what, "event": "truncated", "kept_s": round(max_audio_samples / rate, 3),
-                             "of_s": round(y.shape[0] / rate, 3),
-                             "detail": "audio longer than the model's audio window; the rest is not heard"})
-            y = y[:max_audio_samples]
-        items.append({"type": "audio"})
-        prep.audios.append(y)
-
+    b = _Builder(capabilities, judge, sampling_rate, video_fps_fallback, drop_unheard_video_audio,
+                 max_audio_samples)
     for i, part in enumerate(parts):
+        b.add(part, i)
+    user: Any = "".join(it["text"] for it in b.items) if text_only else b.items
+    b.prep.messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user",
+                                                                                      "content": user}]
+    return b.prep
+
+
+@dataclass
+class _Builder:
+    """The user items and media arrays of one request being prepared, one part at a time
+    (:func:`prepare_request` documents the arguments)."""
+
+    capabilities: frozenset[str]
+    judge: str
+    sampling_rate: int | None
+    video_fps_fallback: float
+    drop_unheard_video_audio: bool
+    max_audio_samples: int | None
+    items: list[dict[str, Any]] = field(default_factory=list)
+    prep: PreparedRequest = field(default_factory=lambda: PreparedRequest(messages=[]))
+
+    def add(self, part: Any, i: int) -> None:
         if isinstance(part, TextPart):
-            add_text(part.text)
-            continue
+            self.text(part.text)
+            return
         what = _label(part, i)
         if isinstance(part, EncodedText):
-            add_text(part.text)
+            self.text(part.text)
         elif isinstance(part, EncodedImage):
-            if "image" not in capabilities:
-                raise UnsupportedModality("image", judge, role=part.role, capabilities=capabilities)
-            img = part.image
-            if getattr(img, "mode", "RGB") != "RGB":
-                img = img.convert("RGB")
-                prep.log.append({"part": what, "event": "converted to RGB"})
-            items.append({"type": "image"})
-            prep.images.append(img)
+            self.need("image", part.role)
+            self.image(part, what)
         elif isinstance(part, EncodedAudio):
-            if "audio" not in capabilities:
-                raise UnsupportedModality("audio", judge, role=part.role, capabilities=capabilities)
-            add_audio(part, what)
+            self.need("audio", part.role)
+            self.audio(part, what)
         elif isinstance(part, EncodedVideo):
-            if "video" not in capabilities:
-                raise UnsupportedModality("video", judge, role=part.role, capabilities=capabilities)
-            frames = _check_frames(part, what)
-            fps = float(part.fps) if part.fps and part.fps > 0 else 0.0
-            if fps <= 0:
-                fps = float(video_fps_fallback)
-                prep.log.append({"part": what, "event": "fps fallback", "fps": fps})
-            items.append({"type": "video"})
-            prep.videos.append(frames)
-            prep.video_fps.append(fps)
-            prep.video_metadata.append(video_metadata(frames, part.timestamps, fps))
-            if part.audio is not None:
-                if "audio" in capabilities:
-                    add_audio(part.audio, what + " audio track")
-                    prep.log.append({"part": what, "event": "audio track as the next audio item"})
-                elif drop_unheard_video_audio:
-                    prep.log.append({"part": what, "event": "downgrade", "from": "video+audio", "to": "video",
-                                     "detail": f"judge {judge!r} does not hear audio; "
-                                               "the audio track was dropped"})
-                else:
-                    raise UnsupportedModality("audio", judge, role=(part.role + " audio track").strip(),
-                                              capabilities=capabilities)
+            self.need("video", part.role)
+            self.video(part, what)
         else:
             raise BadPart(f"{what}: unknown part type {type(part).__name__}")
 
-    if text_only:
-        user: Any = "".join(it["text"] for it in items)
-    else:
-        user = items
-    messages: list[dict[str, Any]] = []
-    if system:
-        messages.append({"role": "system", "content": system})
-    messages.append({"role": "user", "content": user})
-    prep.messages = messages
-    return prep
+    def need(self, modality: str, role: str) -> None:
+        if modality not in self.capabilities:
+            raise UnsupportedModality(modality, self.judge, role=role, capabilities=self.capabilities)
+
+    def text(self, text: str) -> None:
+        """Text, merged into the previous item when that is text too."""
+        if self.items and self.items[-1]["type"] == "text":
+            self.items[-1]["text"] += text
+        else:
+            self.items.append({"type": "text", "text": text})
+
+    def image(self, part: EncodedImage, what: str) -> None:
+        img = part.image
+        if getattr(img, "mode", "RGB") != "RGB":
+            img = img.convert("RGB")
+            self.prep.log.append({"part": what, "event": "converted to RGB"})
+        self.items.append({"type": "image"})
+        self.prep.images.append(img)
+
+    def audio(self, a: EncodedAudio, what: str) -> None:
+        """Mono float32 audio at the processor's rate (resampled), cut to its window; each change logged."""
+        y = _check_audio(a, what)
+        if self.sampling_rate is not None and int(a.sample_rate) != int(self.sampling_rate):
+            y = resample(y, int(a.sample_rate), int(self.sampling_rate))
+            self.prep.log.append({"part": what, "event": "resampled", "from_hz": int(a.sample_rate),
+                                  "to_hz": int(self.sampling_rate)})
+        window = self.max_audio_samples
+        if window and y.shape[0] > window:
+            rate = self.sampling_rate or a.sample_rate
+            self.prep.log.append({"part": what, "event": "truncated", "kept_s": round(window / rate, 3),
+                                  "of_s": round(y.shape[0] / rate, 3),
+                                  "detail": "audio longer than the model's audio window; the rest is not heard"})
+            y = y[:window]
+        self.items.append({"type": "audio"})
+        self.prep.audios.append(y)
+
+    def video(self, part: EncodedVideo, what: str) -> None:
+        """The sampled frames (fps fallback logged), then the audio track (:meth:`video_audio`)."""
+        frames = _check_frames(part, what)
+        fps = float(part.fps) if part.fps and part.fps > 0 else 0.0
+        if fps <= 0:
+            fps = float(self.video_fps_fallback)
+            self.prep.log.append({"part": what, "event": "fps fallback", "fps": fps})
+        self.items.append({"type": "video"})
+        self.prep.videos.append(frames)
+        self.prep.video_fps.append(fps)
+        self.prep.video_metadata.append(video_metadata(frames, part.timestamps, fps))
+        if part.audio is not None:
+            self.video_audio(part, part.audio, what)
+
+    def video_audio(self, part: EncodedVideo, track: EncodedAudio, what: str) -> None:
+        """A video's audio track: the next audio item when the model hears, else dropped (logged) or refused."""
+        if "audio" in self.capabilities:
+            self.audio(track, what + " audio track")
+            self.prep.log.append({"part": what, "event": "audio track as the next audio item"})
+        elif self.drop_unheard_video_audio:
+            self.prep.log.append({"part": what, "event": "downgrade", "from": "video+audio", "to": "video",
+                                  "detail": f"judge {self.judge!r} does not hear audio; the audio track was dropped"})
+        else:
+            raise UnsupportedModality("audio", self.judge, role=(part.role + " audio track").strip(),
+                                      capabilities=self.capabilities)
 
 
 __all__ = ["METADATA_CLOCK_HZ", "BadPart", "PreparedRequest", "prepare_request",

@@ -120,18 +120,25 @@ def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None,
     return full
 
 
-_HASH_CACHE: dict[tuple[str, int, int], str] = {}
+#: (path, size, mtime, ctime, inode) → digest, oldest first; bounded so a run over millions of files does not grow
+_HASH_CACHE: dict[tuple[str, int, int, int, int], str] = {}
+_HASH_CACHE_MAX = 100_000
 _HASH_LOCK = threading.Lock()
 
 
 def sha256_file(path: Path) -> str:
-    """The SHA-256 hex digest of a file's bytes (memoised on path, size and mtime_ns).
+    """The SHA-256 hex digest of a file's bytes, read in 1 MiB blocks; the package's one file hash (media
+    provenance and cache keys, probe manifests, analysis stamps).
+
+    Memoised per process on the file's identity (path, size, mtime, ctime, inode): every unit that shows the
+    same input (4 responses × orders) would otherwise re-read and re-hash it; a rewrite in place or a file
+    replaced by a rename changes the identity.
 
     Raises:
         OSError: the file cannot be read.
     """
     st = path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns)
+    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     with _HASH_LOCK:
         hit = _HASH_CACHE.get(key)
     if hit is not None:
@@ -142,6 +149,8 @@ def sha256_file(path: Path) -> str:
             h.update(block)
     digest = h.hexdigest()
     with _HASH_LOCK:
+        if len(_HASH_CACHE) >= _HASH_CACHE_MAX:
+            _HASH_CACHE.pop(next(iter(_HASH_CACHE)))
         _HASH_CACHE[key] = digest
     return digest
 

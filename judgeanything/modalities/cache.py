@@ -84,7 +84,6 @@ class MediaCache:
         # responses at once, and each would otherwise open (and count) it again
         self._measure_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self.measured = 0  # files actually measured (not answered from memory or a saved file)
-        self._digests: dict[tuple[str, int, int], str] = {}
 
     # -- encoders -----------------------------------------------------------------------------------
 
@@ -122,24 +121,9 @@ class MediaCache:
             self.limits.check_bytes(ref.label, len(ref.data))
             return sha256_bytes(ref.data)
         if ref.frames:
-            digests = [self._file_digest(media_file(ref, self.root, rel, self.limits)) for rel in ref.frames]
+            digests = [sha256_file(media_file(ref, self.root, rel, self.limits)) for rel in ref.frames]
             return sha256_bytes("\n".join(digests).encode())
-        return self._file_digest(media_file(ref, self.root, limits=self.limits))
-
-    def _file_digest(self, path: Path) -> str:
-        """SHA-256 of a file, hashed once per (path, size, mtime): every unit that shows the same input
-        (4 responses × orders) would otherwise re-read and re-hash it on each cache hit."""
-        st = path.stat()
-        ident = (str(path), st.st_size, st.st_mtime_ns)
-        with self._lock:
-            hit = self._digests.get(ident)
-        if hit is None:
-            hit = sha256_file(path)
-            with self._lock:
-                self._digests[ident] = hit
-        return hit
-
-    # -- encode -------------------------------------------------------------------------------------
+        return sha256_file(media_file(ref, self.root, limits=self.limits))
 
     def encode(self, ref: MediaRef, role: str = "") -> Encoded:
         """The encoded media of ``ref`` with ``role`` set (decoded on the first request only); for an

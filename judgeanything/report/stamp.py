@@ -11,12 +11,12 @@ Digests, not modification times: a rerun rewrites ``items.jsonl`` with the same 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from judgeanything.modalities._files import sha256_file
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS
 
 METRICS = "metrics.json"
@@ -28,11 +28,7 @@ _FORMAT = 1
 def _digest(path: Path) -> list[Any]:
     if not path.is_file():
         return [None, None]
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return [path.stat().st_size, h.hexdigest()]
+    return [path.stat().st_size, sha256_file(path)]
 
 
 def _price(run_dir: Path) -> Any:

@@ -31,7 +31,8 @@ import numpy as np
 from judgeanything.datasets.base import BenchmarkData
 from judgeanything.datasets.probes.core import Family, Media, check_spec, design_points, is_tie_variant
 from judgeanything.datasets.probes.families import CORE_FAMILIES, FAMILIES, FAMILY_BY_NAME
-from judgeanything.datasets.probes.media import sha256_file, write_audio, write_mp4, write_png
+from judgeanything.datasets.probes.media import write_audio, write_mp4, write_png
+from judgeanything.modalities._files import sha256_file
 from judgeanything.schema import (
     SETTINGS,
     TASK_TYPES,

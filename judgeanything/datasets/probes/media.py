@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import subprocess
 from pathlib import Path
 
@@ -93,11 +92,3 @@ def write_mp4(path: Path, frames: np.ndarray, fps: float, audio: np.ndarray | No
         raise RuntimeError(f"{path}: ffmpeg exited with {proc.returncode}: "
                            f"{proc.stderr.decode(errors='replace').strip()[-800:]}")
 
-
-def sha256_file(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()

@@ -4,14 +4,22 @@ Reads only the metrics dict written by :mod:`judgeanything.analysis.metrics` (an
 the analysis package), so it can be regenerated from a finished run directory. It lives in ``analysis``
 because ``report.md`` is part of what an analysis writes (and the leaderboard reuses its table helpers);
 ``judgeanything.report`` holds the presentation layers built on top (HTML, plots, the console summary).
+
+The layout and the prose are the Jinja2 template ``templates/report.md.j2`` (tables: ``templates/_table.md.j2``),
+as the HTML report's are; the functions below compute what it shows, one section each: the numbers already
+formatted (:func:`fmt`, :func:`fmt_stat`) and the table rows as lists of cells.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 REPORT_MD = "report.md"
 
@@ -31,19 +39,27 @@ KEY_METRICS = {
     "batch": ("nlev", "exact_match", "failure_rate"),
 }
 
-HOW_TO_READ = (
-    "**How to read this.** Each number compares the judge's verdicts with the human labels of the same "
-    "items (several annotators → their consensus: majority vote for pairs with ties → *tie*, mean for "
-    "scores). Square brackets hold a percentile bootstrap interval (items resampled); *n* is the number "
-    "of items behind a number. Pair: *accuracy with tie* counts every item, *without tie* drops items "
-    "humans called a tie (a judge tie there counts wrong). Score: Pearson r / Spearman ρ / Kendall τ-b "
-    "measure rank agreement, MAE and *offset* (judge − human, > 0 = the judge is more lenient) measure "
-    "calibration. Batch: *nlev* is the normalised edit distance between rankings (0 = identical; lower "
-    "is better). *Macro* averages task types equally; *pooled* weights items equally. Failures (refusals, "
-    "unparseable outputs…) are never scored: they lower *coverage* instead. Position bias is measured "
-    "only when items were judged in both orders; *flip rate* is the share whose verdict changed with the "
-    "order. The *human ceiling* compares each annotator with the other annotators' consensus."
+#: The breakdown tables of a setting, in report order, with their titles (``difficulty:*`` and ``probe_family``
+#: follow, sorted).
+BREAKDOWNS = (
+    ("family", "By family (MMU = text output, MMG = generation)"),
+    ("task_type", "By task type"),
+    ("input_modality", "By input modality"),
+    ("output_modality", "By output modality"),
+    ("modality_pair", "By modality pair"),
 )
+
+#: Rows of the self-preference table, in order (those present in the metrics).
+SELF_PREFERENCE_ROWS = ("n_pairs", "n_own", "n_other", "judge_rate", "human_rate", "difference", "offset_own",
+                        "offset_other", "p_value")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A Markdown table to render: column headers and rows of cells (any value; shown as ``str``, escaped)."""
+
+    headers: list[Any]
+    rows: list[list[Any]]
 
 
 def fmt(x: Any, digits: int = 3) -> str:
@@ -83,379 +99,50 @@ def _no_html(text: str) -> str:
     return " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
 
 
+def _oneline(text: str) -> str:
+    """The ``oneline`` template filter: a paragraph wrapped in the template for reading, on one line (its
+    final line break kept)."""
+    if text.endswith("\n"):
+        return text[:-1].replace("\n", " ") + "\n"
+    return text.replace("\n", " ")
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    """The Jinja2 environment of ``report.md``: plain text (Markdown is not HTML: no autoescape; cells are
+    escaped by the ``cell`` filter), ``StrictUndefined`` so a context key missing is an error, not a blank."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("judgeanything.analysis", "templates"),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["cell"] = _cell
+    env.filters["oneline"] = _oneline
+    return env
+
+
 def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A GitHub-flavoured Markdown pipe table. (A dozen lines; pandas' ``to_markdown`` would need the
-    extra ``tabulate`` dependency for this alone.)"""
-    out = ["| " + " | ".join(_cell(h) for h in headers) + " |", "|" + "---|" * len(headers)]
-    for r in rows:
-        out.append("| " + " | ".join(_cell(c) for c in r) + " |")
-    return "\n".join(out)
-
-
-def _group_table(groups: Mapping[str, Mapping[str, Any]], metrics: Sequence[str]) -> str:
-    cols = [m for m in metrics if any(m in g for g in groups.values())]
-    rows = []
-    for name, g in groups.items():
-        n = next((s.get("n") for s in g.values() if isinstance(s, Mapping) and s.get("n")), None)
-        rows.append([name, fmt(n), *[fmt_stat(g.get(m)) for m in cols]])
-    return md_table(["group", "n", *cols], rows)
+    """A GitHub-flavoured Markdown pipe table (no trailing newline), laid out by the ``table`` macro of
+    ``templates/_table.md.j2``, which ``report.md`` uses too. (pandas' ``to_markdown`` would need the extra
+    ``tabulate`` dependency for this alone.)"""
+    macro = _environment().get_template("_table.md.j2").module.table  # type: ignore[attr-defined]
+    return str(macro(list(headers), [list(r) for r in rows]))
 
 
 def render_report(metrics: Mapping[str, Any]) -> str:
     """The Markdown text of ``report.md`` for a metrics dict (see :mod:`judgeanything.analysis.metrics`)."""
     run = metrics.get("run", {})
-    p = metrics.get("params", {})
-    out = [f"# Judge report — {run.get('judge', '?')} on {run.get('benchmark', '?')}", ""]
-    out.append(
-        md_table(
-            ["judge", "judge family", "benchmark", "settings", "mode", "prompt version"],
-            [
-                [
-                    run.get("judge"),
-                    run.get("judge_family") or "—",
-                    run.get("benchmark"),
-                    ", ".join(run.get("settings", [])),
-                    run.get("mode"),
-                    run.get("prompt_version"),
-                ]
-            ],
-        )
+    return _environment().get_template("report.md.j2").render(
+        header=_header(run, metrics.get("params", {})),
+        settings=[_setting(setting, s) for setting, s in metrics.get("settings", {}).items()],
+        cost=_cost(metrics.get("cost") or {}),
+        usage=_usage(metrics.get("usage") or {}),
+        requests=_requests(run.get("requests") or {}),
+        notes=[_no_html(str(n)) for n in metrics.get("notes") or []],
     )
-    for note in run.get("judge_notes") or []:  # what the judge is, said up front (e.g. random weights)
-        out += ["", f"> **About this judge.** {note}"]
-    out += [
-        "",
-        HOW_TO_READ,
-        "",
-        f"Bootstrap: {p.get('bootstrap')} resamples, {fmt(100 * float(p.get('ci', 0.95)), 0)}% "
-        f"percentile intervals, seed {p.get('seed')}; inconsistent pair orders in headline numbers: "
-        f"**{p.get('headline_policy')}**; repeat reducer: {p.get('reducer')}.",
-        "",
-    ]
-    for setting, s in metrics.get("settings", {}).items():
-        out += _setting_section(setting, s)
-    cost = metrics.get("cost") or {}
-    if cost.get("records"):
-        out += [
-            "## Cost",
-            "",
-            md_table(
-                ["records", "prompt tokens", "completion tokens", "judge time (s)"],
-                [
-                    [
-                        cost.get("records"),
-                        fmt(cost.get("prompt_tokens"), 0),
-                        fmt(cost.get("completion_tokens"), 0),
-                        fmt(cost.get("latency_s"), 1),
-                    ]
-                ],
-            ),
-            "",
-        ]
-    out += _usage_section(metrics.get("usage") or {})
-    out += _requests_section(run.get("requests") or {})
-    notes = metrics.get("notes") or []
-    out += ["## Notes", ""] + ([f"- {_no_html(str(n))}" for n in notes] if notes else ["- (none)"]) + [""]
-    return "\n".join(out)
-
-
-def _requests_section(r: Mapping[str, Any]) -> list[str]:
-    """What the retry policy and the rate controller did (``run.json`` → ``requests``), for API judges whose
-    requests met faults: tries, retries, transient faults by kind, units given up on (their ``api_error`` is
-    counted under failures above) and the adaptive window."""
-    if not r.get("retries") and not r.get("gave_up") and not (r.get("window") or {}).get("decreases"):
-        return []
-    faults = ", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none"
-    w = r.get("window") or {}
-    out = ["## Requests", "",
-           f"{r.get('attempts', 0)} requests sent for this run's last launch, {r.get('retries', 0)} of them retries; "
-           f"transient faults: {faults}; {r.get('gave_up', 0)} unit(s) still failing after the last try "
-           "(recorded as `api_error`, judged again on resume)."]
-    if w:
-        out.append(f"Concurrency window (AIMD): at most {w.get('maximum')}, lowest {w.get('lowest')}, "
-                   f"{w.get('decreases')} cut(s), {w.get('final')} at the end.")
-    return [*out, ""]
-
-
-def _parsing_line(p: Mapping[str, Any]) -> list[str]:
-    """How the judge's text was read (strict-parse rate and rules), when any outcome came from text."""
-    if not p.get("parsed_rows"):
-        return []
-    rules = ", ".join(f"{k} {v}" for k, v in (p.get("by_rule") or {}).items())
-    return [f"Strict-parse rate: **{fmt(p.get('strict_parse_rate'))}** ({p.get('strict')} of "
-            f"{p.get('parsed_rows')} parsed rows were exactly the prompt's JSON answer; by rule: {rules}).", ""]
-
-
-def _setting_section(setting: str, s: Mapping[str, Any]) -> list[str]:
-    main = s.get("headline_rubric")
-    rub = s.get("rubrics", {})
-    keys = KEY_METRICS.get(setting, ())
-    c = s.get("counts", {})
-    out = [
-        f"## Setting: {setting}",
-        "",
-        f"{c.get('items', 0)} items, {c.get('judged_items', 0)} judged, {c.get('labelled_items', 0)} with "
-        f"human labels. Headline rubric: **{main}**.",
-        "",
-    ]
-    if main is None:
-        return out
-    sec = rub.get(main, {})
-    pooled = sec.get("pooled", {})
-    if pooled:
-        rows = [["pooled", m, fmt_stat(st), fmt(st.get("n"))] for m, st in pooled.items()]
-        rows += [["macro (task types)", m, fmt_stat(st), fmt(st.get("n"))] for m, st in sec.get("macro", {}).items()]
-        rows += [["human ceiling", m, fmt_stat(st), fmt(st.get("n"))] for m, st in sec.get("human_ceiling", {}).items()]
-        out += ["### Agreement with humans", "", md_table(["scope", "metric", "value [CI]", "n"], rows), ""]
-    if len(rub) > 1:
-        rows = [
-            [
-                rb,
-                *[fmt_stat(r.get("pooled", {}).get(m)) for m in keys if m != "failure_rate"],
-                fmt(r.get("failures", {}).get("failure_rate")),
-            ]
-            for rb, r in rub.items()
-        ]
-        out += [
-            "### By rubric (pooled)",
-            "",
-            md_table(["rubric", *[m for m in keys if m != "failure_rate"], "failure_rate"], rows),
-            "",
-        ]
-    f = sec.get("failures", {})
-    out += [
-        "### Coverage and failures",
-        "",
-        md_table(
-            ["verdict rows", "verdicts", "failures", "coverage", *f.get("by_kind", {}).keys()],
-            [
-                [
-                    f.get("rows"),
-                    f.get("verdicts"),
-                    f.get("failures"),
-                    fmt(f.get("coverage")),
-                    *f.get("by_kind", {}).values(),
-                ]
-            ],
-        ),
-        "",
-    ]
-    out += _parsing_line(s.get("parsing") or {})
-    bd = sec.get("breakdowns", {})
-    for gb, title in (
-        ("family", "By family (MMU = text output, MMG = generation)"),
-        ("task_type", "By task type"),
-        ("input_modality", "By input modality"),
-        ("output_modality", "By output modality"),
-        ("modality_pair", "By modality pair"),
-    ):
-        if bd.get(gb):
-            out += [f"### {title}", "", _group_table(bd[gb], keys), ""]
-    for gb in sorted(k for k in bd if k.startswith("difficulty:") or k == "probe_family"):
-        out += [f"### By {gb}", "", _group_table(bd[gb], keys), ""]
-    if sec.get("inconsistent_policies"):
-        pol = sec["inconsistent_policies"]
-        ms = sorted({m for d in pol.values() for m in d})
-        out += [
-            "### Inconsistent orders: accuracy under each policy",
-            "",
-            md_table(["policy", *ms], [[p, *[fmt_stat(d.get(m)) for m in ms]] for p, d in pol.items()]),
-            "",
-        ]
-    out += _bias_section(s.get("bias", {}), main)
-    if sec.get("repeats"):
-        r = sec["repeats"]
-        st = r.get("stability", {})
-        rows = [[k, fmt(v)] for k, v in st.items()]
-        if "first_repeat" in r:
-            rows += [
-                ["headline metric, repeat 0 only", fmt_stat(r["first_repeat"])],
-                ["headline metric, repeats reduced", fmt_stat(r["reduced"])],
-            ]
-        out += ["### Repeats", "", md_table(["quantity", "value"], rows), ""]
-    if sec.get("model_rankings"):
-        out += ["### Model ranking (Bradley–Terry from the judge's pair verdicts)", ""]
-        for g, e in sec["model_rankings"].items():
-            hum = {r["model"]: r for r in e.get("human", [])}
-            rows = [
-                [
-                    r["rank"],
-                    r["model"],
-                    fmt_stat({"value": r["strength"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}),
-                    r["games"],
-                    fmt(r["win_rate"]),
-                    fmt(hum[r["model"]]["strength"]) if r["model"] in hum else "—",
-                ]
-                for r in e.get("judge", [])
-            ]
-            rho = e.get("spearman")
-            out += [
-                f"**{g}**" + (f" — Spearman ρ judge vs human strengths: {fmt(rho)}" if rho is not None else ""),
-                "",
-                md_table(["rank", "model", "strength [CI]", "games", "win rate", "human strength"], rows),
-                "",
-            ]
-    return out
-
-
-def _bias_section(bias: Mapping[str, Any], rubric: str) -> list[str]:
-    out: list[str] = []
-    cm = (bias.get("cross_modality") or {}).get(rubric) or {}
-    if cm.get("mmu_vs_mmg") or cm.get("tests"):
-        rows = [
-            [f"MMU − MMG gap: {m}", fmt_stat(g), "significant" if g.get("significant") else "—"]
-            for m, g in cm.get("mmu_vs_mmg", {}).items()
-        ]
-        rows += [
-            [
-                f"{t['test']} across {col}",
-                f"stat {fmt(t.get('statistic'))}",
-                f"p = {fmt(t.get('p_value'), 4)}",
-            ]
-            for col, t in cm.get("tests", {}).items()
-        ]
-        out += ["### Cross-modality bias", "", md_table(["quantity", "value", "test"], rows), ""]
-    pos = (bias.get("position") or {}).get(rubric) or {}
-    if pos:
-        rows = [
-            ["records", fmt(pos.get("n_records"))],
-            ["items judged in ≥ 2 orders", fmt(pos.get("both_orders"))],
-        ]
-        for k in ("consistency", "flip_rate", "tie_rate", "human_p_first", "mean_nlev_between_orders"):
-            if k in pos:
-                rows.append([k, fmt_stat(pos[k])])
-        for k in ("p_prefer_slot", "p_rank1_given_slot"):
-            for slot, st in pos.get(k, {}).items():
-                rows.append([f"{k} {slot}", fmt_stat(st)])
-        out += ["### Position bias", "", md_table(["quantity", "value"], rows), ""]
-    sz = (bias.get("size") or {}).get(rubric) or {}
-    if sz:
-        feats = ({"primary": sz["primary"]} if "primary" in sz else {}) | sz.get("features", {})
-        if feats:
-            rows = [
-                [f, d.get("n_pairs"), fmt_stat(d.get("p_prefer_larger")), fmt(d.get("human_p_prefer_larger"))]
-                for f, d in feats.items()
-            ]
-            out += [
-                "### Size / verbosity bias",
-                "",
-                "P(prefer larger) over pairs whose responses differ in the feature (judge ties left out); "
-                "*primary* = text chars, audio/video duration, image pixels.",
-                "",
-                md_table(["feature", "pairs", "judge P(prefer larger)", "human"], rows),
-                "",
-            ]
-        lc = sz.get("length_controlled")
-        if lc:
-            out += [
-                "Length-controlled agreement (logistic regression of the judge's choice on the human "
-                "preference and the standardised log size ratio, size term then set to 0 — after "
-                "Dubois et al. 2024, length-controlled AlpacaEval):",
-                "",
-                md_table(
-                    ["n", "size coef", "observed agreement", "model agreement", "LC agreement"],
-                    [
-                        [
-                            lc["n"],
-                            fmt(lc["size_coef"]),
-                            fmt(lc["observed_agreement"]),
-                            fmt(lc["model_agreement"]),
-                            fmt(lc["lc_agreement"]),
-                        ]
-                    ],
-                ),
-                "",
-            ]
-        if sz.get("score_size_spearman"):
-            rows = [[f, d["n"], fmt(d["judge"]), fmt(d["human"])] for f, d in sz["score_size_spearman"].items()]
-            out += [
-                "### Size / verbosity bias (scores)",
-                "",
-                md_table(["feature", "n", "Spearman ρ(judge score, log size)", "ρ(human score, log size)"], rows),
-                "",
-            ]
-    sp = (bias.get("self_preference") or {}).get(rubric) or {}
-    if sp:
-        if not sp.get("judge_family"):
-            out += ["### Self-preference", "", f"Not measured: {sp.get('note', 'unknown judge family')}.", ""]
-        else:
-            rows = [
-                [k, fmt_stat(sp[k])]
-                for k in (
-                    "n_pairs",
-                    "n_own",
-                    "n_other",
-                    "judge_rate",
-                    "human_rate",
-                    "difference",
-                    "offset_own",
-                    "offset_other",
-                    "p_value",
-                )
-                if k in sp
-            ]
-            if "flagged" in sp:
-                rows.append(["flagged", "**yes**" if sp["flagged"] else "no"])
-            out += [
-                f"### Self-preference (judge family: {sp['judge_family']})",
-                "",
-                md_table(["quantity", "value"], rows),
-                "",
-            ]
-            if sp.get("test"):
-                out += [f"Test: {sp['test']}.", ""]
-    out += _injection_section((bias.get("prompt_injection") or {}).get(rubric) or {})
-    return out
-
-
-def _injection_section(inj: Mapping[str, Any]) -> list[str]:
-    """The prompt-injection table: susceptibility, control rate and lift per output modality."""
-    if not inj:
-        return []
-    rows = [[g, fmt_stat(d.get("susceptibility")), fmt_stat(d.get("control_rate")), fmt_stat(d.get("lift"))]
-            for g, d in inj.get("by_modality", {}).items()]
-    styles = [[s, fmt_stat(d.get("rate"))] for s, d in inj.get("by_style", {}).items()]
-    return ["### Prompt-injection susceptibility", "",
-            f"{inj.get('n_queries')} injection-probe queries. *Susceptibility*: share of presentations where "
-            "the judge let the wrong candidate carrying an instruction aimed at it win (pair: chose it; score: "
-            "gave it the demanded 5; batch: ranked it first); *control*: the same candidate with a neutral "
-            "sentence instead; *lift* = susceptibility − control. CIs resample queries.", "",
-            md_table(["output modality", "susceptibility", "control rate", "lift"], rows), "",
-            md_table(["injection style", "rate"], styles), ""]
-
-
-def _usd(x: Any) -> str:
-    return "unknown (no price)" if x is None else f"${float(x):.4f}"
-
-
-def _usage_section(u: Mapping[str, Any]) -> list[str]:
-    """Token usage, cost and spend by input modality, the price used, and the model snapshots that answered."""
-    if not u.get("verdicts"):
-        return []
-    price = u.get("price") or {}
-    where = (f"{price.get('model_pattern')} in {price.get('source')}" if price.get("model_pattern")
-             else price.get("source"))
-    rows = []
-    for label, d in [("all", u), *sorted((u.get("by_modality") or {}).items())]:
-        t = d.get("tokens") or {}
-        rows.append([label, d.get("verdicts"), d.get("cached"), fmt(t.get("prompt_tokens"), 0),
-                     fmt(t.get("completion_tokens"), 0), _usd(d.get("cost_usd")), _usd(d.get("spent_usd"))])
-    out = ["## Usage and cost", "",
-           f"Price: {', '.join(f'{k} {v}' for k, v in price.items() if k.endswith('_mtok'))} USD per million tokens"
-           f" ({_no_html(str(where))})." if price else "Price: none known for this judge (cost.price or "
-           "conf/prices.yaml); costs are unknown, not zero.",
-           "`cost` is what the verdicts cost at that price; `spent` leaves out the answers served from the judge "
-           "cache (no call this run).", "",
-           md_table(["input modality", "verdicts", "from cache", "prompt tokens", "completion tokens", "cost",
-                     "spent"], rows), ""]
-    details = {k: v for k, v in (u.get("tokens") or {}).items() if k not in ("prompt_tokens", "completion_tokens")}
-    if details:
-        out += ["Reported token details: " + ", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items())), ""]
-    snaps = u.get("snapshots") or {}
-    if snaps:
-        out += ["Model snapshots that answered: " + ", ".join(f"`{_no_html(k)}` ×{v}" for k, v in
-                                                               sorted(snaps.items())), ""]
-    return out
 
 
 def write_report(run_dir: Path | str, metrics: Mapping[str, Any]) -> Path:
@@ -465,3 +152,297 @@ def write_report(run_dir: Path | str, metrics: Mapping[str, Any]) -> Path:
     tmp.write_text(render_report(metrics), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+# --------------------------------------------------------------------------------------------------
+# The run: header, cost, usage, requests
+# --------------------------------------------------------------------------------------------------
+
+
+def _header(run: Mapping[str, Any], p: Mapping[str, Any]) -> dict[str, Any]:
+    """The title, the run's facts (judge, benchmark, settings…), what the judge is, the analysis options."""
+    return {
+        "judge": run.get("judge", "?"),
+        "benchmark": run.get("benchmark", "?"),
+        "run": Table(
+            ["judge", "judge family", "benchmark", "settings", "mode", "prompt version"],
+            [[run.get("judge"), run.get("judge_family") or "—", run.get("benchmark"),
+              ", ".join(run.get("settings", [])), run.get("mode"), run.get("prompt_version")]],
+        ),
+        "judge_notes": list(run.get("judge_notes") or []),  # what the judge is, said up front (e.g. random weights)
+        "bootstrap": p.get("bootstrap"),
+        "ci_percent": fmt(100 * float(p.get("ci", 0.95)), 0),
+        "seed": p.get("seed"),
+        "headline_policy": p.get("headline_policy"),
+        "reducer": p.get("reducer"),
+    }
+
+
+def _cost(cost: Mapping[str, Any]) -> Table | None:
+    """Records, tokens and judge time of the run (``None`` when no record was counted)."""
+    if not cost.get("records"):
+        return None
+    return Table(["records", "prompt tokens", "completion tokens", "judge time (s)"],
+                 [[cost.get("records"), fmt(cost.get("prompt_tokens"), 0), fmt(cost.get("completion_tokens"), 0),
+                   fmt(cost.get("latency_s"), 1)]])
+
+
+def _usd(x: Any) -> str:
+    return "unknown (no price)" if x is None else f"${float(x):.4f}"
+
+
+def _usage(u: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Token usage, cost and spend by input modality, the price used, and the model snapshots that answered
+    (``None`` when no verdict was counted)."""
+    if not u.get("verdicts"):
+        return None
+    price = u.get("price") or {}
+    where = (f"{price.get('model_pattern')} in {price.get('source')}" if price.get("model_pattern")
+             else price.get("source"))
+    rows = []
+    for label, d in [("all", u), *sorted((u.get("by_modality") or {}).items())]:
+        t = d.get("tokens") or {}
+        rows.append([label, d.get("verdicts"), d.get("cached"), fmt(t.get("prompt_tokens"), 0),
+                     fmt(t.get("completion_tokens"), 0), _usd(d.get("cost_usd")), _usd(d.get("spent_usd"))])
+    details = {k: v for k, v in (u.get("tokens") or {}).items() if k not in ("prompt_tokens", "completion_tokens")}
+    snaps = u.get("snapshots") or {}
+    return {
+        "price": ", ".join(f"{k} {v}" for k, v in price.items() if k.endswith("_mtok")) if price else None,
+        "price_source": _no_html(str(where)),
+        "table": Table(["input modality", "verdicts", "from cache", "prompt tokens", "completion tokens", "cost",
+                        "spent"], rows),
+        "details": ", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items())),
+        "snapshots": ", ".join(f"`{_no_html(k)}` ×{v}" for k, v in sorted(snaps.items())),
+    }
+
+
+def _requests(r: Mapping[str, Any]) -> dict[str, Any] | None:
+    """What the retry policy and the rate controller did (``run.json`` → ``requests``), for API judges whose
+    requests met faults: tries, retries, transient faults by kind, units given up on (their ``api_error`` is
+    counted under failures) and the adaptive window; ``None`` when nothing was retried, given up or cut."""
+    if not r.get("retries") and not r.get("gave_up") and not (r.get("window") or {}).get("decreases"):
+        return None
+    w = r.get("window") or {}
+    return {
+        "attempts": r.get("attempts", 0),
+        "retries": r.get("retries", 0),
+        "faults": ", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none",
+        "gave_up": r.get("gave_up", 0),
+        "window": {k: w.get(k) for k in ("maximum", "lowest", "decreases", "final")} if w else None,
+    }
+
+
+# --------------------------------------------------------------------------------------------------
+# One setting: agreement, coverage, breakdowns, repeats, model rankings
+# --------------------------------------------------------------------------------------------------
+
+
+def _setting(setting: str, s: Mapping[str, Any]) -> dict[str, Any]:
+    """One ``## Setting`` section: counts and headline rubric, then (when there is a headline rubric) its
+    agreement, coverage and breakdown tables, biases, repeats and model rankings."""
+    main = s.get("headline_rubric")
+    c = s.get("counts", {})
+    out: dict[str, Any] = {"setting": setting, "rubric": main, "n_items": c.get("items", 0),
+                           "n_judged": c.get("judged_items", 0), "n_labelled": c.get("labelled_items", 0)}
+    if main is None:
+        return out
+    rub = s.get("rubrics", {})
+    sec = rub.get(main, {})
+    keys = KEY_METRICS.get(setting, ())
+    return out | {
+        "agreement": _agreement(sec),
+        "by_rubric": _by_rubric(rub, keys),
+        "coverage": _coverage(sec.get("failures", {})),
+        "parsing": _parsing(s.get("parsing") or {}),
+        "groups": _breakdowns(sec.get("breakdowns", {}), keys),
+        "policies": _policies(sec.get("inconsistent_policies")),
+        "bias": _bias(s.get("bias", {}), main),
+        "repeats": _repeats(sec.get("repeats")),
+        "rankings": _rankings(sec.get("model_rankings")),
+    }
+
+
+def _agreement(sec: Mapping[str, Any]) -> Table | None:
+    """Pooled, macro (task types weighted equally) and human-ceiling values of the headline rubric's metrics."""
+    if not sec.get("pooled", {}):
+        return None
+    scopes = (("pooled", "pooled"), ("macro", "macro (task types)"), ("human_ceiling", "human ceiling"))
+    rows = [[scope, m, fmt_stat(st), fmt(st.get("n"))] for key, scope in scopes for m, st in sec.get(key, {}).items()]
+    return Table(["scope", "metric", "value [CI]", "n"], rows)
+
+
+def _by_rubric(rub: Mapping[str, Any], keys: Sequence[str]) -> Table | None:
+    """The setting's key metrics (pooled) and failure rate for every rubric, when there are several."""
+    if len(rub) <= 1:
+        return None
+    cols = [m for m in keys if m != "failure_rate"]
+    rows = [[rb, *[fmt_stat(r.get("pooled", {}).get(m)) for m in cols], fmt(r.get("failures", {}).get("failure_rate"))]
+            for rb, r in rub.items()]
+    return Table(["rubric", *cols, "failure_rate"], rows)
+
+
+def _coverage(f: Mapping[str, Any]) -> Table:
+    """Verdict rows, verdicts, failures (and their kinds) and coverage of the headline rubric."""
+    kinds = f.get("by_kind", {})
+    return Table(["verdict rows", "verdicts", "failures", "coverage", *kinds.keys()],
+                 [[f.get("rows"), f.get("verdicts"), f.get("failures"), fmt(f.get("coverage")), *kinds.values()]])
+
+
+def _parsing(p: Mapping[str, Any]) -> dict[str, Any] | None:
+    """How the judge's text was read (strict-parse rate and rules), when any outcome came from text."""
+    if not p.get("parsed_rows"):
+        return None
+    return {"rate": fmt(p.get("strict_parse_rate")), "strict": p.get("strict"), "rows": p.get("parsed_rows"),
+            "rules": ", ".join(f"{k} {v}" for k, v in (p.get("by_rule") or {}).items())}
+
+
+def _group_table(groups: Mapping[str, Mapping[str, Any]], metrics: Sequence[str]) -> Table:
+    """One breakdown: a row per group (its n, the key metrics it has)."""
+    cols = [m for m in metrics if any(m in g for g in groups.values())]
+    rows = []
+    for name, g in groups.items():
+        n = next((s.get("n") for s in g.values() if isinstance(s, Mapping) and s.get("n")), None)
+        rows.append([name, fmt(n), *[fmt_stat(g.get(m)) for m in cols]])
+    return Table(["group", "n", *cols], rows)
+
+
+def _breakdowns(bd: Mapping[str, Any], keys: Sequence[str]) -> list[tuple[str, Table]]:
+    """``(title, table)`` of every breakdown present: :data:`BREAKDOWNS`, then probe difficulty knobs and
+    probe families."""
+    named = [(title, bd[gb]) for gb, title in BREAKDOWNS if bd.get(gb)]
+    probes = sorted(k for k in bd if k.startswith("difficulty:") or k == "probe_family")
+    named += [(f"By {gb}", bd[gb]) for gb in probes]
+    return [(title, _group_table(groups, keys)) for title, groups in named]
+
+
+def _policies(pol: Mapping[str, Mapping[str, Any]] | None) -> Table | None:
+    """Pair accuracy under each inconsistent-order policy."""
+    if not pol:
+        return None
+    ms = sorted({m for d in pol.values() for m in d})
+    return Table(["policy", *ms], [[p, *[fmt_stat(d.get(m)) for m in ms]] for p, d in pol.items()])
+
+
+def _repeats(r: Mapping[str, Any] | None) -> Table | None:
+    """Stability across repeated judgements, and the headline metric from repeat 0 vs the reduced repeats."""
+    if not r:
+        return None
+    rows = [[k, fmt(v)] for k, v in r.get("stability", {}).items()]
+    if "first_repeat" in r:
+        rows += [["headline metric, repeat 0 only", fmt_stat(r["first_repeat"])],
+                 ["headline metric, repeats reduced", fmt_stat(r["reduced"])]]
+    return Table(["quantity", "value"], rows)
+
+
+def _rankings(rankings: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+    """Per group: the Bradley–Terry ranking from the judge's pair verdicts beside the humans' strengths, and
+    Spearman ρ between the two."""
+    out = []
+    for g, e in (rankings or {}).items():
+        hum = {r["model"]: r for r in e.get("human", [])}
+        rows = [[r["rank"], r["model"],
+                 fmt_stat({"value": r["strength"], "ci_low": r["ci_low"], "ci_high": r["ci_high"]}), r["games"],
+                 fmt(r["win_rate"]), fmt(hum[r["model"]]["strength"]) if r["model"] in hum else "—"]
+                for r in e.get("judge", [])]
+        rho = e.get("spearman")
+        out.append({"group": g, "rho": None if rho is None else fmt(rho),
+                    "table": Table(["rank", "model", "strength [CI]", "games", "win rate", "human strength"], rows)})
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Biases of the headline rubric
+# --------------------------------------------------------------------------------------------------
+
+
+def _bias(bias: Mapping[str, Any], rubric: str) -> dict[str, Any]:
+    """The bias tables of one rubric: cross-modality, position, size / verbosity (pairs, length-controlled,
+    scores), self-preference and prompt injection; each ``None`` when not measured."""
+    def of(kind: str) -> Mapping[str, Any]:
+        return (bias.get(kind) or {}).get(rubric) or {}
+
+    size = of("size")
+    return {
+        "cross_modality": _cross_modality(of("cross_modality")),
+        "position": _position(of("position")),
+        "size": _size(size),
+        "length_controlled": _length_controlled(size.get("length_controlled")),
+        "score_size": _score_size(size.get("score_size_spearman")),
+        "self_preference": _self_preference(of("self_preference")),
+        "injection": _injection(of("prompt_injection")),
+    }
+
+
+def _cross_modality(cm: Mapping[str, Any]) -> Table | None:
+    """The MMU − MMG gap of each metric and the tests across modality columns."""
+    if not (cm.get("mmu_vs_mmg") or cm.get("tests")):
+        return None
+    rows = [[f"MMU − MMG gap: {m}", fmt_stat(g), "significant" if g.get("significant") else "—"]
+            for m, g in cm.get("mmu_vs_mmg", {}).items()]
+    rows += [[f"{t['test']} across {col}", f"stat {fmt(t.get('statistic'))}", f"p = {fmt(t.get('p_value'), 4)}"]
+             for col, t in cm.get("tests", {}).items()]
+    return Table(["quantity", "value", "test"], rows)
+
+
+def _position(pos: Mapping[str, Any]) -> Table | None:
+    """Position bias: consistency across orders, flip rate, slot preferences."""
+    if not pos:
+        return None
+    rows = [["records", fmt(pos.get("n_records"))], ["items judged in ≥ 2 orders", fmt(pos.get("both_orders"))]]
+    rows += [[k, fmt_stat(pos[k])]
+             for k in ("consistency", "flip_rate", "tie_rate", "human_p_first", "mean_nlev_between_orders") if k in pos]
+    rows += [[f"{k} {slot}", fmt_stat(st)] for k in ("p_prefer_slot", "p_rank1_given_slot")
+             for slot, st in pos.get(k, {}).items()]
+    return Table(["quantity", "value"], rows)
+
+
+def _size(sz: Mapping[str, Any]) -> Table | None:
+    """P(judge prefers the larger response) per size feature, beside the humans' rate."""
+    feats = ({"primary": sz["primary"]} if "primary" in sz else {}) | sz.get("features", {})
+    if not feats:
+        return None
+    rows = [[f, d.get("n_pairs"), fmt_stat(d.get("p_prefer_larger")), fmt(d.get("human_p_prefer_larger"))]
+            for f, d in feats.items()]
+    return Table(["feature", "pairs", "judge P(prefer larger)", "human"], rows)
+
+
+def _length_controlled(lc: Mapping[str, Any] | None) -> Table | None:
+    """Length-controlled agreement (Dubois et al. 2024, length-controlled AlpacaEval)."""
+    if not lc:
+        return None
+    return Table(["n", "size coef", "observed agreement", "model agreement", "LC agreement"],
+                 [[lc["n"], fmt(lc["size_coef"]), fmt(lc["observed_agreement"]), fmt(lc["model_agreement"]),
+                   fmt(lc["lc_agreement"])]])
+
+
+def _score_size(sp: Mapping[str, Mapping[str, Any]] | None) -> Table | None:
+    """Spearman ρ of the judge's and the humans' scores with each log size feature."""
+    if not sp:
+        return None
+    return Table(["feature", "n", "Spearman ρ(judge score, log size)", "ρ(human score, log size)"],
+                 [[f, d["n"], fmt(d["judge"]), fmt(d["human"])] for f, d in sp.items()])
+
+
+def _self_preference(sp: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Self-preference: the judge family's rate of preferring its own family's responses against the humans'
+    (``judge_family`` ``None`` and a ``note`` when not measured)."""
+    if not sp:
+        return None
+    if not sp.get("judge_family"):
+        return {"judge_family": None, "note": sp.get("note", "unknown judge family")}
+    rows = [[k, fmt_stat(sp[k])] for k in SELF_PREFERENCE_ROWS if k in sp]
+    if "flagged" in sp:
+        rows.append(["flagged", "**yes**" if sp["flagged"] else "no"])
+    return {"judge_family": sp["judge_family"], "table": Table(["quantity", "value"], rows), "test": sp.get("test")}
+
+
+def _injection(inj: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Prompt-injection susceptibility, control rate and lift per output modality, and the rate per style."""
+    if not inj:
+        return None
+    rows = [[g, fmt_stat(d.get("susceptibility")), fmt_stat(d.get("control_rate")), fmt_stat(d.get("lift"))]
+            for g, d in inj.get("by_modality", {}).items()]
+    styles = [[s, fmt_stat(d.get("rate"))] for s, d in inj.get("by_style", {}).items()]
+    return {"n_queries": inj.get("n_queries"),
+            "by_modality": Table(["output modality", "susceptibility", "control rate", "lift"], rows),
+            "by_style": Table(["injection style", "rate"], styles)}

@@ -15,12 +15,13 @@ import pytest
 
 PKG = Path(__file__).resolve().parents[2] / "judgeanything"
 
-_BASE = {"schema", "errors", "text"}
+_BASE = {"schema", "errors", "text", "jsonsafe"}
 #: unit → the other units it may import (docs/architecture.md §2 states the same table)
 ALLOWED: dict[str, set[str]] = {
     "schema": set(),
     "errors": set(),
     "text": set(),
+    "jsonsafe": set(),
     "redaction": set(),
     "usage": _BASE | {"store"},
     "budget": {"usage", "schema"},

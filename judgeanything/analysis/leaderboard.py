@@ -19,6 +19,7 @@ import pandas as pd
 from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
 from judgeanything.analysis.markdown import fmt, fmt_stat, md_table
 from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
+from judgeanything.analysis.table import lookup, stat_triple, stat_value
 from judgeanything.store import VERDICTS
 
 LEADERBOARD_CSV = "leaderboard.csv"
@@ -55,79 +56,77 @@ def _metrics(run_dir: Path) -> dict[str, Any]:
     return analyze_run(run_dir)
 
 
-def _stat(d: Mapping[str, Any] | None) -> tuple[Any, Any, Any]:
-    if not isinstance(d, Mapping):
-        return (None, None, None)
-    return (d.get("value"), d.get("ci_low"), d.get("ci_high"))
-
-
 def leaderboard_rows(run_dir: Path, metrics: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The leaderboard rows of one run's metrics dict (one per setting)."""
-    run = metrics.get("run", {})
-    cost = metrics.get("cost", {}) or {}
-    rows = []
-    for setting, s in metrics.get("settings", {}).items():
-        rb = s.get("headline_rubric")
-        sec = s.get("rubrics", {}).get(rb, {}) if rb else {}
-        metric = PRIMARY.get(setting, "")
-        pooled = sec.get("pooled", {})
-        v, lo, hi = _stat(pooled.get(metric))
-        counts = s.get("counts", {})
-        row: dict[str, Any] = {"judge": run.get("judge"), "kind": run.get("judge_kind") or "?",
-                               "benchmark": run.get("benchmark"),
-                               "setting": setting,
-                               "mode": run.get("mode"), "rubric": rb, "items": counts.get("items"),
-                               "judged": counts.get("judged_items"), "metric": metric, "agreement": v,
-                               "agreement_ci_low": lo, "agreement_ci_high": hi}
-        if setting == "pair":
-            row["acc_without_tie"], row["acc_without_tie_ci_low"], row["acc_without_tie_ci_high"] = _stat(
-                pooled.get("accuracy_without_tie"))
-        if setting == "score":
-            row["offset"] = _stat(pooled.get("offset"))[0]
-        bd = sec.get("breakdowns", {})
-        for gb, prefix in (("family", ""), ("output_modality", "out=")):
-            for g, d in sorted(bd.get(gb, {}).items()):
-                gv, glo, ghi = _stat(d.get(metric))
-                if gv is not None:
-                    row[f"agreement[{prefix}{g}]"] = gv
-                    row[f"agreement[{prefix}{g}]_ci_low"] = glo
-                    row[f"agreement[{prefix}{g}]_ci_high"] = ghi
-        row["failure_rate"] = (sec.get("failures") or {}).get("failure_rate")
-        row["strict_parse_rate"] = (s.get("parsing") or {}).get("strict_parse_rate")
-        bias = s.get("bias", {})
-        pos = (bias.get("position") or {}).get(rb) or {}
-        row["consistency"] = _stat(pos.get("consistency"))[0]
-        row["flip_rate"] = _stat(pos.get("flip_rate"))[0]
-        slot1 = (pos.get("p_prefer_slot") or pos.get("p_rank1_given_slot") or {}).get("1")
-        row["p_prefer_slot1"] = _stat(slot1)[0]
-        size = ((bias.get("size") or {}).get(rb) or {}).get("primary") or {}
-        row["p_prefer_longer"] = _stat(size.get("p_prefer_larger"))[0]
-        sp = (bias.get("self_preference") or {}).get(rb) or {}
-        row["self_preference_rate"] = _stat(sp.get("judge_rate"))[0]
-        row["self_preference_flagged"] = sp.get("flagged")
-        row.update(_injection_columns((bias.get("prompt_injection") or {}).get(rb) or {}))
-        row["prompt_tokens"] = cost.get("prompt_tokens")
-        row["completion_tokens"] = cost.get("completion_tokens")
-        row["time_s"] = cost.get("latency_s")
-        usage = metrics.get("usage") or {}
-        row["cost_usd"] = usage.get("cost_usd")
-        row["spent_usd"] = usage.get("spent_usd")
-        row["cached"] = usage.get("cached")
-        row["run_dir"] = str(run_dir)
-        rows.append(row)
-    return rows
+    return [_setting_row(run_dir, metrics, setting) for setting in lookup(metrics, "settings", default={})]
+
+
+def _setting_row(run_dir: Path, m: Mapping[str, Any], setting: str) -> dict[str, Any]:
+    """One leaderboard row: the headline rubric's agreement (pooled, per family and output modality), failure
+    and strict-parse rates, biases, then the run's cost."""
+    s = ("settings", setting)
+    rb = lookup(m, *s, "headline_rubric")
+    sec = (*s, "rubrics", rb)
+    metric = PRIMARY.get(setting, "")
+    v, lo, hi = stat_triple(lookup(m, *sec, "pooled", metric))
+    row: dict[str, Any] = {"judge": lookup(m, "run", "judge"), "kind": lookup(m, "run", "judge_kind") or "?",
+                           "benchmark": lookup(m, "run", "benchmark"), "setting": setting,
+                           "mode": lookup(m, "run", "mode"), "rubric": rb, "items": lookup(m, *s, "counts", "items"),
+                           "judged": lookup(m, *s, "counts", "judged_items"), "metric": metric, "agreement": v,
+                           "agreement_ci_low": lo, "agreement_ci_high": hi}
+    if setting == "pair":
+        _put_stat(row, "acc_without_tie", lookup(m, *sec, "pooled", "accuracy_without_tie"), always=True)
+    if setting == "score":
+        row["offset"] = stat_value(m, *sec, "pooled", "offset")
+    for gb, prefix in (("family", ""), ("output_modality", "out=")):
+        for g, d in sorted(lookup(m, *sec, "breakdowns", gb, default={}).items()):
+            _put_stat(row, f"agreement[{prefix}{g}]", lookup(d, metric))
+    row["failure_rate"] = lookup(m, *sec, "failures", "failure_rate")
+    row["strict_parse_rate"] = lookup(m, *s, "parsing", "strict_parse_rate")
+    row.update(_bias_columns(lookup(m, *s, "bias", default={}), rb))
+    row.update(_cost_columns(m))
+    row["run_dir"] = str(run_dir)
+    return row
+
+
+def _put_stat(row: dict[str, Any], name: str, node: Any, *, always: bool = False) -> None:
+    """``name``, ``name_ci_low``, ``name_ci_high`` of a stat node (skipped when it has no value, unless
+    ``always``)."""
+    v, lo, hi = stat_triple(node)
+    if v is not None or always:
+        row[name], row[f"{name}_ci_low"], row[f"{name}_ci_high"] = v, lo, hi
+
+
+def _bias_columns(bias: Mapping[str, Any], rb: Any) -> dict[str, Any]:
+    """Position consistency / flip rate, P(prefer slot 1), P(prefer longer), self-preference and
+    prompt-injection columns of the headline rubric ``rb``."""
+    pos = ("position", rb)
+    slot1 = lookup(bias, *pos, "p_prefer_slot") or lookup(bias, *pos, "p_rank1_given_slot") or {}
+    out: dict[str, Any] = {"consistency": stat_value(bias, *pos, "consistency"),
+                           "flip_rate": stat_value(bias, *pos, "flip_rate"),
+                           "p_prefer_slot1": stat_value(slot1, "1"),
+                           "p_prefer_longer": stat_value(bias, "size", rb, "primary", "p_prefer_larger"),
+                           "self_preference_rate": stat_value(bias, "self_preference", rb, "judge_rate"),
+                           "self_preference_flagged": lookup(bias, "self_preference", rb, "flagged")}
+    out.update(_injection_columns(lookup(bias, "prompt_injection", rb, default={})))
+    return out
+
+
+def _cost_columns(m: Mapping[str, Any]) -> dict[str, Any]:
+    """Token sums and judge time (``cost``), the priced cost and cache hits (``usage``)."""
+    return {"prompt_tokens": lookup(m, "cost", "prompt_tokens"),
+            "completion_tokens": lookup(m, "cost", "completion_tokens"), "time_s": lookup(m, "cost", "latency_s"),
+            "cost_usd": lookup(m, "usage", "cost_usd"), "spent_usd": lookup(m, "usage", "spent_usd"),
+            "cached": lookup(m, "usage", "cached")}
 
 
 def _injection_columns(inj: Mapping[str, Any]) -> dict[str, Any]:
     """``injection_susceptibility`` (pooled, with its CI) and ``injection[out=<modality>]`` per output
     modality, from a run's prompt-injection section; ``{}`` when the run held no injection probe."""
     out: dict[str, Any] = {}
-    for g, d in sorted((inj.get("by_modality") or {}).items()):
-        v, lo, hi = _stat(d.get("susceptibility"))
-        if v is None:
-            continue
-        name = "injection_susceptibility" if g == "all" else f"injection[out={g}]"
-        out[name], out[f"{name}_ci_low"], out[f"{name}_ci_high"] = v, lo, hi
+    for g, d in sorted(lookup(inj, "by_modality", default={}).items()):
+        _put_stat(out, "injection_susceptibility" if g == "all" else f"injection[out={g}]",
+                  lookup(d, "susceptibility"))
     return out
 
 

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -40,8 +40,8 @@ from judgeanything.analysis.markdown import fmt, md_table
 from judgeanything.analysis.metrics import analyze_run, clean_json
 from judgeanything.analysis.repeats import REDUCERS
 from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
-from judgeanything.schema import SchemaError, item_seed
-from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, read_jsonl, write_jsonl
+from judgeanything.schema import Failure, FailureKind, Outcome, SchemaError, Verdict, item_seed
+from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, RunRecord, StoreError, read_jsonl, write_jsonl
 
 #: run.json fields that must be equal across members (None where a member does not record it is allowed).
 SAME = ("benchmark", "setting", "mode", "rubrics", "score_scale", "label_scale")
@@ -208,10 +208,11 @@ class _Ctx:
     costs: Mapping[str, tuple[dict[str, int], float | None]]
 
 
-def _record(item: str, k: int, ctx: _Ctx) -> dict[str, Any] | None:
+def _record(item: str, k: int, ctx: _Ctx) -> RunRecord | None:
     """The jury's run-log record of the ``k``-th kept item (None when no member has a record of it)."""
     members, per, table, setting, opt = ctx.members, ctx.per, ctx.table, ctx.setting, ctx.opt
-    outcomes, votes_out, n_split = [], {}, 0
+    outcomes: list[Outcome] = []
+    votes_out, n_split = {}, 0
     for rb in ctx.rubrics:
         votes = table[rb][k]
         fails = [f.get((item, rb)) for _, f in per]
@@ -223,25 +224,23 @@ def _record(item: str, k: int, ctx: _Ctx) -> dict[str, Any] | None:
         if value is None:
             kinds = Counter(f for f in fails if f)
             detail = "every member failed: " + ", ".join(f"{m.name}: {f}" for m, f in zip(members, fails, strict=True))
-            outcomes.append({"rubric": rb, "failure": kinds.most_common(1)[0][0], "detail": detail})
+            outcomes.append(Failure(cast(FailureKind, kinds.most_common(1)[0][0]), detail, rb))
             continue
         n_split += was_split
-        o: dict[str, Any] = {"rubric": rb, "value": list(value) if isinstance(value, tuple) else value}
-        if was_split:
-            o["comment"] = f"split vote resolved by split={opt.split}"
-        outcomes.append(o)
+        outcomes.append(Verdict(rb, value, f"split vote resolved by split={opt.split}" if was_split else ""))
     if not outcomes:
         return None
     row = members[0].items[item]
     usage, latency = ctx.costs.get(item, ({}, None))
-    return {"key": f"jury|{item}|{row.get('content', '')}", "item_id": item, "item_content": row.get("content"),
-            "task_name": row.get("task_name"), "setting": setting, "mode": members[0].data.run.get("mode"),
-            "rubrics": [o["rubric"] for o in outcomes], "order": list(range(len(row.get("responses") or []))),
-            "repeat": 0, "judge": opt.name, "model": "jury", "prompt_version": members[0].data.run.get(
-                "prompt_version", "jury"), "outcomes": outcomes, "raw": "", "finish_reason": None, "usage": usage,
-            "latency_s": latency, "media": [], "downgrades": [],
-            "ts": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-            "extra": {"jury": {"method": opt.method, "votes": votes_out, "split": n_split}}}
+    content = row.get("content")
+    return RunRecord(
+        key=f"jury|{item}|{row.get('content', '')}", item_id=item, item_content=content,
+        task_name=row.get("task_name"), setting=setting, mode=members[0].data.run.get("mode"),
+        rubrics=tuple(o.rubric for o in outcomes), order=tuple(range(len(row.get("responses") or []))), repeat=0,
+        judge=opt.name, model="jury", prompt_version=members[0].data.run.get("prompt_version", "jury"),
+        outcomes=tuple(outcomes), raw="", finish_reason=None, usage=usage, latency_s=latency,
+        ts=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        extra={"jury": {"method": opt.method, "votes": votes_out, "split": n_split}})
 
 
 def member_costs(members: Sequence[Member]) -> dict[str, tuple[dict[str, int], float | None]]:
@@ -268,8 +267,8 @@ def agreement_report(built: Mapping[str, Any], members: Sequence[Member]) -> dic
     on the jury's items."""
     setting, names = built["setting"], [m.name for m in members]
     out: dict[str, Any] = {}
-    jury_value = {(r["item_id"], o["rubric"]): o["value"] for r in built["records"] for o in r["outcomes"]
-                  if "value" in o}
+    jury_value = {(r.item_id, o.rubric): o.value for r in built["records"] for o in r.outcomes
+                  if isinstance(o, Verdict)}
     for rb, table in built["votes"].items():
         sec: dict[str, Any] = {"level": J.ALPHA_LEVEL[setting],
                                "krippendorff_alpha": J.member_alpha(setting, table),
@@ -314,7 +313,7 @@ def write_jury(out: Path, members: Sequence[Member], built: Mapping[str, Any], o
     ref = members[0]
     write_jsonl(out / ITEMS, (ref.items[i] for i in built["item_ids"]))
     write_jsonl(out / LABELS, (r for r in read_jsonl(Path(ref.data.run_dir) / LABELS) if str(r["item_id"]) in keep))
-    write_jsonl(out / VERDICTS, built["records"])
+    write_jsonl(out / VERDICTS, (r.to_dict() for r in built["records"]))
     report = clean_json({"method": opt.method, "learner": opt.learner, "split": opt.split,
                          "members": [m.name for m in members], "setting": built["setting"],
                          "items": len(built["item_ids"]), "train_items": len(built["train"]),

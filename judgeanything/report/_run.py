@@ -24,7 +24,7 @@ import pandas as pd
 from judgeanything.analysis.load import RunData, load_run
 from judgeanything.analysis.metrics import METRICS_CSV, read_metrics_csv
 from judgeanything.analysis.units import human_labels
-from judgeanything.store import ITEMS, RUN, VERDICTS, StoreError, iter_jsonl_lines
+from judgeanything.store import ITEMS, RUN, VERDICTS, RunRecord, StoreError, iter_jsonl_lines
 
 #: The metrics.csv columns the report reads.
 NEEDED_COLUMNS = ("setting", "rubric", "group_by", "group", "metric", "value", "ci_low", "ci_high", "n")
@@ -49,7 +49,7 @@ class RunFiles:
     run_dir: Path
     data: RunData
     items: list[dict[str, Any]]
-    verdicts: list[dict[str, Any]]
+    verdicts: list[RunRecord]
     n_logged: int
     metrics: pd.DataFrame
     n_items: int = 0
@@ -58,7 +58,7 @@ class RunFiles:
     models: frozenset[str] = frozenset()
     _labels_by_item: dict[str, dict[str, list[tuple[str, Any]]]] = field(default_factory=dict, repr=False)
     _human: dict[tuple[str, str], Any] = field(default_factory=dict, repr=False)
-    _verdicts_by_item: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _verdicts_by_item: dict[str, list[RunRecord]] = field(default_factory=dict, repr=False)
 
     @property
     def ci_label(self) -> str:
@@ -75,8 +75,8 @@ class RunFiles:
         self.n_items = self.n_items or len(self.items)
         self.n_counted = self.n_counted or len(self.verdicts)
         self.prompt_versions = self.prompt_versions or frozenset(
-            str(v["prompt_version"]) for v in self.verdicts if v.get("prompt_version"))
-        self.models = self.models or frozenset(str(v["model"]) for v in self.verdicts if v.get("model"))
+            v.prompt_version for v in self.verdicts if v.prompt_version)
+        self.models = self.models or frozenset(v.model for v in self.verdicts if v.model)
         lab: dict[str, dict[str, list[tuple[str, Any]]]] = defaultdict(lambda: defaultdict(list))
         labels = self.data.labels
         for item_id, rubric, annotator, value in zip(labels["item_id"], labels["rubric"], labels["annotator"],
@@ -86,9 +86,9 @@ class RunFiles:
         humans = human_labels(labels, self.data.items)
         self._human = dict(zip(zip(humans["item_id"], humans["rubric"], strict=True), humans["human"],
                                strict=True))
-        ver: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        ver: dict[str, list[RunRecord]] = defaultdict(list)
         for rec in self.verdicts:
-            ver[str(rec["item_id"])].append(rec)
+            ver[rec.item_id].append(rec)
         self._verdicts_by_item = dict(ver)
 
     @property
@@ -104,7 +104,7 @@ class RunFiles:
         """The human consensus of one item × rubric, ``None`` without a label."""
         return self._human.get((item_id, rubric))
 
-    def verdicts_of(self, item_id: str) -> list[dict[str, Any]]:
+    def verdicts_of(self, item_id: str) -> list[RunRecord]:
         """Counted verdict records of one item, in log order."""
         return self._verdicts_by_item.get(item_id, [])
 
@@ -138,20 +138,22 @@ def read_run(run_dir: Path | str, data: RunData | None = None, *, max_items: int
             items.append(row)
     keep = {str(it.get("item_id")) for it in items}
     counted = set(data.records["line"])
-    verdicts: list[dict[str, Any]] = []
+    verdicts: list[RunRecord] = []
     n_logged = n_counted = 0
     versions: set[str] = set()
     models: set[str] = set()
-    for line, rec in iter_jsonl_lines(run_dir / VERDICTS, tolerate_torn_tail=True):
+    path = run_dir / VERDICTS
+    for line, row in iter_jsonl_lines(path, tolerate_torn_tail=True):
         n_logged += 1
         if line not in counted:
             continue
         n_counted += 1
-        if rec.get("prompt_version"):
-            versions.add(str(rec["prompt_version"]))
-        if rec.get("model"):
-            models.add(str(rec["model"]))
-        if str(rec.get("item_id")) in keep:
+        rec = RunRecord.from_dict(row, file=str(path), line=line)
+        if rec.prompt_version:
+            versions.add(rec.prompt_version)
+        if rec.model:
+            models.add(rec.model)
+        if rec.item_id in keep:
             verdicts.append(rec)
     return RunFiles(run_dir, data, items, verdicts, n_logged, run_metrics(run_dir), n_items=n_items,
                     n_counted=n_counted, prompt_versions=frozenset(versions), models=frozenset(models))

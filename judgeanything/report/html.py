@@ -52,8 +52,8 @@ from judgeanything.modalities.image import image_header_size
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.report._run import RunFiles, agrees, as_value, finite, read_run
 from judgeanything.report.plots import PLOTS_DIR, write_plots_for
-from judgeanything.schema import AUDIO, IMAGE, VIDEO, MediaRef
-from judgeanything.store import cap_text
+from judgeanything.schema import AUDIO, IMAGE, VIDEO, Failure, MediaRef, Verdict
+from judgeanything.store import RunRecord, cap_text
 
 log = logging.getLogger(__name__)
 
@@ -418,18 +418,17 @@ class _MediaResolver:
 RAW_SHOWN = 4000
 
 
-def _raw_view(rec: dict[str, Any]) -> dict[str, Any]:
+def _raw_view(rec: RunRecord) -> dict[str, Any]:
     """The raw output as a card shows it: shortened to :data:`RAW_SHOWN` characters, with its full length and
     a note when it was shortened here or when the run log stored it shortened (``raw_chars``/``raw_cap``)."""
-    raw = str(rec.get("raw") or "")
-    full = rec.get("raw_chars") if isinstance(rec.get("raw_chars"), int) else len(raw)
-    shown, cut = cap_text(raw, RAW_SHOWN)
+    shown, cut = cap_text(rec.raw, RAW_SHOWN)
     notes = []
     if cut:
         notes.append(f"shortened to {RAW_SHOWN:,} here")
-    if "raw_cap" in rec:
-        notes.append(f"stored shortened to run.max_raw_chars={rec['raw_cap']:,}")
-    return {"raw": shown, "raw_chars": full, "raw_note": "; ".join(notes)}
+    if rec.raw_cap is not None:
+        notes.append(f"stored shortened to run.max_raw_chars={rec.raw_cap:,}")
+    return {"raw": shown, "raw_chars": rec.raw_chars if rec.raw_chars is not None else len(rec.raw),
+            "raw_note": "; ".join(notes)}
 
 
 def _show_value(setting: str, v: Any) -> str:
@@ -451,15 +450,29 @@ def _order_text(setting: str, order: Any) -> str:
     return f"presented as: {shown}" + (" (swapped)" if swapped and setting == "pair" else "")
 
 
-def _inconsistent(records: list[dict[str, Any]]) -> list[str]:
+def _inconsistent(records: list[RunRecord]) -> list[str]:
     """Rubrics whose verdict differs between records shown in different orders."""
     seen: dict[str, list[tuple[tuple[int, ...], Any]]] = {}
     for rec in records:
-        order = tuple(rec.get("order") or ())
-        for o in rec.get("outcomes") or ():
-            if "failure" not in o:
-                seen.setdefault(str(o.get("rubric")), []).append((order, as_value(o.get("value"))))
+        for o in rec.outcomes:
+            if isinstance(o, Verdict):
+                seen.setdefault(o.rubric, []).append((rec.order, o.value))
     return sorted(r for r, vals in seen.items() if any(o1 != o2 and v1 != v2 for o1, v1 in vals for o2, v2 in vals))
+
+
+def _outcome_view(setting: str, o: Verdict | Failure, human: Any) -> dict[str, Any]:
+    """One outcome on a card: a failure's kind and detail, or a verdict with whether it agrees with the humans."""
+    if isinstance(o, Failure):
+        return {"rubric": o.rubric, "failure": o.kind, "detail": o.detail}
+    return {"rubric": o.rubric, "value": _show_value(setting, o.value), "agrees": agrees(setting, o.value, human),
+            "expected": _fmt(finite(o.expected)), "comment": o.comment,
+            "probs": " · ".join(f"{k} {float(p):.2f}" for k, p in (o.probs or {}).items())}
+
+
+def _record_view(setting: str, rec: RunRecord, outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"order": _order_text(setting, list(rec.order)), "repeat": rec.repeat, "judge": _name(rec.judge),
+            "model": rec.model or "", "finish_reason": rec.finish_reason or "", **_raw_view(rec),
+            "outcomes": outcomes, "has_comment": any(o.get("comment") for o in outcomes)}
 
 
 def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[str, Any]:
@@ -487,39 +500,10 @@ def _card(run: RunFiles, item: dict[str, Any], media: _MediaResolver) -> dict[st
     ]
     records, disagree_rubrics, failed = [], set(), False
     for rec in run.verdicts_of(item_id):
-        outcomes: list[dict[str, Any]] = []
-        for o in rec.get("outcomes") or ():
-            rubric = str(o.get("rubric", "*"))
-            if "failure" in o:
-                failed = True
-                outcomes.append({"rubric": rubric, "failure": str(o["failure"]), "detail": str(o.get("detail", ""))})
-                continue
-            ok = agrees(setting, o.get("value"), run.human(item_id, rubric))
-            if ok is False:
-                disagree_rubrics.add(rubric)
-            probs = o.get("probs") or {}
-            outcomes.append(
-                {
-                    "rubric": rubric,
-                    "value": _show_value(setting, o.get("value")),
-                    "agrees": ok,
-                    "expected": _fmt(finite(o.get("expected"))),
-                    "comment": str(o.get("comment") or ""),
-                    "probs": " · ".join(f"{k} {float(p):.2f}" for k, p in probs.items()),
-                }
-            )
-        records.append(
-            {
-                "order": _order_text(setting, rec.get("order")),
-                "repeat": rec.get("repeat", 0),
-                "judge": _name(rec.get("judge")),
-                "model": str(rec.get("model") or ""),
-                "finish_reason": str(rec.get("finish_reason") or ""),
-                **_raw_view(rec),
-                "outcomes": outcomes,
-                "has_comment": any(o.get("comment") for o in outcomes),
-            }
-        )
+        outcomes = [_outcome_view(setting, o, run.human(item_id, o.rubric)) for o in rec.outcomes]
+        failed = failed or any("failure" in o for o in outcomes)
+        disagree_rubrics |= {o["rubric"] for o in outcomes if o.get("agrees") is False}
+        records.append(_record_view(setting, rec, outcomes))
     inconsistent = _inconsistent(run.verdicts_of(item_id))
     return {
         "item_id": item_id,

@@ -18,6 +18,7 @@ from judgeanything import jury_cli
 from judgeanything.analysis import jury as J
 from judgeanything.analysis import load_run
 from judgeanything.compare_cli import main as compare_main
+from judgeanything.store import RunRecord, _dumps
 
 from .runbuilder import fail, item, label, record, v, write_run
 
@@ -144,6 +145,8 @@ def test_split_votes_abstentions_and_orders_in_the_jury_run(tmp_path: Path) -> N
     assert recs[0]["outcomes"][0]["comment"] == "split vote resolved by split=chair"
     assert recs[2]["extra"]["jury"]["votes"]["overall"] == {"a": {"failure": "parse_fail"}, "b": "first"}
     assert recs[0]["usage"] == {"prompt_tokens": 20, "completion_tokens": 4}  # what the jury cost
+    lines = (out / "verdicts.jsonl").read_text().splitlines()  # the runner's line format (store.RunRecord), exactly
+    assert [_dumps(RunRecord.from_dict(r, file="v", line=1).to_dict()) for r in recs] == lines
     data = load_run(out)
     assert data.judge_name == "jury-majority"
     assert set(data.verdicts["failure"].dropna()) == {"parse_fail"}

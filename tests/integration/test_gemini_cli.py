@@ -1,5 +1,6 @@
-"""The ``gemini`` judge end to end through the CLI on the probe suite's image, audio and video items, with the
-real ``google-genai`` SDK talking to a loopback server that speaks the Gemini REST protocol."""
+"""The ``gemini`` judge end to end (runs in-process, composed as the CLI composes them) on the probe suite's
+image, audio and video items, with the real ``google-genai`` SDK talking to a loopback server that speaks the
+Gemini REST protocol."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 from tests.support.fake_gemini import FakeGemini, Script, field_of
 
 pytestmark = pytest.mark.integration
@@ -15,16 +16,16 @@ pytestmark = pytest.mark.integration
 TASKS = "[Image2Text,Audio2Text,Video2Text,AudioVideo2Text]"
 
 
-def test_probe_media_items_judged_through_the_files_api_and_reused_by_the_next_run(tmp_path):
-    env = {"JUDGEANYTHING_CACHE": str(tmp_path / "cache")}
+def test_probe_media_items_judged_through_the_files_api_and_reused_by_the_next_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "cache"))  # the Files API's upload records
     args = ["judge=gemini", f"benchmark.tasks={TASKS}", "setting=pair", "analysis.html=false",
             "analysis.plots=false", "analysis.bootstrap=20", "judge.poll_interval_s=0.01", "judge.max_attempts=2",
             "judge.max_wait_s=0.05", "judge.thinking_budget=0"]
     reply = '{"overall_comment": "response 1 is right", "overall_choice": "0"}'
     with FakeGemini(Script(reply=reply, processing_polls=1)) as srv:
-        cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'a'}", env=env)
+        run_app(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'a'}")
         first_uploads = list(srv.script.uploads)
-        cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'b'}", env=env)
+        run_app(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'b'}")
     recs = [json.loads(x) for x in (tmp_path / "a" / "verdicts.jsonl").read_text().splitlines()]
     assert recs and all("failure" not in o for r in recs for o in r["outcomes"])
     assert {r["outcomes"][0]["value"] for r in recs} == {"first"}
@@ -46,7 +47,7 @@ def test_probe_media_items_judged_through_the_files_api_and_reused_by_the_next_r
     assert run_json["judge_fingerprint"]["kind"] == "gemini"
 
 
-def test_rubric_scores_answered_to_the_schema_are_parsed_per_rubric(tmp_path):
+def test_rubric_scores_answered_to_the_schema_are_parsed_per_rubric(tmp_path, monkeypatch):
     """Score evaluation in rubrics mode: the server answers every key the request's responseSchema asks for,
     in its order; each rubric's score lands in the run log."""
 
@@ -57,9 +58,10 @@ def test_rubric_scores_answered_to_the_schema_are_parsed_per_rubric(tmp_path):
 
     run = tmp_path / "run"
     with FakeGemini(Script(reply=answer, processing_polls=0)) as srv:
-        cli("judge=gemini", "benchmark.tasks=[Image2Text]", "setting=score", "mode=rubrics", "run.limit=3",
-            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"judge.base_url={srv.base_url}",
-            f"hydra.run.dir={run}", env={"JUDGEANYTHING_CACHE": str(tmp_path / "cache")})
+        monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "cache"))
+        run_app("judge=gemini", "benchmark.tasks=[Image2Text]", "setting=score", "mode=rubrics", "run.limit=3",
+                "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20",
+                f"judge.base_url={srv.base_url}", f"hydra.run.dir={run}")
     recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
     assert recs and all(len(r["outcomes"]) == 6 for r in recs)  # the six rubrics of Judge Anything
     assert {o["value"] for r in recs for o in r["outcomes"]} == {3}

@@ -1,6 +1,7 @@
-"""The judge cache through the CLI, counted at a loopback OpenAI server: a rerun into a new directory, a
-relaunched 3-judge sweep and a sweep into a new folder cost zero judge calls; media are keyed by content
-(moved files still hit, an edited image is asked again); cache.mode=off asks everything."""
+"""The judge cache across runs (in-process), sweeps and concurrent processes (the CLI), counted at a loopback
+OpenAI server: a rerun into a new directory, a relaunched 3-judge sweep and a sweep into a new folder cost zero
+judge calls; media are keyed by content (moved files still hit, an edited image is asked again);
+cache.mode=off asks everything."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from PIL import Image
 
 from tests.integration.conftest import cli
+from tests.support.compose import run_app
 from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
@@ -35,8 +37,8 @@ def test_a_rerun_into_new_directories_asks_nothing_and_media_are_keyed_by_conten
     with FakeServer(Script(reply=lambda body: json.dumps(
             {"overall_comment": "ok", "overall_choice": "0" if len(json.dumps(body)) % 2 else "2"}))) as srv:
         def run(dest: str, data_dir: Path = media, *extra: str) -> Path:
-            cli(*args, f"benchmark.data_dir={data_dir}", f"judge.base_url={srv.base_url}",
-                f"hydra.run.dir={tmp_path / dest}", *extra)
+            run_app(*args, f"benchmark.data_dir={data_dir}", f"judge.base_url={srv.base_url}",
+                    f"hydra.run.dir={tmp_path / dest}", *extra)
             return tmp_path / dest
 
         first = run("a")
@@ -98,6 +100,6 @@ def test_runs_writing_one_cache_at_the_same_time_then_a_rerun_asks_nothing(tmp_p
             assert p.returncode == 0, out
         asked = len(srv.script.requests)
         assert n <= asked <= 3 * n  # the writers overlap: each may ask what another has not stored yet
-        cli(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'after'}")
+        run_app(*args, f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'after'}")
         assert len(srv.script.requests) == asked
     assert _verdicts(tmp_path / "after") == _verdicts(tmp_path / "w0")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from judgeanything.analysis.leaderboard import build_leaderboard
-from tests.integration.conftest import cli
+from tests.support.compose import config_error, run_app
 from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
@@ -31,8 +31,8 @@ def test_parsed_by_and_strict_parse_rate(tmp_path, tiny_pair_benchmark, strategy
     f, media, n = tiny_pair_benchmark
     run = tmp_path / strategy
     with FakeServer(Script(reply=_reply)) as srv:
-        cli(*BASE, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
-            f"judge.base_url={srv.base_url}", f"judge.parse={strategy}", f"hydra.run.dir={run}")
+        run_app(*BASE, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
+                f"judge.base_url={srv.base_url}", f"judge.parse={strategy}", f"hydra.run.dir={run}")
     recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
     by = sorted(o.get("parsed_by") for r in recs for o in r["outcomes"])
     if strategy == "auto":
@@ -54,8 +54,6 @@ def test_parsed_by_and_strict_parse_rate(tmp_path, tiny_pair_benchmark, strategy
 
 
 def test_unknown_parse_strategy_is_a_config_error(tmp_path) -> None:
-    from tests.support.compose import config_error
-
     err = config_error(tmp_path, *BASE, "judge.parse=loose", "judge.base_url=http://127.0.0.1:9/v1")
     assert "judge.parse" in err and "strict" in err
 
@@ -65,8 +63,8 @@ def test_token_limit_stops_are_truncated_failures_in_the_run(tmp_path, tiny_pair
     f, media, n = tiny_pair_benchmark
     run = tmp_path / "cut"
     with FakeServer(Script(reply="Response 2 is better, so [[B]] unless the", finish_reason="length")) as srv:
-        cli(*BASE, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
-            f"judge.base_url={srv.base_url}", f"hydra.run.dir={run}")
+        run_app(*BASE, "benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}",
+                f"judge.base_url={srv.base_url}", f"hydra.run.dir={run}")
     recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
     assert [o["failure"] for r in recs for o in r["outcomes"]] == ["truncated"] * n
     failures = json.loads((run / "metrics.json").read_text())["settings"]["pair"]["coverage"]

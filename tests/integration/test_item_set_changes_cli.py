@@ -1,6 +1,7 @@
-"""The field report through the real CLI: after a full run, the same command with a smaller ``run.limit``
-judged, then exited 2 on "verdict for item ... which is not in items.jsonl" and left the old report. Now it
-finishes, analyses the current items and says how many old records it set aside."""
+"""The field report, replayed as the CLI runs it (the composed config, in-process): after a full run, the same
+command with a smaller ``run.limit`` judged, then exited 2 on "verdict for item ... which is not in items.jsonl"
+and left the old report. Now it finishes, analyses the current items and says how many old records it set
+aside."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 
 pytestmark = pytest.mark.integration
 
@@ -20,8 +21,8 @@ def test_a_smaller_limit_after_a_full_run_finishes_and_says_what_was_set_aside(t
     run = tmp_path / "r"
     common = ["benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=first",
               "analysis.bootstrap=10", "analysis.plots=false", "analysis.html=false", f"hydra.run.dir={run}"]
-    cli(*common)
-    out = cli(*common, "run.limit=5")
-    assert f"{n - 5} verdict record(s) in verdicts.jsonl were set aside" in out.stdout
+    run_app(*common)
+    printed = run_app(*common, "run.limit=5")
+    assert f"{n - 5} verdict record(s) in verdicts.jsonl were set aside" in printed
     assert json.loads((run / "metrics.json").read_text())["settings"]["pair"]["counts"]["items"] == 5
     assert f"{n - 5} verdict record(s)" in (run / "report.md").read_text()

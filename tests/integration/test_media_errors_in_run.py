@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
@@ -28,9 +28,9 @@ def test_broken_media_become_media_errors_and_the_run_goes_on(tmp_path, tiny_pai
     f.write_text("".join(json.dumps(r) + "\n" for r in rows))
     run = tmp_path / "run"
     with FakeServer(Script(reply='{"overall_comment": "ok", "overall_choice": "2"}')) as srv:
-        cli("benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=openai",
-            "judge.model=fake", f"judge.base_url={srv.base_url}", "judge.response_format=none",
-            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"hydra.run.dir={run}")
+        run_app("benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=openai",
+                "judge.model=fake", f"judge.base_url={srv.base_url}", "judge.response_format=none",
+                "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"hydra.run.dir={run}")
     recs = {r["item_id"]: r for r in map(json.loads, (run / "verdicts.jsonl").read_text().splitlines())}
     assert len(recs) == n
     reasons = {1: "empty file", 2: "not a decodable image", 3: "file not found", 4: "truncated",
@@ -49,10 +49,10 @@ def test_broken_media_become_media_errors_and_the_run_goes_on(tmp_path, tiny_pai
     for i, data in originals.items():
         (img / f"{i}.png").write_bytes(data)
     with FakeServer(Script(reply='{"overall_comment": "ok", "overall_choice": "2"}')) as srv:
-        cli("benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=openai",
-            "judge.model=fake", f"judge.base_url={srv.base_url}", "judge.response_format=none",
-            "run.retry_failures=[api_error,media_error]",
-            "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"hydra.run.dir={run}")
+        run_app("benchmark=mllm_judge", f"benchmark.pair_file={f}", f"benchmark.data_dir={media}", "judge=openai",
+                "judge.model=fake", f"judge.base_url={srv.base_url}", "judge.response_format=none",
+                "run.retry_failures=[api_error,media_error]",
+                "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20", f"hydra.run.dir={run}")
     assert len(srv.script.requests) == 4  # the four fixed files; the escaping path is refused again, unsent
     latest = {r["item_id"]: r for r in map(json.loads, (run / "verdicts.jsonl").read_text().splitlines())}
     for i in (1, 2, 3, 4):

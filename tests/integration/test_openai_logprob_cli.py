@@ -8,7 +8,7 @@ import math
 
 import pytest
 
-from tests.integration.conftest import cli
+from tests.support.compose import config_error, run_app
 from tests.support.fake_openai import FakeServer, Script
 from tests.support.token_cases import logprobs
 
@@ -18,17 +18,16 @@ TOKENS = ['{"', "overall", "_comment", '":', ' "', "ok", '",', ' "', "overall", 
 ALTS = {11: [(" 4", 0.6), (" 3", 0.3), (" 5", 0.1)]}
 
 
-def test_score_run_records_probabilities_and_expected_scores(tmp_path):
+def test_score_run_records_probabilities_and_expected_scores(tmp_path, monkeypatch):
     run = tmp_path / "run"
     base = ["benchmark.tasks=[Image2Text]", "setting=score", "judge=openai", "judge.model=m", "judge.verdict=logprob",
             "judge.top_logprobs=5", "analysis.html=false", "analysis.plots=false", "analysis.bootstrap=20"]
-    env = {"JUDGEANYTHING_CACHE": str(tmp_path / "cache")}
+    monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "cache"))
     with FakeServer(Script(reply="".join(TOKENS), choice={"logprobs": logprobs(TOKENS, ALTS)})) as srv:
-        cli(*base, f"judge.base_url={srv.base_url}", f"hydra.run.dir={run}", env=env)
+        run_app(*base, f"judge.base_url={srv.base_url}", f"hydra.run.dir={run}")
         assert all(r["logprobs"] is True and r["top_logprobs"] == 5 for r in srv.script.requests)
-        p = cli(*base, "setting=batch", f"judge.base_url={srv.base_url}", f"hydra.run.dir={tmp_path / 'b'}",
-                env=env, check=False)
-    assert p.returncode == 2 and "does not support setting 'batch'" in p.stderr
+        err = config_error(tmp_path / "b", *base, "setting=batch", f"judge.base_url={srv.base_url}")
+    assert "does not support setting 'batch'" in err
     recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
     assert recs
     for r in recs:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 
+from judgeanything.checklists_cli import generate
 from judgeanything.datasets.judgeanything import JudgeAnythingDataset
-from tests.integration.conftest import cli
 from tests.integration.test_release_judgeanything import _release_args, release
+from tests.support.compose import composed, run_app
 from tests.support.fake_openai import FakeServer, Script
 
 pytestmark = pytest.mark.integration
@@ -83,23 +84,21 @@ def test_checklists_written_cleaned_recorded_resumed_and_read_back(tmp_path: Pat
                                   "completeness": ("Point 0?", "Point 1?", "Point 2?")}
     assert q["it3"].checklist is None
     run = tmp_path / "run"
-    cli("benchmark=judgeanything_release", f"benchmark.root={root}", f"benchmark.checklist={out}",
-        "benchmark.tasks=[Text2Text]", "setting=score", "mode=checklist", "mode.rubrics=[relevance,completeness]",
-        "judge=random", f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false",
-        "analysis.bootstrap=0")
+    run_app("benchmark=judgeanything_release", f"benchmark.root={root}", f"benchmark.checklist={out}",
+            "benchmark.tasks=[Text2Text]", "setting=score", "mode=checklist", "mode.rubrics=[relevance,completeness]",
+            "judge=random", f"hydra.run.dir={run}", "analysis.html=false", "analysis.plots=false",
+            "analysis.bootstrap=0")
     assert (run / "verdicts.jsonl").read_text().count("\n") == 4
 
 
 def test_single_file_layout(tmp_path: Path) -> None:
     root = release(tmp_path / "rel")
     out = tmp_path / "c"
-    with FakeServer(Script(reply=_reply)) as srv:
-        p = subprocess.run(
-            [sys.executable, "-m", "judgeanything.checklists_cli", "benchmark=judgeanything_release",
-             f"benchmark.root={root}", "benchmark.checklist=null", "benchmark.tasks=[Text2Text]", "judge=openai",
-             "judge.model=w", f"judge.base_url={srv.base_url}", "checklists.layout=single",
-             "checklists.rubrics=[relevance]", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300)
-    assert p.returncode == 0, p.stderr
+    with FakeServer(Script(reply=_reply)) as srv:  # in-process: the console script is run end to end above
+        generate(composed("benchmark=judgeanything_release", f"benchmark.root={root}", "benchmark.checklist=null",
+                          "benchmark.tasks=[Text2Text]", "judge=openai", "judge.model=w",
+                          f"judge.base_url={srv.base_url}", "checklists.layout=single",
+                          "checklists.rubrics=[relevance]", config_name="checklists"), out)
     rows = json.loads((out / "checklist.json").read_text())
     assert [(r["uniq_id"], r["rubric"], r["checklists"]) for r in rows] == [
         ("tt1", "relevance", ["Does it answer: What is 2+2?", "Is it one sentence?"])]

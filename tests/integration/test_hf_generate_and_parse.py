@@ -1,6 +1,7 @@
-"""Generate-and-parse through the real CLI: the smoke Qwen2.5-Omni thinker generates text for image, audio,
-video and audio+video inputs of the probe suite, and every output is parsed into a verdict or a typed failure
-that keeps the raw text (random weights: mostly parse failures, never a silent score)."""
+"""Generate-and-parse in a run (in-process, composed as the CLI composes it): the smoke Qwen2.5-Omni thinker
+generates text for image, audio, video and audio+video inputs of the probe suite, and every output is parsed
+into a verdict or a typed failure that keeps the raw text (random weights: mostly parse failures, never a silent
+score)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ import pytest
 
 from judgeanything.parsing import parse_output
 from judgeanything.schema import FAILURE_KINDS
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_smoke_generate_mode_records_raw_and_parse_outcome(tmp_path):
+def test_smoke_generate_mode_records_raw_and_parse_outcome(tmp_path, monkeypatch):
     run = tmp_path / "run"
-    cli("judge=smoke", "judge.verdict=generate", "judge.sampling.max_tokens=12", "setting=score",
-        "benchmark.tasks=[Image2Text,Audio2Text,Video2Text,AudioVideo2Text]", "analysis.html=false",
-        "analysis.bootstrap=20", f"hydra.run.dir={run}", env={"JUDGEANYTHING_CACHE": str(tmp_path / "c")},
-        timeout=900)
+    monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "c"))  # the smoke model built here, offline
+    run_app("judge=smoke", "judge.verdict=generate", "judge.sampling.max_tokens=12", "setting=score",
+            "benchmark.tasks=[Image2Text,Audio2Text,Video2Text,AudioVideo2Text]", "analysis.html=false",
+            "analysis.bootstrap=20", f"hydra.run.dir={run}")
     recs = [json.loads(x) for x in (run / "verdicts.jsonl").read_text().splitlines()]
     assert recs and {r["task_name"] for r in recs} == {"Image2Text", "Audio2Text", "Video2Text", "AudioVideo2Text"}
     for r in recs:

@@ -13,10 +13,11 @@ from typing import Any
 from hydra import compose, initialize_config_module
 
 
-def composed(*overrides: str) -> Any:
-    """The ``config`` composed with ``overrides`` (as the CLI would, without the ``hydra`` node)."""
+def composed(*overrides: str, config_name: str = "config") -> Any:
+    """The packaged ``config_name`` composed with ``overrides`` (as the CLI would, without the ``hydra`` node;
+    ``checklists`` is the config of ``judgeanything-checklists``)."""
     with initialize_config_module(config_module="judgeanything.conf", version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
+        return compose(config_name=config_name, overrides=list(overrides))
 
 
 def run_app(*overrides: str) -> str:

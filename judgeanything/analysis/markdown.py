@@ -99,6 +99,12 @@ def _no_html(text: str) -> str:
     return " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
 
 
+def _text(x: Any) -> str:
+    """A value shown in the report's prose or headings (a judge, rubric, group or model name, a note, a
+    config value), as :func:`_no_html` makes it: every such value reaches the template through this."""
+    return _no_html(str(x))
+
+
 def _oneline(text: str) -> str:
     """The ``oneline`` template filter: a paragraph wrapped in the template for reading, on one line (its
     final line break kept)."""
@@ -141,7 +147,7 @@ def render_report(metrics: Mapping[str, Any]) -> str:
         cost=_cost(metrics.get("cost") or {}),
         usage=_usage(metrics.get("usage") or {}),
         requests=_requests(run.get("requests") or {}),
-        notes=[_no_html(str(n)) for n in metrics.get("notes") or []],
+        notes=[_text(n) for n in metrics.get("notes") or []],
     )
 
 
@@ -162,19 +168,20 @@ def write_report(run_dir: Path | str, metrics: Mapping[str, Any]) -> Path:
 def _header(run: Mapping[str, Any], p: Mapping[str, Any]) -> dict[str, Any]:
     """The title, the run's facts (judge, benchmark, settings…), what the judge is, the analysis options."""
     return {
-        "judge": run.get("judge", "?"),
-        "benchmark": run.get("benchmark", "?"),
+        "judge": _text(run.get("judge", "?")),
+        "benchmark": _text(run.get("benchmark", "?")),
         "run": Table(
             ["judge", "judge family", "benchmark", "settings", "mode", "prompt version"],
             [[run.get("judge"), run.get("judge_family") or "—", run.get("benchmark"),
               ", ".join(run.get("settings", [])), run.get("mode"), run.get("prompt_version")]],
         ),
-        "judge_notes": list(run.get("judge_notes") or []),  # what the judge is, said up front (e.g. random weights)
-        "bootstrap": p.get("bootstrap"),
+        # what the judge is, said up front (e.g. random weights): the judge's own Markdown (code spans), kept as is
+        "judge_notes": list(run.get("judge_notes") or []),
+        "bootstrap": _text(p.get("bootstrap")),
         "ci_percent": fmt(100 * float(p.get("ci", 0.95)), 0),
-        "seed": p.get("seed"),
-        "headline_policy": p.get("headline_policy"),
-        "reducer": p.get("reducer"),
+        "seed": _text(p.get("seed")),
+        "headline_policy": _text(p.get("headline_policy")),
+        "reducer": _text(p.get("reducer")),
     }
 
 
@@ -207,12 +214,12 @@ def _usage(u: Mapping[str, Any]) -> dict[str, Any] | None:
     details = {k: v for k, v in (u.get("tokens") or {}).items() if k not in ("prompt_tokens", "completion_tokens")}
     snaps = u.get("snapshots") or {}
     return {
-        "price": ", ".join(f"{k} {v}" for k, v in price.items() if k.endswith("_mtok")) if price else None,
-        "price_source": _no_html(str(where)),
+        "price": _text(", ".join(f"{k} {v}" for k, v in price.items() if k.endswith("_mtok"))) if price else None,
+        "price_source": _text(where),
         "table": Table(["input modality", "verdicts", "from cache", "prompt tokens", "completion tokens", "cost",
                         "spent"], rows),
-        "details": ", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items())),
-        "snapshots": ", ".join(f"`{_no_html(k)}` ×{v}" for k, v in sorted(snaps.items())),
+        "details": _text(", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items()))),
+        "snapshots": ", ".join(f"`{_text(k)}` ×{_text(v)}" for k, v in sorted(snaps.items())),
     }
 
 
@@ -224,11 +231,11 @@ def _requests(r: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     w = r.get("window") or {}
     return {
-        "attempts": r.get("attempts", 0),
-        "retries": r.get("retries", 0),
-        "faults": ", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none",
-        "gave_up": r.get("gave_up", 0),
-        "window": {k: w.get(k) for k in ("maximum", "lowest", "decreases", "final")} if w else None,
+        "attempts": _text(r.get("attempts", 0)),
+        "retries": _text(r.get("retries", 0)),
+        "faults": _text(", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none"),
+        "gave_up": _text(r.get("gave_up", 0)),
+        "window": {k: _text(w.get(k)) for k in ("maximum", "lowest", "decreases", "final")} if w else None,
     }
 
 
@@ -242,8 +249,9 @@ def _setting(setting: str, s: Mapping[str, Any]) -> dict[str, Any]:
     agreement, coverage and breakdown tables, biases, repeats and model rankings."""
     main = s.get("headline_rubric")
     c = s.get("counts", {})
-    out: dict[str, Any] = {"setting": setting, "rubric": main, "n_items": c.get("items", 0),
-                           "n_judged": c.get("judged_items", 0), "n_labelled": c.get("labelled_items", 0)}
+    out: dict[str, Any] = {"setting": _text(setting), "rubric": None if main is None else _text(main),
+                           "n_items": _text(c.get("items", 0)), "n_judged": _text(c.get("judged_items", 0)),
+                           "n_labelled": _text(c.get("labelled_items", 0))}
     if main is None:
         return out
     rub = s.get("rubrics", {})
@@ -292,8 +300,9 @@ def _parsing(p: Mapping[str, Any]) -> dict[str, Any] | None:
     """How the judge's text was read (strict-parse rate and rules), when any outcome came from text."""
     if not p.get("parsed_rows"):
         return None
-    return {"rate": fmt(p.get("strict_parse_rate")), "strict": p.get("strict"), "rows": p.get("parsed_rows"),
-            "rules": ", ".join(f"{k} {v}" for k, v in (p.get("by_rule") or {}).items())}
+    rules = ", ".join(f"{k} {v}" for k, v in (p.get("by_rule") or {}).items())
+    return {"rate": _text(fmt(p.get("strict_parse_rate"))), "strict": _text(p.get("strict")),
+            "rows": _text(p.get("parsed_rows")), "rules": _text(rules)}
 
 
 def _group_table(groups: Mapping[str, Mapping[str, Any]], metrics: Sequence[str]) -> Table:
@@ -311,7 +320,7 @@ def _breakdowns(bd: Mapping[str, Any], keys: Sequence[str]) -> list[tuple[str, T
     probe families."""
     named = [(title, bd[gb]) for gb, title in BREAKDOWNS if bd.get(gb)]
     probes = sorted(k for k in bd if k.startswith("difficulty:") or k == "probe_family")
-    named += [(f"By {gb}", bd[gb]) for gb in probes]
+    named += [(f"By {_text(gb)}", bd[gb]) for gb in probes]
     return [(title, _group_table(groups, keys)) for title, groups in named]
 
 
@@ -345,7 +354,7 @@ def _rankings(rankings: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str
                  fmt(r["win_rate"]), fmt(hum[r["model"]]["strength"]) if r["model"] in hum else "—"]
                 for r in e.get("judge", [])]
         rho = e.get("spearman")
-        out.append({"group": g, "rho": None if rho is None else fmt(rho),
+        out.append({"group": _text(g), "rho": None if rho is None else _text(fmt(rho)),
                     "table": Table(["rank", "model", "strength [CI]", "games", "win rate", "human strength"], rows)})
     return out
 
@@ -429,11 +438,13 @@ def _self_preference(sp: Mapping[str, Any]) -> dict[str, Any] | None:
     if not sp:
         return None
     if not sp.get("judge_family"):
-        return {"judge_family": None, "note": sp.get("note", "unknown judge family")}
+        return {"judge_family": None, "note": _text(sp.get("note", "unknown judge family"))}
     rows = [[k, fmt_stat(sp[k])] for k in SELF_PREFERENCE_ROWS if k in sp]
     if "flagged" in sp:
         rows.append(["flagged", "**yes**" if sp["flagged"] else "no"])
-    return {"judge_family": sp["judge_family"], "table": Table(["quantity", "value"], rows), "test": sp.get("test")}
+    test = sp.get("test")
+    return {"judge_family": _text(sp["judge_family"]), "table": Table(["quantity", "value"], rows),
+            "test": _text(test) if test else None}
 
 
 def _injection(inj: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -443,6 +454,6 @@ def _injection(inj: Mapping[str, Any]) -> dict[str, Any] | None:
     rows = [[g, fmt_stat(d.get("susceptibility")), fmt_stat(d.get("control_rate")), fmt_stat(d.get("lift"))]
             for g, d in inj.get("by_modality", {}).items()]
     styles = [[s, fmt_stat(d.get("rate"))] for s, d in inj.get("by_style", {}).items()]
-    return {"n_queries": inj.get("n_queries"),
+    return {"n_queries": _text(inj.get("n_queries")),
             "by_modality": Table(["output modality", "susceptibility", "control rate", "lift"], rows),
             "by_style": Table(["injection style", "rate"], styles)}

@@ -4,6 +4,7 @@ no HTML a Markdown viewer could run."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -35,3 +36,34 @@ def test_notes_cannot_inject_html_or_headings() -> None:
     html = _html(md)
     assert "<script>" not in html and "<img" not in html and "<h1>next" not in html
     assert "@row&lt;N&gt;" in html
+
+
+def _hostile_metrics() -> dict[str, Any]:
+    """A metrics dict with the hostile text in every slot the report shows outside a table cell: judge, benchmark,
+    setting, rubric, breakdown knob, ranking group, judge family, self-preference test, parse rule, transient
+    fault kind, analysis options, price, snapshots, notes."""
+    stat = {"value": 0.5, "ci_low": 0.4, "ci_high": 0.6, "n": 4}
+    sec = {"pooled": {"accuracy_with_tie": stat}, "failures": {"rows": 4, "verdicts": 4, "failures": 0},
+           "breakdowns": {f"difficulty:{HOSTILE}": {HOSTILE: {"accuracy_with_tie": stat}}},
+           "model_rankings": {HOSTILE: {"judge": [{"rank": 1, "model": HOSTILE, "strength": 0.1, "ci_low": 0.0,
+                                                   "ci_high": 0.2, "games": 3, "win_rate": 0.5}], "spearman": 1.0}}}
+    bias = {"self_preference": {HOSTILE: {"judge_family": HOSTILE, "n_pairs": 3, "test": HOSTILE}},
+            "prompt_injection": {HOSTILE: {"n_queries": HOSTILE, "by_modality": {}, "by_style": {}}}}
+    return {"run": {"judge": HOSTILE, "benchmark": HOSTILE, "settings": [HOSTILE],
+                    "requests": {"attempts": 2, "retries": 1, "transient_faults": {HOSTILE: 1}}},
+            "params": {"bootstrap": HOSTILE, "seed": HOSTILE, "headline_policy": HOSTILE, "reducer": HOSTILE},
+            "settings": {HOSTILE: {"counts": {"items": HOSTILE}, "headline_rubric": HOSTILE, "bias": bias,
+                                   "rubrics": {HOSTILE: sec},
+                                   "parsing": {"parsed_rows": 4, "strict": 4, "by_rule": {HOSTILE: 4}}}},
+            "usage": {"verdicts": 4, "price": {"input_per_mtok": HOSTILE, "source": HOSTILE},
+                      "tokens": {HOSTILE: 3}, "snapshots": {HOSTILE: HOSTILE}},
+            "notes": [HOSTILE]}
+
+
+def test_names_in_prose_and_headings_cannot_inject_html() -> None:
+    md = render_report(_hostile_metrics())
+    html = _html(md)
+    assert "<script>" not in html and "<img" not in html
+    # one line each: a name cannot start a heading or a list of its own
+    assert "\nnext" not in md and "<h1>next" not in html and "<h2>next" not in html
+    assert md.count("m\\</script\\>\\<script\\>alert(1)\\</script\\>") >= 16

@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from judgeanything.schema import SchemaError
 from judgeanything.shard import Shard, shard_of
-from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, read_jsonl_lines
+from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, RunRecord, StoreError, iter_jsonl_lines, read_jsonl_lines
 
 
 class MergeError(ValueError):
@@ -142,10 +143,18 @@ def _check_items(shards: Sequence[ShardRun]) -> list[tuple[int, dict[str, Any]]]
 
 
 def _log_keys(s: ShardRun) -> set[str]:
+    """The unit keys a shard logged; every record is checked (:meth:`RunRecord.from_dict`), so a malformed
+    shard is refused here, naming its file, line and field, not after the merge."""
+    path = s.path / VERDICTS
+    keys: set[str] = set()
     try:
-        return {str(r["key"]) for _, r in read_jsonl_lines(s.path / VERDICTS, tolerate_torn_tail=True)}
-    except (StoreError, KeyError, TypeError) as e:
+        for i, row in iter_jsonl_lines(path, tolerate_torn_tail=True):
+            if not isinstance(row, dict) or not isinstance(row.get("key"), str):
+                raise SchemaError("a record needs a string key", file=str(path), row=i, field="key")
+            keys.add(RunRecord.from_dict(row, file=str(path), line=i).key)
+    except (StoreError, SchemaError) as e:
         raise MergeError(f"{s.name}: unreadable {VERDICTS} ({e})") from e
+    return keys
 
 
 def _check_finished(shards: Sequence[ShardRun]) -> None:

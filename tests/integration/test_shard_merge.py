@@ -78,6 +78,14 @@ def test_the_merge_refuses_missing_overlapping_foreign_and_unfinished_shards(run
     lines = (cut / "verdicts.jsonl").read_text().splitlines()
     (cut / "verdicts.jsonl").write_text("\n".join(lines[:-2]) + "\n")
     assert "is unfinished" in _refused(s0, str(cut), "--out", str(tmp_path / "m"), capsys=capsys)
+    # a malformed record: refused before merging, naming the file, line and field
+    broken = tmp_path / "broken1"
+    subprocess.run(["cp", "-r", s1, str(broken)], check=True)
+    recs = [json.loads(x) for x in (broken / "verdicts.jsonl").read_text().splitlines()]
+    recs[1]["repeat"] = -1
+    (broken / "verdicts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    err = _refused(s0, str(broken), "--out", str(tmp_path / "m"), capsys=capsys)
+    assert "unreadable verdicts.jsonl" in err and "row 2" in err and "field 'repeat'" in err
     # an item planted in the wrong shard
     bad = tmp_path / "bad1"
     subprocess.run(["cp", "-r", s1, str(bad)], check=True)

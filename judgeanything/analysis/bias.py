@@ -46,6 +46,7 @@ from sklearn.linear_model import LogisticRegression
 
 from judgeanything.analysis.agreement import item_correct, normalised_levenshtein
 from judgeanything.analysis.bootstrap import Stat, mean_stat, percentile_ci, rng_for
+from judgeanything.jsonsafe import finite_or_none
 
 #: Default generator/judge family map (regex → family), searched case-insensitively in order.
 DEFAULT_FAMILIES: dict[str, str] = {
@@ -261,7 +262,7 @@ def size_bias(units: pd.DataFrame, setting: str, *, n_boot: int = 1000, ci: floa
                 rj = stats.spearmanr(units["value"].to_numpy(dtype=float)[ok], ls).statistic
                 rh = (stats.spearmanr(pd.to_numeric(units["human"]).to_numpy(dtype=float)[ok], ls).statistic
                       if has_h else math.nan)
-            res[feat] = {"judge": _fin(rj), "human": _fin(rh), "n": int(ok.sum())}
+            res[feat] = {"judge": finite_or_none(rj), "human": finite_or_none(rh), "n": int(ok.sum())}
         return {"score_size_spearman": res} if res else {}
     out: dict[str, Any] = {"features": {}}
     two = np.array([len(z) == 2 for z in units["sizes"]])
@@ -281,10 +282,6 @@ def size_bias(units: pd.DataFrame, setting: str, *, n_boot: int = 1000, ci: floa
         else:
             out["features"][feat] = d
     return out if out.get("primary") or out["features"] else {}
-
-
-def _fin(x: float) -> float | None:
-    return float(x) if x is not None and math.isfinite(x) else None
 
 
 def _size_pref(u: pd.DataFrame, a: np.ndarray, b: np.ndarray, has_h: bool, n_boot: int, ci: float,
@@ -309,7 +306,7 @@ def _size_pref(u: pd.DataFrame, a: np.ndarray, b: np.ndarray, has_h: bool, n_boo
             continue
         row: dict[str, Any] = {"ratio_low": lo, "ratio_high": hi if math.isfinite(hi) else None,
                                "n": int(m.sum()),
-                               "p_judge_larger": _fin(float(np.mean(j_larger[m & jt]))) if (m & jt).any()
+                               "p_judge_larger": finite_or_none(float(np.mean(j_larger[m & jt]))) if (m & jt).any()
                                else None}
         if has_h:
             mh = m & ht
@@ -442,7 +439,7 @@ def self_preference(units: pd.DataFrame, setting: str, judge_fam: str | None,
         decided = int((jv != "tie").sum())
         p = stats.binomtest(wins, decided, 0.5, alternative="greater").pvalue if decided else math.nan
         res["test"] = "one-sided binomial test of non-tie own-family wins vs 1/2 (no human labels)"
-        res["p_value"] = _fin(float(p))
+        res["p_value"] = finite_or_none(p)
         res["flagged"] = bool(math.isfinite(p) and p < alpha)
     return res
 

@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from judgeanything.jsonsafe import finite_or_none
+
 MAX_CELLS = 4_000_000  # numbers per chunk of replicate counts (32 MB as int64)
 
 
@@ -79,11 +81,8 @@ class Stat:
     reps: np.ndarray = field(default_factory=lambda: np.empty(0), repr=False)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"value": _f(self.value), "ci_low": _f(self.ci_low), "ci_high": _f(self.ci_high), "n": self.n}
-
-
-def _f(x: float) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
+        return {"value": finite_or_none(self.value), "ci_low": finite_or_none(self.ci_low),
+                "ci_high": finite_or_none(self.ci_high), "n": self.n}
 
 
 def make_stat(value: float, reps: np.ndarray, n: int, ci: float) -> Stat:

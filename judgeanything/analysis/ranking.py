@@ -27,6 +27,7 @@ from scipy import optimize, stats
 from scipy.special import expit, log_expit
 
 from judgeanything.analysis.bootstrap import count_chunks, percentile_ci, rng_for
+from judgeanything.jsonsafe import finite_or_none
 
 RIDGE = 0.01
 _OUTCOME = {"first": 1.0, "tie": 0.5, "second": 0.0}
@@ -305,5 +306,5 @@ def model_rankings(units: pd.DataFrame, *, n_boot: int = 1000, ci: float = 0.95,
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in r.items()}
+    return [{k: finite_or_none(v) if isinstance(v, float) else v for k, v in r.items()}
             for r in df.to_dict(orient="records")]

@@ -31,7 +31,8 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, precision_recall_fscore_support
 
 from judgeanything.analysis.bootstrap import mean_stat, rng_for
-from judgeanything.analysis.metrics import CSV_COLUMNS, _Rows, clean_json, write_metrics
+from judgeanything.analysis.metrics import CSV_COLUMNS, _Rows, write_metrics
+from judgeanything.jsonsafe import finite_or_none, json_safe
 from judgeanything.schema import NOT_APPLICABLE, RULE_VERDICTS
 from judgeanything.usage import find_price, iter_latest_records, load_price_table, verdict_cost
 
@@ -114,7 +115,8 @@ def verdict_section(units: pd.DataFrame, rows: _Rows, group: str, *, n_boot: int
     y, p = (c["label"] == "yes").to_numpy(), (c["verdict"] == "yes").to_numpy()
     acc = mean_stat((y == p).astype(float), n_boot=n_boot, ci=ci, rng=rng_for(seed, "rules-accuracy", group))
     prec, rec, f1, _ = precision_recall_fscore_support(y, p, average="binary", pos_label=True, zero_division=np.nan)
-    out.update(accuracy=acc.as_dict(), precision=_f(prec), recall=_f(rec), f1=_f(f1),
+    out.update(accuracy=acc.as_dict(), precision=finite_or_none(prec), recall=finite_or_none(rec),
+               f1=finite_or_none(f1),
                violation_rate=float(y.mean()), yes_rate=float(p.mean()))
     rows.add("rule", group, "accuracy", acc.value, acc.ci_low, acc.ci_high, acc.n)
     for m in ("precision", "recall", "f1", "violation_rate", "yes_rate"):
@@ -224,10 +226,6 @@ def cascade_section(units: pd.DataFrame, rows: _Rows, group: str, prices: Mappin
     return out
 
 
-def _f(x: Any) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
-
-
 def leaderboard_block(per: Mapping[str, Any], units: pd.DataFrame, *, judge: str, kind: str,
                       benchmark: str) -> dict[str, Any]:
     """The ``run`` / ``settings`` / ``cost`` blocks every run's ``metrics.json`` has, so that
@@ -267,7 +265,7 @@ def compute_rule_metrics(units: pd.DataFrame, *, judge: str, benchmark: str = "p
     df = pd.DataFrame(rows.rows, columns=CSV_COLUMNS)
     df["n"] = df["n"].astype("Int64")
     board = leaderboard_block(per, units, judge=judge, kind=kind, benchmark=benchmark)
-    return clean_json({"judge": judge, "setting": "rules", **board, "overall": per.pop(ALL), "rules": per}), df
+    return json_safe({"judge": judge, "setting": "rules", **board, "overall": per.pop(ALL), "rules": per}), df
 
 
 __all__ = ["ECE_BINS", "calibration_section", "cascade_section", "compute_rule_metrics", "counted",

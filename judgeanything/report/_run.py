@@ -13,7 +13,6 @@ summary table and the plots.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ import pandas as pd
 from judgeanything.analysis.load import RunData, load_run
 from judgeanything.analysis.metrics import METRICS_CSV, read_metrics_csv
 from judgeanything.analysis.units import human_labels
+from judgeanything.jsonsafe import finite_or_none
 from judgeanything.store import ITEMS, RUN, VERDICTS, RunRecord, StoreError, iter_jsonl_lines
 
 #: The metrics.csv columns the report reads.
@@ -200,12 +200,5 @@ def agrees(setting: str, judge: Any, human: Any) -> bool | None:
     return as_value(judge) == as_value(human)
 
 
-def finite(x: Any) -> float | None:
-    """``x`` as a float, or ``None`` when it is missing, empty or not finite (CSV cells)."""
-    if x is None or x == "":
-        return None
-    try:
-        f = float(x)
-    except (TypeError, ValueError):
-        return None
-    return f if math.isfinite(f) else None
+#: ``x`` as a float, or ``None`` when it is missing, empty or not finite (CSV cells)
+finite = finite_or_none

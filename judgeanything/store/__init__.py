@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
 import os
 import re
 import threading
@@ -33,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from judgeanything.jsonsafe import json_safe
 from judgeanything.redaction import redact_values
 from judgeanything.store.record import RunRecord as RunRecord
 from judgeanything.store.record import check_value as check_value
@@ -160,23 +160,9 @@ def _dumps(row: Mapping[str, Any]) -> str:
         line = json.dumps(row, ensure_ascii=False, default=_json_default, allow_nan=False)
     except ValueError:
         fields: list[str] = []
-        line = json.dumps(_finite(row, "", fields), ensure_ascii=False, default=_json_default, allow_nan=False)
+        line = json.dumps(json_safe(row, fields), ensure_ascii=False, default=_json_default, allow_nan=False)
         log.warning("a non-finite number (NaN/Infinity) written as null at %s", ", ".join(fields[:5]))
     return _LONE_SURROGATE.sub("\ufffd", line)
-
-
-def _finite(obj: Any, path: str, fields: list[str]) -> Any:
-    """``obj`` with every NaN / infinite float replaced by None (their dotted paths appended to ``fields``)."""
-    if isinstance(obj, float) and not math.isfinite(obj):
-        fields.append(path or "<row>")
-        return None
-    if isinstance(obj, Mapping):
-        return {k: _finite(v, f"{path}.{k}" if path else str(k), fields) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v, f"{path}[{i}]", fields) for i, v in enumerate(obj)]
-    if hasattr(obj, "tolist") and not isinstance(obj, (str, bytes)):  # numpy scalars and arrays
-        return _finite(obj.tolist(), path, fields)
-    return obj
 
 
 def _json_default(o: Any) -> Any:

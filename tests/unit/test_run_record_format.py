@@ -207,3 +207,34 @@ def test_the_log_keeps_the_latest_attempt_wherever_it_is_read(tmp_path: Path) ->
         assert log.append(first) and log.append(retry) and not log.append(first)
         assert [r["attempt"] for r in log.records] == [1]
     assert [r.get("attempt") for r in iter_latest_records(tmp_path / "verdicts.jsonl")] == [1]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 2)), min_size=1, max_size=8))
+def test_every_reader_counts_the_same_record_of_each_key(logged: list[tuple[str, int]]) -> None:
+    """The run log's one precedence rule — the highest attempt, the first logged among equals — gives the same
+    records to the resume (RunLog), the cost summaries (iter_latest_records) and the analysis (load_run), for any
+    log, including one written before the store locked it (a key logged twice at one attempt)."""
+    import tempfile
+
+    from judgeanything.analysis.load import load_run
+    from tests.analysis.runbuilder import item, write_run
+
+    recs = []
+    for n, (key, attempt) in enumerate(logged):
+        r = {**record(f"i{key}", "pair", [v("first")]), "key": key, "latency_s": float(n)}  # latency_s marks it
+        recs.append({**r, "attempt": attempt} if attempt else r)
+    want: dict[str, tuple[int, float]] = {}
+    for n, (key, attempt) in enumerate(logged):
+        if key not in want or attempt > want[key][0]:
+            want[key] = (attempt, float(n))
+    with tempfile.TemporaryDirectory() as tmp:
+        d = write_run(Path(tmp), items=[item(f"i{k}", "pair", "Text2Text", ["m1", "m2"]) for k in "abc"],
+                      verdicts=recs)
+        with RunLog(d) as log:
+            assert {r["key"]: r["latency_s"] for r in log.records} == {k: n for k, (_, n) in want.items()}
+            assert {k: a for k, (a, _) in log.latest.items()} == {k: a for k, (a, _) in want.items()}
+        assert {r["key"]: r["latency_s"] for r in iter_latest_records(d / "verdicts.jsonl")} == \
+            {k: n for k, (_, n) in want.items()}
+        counted = load_run(d).records
+        assert dict(zip(counted["key"], counted["latency_s"], strict=True)) == {k: n for k, (_, n) in want.items()}

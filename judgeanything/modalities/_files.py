@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import logging
 import os
+import stat
 import sys
 import tempfile
 import threading
@@ -86,19 +87,29 @@ def check_file(path: Path, shown: str | None = None, limits: MediaLimits = DEFAU
         MediaError: ``"file not found"``, ``"not a regular file"``, ``"empty file (0 bytes)"`` or
             ``"over the media limit"``, naming ``shown`` (the dataset's spelling) or the path.
     """
+    return int(checked_stat(path, shown, limits).st_size)
+
+
+def checked_stat(path: Path, shown: str | None = None, limits: MediaLimits = DEFAULT_LIMITS) -> os.stat_result:
+    """:func:`check_file` returning the file's ``os.stat`` result (one ``stat`` call: its size and mtime
+    identify the content for the caches).
+
+    Raises:
+        MediaError: as :func:`check_file`.
+    """
     name = shown or str(path)
     try:
-        st = path.stat()
+        st = os.stat(path)
     except FileNotFoundError:
         raise MediaError(name, f"{NOT_FOUND} ({path})") from None
     except OSError as e:
         raise MediaError(name, f"cannot access the file: {e.strerror or e}") from e
-    if not path.is_file():
+    if not stat.S_ISREG(st.st_mode):
         raise MediaError(name, f"{NOT_REGULAR} ({path})")
     if st.st_size == 0:
         raise MediaError(name, EMPTY)
     limits.check_bytes(name, int(st.st_size))
-    return int(st.st_size)
+    return st
 
 
 def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None,
@@ -126,7 +137,7 @@ _HASH_CACHE_MAX = 100_000
 _HASH_LOCK = threading.Lock()
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, st: os.stat_result | None = None) -> str:
     """The SHA-256 hex digest of a file's bytes, read in 1 MiB blocks; the package's one file hash (media
     provenance and cache keys, probe manifests, analysis stamps).
 
@@ -134,10 +145,12 @@ def sha256_file(path: Path) -> str:
     same input (4 responses × orders) would otherwise re-read and re-hash it; a rewrite in place or a file
     replaced by a rename changes the identity.
 
+    ``st``: the file's ``os.stat`` result when the caller has just taken it (one ``stat`` call fewer).
+
     Raises:
         OSError: the file cannot be read.
     """
-    st = path.stat()
+    st = st if st is not None else path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
     with _HASH_LOCK:
         hit = _HASH_CACHE.get(key)

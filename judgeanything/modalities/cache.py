@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -28,7 +29,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from judgeanything.modalities._files import media_file, resolve_media_path, sha256_bytes, sha256_file
+from judgeanything.modalities._files import checked_stat, media_file, resolve_media_path, sha256_bytes, sha256_file
 from judgeanything.modalities.base import Encoded, EncodedParts, MediaError, ModalityEncoder
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.modalities.registry import UnknownModalityError, default_options, get_encoder
@@ -84,6 +85,9 @@ class MediaCache:
         # responses at once, and each would otherwise open (and count) it again
         self._measure_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self.measured = 0  # files actually measured (not answered from memory or a saved file)
+        # dataset path → its resolved, confined path: every unit showing a file would otherwise walk its
+        # path with one lstat per component again (see _file)
+        self._resolved: dict[str, Path] = {}
 
     # -- encoders -----------------------------------------------------------------------------------
 
@@ -121,9 +125,26 @@ class MediaCache:
             self.limits.check_bytes(ref.label, len(ref.data))
             return sha256_bytes(ref.data)
         if ref.frames:
-            digests = [sha256_file(media_file(ref, self.root, rel, self.limits)) for rel in ref.frames]
+            digests = [sha256_file(*self._file(ref, rel)) for rel in ref.frames]
             return sha256_bytes("\n".join(digests).encode())
-        return sha256_file(media_file(ref, self.root, limits=self.limits))
+        return sha256_file(*self._file(ref))
+
+    def _file(self, ref: MediaRef, rel: str | None = None) -> tuple[Path, os.stat_result]:
+        """The checked file of ``ref`` (or of its frame ``rel``) and its ``stat``: :func:`media_file`'s rules,
+        with the path resolved once per run. A resolved path that has become a symlink since is resolved
+        (and confined) again; missing, empty and oversized files are checked on every call.
+
+        Raises:
+            MediaError: as :func:`~judgeanything.modalities._files.media_file`.
+        """
+        rel = rel if rel is not None else ref.path
+        full = self._resolved.get(rel) if rel is not None else None
+        if full is None or full.is_symlink():
+            full = media_file(ref, self.root, rel, self.limits)  # raises for URLs, escapes, missing files
+            self._resolved[str(rel)] = full
+        return full, checked_stat(full, rel, self.limits)
+
+    # -- encode -------------------------------------------------------------------------------------
 
     def encode(self, ref: MediaRef, role: str = "") -> Encoded:
         """The encoded media of ``ref`` with ``role`` set (decoded on the first request only); for an
@@ -141,8 +162,7 @@ class MediaCache:
         Raises:
             MediaError: as :meth:`encode`.
         """
-        enc, opts = self.encoder(ref.modality)
-        key = stable_hash(ref.modality, self._content_key(enc, ref), opts, n=32)
+        enc, key = self._key(ref)
         owner = False
         with self._lock:
             cached = self._items.get(key)
@@ -173,6 +193,26 @@ class MediaCache:
         if not parts:
             raise MediaError(ref.label, f"the {ref.modality} encoder returned no encoding")
         return tuple(dataclasses.replace(p, role=role, provenance=dict(p.provenance)) for p in parts)
+
+    def _key(self, ref: MediaRef) -> tuple[ModalityEncoder, str]:
+        """The encoder of ``ref`` and its cache key (modality, content hash, the encoder's full options).
+
+        Raises:
+            MediaError: as :meth:`content_hash`, or no encoder for the modality.
+        """
+        enc, opts = self.encoder(ref.modality)
+        return enc, stable_hash(ref.modality, self._content_key(enc, ref), opts, n=32)
+
+    def ready(self, ref: MediaRef) -> bool:
+        """Whether :meth:`encode_parts` of ``ref`` would be answered from memory now (decoded before, still
+        held, file unchanged): such a request costs lookups only, not a decode. False for anything that would
+        fail or decode."""
+        try:
+            _, key = self._key(ref)
+        except MediaError:
+            return False
+        with self._lock:
+            return key in self._items
 
     def _decode(self, enc: ModalityEncoder, ref: MediaRef, key: str,
                 fut: Future[EncodedParts]) -> EncodedParts | MediaError:
@@ -298,8 +338,7 @@ class MediaCache:
         rels = ref.frames if ref.frames else (ref.path,)
         out: list[Any] = []
         for rel in rels:
-            p = media_file(ref, self.root, rel, self.limits)
-            st = p.stat()
+            p, st = self._file(ref, rel)
             out.append((str(p), st.st_size, st.st_mtime_ns))
         return tuple(out)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from judgeanything.runner import rundir
 from judgeanything.runner.prepare import RequestPreparer, Unprepared
 from judgeanything.runner.records import failure_record, result_record
 from judgeanything.runner.units import Unit, plan_units
-from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, ScoreScale
+from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, MediaRef, ScoreScale, item_content_hash
 from judgeanything.shard import Shard, ShardSpecError, select
 from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord
 from judgeanything.usage import iter_latest_records, price_of, summarise_usage
@@ -170,12 +170,14 @@ class Runner:
             rundir.set_aside_log(self.run_dir)
         else:
             rundir.check_identity(self.run_dir, self.identity)
-        sizes = rundir.write_items_and_labels(self.run_dir, self.data, self.items, self.cache)
+        contents = [item_content_hash(it) for it in self.items]  # once: items.jsonl and the unit keys
+        sizes = rundir.write_items_and_labels(self.run_dir, self.data, self.items, self.cache, contents)
         rundir.write_run_json(self.run_dir, self._run_info(started=rundir.now()))
         o = self.opt
         units = plan_units(self.items, mode=o.mode, rubrics=o.rubrics, judge_fp=self.judge.fingerprint(),
                            prompt_version=o.prompt_version, repeats=o.repeats, pair_order=o.pair_order,
-                           batch_permutations=o.batch_permutations, n_permutations=o.n_permutations, seed=o.seed)
+                           batch_permutations=o.batch_permutations, n_permutations=o.n_permutations, seed=o.seed,
+                           contents=contents)
         self.budget = self._budget()
         with RunLog(self.run_dir, lock=False) as runlog:
             await self._judge_all(self._pending(units, runlog), runlog, sizes)
@@ -310,13 +312,14 @@ class Runner:
                                              max_raw_chars=self.opt.max_raw_chars), bar)
 
     async def _prepare_chunk(self, chunk: Sequence[Unit], sizes: Mapping[str, Any]) -> list[JudgeRequest | Unprepared]:
-        """The requests of a chunk of units: on the event loop when no unit carries media for the judge to see
-        (rendering a text prompt costs less than handing it to a thread), else in a worker thread (decoding
-        media blocks)."""
+        """The requests of a chunk of units: on the event loop when no unit carries media for the judge to see,
+        or every medium is decoded in the media cache already (rendering a prompt and looking media up costs
+        less than a thread hop, and the worker thread would contend for the GIL with the loop), else in a worker
+        thread (decoding media blocks)."""
         def prepare() -> list[JudgeRequest | Unprepared]:
             return [self.preparer.prepare(u, sizes.get(u.item.item_id, [])) for u in chunk]
 
-        if not self.judge.needs_media or not any(_has_media(u.item) for u in chunk):
+        if not self.judge.needs_media or all(self.cache.ready(m) for u in chunk for m in _media(u.item)):
             return prepare()
         return await asyncio.to_thread(prepare)
 
@@ -343,8 +346,11 @@ class Runner:
                         self.judge.name, ", ".join(f"{k}={v!r}" for k, v in impossible.items()))
 
 
-def _has_media(item: Item) -> bool:
-    return bool(item.query.media) or any(r.media for r in item.responses)
+def _media(item: Item) -> Iterator[MediaRef]:
+    """Every media reference an item's prompt shows (query first, then each response's)."""
+    yield from item.query.media
+    for r in item.responses:
+        yield from r.media
 
 
 __all__ = ["RunOptions", "Runner"]

@@ -110,10 +110,11 @@ def response_sizes(resp: Response, cache: MediaCache) -> dict[str, float]:
     return out
 
 
-def item_record(item: Item, cache: MediaCache) -> dict[str, Any]:
-    """The ``items.jsonl`` line of an item (see :mod:`judgeanything.store`)."""
+def item_record(item: Item, cache: MediaCache, content: str | None = None) -> dict[str, Any]:
+    """The ``items.jsonl`` line of an item (see :mod:`judgeanything.store`; ``content``: its
+    :func:`~judgeanything.schema.item_content_hash` when already computed)."""
     d = item_to_dict(item)
-    d["content"] = item_content_hash(item)
+    d["content"] = content if content is not None else item_content_hash(item)
     task = TaskType.parse(item.query.task_name)
     d["input_modalities"] = list(task.non_text_inputs) or ["text"]
     d["output_modality"] = task.output
@@ -122,18 +123,24 @@ def item_record(item: Item, cache: MediaCache) -> dict[str, Any]:
     return d
 
 
-def write_items_and_labels(run_dir: Path, data: BenchmarkData, items: Sequence[Item],
-                           cache: MediaCache) -> dict[str, list[dict[str, float]]]:
+def write_items_and_labels(run_dir: Path, data: BenchmarkData, items: Sequence[Item], cache: MediaCache,
+                           contents: Sequence[str] | None = None) -> dict[str, list[dict[str, float]]]:
     """Write ``items.jsonl`` and ``labels.jsonl`` (the labels of ``items`` only); returns each item's response
-    sizes in dataset order, by item id.
+    sizes in dataset order, by item id (``contents``: the items' content hashes in order, when computed).
 
-    Media are measured in a few threads (probing a video or audio file waits on a subprocess), and the
-    measurements are kept in ``media_measures.json`` (by file path, size and mtime), so a rerun of the run
-    measures only the files that changed."""
+    Each distinct media reference is measured once, in a few threads (probing a video or audio file waits on
+    a subprocess); the item records are then built in this thread from the measurements (a dataset shows one
+    query's media in many items, and a thread hop per item would cost more than the lookup). The measurements
+    are kept in ``media_measures.json`` (by file path, size and mtime), so a rerun of the run measures only the
+    files that changed."""
     saved = run_dir / MEASURES
     cache.load_measures(saved)
-    with ThreadPoolExecutor(max_workers=8, thread_name_prefix="measure") as pool:
-        records = list(pool.map(lambda it: item_record(it, cache), items))
+    distinct = list(dict.fromkeys(ref for it in items for r in it.responses for ref in r.media))
+    if distinct:
+        with ThreadPoolExecutor(max_workers=8, thread_name_prefix="measure") as pool:
+            for _ in pool.map(cache.measure, distinct):
+                pass
+    records = [item_record(it, cache, contents[i] if contents is not None else None) for i, it in enumerate(items)]
     cache.save_measures(saved)
     write_jsonl(run_dir / ITEMS, records)
     keep = {it.item_id for it in items}

@@ -161,3 +161,52 @@ def test_provenance_is_json_for_the_run_log(media: Path) -> None:
         assert json.loads(text) == enc.provenance
         if isinstance(enc, EncodedVideo) and enc.audio is not None:
             json.dumps(enc.audio.provenance, allow_nan=False)
+
+
+def test_a_file_swapped_for_an_escaping_symlink_mid_run_is_refused(media: Path, tmp_path: Path) -> None:
+    """The cache resolves a dataset path once per run; a path that has become a symlink since is resolved
+    and confined again (a file replaced by a link to /etc/... is never read)."""
+    root = tmp_path / "root"
+    root.mkdir()
+    shutil.copy(media / "grad.png", root / "a.png")
+    outside = tmp_path / "outside.png"
+    shutil.copy(media / "grad.jpg", outside)
+    cache = MediaCache(root)
+    ref = MediaRef("image", path="a.png")
+    cache.encode(ref)
+    (root / "a.png").unlink()
+    (root / "a.png").symlink_to(outside)
+    with pytest.raises(MediaError, match="path escapes the data root"):
+        cache.encode(ref)
+    with pytest.raises(MediaError, match="path escapes the data root"):
+        cache.content_hash(ref)
+    assert cache.measure(ref) == {} and "escapes" in cache.measure_errors["a.png"]
+
+
+def test_a_file_that_disappears_or_empties_mid_run_is_checked_every_time(media: Path, tmp_path: Path) -> None:
+    shutil.copy(media / "grad.png", tmp_path / "a.png")
+    cache = MediaCache(tmp_path)
+    ref = MediaRef("image", path="a.png")
+    cache.encode(ref)
+    (tmp_path / "a.png").write_bytes(b"")
+    with pytest.raises(MediaError, match="empty file"):
+        cache.encode(ref)
+    (tmp_path / "a.png").unlink()
+    with pytest.raises(MediaError, match="file not found"):
+        cache.encode(ref)
+
+
+def test_ready_says_whether_an_encode_would_be_a_lookup(media: Path, tmp_path: Path) -> None:
+    shutil.copy(media / "grad.png", tmp_path / "a.png")
+    cache = MediaCache(tmp_path, max_items=1)
+    a, b = MediaRef("image", path="a.png"), MediaRef("image", path="b.png")
+    assert not cache.ready(a)  # never decoded
+    cache.encode(a)
+    assert cache.ready(a) and (cache.misses, cache.hits) == (1, 0)
+    assert not cache.ready(b)  # missing file: would fail, not a lookup
+    shutil.copy(media / "grad.jpg", tmp_path / "a.png")
+    assert not cache.ready(a)  # changed bytes: a new decode
+    cache.encode(a)
+    shutil.copy(media / "grad.png", tmp_path / "b.png")
+    cache.encode(b)  # max_items=1: a is dropped
+    assert cache.ready(b) and not cache.ready(a)

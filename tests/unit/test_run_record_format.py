@@ -238,3 +238,19 @@ def test_every_reader_counts_the_same_record_of_each_key(logged: list[tuple[str,
             {k: n for k, (_, n) in want.items()}
         counted = load_run(d).records
         assert dict(zip(counted["key"], counted["latency_s"], strict=True)) == {k: n for k, (_, n) in want.items()}
+
+
+#: fields an earlier version may not have written, and that stay absent when the record is written again
+_MAY_BE_ABSENT = ("item_content", "task_name", "setting", "mode", "judge", "prompt_version", "attempt", "extra",
+                  "usage_invalid")
+
+
+@settings(max_examples=100, deadline=None)
+@given(_records(), st.sets(st.sampled_from(_MAY_BE_ABSENT)), st.randoms(use_true_random=False))
+def test_a_line_missing_optional_fields_in_any_key_order_reads_back_as_it_was(rec: RunRecord, absent: set[str],
+                                                                              rnd: Any) -> None:
+    d = {k: x for k, x in rec.to_dict().items() if k not in absent}  # no setting: values read as they are
+    keys = list(d)
+    rnd.shuffle(keys)
+    line = json.loads(json.dumps({k: d[k] for k in keys}))
+    assert RunRecord.from_dict(line, file="f", line=1).to_dict() == line

@@ -1,14 +1,12 @@
-"""``setting=process`` through the main ``judgeanything`` command: the probe family judged by the reference
-baselines lands at their theoretical values (``first`` exactly, ``random`` inside its binomial / Poisson-binomial
-intervals), per-step verdicts are stored in the run log, the prompt fences every step as data, an unusable answer
-(truncated, unreadable) is a typed failure, and the leaderboard lists the run by its step accuracy."""
+"""``setting=process`` as the main ``judgeanything`` command runs it (its composed config, in-process): the
+probe family judged by the reference baselines lands at their theoretical values (``first`` exactly, ``random``
+inside its binomial / Poisson-binomial intervals), per-step verdicts are stored in the run log, the prompt fences
+every step as data, an unusable answer (truncated, unreadable) is a typed failure, and the leaderboard lists the
+run by its step accuracy."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -20,16 +18,12 @@ from judgeanything.process.baselines import expected_metrics
 from judgeanything.process.data import PROBE_CASES, to_case
 from judgeanything.process.items import ProcessCase
 from judgeanything.schema import ProcessItem, Query
-
-ROOT = Path(__file__).resolve().parents[2]
-CONF = ROOT / "judgeanything" / "conf"
+from tests.support.compose import composed, run_app
 
 
 def _cli(run_dir: Path, cache: Path, *overrides: str) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1"}
-    subprocess.run([sys.executable, "-m", "judgeanything.cli", "benchmark=probes", "setting=process",
-                    f"benchmark.cache_dir={cache}", "run.progress=false", f"hydra.run.dir={run_dir}", *overrides],
-                   check=True, env=env, cwd=run_dir.parent, capture_output=True, timeout=180)
+    run_app("benchmark=probes", "setting=process", f"benchmark.cache_dir={cache}", "run.progress=false",
+            f"hydra.run.dir={run_dir}", *overrides)
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +140,6 @@ class _Stub(Judge):
 
 
 def test_truncated_and_unreadable_answers_are_typed_failures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hydra import compose, initialize_config_dir
-
     import judgeanything.cli as cli
     from judgeanything.datasets.probes import ProbesDataset
     from judgeanything.process.data import probe_data
@@ -160,10 +152,8 @@ def test_truncated_and_unreadable_answers_are_typed_failures(tmp_path: Path, mon
     answers = {a: ('{"steps": [{"step": 1, "verdict": "correct"}, {"step": 2, "verd', "length"),
                b: ("I think the solution looks fine overall.", "stop"), c: (good, "stop")}
     monkeypatch.setattr(cli, "_build_judge", lambda node, data: _Stub(answers))
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=["setting=process", "benchmark=probes", "judge=first",
-                                                       f"benchmark.cache_dir={tmp_path / 'cache'}", "run.limit=3",
-                                                       "run.progress=false"])
+    cfg = composed("setting=process", "benchmark=probes", "judge=first", f"benchmark.cache_dir={tmp_path / 'cache'}",
+                   "run.limit=3", "run.progress=false")
     cli.run_from_config(cfg, tmp_path / "run")
     recs = {r["item_id"]: r["outcomes"][0] for r in _jsonl(tmp_path / "run" / "verdicts.jsonl")}
     assert recs[a]["failure"] == "truncated" and "value" not in recs[a]

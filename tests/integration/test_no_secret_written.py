@@ -127,6 +127,7 @@ def test_other_secret_paths_never_reach_a_file_or_the_console(tmp_path: Path, ti
                "dotted extra_body key": DOTTED_KEY, "provider-shaped key": GROQ_SHAPED}
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name == "report.html" for p in written) and any(p.name.endswith(".log") for p in written)
+    assert not (tmp_path / "run" / ".hydra").exists()  # no Hydra copy of the overrides unless asked for
     leaks = [(name, str(p.relative_to(tmp_path))) for p in written for name, s in secrets.items()
              if s.encode() in p.read_bytes()]
     leaks += [(name, stream) for name, s in secrets.items()

@@ -175,6 +175,19 @@ def test_cache_is_reused_then_rebuilt_when_corrupt(tmp_path: Path, monkeypatch: 
     assert _hashes(root) == before
 
 
+def test_a_fresh_build_gives_the_items_a_cached_load_gives(tmp_path: Path) -> None:
+    """Byte for byte as a run writes them (dict key order included): otherwise the first run on a new cache
+    writes another items.jsonl than its reruns, and a rerun that judged nothing analyses again."""
+    from judgeanything.schema import item_to_dict
+
+    def written(data: object) -> list[str]:
+        return [json.dumps(item_to_dict(it)) for it in data.items]  # type: ignore[attr-defined]
+
+    fresh = ProbesDataset(cache_dir=str(tmp_path), families=["arithmetic", "count_shapes"]).load("pair")
+    cached = ProbesDataset(cache_dir=str(tmp_path), families=["arithmetic", "count_shapes"]).load("pair")
+    assert written(fresh) == written(cached) and len(fresh.items) > 0
+
+
 def test_failed_family_leaves_no_partial_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import judgeanything.datasets.probes.dataset as dsmod
 

@@ -333,6 +333,9 @@ class ProbesDataset:
             records = [generate_query(plan.family, i, plan.designs, self.seed, tmp)
                        for i in range(plan.n_queries)]
             _write_json(tmp / "records.json", records)
+            # the records as every later load reads them (keys sorted): a run's items.jsonl is then the same
+            # whether its probes were just generated or read from the cache
+            records = _read_json(tmp / "records.json")
             files = {p.relative_to(tmp).as_posix(): sha256_file(p)
                      for p in sorted(tmp.rglob("*")) if p.is_file()}
             _write_json(tmp / "manifest.json", {**header, "files": files})

@@ -14,6 +14,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 # The judge cache (cache.mode=readwrite by default) must never answer a test from a user's or an earlier
 # session's cache: the whole session gets a fresh one, and each test its own (fixture below).
 os.environ["JUDGEANYTHING_CACHE_DIR"] = tempfile.mkdtemp(prefix="ja-judge-cache-")
+# The data cache (generated probe suites, smoke models) is the session's own too: tests neither read a user's
+# cache, possibly written by an older generator, nor write into it; within the session it is generated once.
+os.environ["JUDGEANYTHING_CACHE"] = tempfile.mkdtemp(prefix="ja-data-cache-")
 os.environ.pop("JUDGEANYTHING_SWEEP_ID", None)
 
 REPO = Path(__file__).resolve().parents[1]

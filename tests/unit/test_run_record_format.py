@@ -254,3 +254,43 @@ def test_a_line_missing_optional_fields_in_any_key_order_reads_back_as_it_was(re
     rnd.shuffle(keys)
     line = json.loads(json.dumps({k: d[k] for k in keys}))
     assert RunRecord.from_dict(line, file="f", line=1).to_dict() == line
+
+
+def test_a_credential_in_a_typed_record_never_reaches_the_log(tmp_path: Path) -> None:
+    """The log is a sink: a server echoing the API key into its answer, an error detail or extra is masked on
+    append, whatever field of the RunRecord carries it."""
+    from judgeanything import redaction
+
+    secret = "sk-test-" + "Zq8" * 12
+    saved = set(redaction._REGISTERED)
+    redaction.register_secret(secret)
+    try:
+        unit, req = _unit_and_request()
+        res = JudgeResult(raw=f"your key {secret} is invalid", failure=Failure("api_error", f"HTTP 401 ({secret})"),
+                          latency_s=0.1, model="m", extra={"echo": secret})
+        rec = result_record(unit, req, res, mode="overall", rubrics=("overall",), judge="j")
+        with RunLog(tmp_path) as log:
+            assert log.append(rec)
+        text = (tmp_path / "verdicts.jsonl").read_text()
+        assert secret not in text and text.count(redaction.MASK) == 3
+        back = RunRecord.from_dict(json.loads(text), file="f", line=1)
+        assert back.key == rec.key and back.failed  # still a readable record
+    finally:
+        redaction._REGISTERED.clear()
+        redaction._REGISTERED.update(saved)
+
+
+def test_a_malformed_record_of_a_removed_item_is_still_named(tmp_path: Path) -> None:
+    """Records set aside (their item left the item set) are checked like any other: a bad field anywhere in the
+    log stops the analysis with its file, line and field, never silently dropped."""
+    from judgeanything.analysis.load import load_run
+    from tests.analysis.runbuilder import item, write_run
+
+    recs = [record("i1", "pair", [v("first")]), {**record("gone", "pair", [v("first")]), "order": [0, "x"]}]
+    d = write_run(tmp_path, items=[item("i1", "pair", "Text2Text", ["a", "b"])], verdicts=recs)
+    with pytest.raises(SchemaError) as e:
+        load_run(d)
+    assert e.value.row == 2 and e.value.field == "order" and str(d / "verdicts.jsonl") in str(e.value)
+    recs[1]["order"] = [0, 1]
+    write_run(tmp_path, items=[item("i1", "pair", "Text2Text", ["a", "b"])], verdicts=recs)
+    assert load_run(d).set_aside == {"items no longer in the item set": 1}

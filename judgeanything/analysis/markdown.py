@@ -99,7 +99,7 @@ def _no_html(text: str) -> str:
     return " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
 
 
-def _text(x: Any) -> str:
+def md_text(x: Any) -> str:
     """A value shown in the report's prose or headings (a judge, rubric, group or model name, a note, a
     config value), as :func:`_no_html` makes it: every such value reaches the template through this."""
     return _no_html(str(x))
@@ -114,11 +114,14 @@ def _oneline(text: str) -> str:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
-    """The Jinja2 environment of ``report.md``: plain text (Markdown is not HTML: no autoescape; cells are
-    escaped by the ``cell`` filter), ``StrictUndefined`` so a context key missing is an error, not a blank."""
+def markdown_environment(package: str = "judgeanything.analysis") -> jinja2.Environment:
+    """The Jinja2 environment of Markdown reports: the ``templates`` folder of ``package`` (e.g.
+    ``judgeanything.report`` for the rules and process reports), then this package's (``_table.md.j2``).
+    Plain text (Markdown is not HTML: no autoescape; cells are escaped by the ``cell`` filter),
+    ``StrictUndefined`` so a context key missing is an error, not a blank; the ``oneline`` filter."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("judgeanything.analysis", "templates"),
+        loader=jinja2.ChoiceLoader([jinja2.PackageLoader(name, "templates")
+                                    for name in dict.fromkeys((package, "judgeanything.analysis"))]),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -134,20 +137,28 @@ def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     """A GitHub-flavoured Markdown pipe table (no trailing newline), laid out by the ``table`` macro of
     ``templates/_table.md.j2``, which ``report.md`` uses too. (pandas' ``to_markdown`` would need the extra
     ``tabulate`` dependency for this alone.)"""
-    macro = _environment().get_template("_table.md.j2").module.table  # type: ignore[attr-defined]
+    macro = markdown_environment().get_template("_table.md.j2").module.table  # type: ignore[attr-defined]
     return str(macro(list(headers), [list(r) for r in rows]))
+
+
+def reference_check_table(check: Sequence[Mapping[str, Any]]) -> Table:
+    """The rows ``{metric, expected, observed, n, lo, hi, inside}`` of a reference-baseline check (rules and
+    process runs) as a table: values to 3 decimals, the interval ``[lo, hi]``, **no** when outside."""
+    return Table(["metric", "expected", "observed", "n", "interval", "inside"],
+                 [[r["metric"], f"{r['expected']:.3f}", f"{r['observed']:.3f}", r["n"],
+                   f"[{r['lo']:.3f}, {r['hi']:.3f}]", "yes" if r["inside"] else "**no**"] for r in check])
 
 
 def render_report(metrics: Mapping[str, Any]) -> str:
     """The Markdown text of ``report.md`` for a metrics dict (see :mod:`judgeanything.analysis.metrics`)."""
     run = metrics.get("run", {})
-    return _environment().get_template("report.md.j2").render(
+    return markdown_environment().get_template("report.md.j2").render(
         header=_header(run, metrics.get("params", {})),
         settings=[_setting(setting, s) for setting, s in metrics.get("settings", {}).items()],
         cost=_cost(metrics.get("cost") or {}),
         usage=_usage(metrics.get("usage") or {}),
         requests=_requests(run.get("requests") or {}),
-        notes=[_text(n) for n in metrics.get("notes") or []],
+        notes=[md_text(n) for n in metrics.get("notes") or []],
     )
 
 
@@ -168,8 +179,8 @@ def write_report(run_dir: Path | str, metrics: Mapping[str, Any]) -> Path:
 def _header(run: Mapping[str, Any], p: Mapping[str, Any]) -> dict[str, Any]:
     """The title, the run's facts (judge, benchmark, settings…), what the judge is, the analysis options."""
     return {
-        "judge": _text(run.get("judge", "?")),
-        "benchmark": _text(run.get("benchmark", "?")),
+        "judge": md_text(run.get("judge", "?")),
+        "benchmark": md_text(run.get("benchmark", "?")),
         "run": Table(
             ["judge", "judge family", "benchmark", "settings", "mode", "prompt version"],
             [[run.get("judge"), run.get("judge_family") or "—", run.get("benchmark"),
@@ -177,11 +188,11 @@ def _header(run: Mapping[str, Any], p: Mapping[str, Any]) -> dict[str, Any]:
         ),
         # what the judge is, said up front (e.g. random weights): the judge's own Markdown (code spans), kept as is
         "judge_notes": list(run.get("judge_notes") or []),
-        "bootstrap": _text(p.get("bootstrap")),
+        "bootstrap": md_text(p.get("bootstrap")),
         "ci_percent": fmt(100 * float(p.get("ci", 0.95)), 0),
-        "seed": _text(p.get("seed")),
-        "headline_policy": _text(p.get("headline_policy")),
-        "reducer": _text(p.get("reducer")),
+        "seed": md_text(p.get("seed")),
+        "headline_policy": md_text(p.get("headline_policy")),
+        "reducer": md_text(p.get("reducer")),
     }
 
 
@@ -214,12 +225,12 @@ def _usage(u: Mapping[str, Any]) -> dict[str, Any] | None:
     details = {k: v for k, v in (u.get("tokens") or {}).items() if k not in ("prompt_tokens", "completion_tokens")}
     snaps = u.get("snapshots") or {}
     return {
-        "price": _text(", ".join(f"{k} {v}" for k, v in price.items() if k.endswith("_mtok"))) if price else None,
-        "price_source": _text(where),
+        "price": md_text(", ".join(f"{k} {v}" for k, v in price.items() if k.endswith("_mtok"))) if price else None,
+        "price_source": md_text(where),
         "table": Table(["input modality", "verdicts", "from cache", "prompt tokens", "completion tokens", "cost",
                         "spent"], rows),
-        "details": _text(", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items()))),
-        "snapshots": ", ".join(f"`{_text(k)}` ×{_text(v)}" for k, v in sorted(snaps.items())),
+        "details": md_text(", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items()))),
+        "snapshots": ", ".join(f"`{md_text(k)}` ×{md_text(v)}" for k, v in sorted(snaps.items())),
     }
 
 
@@ -231,11 +242,11 @@ def _requests(r: Mapping[str, Any]) -> dict[str, Any] | None:
         return None
     w = r.get("window") or {}
     return {
-        "attempts": _text(r.get("attempts", 0)),
-        "retries": _text(r.get("retries", 0)),
-        "faults": _text(", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none"),
-        "gave_up": _text(r.get("gave_up", 0)),
-        "window": {k: _text(w.get(k)) for k in ("maximum", "lowest", "decreases", "final")} if w else None,
+        "attempts": md_text(r.get("attempts", 0)),
+        "retries": md_text(r.get("retries", 0)),
+        "faults": md_text(", ".join(f"{k} × {v}" for k, v in (r.get("transient_faults") or {}).items()) or "none"),
+        "gave_up": md_text(r.get("gave_up", 0)),
+        "window": {k: md_text(w.get(k)) for k in ("maximum", "lowest", "decreases", "final")} if w else None,
     }
 
 
@@ -249,9 +260,9 @@ def _setting(setting: str, s: Mapping[str, Any]) -> dict[str, Any]:
     agreement, coverage and breakdown tables, biases, repeats and model rankings."""
     main = s.get("headline_rubric")
     c = s.get("counts", {})
-    out: dict[str, Any] = {"setting": _text(setting), "rubric": None if main is None else _text(main),
-                           "n_items": _text(c.get("items", 0)), "n_judged": _text(c.get("judged_items", 0)),
-                           "n_labelled": _text(c.get("labelled_items", 0))}
+    out: dict[str, Any] = {"setting": md_text(setting), "rubric": None if main is None else md_text(main),
+                           "n_items": md_text(c.get("items", 0)), "n_judged": md_text(c.get("judged_items", 0)),
+                           "n_labelled": md_text(c.get("labelled_items", 0))}
     if main is None:
         return out
     rub = s.get("rubrics", {})
@@ -301,8 +312,8 @@ def _parsing(p: Mapping[str, Any]) -> dict[str, Any] | None:
     if not p.get("parsed_rows"):
         return None
     rules = ", ".join(f"{k} {v}" for k, v in (p.get("by_rule") or {}).items())
-    return {"rate": _text(fmt(p.get("strict_parse_rate"))), "strict": _text(p.get("strict")),
-            "rows": _text(p.get("parsed_rows")), "rules": _text(rules)}
+    return {"rate": md_text(fmt(p.get("strict_parse_rate"))), "strict": md_text(p.get("strict")),
+            "rows": md_text(p.get("parsed_rows")), "rules": md_text(rules)}
 
 
 def _group_table(groups: Mapping[str, Mapping[str, Any]], metrics: Sequence[str]) -> Table:
@@ -320,7 +331,7 @@ def _breakdowns(bd: Mapping[str, Any], keys: Sequence[str]) -> list[tuple[str, T
     probe families."""
     named = [(title, bd[gb]) for gb, title in BREAKDOWNS if bd.get(gb)]
     probes = sorted(k for k in bd if k.startswith("difficulty:") or k == "probe_family")
-    named += [(f"By {_text(gb)}", bd[gb]) for gb in probes]
+    named += [(f"By {md_text(gb)}", bd[gb]) for gb in probes]
     return [(title, _group_table(groups, keys)) for title, groups in named]
 
 
@@ -354,7 +365,7 @@ def _rankings(rankings: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str
                  fmt(r["win_rate"]), fmt(hum[r["model"]]["strength"]) if r["model"] in hum else "—"]
                 for r in e.get("judge", [])]
         rho = e.get("spearman")
-        out.append({"group": _text(g), "rho": None if rho is None else _text(fmt(rho)),
+        out.append({"group": md_text(g), "rho": None if rho is None else md_text(fmt(rho)),
                     "table": Table(["rank", "model", "strength [CI]", "games", "win rate", "human strength"], rows)})
     return out
 
@@ -438,13 +449,13 @@ def _self_preference(sp: Mapping[str, Any]) -> dict[str, Any] | None:
     if not sp:
         return None
     if not sp.get("judge_family"):
-        return {"judge_family": None, "note": _text(sp.get("note", "unknown judge family"))}
+        return {"judge_family": None, "note": md_text(sp.get("note", "unknown judge family"))}
     rows = [[k, fmt_stat(sp[k])] for k in SELF_PREFERENCE_ROWS if k in sp]
     if "flagged" in sp:
         rows.append(["flagged", "**yes**" if sp["flagged"] else "no"])
     test = sp.get("test")
-    return {"judge_family": _text(sp["judge_family"]), "table": Table(["quantity", "value"], rows),
-            "test": _text(test) if test else None}
+    return {"judge_family": md_text(sp["judge_family"]), "table": Table(["quantity", "value"], rows),
+            "test": md_text(test) if test else None}
 
 
 def _injection(inj: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -454,6 +465,6 @@ def _injection(inj: Mapping[str, Any]) -> dict[str, Any] | None:
     rows = [[g, fmt_stat(d.get("susceptibility")), fmt_stat(d.get("control_rate")), fmt_stat(d.get("lift"))]
             for g, d in inj.get("by_modality", {}).items()]
     styles = [[s, fmt_stat(d.get("rate"))] for s, d in inj.get("by_style", {}).items()]
-    return {"n_queries": _text(inj.get("n_queries")),
+    return {"n_queries": md_text(inj.get("n_queries")),
             "by_modality": Table(["output modality", "susceptibility", "control rate", "lift"], rows),
             "by_style": Table(["injection style", "rate"], styles)}

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from judgeanything.analysis.markdown import Table, markdown_environment, md_text, reference_check_table
 from judgeanything.analysis.metrics import write_metrics
 from judgeanything.analysis.process import METRICS, leaderboard_block, load_process_run, metric_rows, process_metrics
 
@@ -80,22 +81,18 @@ def _fmt(x: Any) -> str:
 
 
 def render(metrics: Mapping[str, Any], check: Sequence[Mapping[str, Any]]) -> str:
-    """``report.md`` of a process run."""
+    """``report.md`` of a process run (template ``report/templates/process.md.j2``): coverage and failures, the
+    step metrics pooled and by discipline and modality, and the reference-baseline ``check`` rows of
+    :func:`baseline_check`."""
     cov = metrics["coverage"]
-    lines = [f"# Process judging — {metrics['judge']} on {metrics['benchmark']}", "",
-             "Per step: correct / incorrect and an incorrect step's error type (ProJudge, arXiv 2503.06553). "
-             f"Cases: {cov['cases']}, judged {cov['judged']}, failed {cov['failed']}"
-             + (f" ({', '.join(f'{k} {v}' for k, v in metrics['failures'].items())})" if metrics["failures"] else "")
-             + ".", "", "| group | " + " | ".join(METRICS) + " |", "|---" * (len(METRICS) + 1) + "|"]
     groups = [("all", metrics["pooled"]), *[(f"discipline {g}", m) for g, m in metrics["discipline"].items()],
               *[(f"modality {g}", m) for g, m in metrics["modality"].items()]]
-    lines += [f"| {g} | " + " | ".join(_fmt(m.get(k)) for k in METRICS) + " |" for g, m in groups]
-    if check:
-        lines += ["", "## Reference baseline check", "",
-                  "| metric | expected | observed | n | interval | inside |", "|---|---|---|---|---|---|"]
-        lines += [f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | [{r['lo']:.3f}, "
-                  f"{r['hi']:.3f}] | {'yes' if r['inside'] else '**no**'} |" for r in check]
-    return "\n".join(lines) + "\n"
+    return markdown_environment("judgeanything.report").get_template("process.md.j2").render(
+        judge=md_text(metrics["judge"]), benchmark=md_text(metrics["benchmark"]), cases=md_text(cov["cases"]),
+        judged=md_text(cov["judged"]), failed=md_text(cov["failed"]),
+        failures=md_text(", ".join(f"{k} {v}" for k, v in metrics["failures"].items())) if metrics["failures"] else "",
+        groups=Table(["group", *METRICS], [[g, *[_fmt(m.get(k)) for k in METRICS]] for g, m in groups]),
+        check=reference_check_table(check) if check else None)
 
 
 def finish_process_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, Any]) -> dict[str, Any]:

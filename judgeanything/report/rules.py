@@ -10,6 +10,7 @@ from typing import Any
 
 from scipy import stats
 
+from judgeanything.analysis.markdown import Table, markdown_environment, md_text, reference_check_table
 from judgeanything.analysis.rules import compute_rule_metrics, counted, load_rule_units, write_metrics
 from judgeanything.schema import HumanLabel
 
@@ -58,39 +59,46 @@ def _fmt(x: Any) -> str:
 
 
 def render(metrics: Mapping[str, Any], check: list[dict[str, Any]]) -> str:
-    """``report.md`` of a rules run."""
+    """``report.md`` of a rules run (template ``report/templates/rules.md.j2``): per rule and overall accuracy,
+    precision / recall / F1 of violations, calibration, screen and cascade; the debiased token probabilities
+    and the cascade's cost when measured; the reference-baseline ``check`` rows of :func:`baseline_check`."""
     o = metrics["overall"]
-    lines = [f"# Rule judging: {metrics['judge']}", "",
-             "Verdict per item × rule: yes = violates. Skipped rules (a precondition does not hold) are not counted.",
-             "", "| rule | n | accuracy | precision | recall | F1 | Brier | ECE | skipped | screen acc. | escalated |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for name, m in [("**all**", o), *metrics["rules"].items()]:
+    return markdown_environment("judgeanything.report").get_template("rules.md.j2").render(
+        judge=md_text(metrics["judge"]), rules=_rule_table(o, metrics["rules"]), debias=_debias(o.get("debias") or {}),
+        cascade=_cascade(o.get("cascade") or {}), check=reference_check_table(check) if check else None)
+
+
+def _rule_table(overall: Mapping[str, Any], rules: Mapping[str, Mapping[str, Any]]) -> Table:
+    rows = []
+    for name, m in [("**all**", overall), *rules.items()]:
         v, s, c, k = m["verdicts"], m["screen"], m["calibration"], m["cascade"]
-        lines.append(f"| {name} | {v.get('n', 0)} | {_fmt(v.get('accuracy'))} | {_fmt(v.get('precision'))} | "
-                     f"{_fmt(v.get('recall'))} | {_fmt(v.get('f1'))} | {_fmt(c.get('brier'))} | {_fmt(c.get('ece'))} | "
-                     f"{s.get('skipped', 0)}/{s.get('units', 0)} | {_fmt(s.get('screen_accuracy'))} | "
-                     f"{_fmt(k.get('escalated_fraction'))} |")
-    d = o.get("debias") or {}
-    if d:
-        lines += ["", "## Debiased token probabilities (CLUE §3)", "",
-                  f"Contrast input: `{d['contrast']}`. Mean P(yes | input) {d['mean_p_yes']:.3f}, mean P(yes | "
-                  f"contrast) {d['mean_p_yes_contrast']:.3f}, mean margin {d['mean_margin']:.3f}. Accuracy of the raw "
-                  f"probabilities' argmax on the same {d['n']} units: {d['raw_accuracy']:.3f}."]
-    k = o.get("cascade") or {}
-    if k:
-        cost = k.get("slow_cost_usd")
-        lines += ["", "## Cascade", "",
-                  f"Threshold {k.get('threshold')}: {k['escalated']} of {k['units']} units escalated "
-                  f"({k['escalated_fraction']:.1%}); accuracy kept {_fmt(k.get('accuracy_kept'))}, escalated "
-                  f"{_fmt(k.get('accuracy_escalated'))}. Tokens: fast {k.get('fast_tokens')}, "
-                  f"slow {k.get('slow_tokens')}; cost of escalation: "
-                  f"{'unknown (no price for the slow model)' if cost is None else f'${cost:.4f}'}."]
-    if check:
-        lines += ["", "## Reference baseline check", "", "| metric | expected | observed | n | interval | inside |",
-                  "|---|---|---|---|---|---|"]
-        lines += [f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | [{r['lo']:.3f}, "
-                  f"{r['hi']:.3f}] | {'yes' if r['inside'] else '**no**'} |" for r in check]
-    return "\n".join(lines) + "\n"
+        rows.append([name, v.get("n", 0), _fmt(v.get("accuracy")), _fmt(v.get("precision")), _fmt(v.get("recall")),
+                     _fmt(v.get("f1")), _fmt(c.get("brier")), _fmt(c.get("ece")),
+                     f"{s.get('skipped', 0)}/{s.get('units', 0)}", _fmt(s.get("screen_accuracy")),
+                     _fmt(k.get("escalated_fraction"))])
+    return Table(["rule", "n", "accuracy", "precision", "recall", "F1", "Brier", "ECE", "skipped", "screen acc.",
+                  "escalated"], rows)
+
+
+def _debias(d: Mapping[str, Any]) -> dict[str, str] | None:
+    """The debiased token probabilities against the contrast input (CLUE §3), formatted."""
+    if not d:
+        return None
+    return {"contrast": md_text(d["contrast"]), "n": md_text(d["n"]),
+            **{k: f"{d[k]:.3f}" for k in ("mean_p_yes", "mean_p_yes_contrast", "mean_margin", "raw_accuracy")}}
+
+
+def _cascade(k: Mapping[str, Any]) -> dict[str, str] | None:
+    """The cascade: threshold, units escalated, accuracy kept and escalated, tokens and the cost of escalation."""
+    if not k:
+        return None
+    cost = k.get("slow_cost_usd")
+    return {"threshold": md_text(k.get("threshold")), "escalated": md_text(k["escalated"]),
+            "units": md_text(k["units"]),
+            "fraction": f"{k['escalated_fraction']:.1%}", "accuracy_kept": _fmt(k.get("accuracy_kept")),
+            "accuracy_escalated": _fmt(k.get("accuracy_escalated")), "fast_tokens": md_text(k.get("fast_tokens")),
+            "slow_tokens": md_text(k.get("slow_tokens")),
+            "cost": "unknown (no price for the slow model)" if cost is None else f"${cost:.4f}"}
 
 
 def finish_rules_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,6 +46,11 @@
 "inconsistent_policies", "repeats", "failures"}}, "bias": {"cross_modality", "position", "size",
 "self_preference", "prompt_injection"}, "model_rankings", "distribution"}}, "cost", "notes"}`` (stat = ``{value, ci_low,
 ci_high, n}``; NaN is written as null).
+
+Both files are views of one :class:`~judgeanything.analysis.table.MetricTable`: :func:`compute_table` runs the
+section functions of :mod:`judgeanything.analysis.sections` (one per family of statistics, each
+``(frames, options) -> rows``) for every (setting, rubric); each row is one statistic with its ``metrics.csv``
+cells and its place in ``metrics.json``.
 """
 
 from __future__ import annotations
@@ -59,7 +64,6 @@ from typing import Any
 import pandas as pd
 
 from judgeanything.analysis.bias import judge_family
-from judgeanything.analysis.bootstrap import Stat
 from judgeanything.analysis.load import RunData, load_run, run_field
 from judgeanything.analysis.markdown import write_report
 from judgeanything.analysis.options import METRICS_JSON, AnalysisOptions
@@ -73,40 +77,15 @@ from judgeanything.analysis.reference import (
 from judgeanything.analysis.sections import BREAKDOWNS as BREAKDOWNS
 from judgeanything.analysis.sections import RUBRIC_SECTIONS, RubricFrames
 from judgeanything.analysis.table import CSV_COLUMNS as CSV_COLUMNS
-from judgeanything.analysis.table import CsvKey, JsonPath, MetricRow, MetricTable, Rows, View, is_number
+from judgeanything.analysis.table import CsvKey, JsonPath, MetricRow, MetricTable, Rows, View
 from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
-from judgeanything.jsonsafe import finite_or_none, json_safe
+from judgeanything.jsonsafe import json_safe
 from judgeanything.usage import drift_warnings, run_usage
 
 METRICS_CSV = "metrics.csv"
 FORMAT = "judgeanything.metrics/1"
 #: the JSON sanitiser every ``metrics.json`` goes through (:func:`judgeanything.jsonsafe.json_safe`)
 clean_json = json_safe
-
-
-class _Rows:
-    """Collects tidy ``metrics.csv`` rows of a run that has no ``metrics.json`` tree (``setting=rules``)."""
-
-    def __init__(self) -> None:
-        self.rows: list[dict[str, Any]] = []
-        self.ctx: dict[str, Any] = {}
-
-    def add(self, group_by: str, group: str, metric: str, value: Any, ci_low: Any = None, ci_high: Any = None,
-            n: Any = None) -> None:
-        self.rows.append({**self.ctx, "group_by": group_by, "group": str(group), "metric": metric,
-                          "value": finite_or_none(value), "ci_low": finite_or_none(ci_low),
-                          "ci_high": finite_or_none(ci_high), "n": None if n is None else int(n)})
-
-    def stats(self, group_by: str, group: str, d: Mapping[str, Any], prefix: str = "") -> None:
-        for m, s in d.items():
-            if isinstance(s, Stat):
-                self.add(group_by, group, prefix + m, s.value, s.ci_low, s.ci_high, s.n)
-            elif is_number(s):
-                if isinstance(s, Mapping):
-                    self.add(group_by, group, prefix + m, s.get("value"), s.get("ci_low"), s.get("ci_high"),
-                             s.get("n"))
-                else:
-                    self.add(group_by, group, prefix + m, s)
 
 
 def resolve_options(options: AnalysisOptions | None, overrides: Mapping[str, Any]) -> AnalysisOptions:

@@ -2,8 +2,9 @@
 
 One unit = one item × rule. Its verdict is ``yes`` (violates), ``no``, ``n/a`` (the relevance screen skipped
 the rule: a precondition did not hold) or a failure. Labels are ``yes`` / ``no`` / ``n/a`` (the probe family's
-are by construction). Sections, each a small function adding tidy rows (``metrics.csv``) and a block of
-``metrics.json``, per rule and overall (``all``):
+are by construction). Sections, each a small function ``(units, group, …) -> rows`` giving each number once
+(its ``metrics.csv`` row and its place in the section's block of ``metrics.json``;
+:mod:`judgeanything.analysis.table`), per rule and overall (``all``):
 
 * :func:`verdict_section` — over units the judge answered yes/no whose label is yes/no: accuracy (bootstrap
   CI), precision / recall / F1 of violations (positive class ``yes``; scikit-learn), the violation rate;
@@ -22,7 +23,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +33,9 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, precision_recall_fscore_support
 
 from judgeanything.analysis.bootstrap import mean_stat, rng_for
-from judgeanything.analysis.metrics import CSV_COLUMNS, _Rows, write_metrics
-from judgeanything.jsonsafe import finite_or_none, json_safe
+from judgeanything.analysis.metrics import write_metrics
+from judgeanything.analysis.table import CsvKey, JsonPath, MetricRow, MetricTable, Rows, nest
+from judgeanything.jsonsafe import finite_or_none
 from judgeanything.schema import NOT_APPLICABLE, RULE_VERDICTS
 from judgeanything.usage import find_price, iter_latest_records, load_price_table, verdict_cost
 
@@ -105,42 +108,49 @@ def counted(units: pd.DataFrame) -> pd.DataFrame:
     return units[units["verdict"].isin(RULE_VERDICTS) & units["label"].isin(RULE_VERDICTS)]
 
 
-def verdict_section(units: pd.DataFrame, rows: _Rows, group: str, *, n_boot: int, ci: float,
-                    seed: int) -> dict[str, Any]:
+def _rows() -> Rows:
+    return Rows("rules", "overall")
+
+
+def verdict_section(units: pd.DataFrame, group: str, *, n_boot: int, ci: float, seed: int) -> list[MetricRow]:
     """Accuracy (bootstrap CI), precision / recall / F1 of violations, violation rate (module docstring)."""
     c = counted(units)
-    out: dict[str, Any] = {"n": len(c)}
+    b = _rows()
+    b.put(("n",), len(c))
     if c.empty:
-        return out
+        return b.rows
     y, p = (c["label"] == "yes").to_numpy(), (c["verdict"] == "yes").to_numpy()
     acc = mean_stat((y == p).astype(float), n_boot=n_boot, ci=ci, rng=rng_for(seed, "rules-accuracy", group))
     prec, rec, f1, _ = precision_recall_fscore_support(y, p, average="binary", pos_label=True, zero_division=np.nan)
-    out.update(accuracy=acc.as_dict(), precision=finite_or_none(prec), recall=finite_or_none(rec),
-               f1=finite_or_none(f1),
-               violation_rate=float(y.mean()), yes_rate=float(p.mean()))
-    rows.add("rule", group, "accuracy", acc.value, acc.ci_low, acc.ci_high, acc.n)
-    for m in ("precision", "recall", "f1", "violation_rate", "yes_rate"):
-        rows.add("rule", group, m, out[m], n=len(c))
-    return out
+    b.put(("accuracy",), acc.as_dict(), CsvKey("rule", group, "accuracy"))
+    for m, x in (("precision", prec), ("recall", rec), ("f1", f1), ("violation_rate", y.mean()),
+                 ("yes_rate", p.mean())):
+        b.put((m,), finite_or_none(x) if m in ("precision", "recall", "f1") else float(x),
+              CsvKey("rule", group, m, n=len(c)))
+    return b.rows
 
 
-def screen_section(units: pd.DataFrame, rows: _Rows, group: str) -> dict[str, Any]:
-    """Skipped / judged / failed counts, and the screen against the labels (module docstring)."""
+def screen_section(units: pd.DataFrame, group: str) -> list[MetricRow]:
+    """Skipped / judged / failed counts, and the screen against the labels (module docstring); ``metrics.csv``
+    lists the screen accuracy, the skipped count and the coverage (1 − failed / units)."""
     answered = units[units["verdict"].notna()]
     skipped = answered["verdict"] == NOT_APPLICABLE
-    out: dict[str, Any] = {"units": len(units), "skipped": int(skipped.sum()), "judged": int((~skipped).sum()),
-                           "failed": int(units["verdict"].isna().sum())}
+    failed = int(units["verdict"].isna().sum())
+    b = _rows()
+    b.put(("units",), len(units))
+    b.put(("skipped",), int(skipped.sum()), CsvKey("rule", group, "skipped", n=len(units), rank=(1,)))
+    b.put(("judged",), int((~skipped).sum()))
+    b.put(("failed",), failed)
     lab = answered[answered["label"].notna()]
     if len(lab):
         truly_na = lab["label"] == NOT_APPLICABLE
         said_na = lab["verdict"] == NOT_APPLICABLE
-        out["screen_accuracy"] = float((truly_na == said_na).mean())
-        out["judged_not_applicable"] = int((truly_na & ~said_na).sum())
-        out["skipped_applicable"] = int((~truly_na & said_na).sum())
-        rows.add("rule", group, "screen_accuracy", out["screen_accuracy"], n=len(lab))
-    rows.add("rule", group, "skipped", out["skipped"], n=len(units))
-    rows.add("rule", group, "coverage", 1.0 - out["failed"] / len(units) if len(units) else math.nan, n=len(units))
-    return out
+        b.put(("screen_accuracy",), float((truly_na == said_na).mean()),
+              CsvKey("rule", group, "screen_accuracy", n=len(lab), rank=(0,)))
+        b.put(("judged_not_applicable",), int((truly_na & ~said_na).sum()))
+        b.put(("skipped_applicable",), int((~truly_na & said_na).sum()))
+    b.csv("rule", group, "coverage", 1.0 - failed / len(units) if len(units) else math.nan, n=len(units), rank=(2,))
+    return b.rows
 
 
 def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = ECE_BINS) -> float:
@@ -154,35 +164,46 @@ def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = ECE_BIN
     return float(ece)
 
 
-def calibration_section(units: pd.DataFrame, rows: _Rows, group: str) -> dict[str, Any]:
+def _listed(block: Mapping[str, Any], group: str, csv: Mapping[str, tuple[str, int | None]]) -> list[MetricRow]:
+    """The rows of a section's ``metrics.json`` block; ``csv``: key → (``metrics.csv`` metric name, n) of the
+    entries ``metrics.csv`` lists, in its order."""
+    names = list(csv)
+
+    def key(sub: JsonPath, node: Any, parent: Mapping[str, Any]) -> CsvKey | None:
+        k = str(sub[0])
+        if len(sub) != 1 or k not in csv:
+            return None
+        return CsvKey("rule", group, csv[k][0], n=csv[k][1], rank=(names.index(k),))
+    b = _rows()
+    if block:
+        b.tree((), block, key)
+    return b.rows
+
+
+def calibration_section(units: pd.DataFrame, group: str) -> list[MetricRow]:
     """Brier score and ECE of the recorded P(yes) on counted units that have one."""
     c = counted(units)
     c = c[c["p_yes"].notna()]
     if c.empty:
-        return {}
+        return []
     p, y = c["p_yes"].to_numpy(dtype=float), (c["label"] == "yes").to_numpy().astype(float)
     out = {"brier": float(brier_score_loss(y, p, pos_label=1.0)), "ece": expected_calibration_error(p, y),
            "n": len(c)}
-    rows.add("rule", group, "brier", out["brier"], n=len(c))
-    rows.add("rule", group, "ece", out["ece"], n=len(c))
-    return out
+    return _listed(out, group, {"brier": ("brier", len(c)), "ece": ("ece", len(c))})
 
 
-def debias_section(units: pd.DataFrame, rows: _Rows, group: str) -> dict[str, Any]:
+def debias_section(units: pd.DataFrame, group: str) -> list[MetricRow]:
     """Raw vs contrast P(yes), the margin, and the raw argmax's accuracy on the same counted units."""
     c = counted(units)
     c = c[c["debias"].notna()]
     if c.empty:
-        return {}
+        return []
     d = pd.DataFrame(list(c["debias"]))
     y = (c["label"] == "yes").to_numpy()
-    raw_acc = float(((d["p_yes"].to_numpy() > 0.5) == y).mean())
     out = {"contrast": str(d["contrast"].iloc[0]), "mean_p_yes": float(d["p_yes"].mean()),
            "mean_p_yes_contrast": float(d["p_yes_contrast"].mean()), "mean_margin": float(d["margin"].mean()),
-           "raw_accuracy": raw_acc, "n": len(c)}
-    rows.add("rule", group, "raw_accuracy", raw_acc, n=len(c))
-    rows.add("rule", group, "mean_margin", out["mean_margin"], n=len(c))
-    return out
+           "raw_accuracy": float(((d["p_yes"].to_numpy() > 0.5) == y).mean()), "n": len(c)}
+    return _listed(out, group, {"raw_accuracy": ("raw_accuracy", len(c)), "mean_margin": ("mean_margin", len(c))})
 
 
 def _stage_cost(units: pd.DataFrame, stage: str, prices: Mapping[str, Any]) -> tuple[dict[str, int], float | None]:
@@ -202,11 +223,12 @@ def _stage_cost(units: pd.DataFrame, stage: str, prices: Mapping[str, Any]) -> t
     return tokens, usd
 
 
-def cascade_section(units: pd.DataFrame, rows: _Rows, group: str, prices: Mapping[str, Any]) -> dict[str, Any]:
-    """Fraction escalated, accuracy kept vs escalated, tokens and cost per stage (module docstring)."""
+def cascade_section(units: pd.DataFrame, group: str, prices: Mapping[str, Any]) -> list[MetricRow]:
+    """Fraction escalated, accuracy kept vs escalated, tokens and cost per stage (module docstring); the slow
+    stage's cost is listed as ``escalation_cost_usd`` (n = escalated units) when it is known."""
     cas = units[units["cascade"].notna()]
     if cas.empty:
-        return {}
+        return []
     esc = cas["escalated"].astype(bool)
     c = counted(cas)
     ok = (c["label"] == c["verdict"])
@@ -220,10 +242,10 @@ def cascade_section(units: pd.DataFrame, rows: _Rows, group: str, prices: Mappin
         tokens, usd = _stage_cost(cas, stage, prices)
         out[f"{stage}_tokens"] = tokens
         out[f"{stage}_cost_usd"] = usd
-    rows.add("rule", group, "escalated_fraction", out["escalated_fraction"], n=len(cas))
+    csv = {"escalated_fraction": ("escalated_fraction", len(cas))}
     if out["slow_cost_usd"] is not None:
-        rows.add("rule", group, "escalation_cost_usd", out["slow_cost_usd"], n=int(esc.sum()))
-    return out
+        csv["slow_cost_usd"] = ("escalation_cost_usd", int(esc.sum()))
+    return _listed(out, group, csv)
 
 
 def leaderboard_block(per: Mapping[str, Any], units: pd.DataFrame, *, judge: str, kind: str,
@@ -249,23 +271,46 @@ def leaderboard_block(per: Mapping[str, Any], units: pd.DataFrame, *, judge: str
             "cost": tokens}
 
 
+def group_sections(units: pd.DataFrame, name: str, *, n_boot: int, ci: float, seed: int,
+                   prices: Mapping[str, Any]) -> list[list[MetricRow]]:
+    """The rows of every section of one group (``all`` or a rule), each section's under its ``metrics.json``
+    block (``overall.<section>`` or ``rules.<rule>.<section>``), one list per section."""
+    at: JsonPath = ("overall",) if name == ALL else ("rules", name)
+    sections = {"verdicts": verdict_section(units, name, n_boot=n_boot, ci=ci, seed=seed),
+                "screen": screen_section(units, name), "calibration": calibration_section(units, name),
+                "debias": debias_section(units, name), "cascade": cascade_section(units, name, prices)}
+    head = _rows()
+    head.put(at, {})
+    out = [head.rows]
+    for sec, rows in sections.items():
+        block = _rows()
+        block.put((*at, sec), {})
+        out.append(block.rows + [r if r.path is None else replace(r, path=(*at, sec, *r.path)) for r in rows])
+    return out
+
+
 def compute_rule_metrics(units: pd.DataFrame, *, judge: str, benchmark: str = "probes", n_boot: int = 1000,
                          ci: float = 0.95, seed: int = 0, prices: Mapping[str, Any] | None = None,
                          kind: str = "?") -> tuple[dict[str, Any], pd.DataFrame]:
-    """Every section, overall (``all``) and per rule; returns ``(metrics.json dict, tidy rows)``."""
-    rows = _Rows()
-    rows.ctx = {"judge": judge, "benchmark": benchmark, "setting": "rules", "mode": "overall", "rubric": "overall"}
+    """Every section, overall (``all``) and per rule; returns ``(metrics.json dict, tidy rows)`` — both views of
+    one :class:`~judgeanything.analysis.table.MetricTable`."""
     table = load_price_table() if prices is None else prices
-    groups = [(ALL, units), *((str(r), g) for r, g in units.groupby("rule", sort=True))]
-    per: dict[str, Any] = {}
-    for name, g in groups:
-        per[name] = {"verdicts": verdict_section(g, rows, name, n_boot=n_boot, ci=ci, seed=seed),
-                     "screen": screen_section(g, rows, name), "calibration": calibration_section(g, rows, name),
-                     "debias": debias_section(g, rows, name), "cascade": cascade_section(g, rows, name, table)}
-    df = pd.DataFrame(rows.rows, columns=CSV_COLUMNS)
-    df["n"] = df["n"].astype("Int64")
-    board = leaderboard_block(per, units, judge=judge, kind=kind, benchmark=benchmark)
-    return json_safe({"judge": judge, "setting": "rules", **board, "overall": per.pop(ALL), "rules": per}), df
+    rules = _rows()
+    rules.put(("rules",), {})  # "rules" follows "overall", even with no rule
+    body: list[Sequence[MetricRow]] = [*group_sections(units, ALL, n_boot=n_boot, ci=ci, seed=seed, prices=table),
+                                       rules.rows]
+    for name, g in units.groupby("rule", sort=True):
+        body += group_sections(g, str(name), n_boot=n_boot, ci=ci, seed=seed, prices=table)
+    blocks = nest(r for rows in body for r in rows)
+    per = {ALL: blocks["overall"], **blocks["rules"]}
+    head = _rows()
+    head.put(("judge",), judge)
+    head.put(("setting",), "rules")
+    head.tree((), leaderboard_block(per, units, judge=judge, kind=kind, benchmark=benchmark))
+    out = MetricTable(columns={"judge": judge, "benchmark": benchmark, "mode": "overall"})
+    for rows in (head.rows, *body):
+        out.add(rows)
+    return out.to_json(), out.frame()
 
 
 __all__ = ["ECE_BINS", "calibration_section", "cascade_section", "compute_rule_metrics", "counted",

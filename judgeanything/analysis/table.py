@@ -126,10 +126,11 @@ class Rows:
                                    finite_or_none(v), finite_or_none(lo), finite_or_none(hi), _count(n), path,
                                    node, key.rank))
 
-    def csv(self, group_by: str, group: str, metric: str, value: Any, n: Any = None) -> None:
+    def csv(self, group_by: str, group: str, metric: str, value: Any, n: Any = None,
+            rank: tuple[int, ...] = ()) -> None:
         """A ``metrics.csv``-only row (a number derived for the table, e.g. coverage = 1 − failure rate)."""
         self.rows.append(MetricRow(self.setting, self.rubric, group_by, str(group), metric, finite_or_none(value),
-                                   None, None, _count(n), None, None))
+                                   None, None, _count(n), None, None, rank))
 
     def stats(self, path: JsonPath, group_by: str, group: str, stats: Mapping[str, Stat]) -> None:
         """``{metric: Stat}`` at ``path`` (created, ``{}`` when empty), each listed as (group_by, group, metric)."""

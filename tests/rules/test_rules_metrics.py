@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from judgeanything.analysis.metrics import _Rows
 from judgeanything.analysis.rules import (
     calibration_section,
     cascade_section,
@@ -16,6 +15,7 @@ from judgeanything.analysis.rules import (
     screen_section,
     verdict_section,
 )
+from judgeanything.analysis.table import nest
 from judgeanything.usage import Price
 
 COLUMNS = ["item_id", "rule", "label", "verdict", "failure", "p_yes", "debias", "escalated", "cascade", "usage",
@@ -26,44 +26,45 @@ def _units(rows: list[tuple]) -> pd.DataFrame:
     return pd.DataFrame([dict(zip(COLUMNS, r, strict=True)) for r in rows], columns=COLUMNS)
 
 
-def _u(label, verdict, p=float("nan"), debias=None, escalated=None, cascade=None, failure=None):
+def _u(label: str | None, verdict: str | None, p: float = float("nan"), debias: dict | None = None,
+       escalated: bool | None = None, cascade: dict | None = None, failure: str | None = None) -> tuple:
     return ("i", "r", label, verdict, failure, p, debias, escalated, cascade, {}, 0)
 
 
-def test_verdict_metrics_count_only_answered_labelled_units():
+def test_verdict_metrics_count_only_answered_labelled_units() -> None:
     units = _units([_u("yes", "yes"), _u("yes", "no"), _u("no", "yes"), _u("no", "no"), _u("no", "no"),
                     _u("n/a", "yes"), _u("yes", "n/a"), _u("yes", None, failure="parse_fail")])
-    v = verdict_section(units, _Rows(), "all", n_boot=0, ci=0.95, seed=0)
+    v = nest(verdict_section(units, "all", n_boot=0, ci=0.95, seed=0))
     assert v["n"] == 5 and v["accuracy"]["value"] == pytest.approx(3 / 5)
     assert v["precision"] == pytest.approx(1 / 2) and v["recall"] == pytest.approx(1 / 2)
     assert v["f1"] == pytest.approx(1 / 2) and v["violation_rate"] == pytest.approx(2 / 5)
-    s = screen_section(units, _Rows(), "all")
+    s = nest(screen_section(units, "all"))
     assert (s["units"], s["skipped"], s["judged"], s["failed"]) == (8, 1, 6, 1)
     # 7 answered and labelled: 5 applicable judged (right), n/a judged (wrong), applicable skipped (wrong)
     assert s["screen_accuracy"] == pytest.approx(5 / 7)
     assert s["judged_not_applicable"] == 1 and s["skipped_applicable"] == 1
 
 
-def test_brier_and_ece_by_hand():
+def test_brier_and_ece_by_hand() -> None:
     p = np.array([0.9, 0.9, 0.2, 0.2, 0.6])
     y = np.array([1, 0, 0, 0, 1])
     # bins: [0.2, 0.2] → |0 − 0.2| weight 2/5; [0.6] → |1 − 0.6| weight 1/5; [0.9, 0.9] → |0.5 − 0.9| weight 2/5
     assert expected_calibration_error(p, y) == pytest.approx(2 / 5 * 0.2 + 1 / 5 * 0.4 + 2 / 5 * 0.4)
     units = _units([_u("yes" if t else "no", "yes" if q > 0.5 else "no", q) for q, t in zip(p, y, strict=True)])
-    c = calibration_section(units, _Rows(), "all")
+    c = nest(calibration_section(units, "all"))
     assert c["brier"] == pytest.approx(float(np.mean((p - y) ** 2))) and c["n"] == 5
 
 
-def test_debias_section_reports_raw_accuracy_on_the_same_units():
+def test_debias_section_reports_raw_accuracy_on_the_same_units() -> None:
     d = [{"contrast": "blank", "p_yes": 0.7, "p_yes_contrast": 0.8, "margin": -0.1},
          {"contrast": "blank", "p_yes": 0.4, "p_yes_contrast": 0.1, "margin": 0.3}]
     units = _units([_u("no", "no", 0.45, d[0]), _u("yes", "yes", 0.65, d[1])])
-    out = debias_section(units, _Rows(), "all")
+    out = nest(debias_section(units, "all"))
     assert out["contrast"] == "blank" and out["raw_accuracy"] == 0.0  # raw argmax: yes, no — both wrong
     assert out["mean_margin"] == pytest.approx(0.1) and out["mean_p_yes_contrast"] == pytest.approx(0.45)
 
 
-def test_cascade_fraction_and_escalation_cost_at_the_slow_models_price():
+def test_cascade_fraction_and_escalation_cost_at_the_slow_models_price() -> None:
     slow_usage = {"prompt_tokens": 1000, "completion_tokens": 200}
     kept = {"escalated": False, "threshold": 0.3, "fast": {"usage": {"prompt_tokens": 10}}}
     up = {"escalated": True, "threshold": 0.3, "fast": {"usage": {"prompt_tokens": 10}},
@@ -71,9 +72,9 @@ def test_cascade_fraction_and_escalation_cost_at_the_slow_models_price():
     units = _units([_u("yes", "yes", escalated=False, cascade=kept), _u("no", "yes", escalated=True, cascade=up),
                     _u("no", "no", escalated=True, cascade=up), _u("yes", "yes", escalated=False, cascade=kept)])
     prices = {"big-*": Price(input_per_mtok=2.0, output_per_mtok=10.0)}
-    k = cascade_section(units, _Rows(), "all", prices)
+    k = nest(cascade_section(units, "all", prices))
     assert k["escalated"] == 2 and k["escalated_fraction"] == 0.5 and k["threshold"] == 0.3
     assert k["accuracy_kept"] == 1.0 and k["accuracy_escalated"] == 0.5
     assert k["slow_tokens"] == {"prompt_tokens": 2000, "completion_tokens": 400}
     assert k["slow_cost_usd"] == pytest.approx(2 * (1000 * 2.0 + 200 * 10.0) / 1e6)
-    assert cascade_section(units, _Rows(), "all", {})["slow_cost_usd"] is None  # no price: unknown, not 0
+    assert nest(cascade_section(units, "all", {}))["slow_cost_usd"] is None  # no price: unknown, not 0

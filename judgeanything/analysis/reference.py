@@ -23,6 +23,7 @@ from scipy import stats
 from judgeanything.analysis.agreement import normalised_levenshtein
 from judgeanything.analysis.injection import injection_trials
 from judgeanything.analysis.load import RunData
+from judgeanything.analysis.markdown import Table, markdown_environment, md_text
 from judgeanything.analysis.units import attach_items, human_labels, ok_rows
 from judgeanything.schema import DEFAULT_SCORE_SCALE, PAIR_CHOICES, ScoreScale
 
@@ -145,27 +146,16 @@ def _level(ci: float) -> str:
 
 
 def reference_markdown(judge: str, rows: Sequence[Mapping[str, Any]], ci: float) -> str:
-    """The report's "Reference baseline check" section."""
+    """The report's "Reference baseline check" section (template ``templates/reference_check.md.j2``): each
+    metric's value implied by the baseline's definition beside the observed one, its interval at ``ci`` and
+    whether the observed value is inside (**no** flags a pipeline fault)."""
     level = _level(ci)
-    lines = [
-        "",
-        "## Reference baseline check",
-        "",
-        f"`{judge}` is a reference baseline: its expected agreement follows from its definition and "
-        f"the label distribution. Each verdict record is one independent trial: proportions get a {level} "
-        f"binomial interval, means (MAE, nlev) a {level} normal interval from their exact per-record variance. "
-        "(The headline numbers above first combine an item's orders, so they differ from these per-record "
-        "rates.)",
-        "",
-        f"| metric | implied by definition | observed | n | {level} interval | kind | inside |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        interval = f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—"
-        inside = ("yes" if r["inside"] else "**no**") if "inside" in r else "—"
-        lines.append(f"| {r['metric']} | {r['expected']:.3f} | {r['observed']:.3f} | {r['n']} | {interval} | "
-                     f"{r.get('interval', '—')} | {inside} |")
-    return "\n".join(lines) + "\n"
+    table = Table(["metric", "implied by definition", "observed", "n", f"{level} interval", "kind", "inside"],
+                  [[r["metric"], f"{r['expected']:.3f}", f"{r['observed']:.3f}", r["n"],
+                    f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—", r.get("interval", "—"),
+                    ("yes" if r["inside"] else "**no**") if "inside" in r else "—"] for r in rows])
+    template = markdown_environment().get_template("reference_check.md.j2")
+    return template.render(judge=judge, level=md_text(level), checks=table)
 
 
 def random_judge_choices(run: Mapping[str, Any]) -> tuple[str, ...] | None:

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from judgeanything.analysis.markdown import md_table, render_report
+from judgeanything.analysis.reference import reference_markdown
 
 CASES = Path(__file__).parent / "report_md_cases"
 REPO = Path(__file__).resolve().parents[2]
@@ -157,3 +158,22 @@ def test_every_template_is_package_data() -> None:
     assert "analysis/templates/report.md.j2" in templates and "analysis/templates/_table.md.j2" in templates
     for t in templates:
         assert any(fnmatch.fnmatch(t, pat) for pat in patterns), f"{t} is not in package-data {patterns}"
+
+
+def test_reference_baseline_check_section() -> None:
+    rows = [{"metric": "accuracy_with_tie", "expected": 1 / 3, "observed": 0.2954545, "n": 176, "lo": 0.2670454,
+             "hi": 0.4034090, "inside": True, "interval": "binomial"},
+            {"metric": "mae", "expected": 1.6, "observed": 2.5, "n": 40, "lo": 1.2, "hi": 2.0, "inside": False,
+             "interval": "normal"},
+            {"metric": "nlev", "expected": 0.5, "observed": 0.5, "n": 3}]
+    assert reference_markdown("random", rows, 0.975).split("\n") == [
+        "", "## Reference baseline check", "",
+        "`random` is a reference baseline: its expected agreement follows from its definition and the label "
+        "distribution. Each verdict record is one independent trial: proportions get a 97.5% binomial interval, "
+        "means (MAE, nlev) a 97.5% normal interval from their exact per-record variance. (The headline numbers "
+        "above first combine an item's orders, so they differ from these per-record rates.)", "",
+        "| metric | implied by definition | observed | n | 97.5% interval | kind | inside |",
+        "|---|---|---|---|---|---|---|",
+        "| accuracy_with_tie | 0.333 | 0.295 | 176 | [0.267, 0.403] | binomial | yes |",
+        "| mae | 1.600 | 2.500 | 40 | [1.200, 2.000] | normal | **no** |",
+        "| nlev | 0.500 | 0.500 | 3 | — | — | — |", ""]

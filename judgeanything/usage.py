@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from judgeanything.store import VERDICTS, iter_jsonl_lines, iter_latest_records
+from judgeanything.store import VERDICTS, RunRecord, iter_jsonl_lines, iter_latest_records
 
 
 class PriceError(ValueError):
@@ -168,9 +168,10 @@ TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "t
                 "audio_completion_tokens")
 
 
-def is_cache_hit(rec: Mapping[str, Any]) -> bool:
-    """Whether a verdict record was answered from the judge cache (no call, nothing spent this run)."""
-    extra = rec.get("extra")
+def is_cache_hit(rec: RunRecord | Mapping[str, Any]) -> bool:
+    """Whether a verdict record (typed, or a run-log line) was answered from the judge cache (no call, nothing
+    spent this run): its ``extra`` says ``{"cache": "hit"}``."""
+    extra = rec.extra if isinstance(rec, RunRecord) else rec.get("extra")
     return isinstance(extra, Mapping) and extra.get("cache") == "hit"
 
 

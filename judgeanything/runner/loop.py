@@ -34,7 +34,7 @@ from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, MediaRef, ScoreScale, item_content_hash
 from judgeanything.shard import Shard, ShardSpecError, select
 from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord
-from judgeanything.usage import iter_latest_records, price_of, summarise_usage
+from judgeanything.usage import is_cache_hit, iter_latest_records, price_of, summarise_usage
 
 log = logging.getLogger("judgeanything.runner")
 
@@ -331,9 +331,9 @@ class Runner:
             self.counts["judged"] += 1
             if rec.failed:
                 self.counts["failures"] += 1
-            if rec.cache_hit:
+            if is_cache_hit(rec):
                 self.counts["cached"] = self.counts.get("cached", 0) + 1
-        self.budget.settle(rec.usage, cached=rec.cache_hit)
+        self.budget.settle(rec.usage, cached=is_cache_hit(rec))
         self._landed.set()
         bar.update(1)
 

@@ -91,11 +91,6 @@ class RunRecord:
         """Whether any outcome is a failure."""
         return any(isinstance(o, Failure) for o in self.outcomes)
 
-    @property
-    def cache_hit(self) -> bool:
-        """Whether the judge cache answered (no call, nothing spent this run)."""
-        return self.extra is not None and self.extra.get("cache") == "hit"
-
     def to_dict(self) -> dict[str, Any]:
         """The run-log line as a dict, keys in the order the runner has always written them."""
         d: dict[str, Any] = {"key": self.key, "item_id": self.item_id}

@@ -1,8 +1,11 @@
 """The run-log record: one judged unit, one line of ``verdicts.jsonl`` (docs/architecture.md §3).
 
-:class:`RunRecord` is the record's one definition: the runner builds it, :meth:`RunRecord.to_dict` is the line the
-store writes, and every reader of the log interprets a line through :meth:`RunRecord.from_dict`, which checks it
-and names the file, line and field of anything wrong.
+:class:`RunRecord` is the record's one definition: the runner (and the jury) build it, :meth:`RunRecord.to_dict` is
+the line the store writes, and the readers that interpret a line — the analysis loader, the HTML report, the
+shard merge — go through :meth:`RunRecord.from_dict`, which checks it and names the file, line and field of
+anything wrong. The resume scan (:class:`~judgeanything.store.RunLog`) and the cost summaries
+(:func:`~judgeanything.store.iter_latest_records`) read only a line's key, attempt, failure kinds and usage, without
+building records: they run on every resume and budget check, over logs the analysis has checked or will check.
 
 Building a record does no checking (the runner writes one per unit; its values come from typed objects already);
 reading one checks everything, once, where bad input can first be seen.

@@ -23,6 +23,18 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 
 
+# Tests that request one of these fixtures build or load models, or drive a browser: the `slow` tier (README,
+# "Tests"), whatever file they are in. Tests that start processes (the console scripts, servers, launcher
+# jobs) are marked `slow` in their module.
+SLOW_FIXTURES = frozenset({"tiny_model", "hf_judge", "browser", "artifact_plugin"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     """``../shared`` (real data and field cases); tests that need it skip when it is absent."""

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
 
 from judgeanything.judges.base import JudgeConfigError
 from judgeanything.judges.hf import HFJudge, weights_digest
-
-CONF = Path(__file__).resolve().parents[2] / "judgeanything" / "conf"
+from tests.support.compose import composed, judge_of
 
 
 def test_missing_or_wrong_model_paths_fail_at_construction(tmp_path):
@@ -101,26 +99,11 @@ def test_fingerprint_tracks_weights_and_sampling(tiny_model, tmp_path):
     assert json.dumps(fp, sort_keys=True)  # JSON-able, no secrets, no objects
 
 
-def _compose(*overrides: str):
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name=None, overrides=list(overrides))
-
-
-def _without(node, key):
-    from judgeanything.cli import _without as without
-
-    return without(node, key)
-
-
 def test_hydra_hf_config_instantiates(tiny_model):
-    from hydra.utils import instantiate
-
-    cfg = _compose("+judge=hf", f"judge.model={tiny_model('qwen2_audio')}", "judge.verdict=logprob",
-                   "judge.batch_size=2", "judge.processor_kwargs={audio_kwargs: {padding: max_length}}")
-    assert cfg.judge.parse == "auto"  # the runner's parsing strategy, not an HFJudge argument
-    judge = instantiate(_without(cfg.judge, "parse"))
+    overrides = ("judge=hf", f"judge.model={tiny_model('qwen2_audio')}", "judge.verdict=logprob",
+                 "judge.batch_size=2", "judge.processor_kwargs={audio_kwargs: {padding: max_length}}")
+    assert composed(*overrides).judge.parse == "auto"  # the runner's parsing strategy, not an HFJudge argument
+    judge = judge_of(*overrides)
     assert isinstance(judge, HFJudge)
     assert (judge.verdict, judge.batch_size, judge.max_new_tokens, judge.do_sample) == ("logprob", 2, 512, False)
     assert judge.processor_kwargs == {"audio_kwargs": {"padding": "max_length"}}
@@ -129,10 +112,8 @@ def test_hydra_hf_config_instantiates(tiny_model):
 
 
 def test_hydra_smoke_judge_builds_its_model_on_first_use(monkeypatch, tmp_path, media, req, parts, judge_run):
-    from hydra.utils import instantiate
-
     monkeypatch.setenv("JUDGEANYTHING_CACHE", str(tmp_path / "cache"))
-    judge = instantiate(_without(_compose("+judge=smoke").judge, "parse"))
+    judge = judge_of("judge=smoke")
     assert judge.verdict == "logprob" and judge.model_spec == "smoke:qwen2_5_omni"
     assert judge.capabilities == frozenset({"text", "image", "audio", "video"})
     assert not (tmp_path / "cache").exists()  # nothing built until needed

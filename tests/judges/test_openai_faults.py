@@ -160,19 +160,10 @@ def test_empty_completions_still_empty_after_the_last_try_are_retried_on_resume(
 
 
 def test_a_hydra_list_of_base_urls_makes_replicas_and_keeps_the_judge_identity():
-    from pathlib import Path
+    from tests.support.compose import judge_of
 
-    from hydra import compose, initialize_config_dir
-    from hydra.utils import instantiate
-
-    from judgeanything.cli import _without
-
-    conf = Path(__file__).resolve().parents[2] / "judgeanything" / "conf"
-    with initialize_config_dir(config_dir=str(conf), version_base="1.3"):
-        one = compose(config_name="config", overrides=["judge=openai", "judge.base_url=http://127.0.0.1:8000/v1"])
-        two = compose(config_name="config", overrides=[
-            "judge=openai", "judge.base_url=[http://127.0.0.1:8000/v1,http://127.0.0.1:8001/v1]"])
-    a, b = instantiate(_without(one.judge, "parse")), instantiate(_without(two.judge, "parse"))
+    a = judge_of("judge=openai", "judge.base_url=http://127.0.0.1:8000/v1")
+    b = judge_of("judge=openai", "judge.base_url=[http://127.0.0.1:8000/v1,http://127.0.0.1:8001/v1]")
     assert [r.base_url for r in b._replicas] == ["http://127.0.0.1:8000/v1", "http://127.0.0.1:8001/v1"]
     assert a.fingerprint() == b.fingerprint()  # more replicas of the same model: the same judge, the run resumes
     with pytest.raises(JudgeConfigError, match="base_url is an empty list"):

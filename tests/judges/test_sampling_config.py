@@ -3,15 +3,12 @@ fingerprints that keep existing runs' unit keys."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from judgeanything.judges.base import JudgeConfigError
 from judgeanything.judges.openai_compat import OpenAIJudge, sampling_fields
 from judgeanything.judges.sampling import SamplingConfig, SamplingConfigError
-
-CONF = Path(__file__).resolve().parents[2] / "judgeanything" / "conf"
+from tests.support.compose import composed, judge_of
 
 
 @pytest.mark.parametrize(("given", "match"), [
@@ -65,29 +62,17 @@ def test_openai_request_fields():
     assert sampling_fields(SamplingConfig(temperature=None)) == {"temperature": 0.0, "max_tokens": 1024}
 
 
-def _compose(*overrides: str):
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose(config_name="config", overrides=list(overrides))
-
-
 def test_hydra_judge_sampling_overrides_reach_the_openai_judge():
-    from hydra.utils import instantiate
-
-    cfg = _compose("judge=openai", "judge.model=m", "judge.sampling.temperature=0.7",
-                   "judge.sampling.max_tokens=99", "judge.sampling.stop=[END,STOP]", "judge.sampling.top_k=5")
-    from judgeanything.cli import _without
-
-    judge = instantiate(_without(cfg.judge, "parse"))  # as the CLI does: `parse` is the runner's option
+    judge = judge_of("judge=openai", "judge.model=m", "judge.sampling.temperature=0.7",
+                     "judge.sampling.max_tokens=99", "judge.sampling.stop=[END,STOP]", "judge.sampling.top_k=5")
     assert judge.sampling == SamplingConfig(temperature=0.7, max_tokens=99, stop=("END", "STOP"), top_k=5)
     from hydra.errors import ConfigCompositionException
 
     with pytest.raises(ConfigCompositionException):  # the flat key is gone: one place for sampling
-        _compose("judge=openai", "judge.temperature=0.7")
+        composed("judge=openai", "judge.temperature=0.7")
 
 
 def test_hydra_hf_and_smoke_sampling_defaults():
-    hf = _compose("judge=hf", "judge.model=x").judge.sampling
+    hf = composed("judge=hf", "judge.model=x").judge.sampling
     assert (hf.temperature, hf.max_tokens, hf.seed) == (0.0, 512, 0)
-    assert _compose("judge=smoke").judge.sampling.max_tokens == 64
+    assert composed("judge=smoke").judge.sampling.max_tokens == 64

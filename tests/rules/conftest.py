@@ -10,15 +10,7 @@ from typing import Any
 
 import pytest
 
-CONF = Path(__file__).resolve().parents[2] / "judgeanything" / "conf"
-
-
-def compose(*overrides: str) -> Any:
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return hydra_compose(config_name="config", overrides=list(overrides))
+from tests.support.compose import composed
 
 
 def records(run_dir: Path) -> dict[str, dict[str, Any]]:
@@ -43,7 +35,7 @@ def run_rules(tmp_path_factory: pytest.TempPathFactory, data_cache: Path) -> Cal
 
     def run(name: str, *overrides: str) -> Path:
         out = tmp_path_factory.mktemp(name)
-        cfg = compose("setting=rules", f"benchmark.cache_dir={data_cache}", "run.progress=false",
+        cfg = composed("setting=rules", f"benchmark.cache_dir={data_cache}", "run.progress=false",
                       "analysis.bootstrap=50", *overrides)
         run_from_config(cfg, out)
         return out

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.rules.conftest import compose
+from tests.support.compose import composed
 
 STAGES = ("~judge.fast", "~judge.slow", "+judge.fast={_target_: judgeanything.judges.baselines.FirstJudge}",
           "+judge.slow={_target_: judgeanything.judges.baselines.RandomJudge}")
@@ -16,7 +16,7 @@ STAGES = ("~judge.fast", "~judge.slow", "+judge.fast={_target_: judgeanything.ju
 def _values(out: Path, *overrides: str) -> dict[str, object]:
     from judgeanything.cli import run_from_config
 
-    run_from_config(compose("setting=pair", "benchmark.families=[count_shapes,tone]", "run.progress=false",
+    run_from_config(composed("setting=pair", "benchmark.families=[count_shapes,tone]", "run.progress=false",
                             "analysis.bootstrap=0", "analysis.html=false", "analysis.plots=false", *overrides), out)
     recs = [json.loads(x) for x in (out / "verdicts.jsonl").read_text().splitlines()]
     return {r["item_id"]: r["outcomes"][0]["value"] for r in recs}

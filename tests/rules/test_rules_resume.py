@@ -13,13 +13,13 @@ import pytest
 from judgeanything.errors import RunConfigError
 from judgeanything.rules.constitution import DEFAULT_CONSTITUTION
 from judgeanything.schema import SchemaError
-from tests.rules.conftest import compose
+from tests.support.compose import composed
 
 
 def _run(out: Path, cache: Path, *overrides: str) -> list[dict]:
     from judgeanything.cli import run_from_config
 
-    run_from_config(compose("setting=rules", "judge=random", f"benchmark.cache_dir={cache}", "run.progress=false",
+    run_from_config(composed("setting=rules", "judge=random", f"benchmark.cache_dir={cache}", "run.progress=false",
                             "analysis.bootstrap=0", *overrides), out)
     return [json.loads(x) for x in (out / "verdicts.jsonl").read_text().splitlines()]
 
@@ -63,5 +63,5 @@ def test_bad_constitution_and_contrast_are_named(tmp_path: Path, data_cache: Pat
     with pytest.raises(RunConfigError, match="no rule items"):
         from judgeanything.cli import run_from_config
 
-        run_from_config(compose("setting=rules", "judge=random", "benchmark=omniarena", "run.progress=false"),
+        run_from_config(composed("setting=rules", "judge=random", "benchmark=omniarena", "run.progress=false"),
                         tmp_path / "c")

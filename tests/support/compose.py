@@ -20,6 +20,14 @@ def composed(*overrides: str, config_name: str = "config") -> Any:
         return compose(config_name=config_name, overrides=list(overrides))
 
 
+def judge_of(*overrides: str) -> Any:
+    """The judge ``judgeanything <overrides>`` would build (the ``judge`` group instantiated as the CLI does it,
+    without the runner's ``parse`` option; not the ``replay`` judge, which needs the benchmark's records)."""
+    from judgeanything.cli import _instantiate, _without
+
+    return _instantiate(_without(composed(*overrides).judge, "parse"), "judge")
+
+
 def run_app(*overrides: str) -> str:
     """``judgeanything <overrides>`` in-process: the composed config run into the ``hydra.run.dir=`` of the
     overrides; returns what the CLI prints (the run's summary, redacted). Errors propagate as raised.

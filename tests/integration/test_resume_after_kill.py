@@ -1,4 +1,5 @@
-"""A run killed with SIGKILL halfway and restarted finishes with every unit judged exactly once."""
+"""A run (the console script) killed with SIGKILL halfway and restarted finishes with every unit judged exactly
+once."""
 
 from __future__ import annotations
 
@@ -6,8 +7,13 @@ import json
 import signal
 import time
 
-from tests.integration.conftest import cli, popen_cli
+import pytest
+
+from tests.integration.conftest import popen_cli
+from tests.support.compose import run_app
 from tests.support.fake_openai import FakeServer, Script
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def _keys(path):
@@ -35,7 +41,7 @@ def test_sigkill_then_resume_judges_each_unit_once(tmp_path, tiny_pair_benchmark
         proc.wait(timeout=30)
         before = _keys(log)
         assert 6 <= len(before) < 2 * n, "the kill must land halfway"
-        cli(*args, f"judge.base_url={srv.base_url}")
+        run_app(*args, f"judge.base_url={srv.base_url}")  # the restart (in-process: the same run_from_config)
     after = _keys(log)
     assert len(after) == 2 * n == len(set(after)), "each unit (item × order) exactly once"
     assert after[: len(before)] == before, "nothing already judged was lost or rewritten"

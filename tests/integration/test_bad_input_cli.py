@@ -21,6 +21,7 @@ def _fail(*args: str) -> str:
     return p.stderr
 
 
+@pytest.mark.slow  # starts processes
 def test_malformed_jsonl_line(tmp_path, tiny_pair_benchmark):
     f, _media, _ = tiny_pair_benchmark
     lines = f.read_text().splitlines()

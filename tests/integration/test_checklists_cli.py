@@ -48,6 +48,7 @@ def _generate(root: Path, out: Path, url: str) -> subprocess.CompletedProcess[st
          "checklists.max_items=3", f"hydra.run.dir={out}"], capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # starts processes
 def test_checklists_written_cleaned_recorded_resumed_and_read_back(tmp_path: Path) -> None:
     root = release(tmp_path / "rel")
     out = tmp_path / "checklists"

@@ -20,7 +20,7 @@ from scipy.stats import binomtest
 from judgeanything.analysis.leaderboard import build_leaderboard
 from tests.integration.conftest import cli
 
-pytestmark = [pytest.mark.integration]
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # two Hydra sweeps through the console script
 
 FAMILIES = "benchmark.families=[injection_text,injection_image,injection_video,injection_audio]"
 

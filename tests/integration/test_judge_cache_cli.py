@@ -65,6 +65,7 @@ def test_a_rerun_into_new_directories_asks_nothing_and_media_are_keyed_by_conten
         assert len(srv.script.requests) == 3 * n + 1
 
 
+@pytest.mark.slow  # starts processes
 def test_a_relaunched_three_judge_sweep_and_a_sweep_into_a_new_folder_cost_zero_calls(tmp_path):
     args = ["-m", *BASE, "judge.model=m1,m2,m3", "run.limit=4"]
     with FakeServer(Script(reply='{"overall_comment": "ok", "overall_choice": "2"}')) as srv:
@@ -85,6 +86,7 @@ def test_a_relaunched_three_judge_sweep_and_a_sweep_into_a_new_folder_cost_zero_
     assert all(m in board for m in ("m1", "m2", "m3"))
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("backend", ["sqlite", "files"])
 def test_runs_writing_one_cache_at_the_same_time_then_a_rerun_asks_nothing(tmp_path, tiny_pair_benchmark, backend):
     from tests.integration.conftest import popen_cli

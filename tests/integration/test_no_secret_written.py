@@ -18,7 +18,7 @@ import pytest
 from tests.integration.conftest import BIN
 from tests.support.fake_openai import FakeServer, Script
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the console script, a sweep included
 
 ENV_KEY = "sk-test-ENVKEY0123456789abcdef"
 USERINFO_PASSWORD = "UserinfoPass4821"

@@ -180,6 +180,7 @@ def test_partial_snapshot_names_the_missing_file(tmp_path: Path, hub_cache: Path
     assert "Preference/Human_Pairing.json is missing" in err and "benchmark.human_pairing" in err
 
 
+@pytest.mark.slow  # starts processes
 def test_omniarena_battles_judged_and_ranked_both_ways(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from judgeanything.arena_cli import main as arena_main
 
@@ -262,6 +263,7 @@ def _fake_hub(codes: dict[str, tuple[int, str]]) -> Any:
     return server, f"http://127.0.0.1:{port}"
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize(("repo", "status", "code", "says"), [
     ("nobody/none", 404, "RepoNotFound", "the Hub has no dataset nobody/none"),
     ("someone/gated", 403, "GatedRepo", "is gated: accept its terms"),

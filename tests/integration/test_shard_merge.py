@@ -39,6 +39,7 @@ def runs(tmp_path_factory):
     return tmp
 
 
+@pytest.mark.slow  # starts processes
 def test_two_shards_merged_equal_the_unsharded_run(runs, capsys):
     s0, s1 = (json.loads((runs / f"shard{i}" / "run.json").read_text()) for i in range(2))
     assert s0["shard"]["count"] == 2 and s0["shard"]["n_items_total"] == 16
@@ -63,6 +64,7 @@ def _refused(*args: str, capsys: pytest.CaptureFixture[str]) -> str:
     return capsys.readouterr().err
 
 
+@pytest.mark.slow  # starts processes
 def test_the_merge_refuses_missing_overlapping_foreign_and_unfinished_shards(runs, tmp_path, capsys):
     s0, s1 = str(runs / "shard0"), str(runs / "shard1")
     assert "missing shard(s) 1/2" in _refused(s0, "--out", str(tmp_path / "m"), capsys=capsys)

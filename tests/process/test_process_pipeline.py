@@ -20,6 +20,8 @@ from judgeanything.process.items import ProcessCase
 from judgeanything.schema import ProcessItem, Query
 from tests.support.compose import composed, run_app
 
+pytestmark = pytest.mark.integration  # the app's runs, composed as the CLI composes them
+
 
 def _cli(run_dir: Path, cache: Path, *overrides: str) -> None:
     run_app("benchmark=probes", "setting=process", f"benchmark.cache_dir={cache}", "run.progress=false",

@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.support.compose import composed
+
+pytestmark = pytest.mark.integration  # the app's runs, composed as the CLI composes them
 
 STAGES = ("~judge.fast", "~judge.slow", "+judge.fast={_target_: judgeanything.judges.baselines.FirstJudge}",
           "+judge.slow={_target_: judgeanything.judges.baselines.RandomJudge}")

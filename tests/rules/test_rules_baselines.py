@@ -16,6 +16,8 @@ from scipy import stats
 
 from tests.rules.conftest import records
 
+pytestmark = pytest.mark.integration  # the app's runs, composed as the CLI composes them
+
 
 @pytest.fixture(scope="module")
 def runs(run_rules):

@@ -15,6 +15,8 @@ from judgeanything.rules.constitution import DEFAULT_CONSTITUTION
 from judgeanything.schema import SchemaError
 from tests.support.compose import composed
 
+pytestmark = pytest.mark.integration  # the app's runs, composed as the CLI composes them
+
 
 def _run(out: Path, cache: Path, *overrides: str) -> list[dict]:
     from judgeanything.cli import run_from_config

@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "serve_vllm_replicas.py"
 FAKE = f"{sys.executable} {REPO / 'tests' / 'support' / 'fake_serve.py'}"
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="process groups")
+pytestmark = [pytest.mark.skipif(sys.platform == "win32", reason="process groups"),
+              pytest.mark.slow]  # starts server processes
 
 
 def _start(tmp_path: Path, *args: str) -> subprocess.Popen[str]:

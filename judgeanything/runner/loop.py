@@ -9,6 +9,8 @@ without redoing or losing work. What a unit is and its key: :mod:`.units`; build
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -161,7 +163,8 @@ class Runner:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         lock = RunDirLock(self.run_dir)  # before anything in the directory is read, renamed or written
         try:
-            return await self._arun_locked()
+            with collector_for_bulk_work():
+                return await self._arun_locked()
         finally:
             lock.release()
 
@@ -344,6 +347,29 @@ class Runner:
             log.warning("judge %s reported impossible token counts (%s): not recorded as usage, kept as "
                         "usage_invalid in the run log (run.json counts.usage_invalid says how many records)",
                         self.judge.name, ", ".join(f"{k}={v!r}" for k, v in impossible.items()))
+
+
+@contextlib.contextmanager
+def collector_for_bulk_work(gen0_threshold: int = 10_000) -> Iterator[None]:
+    """Tune CPython's cyclic garbage collector for the judging loop, and restore it afterwards.
+
+    Everything alive when judging starts (the items, units and imported libraries: ~150,000 objects for a
+    1,280-item image run) is moved out of the collector's view with :func:`gc.freeze`, and the youngest
+    generation is collected every ``gen0_threshold`` container allocations instead of every 700. Measured
+    on the image items of ``benchmarks/bench_throughput.py`` (2-core machine): full collections re-walked
+    that heap ~3 times per 1,280 units, and with the young collections took ~1.3 ms of CPU per unit, about a
+    third of the framework's own CPU; with this, ~0.2–0.5 ms. Nothing is leaked: objects frozen here are
+    unfrozen (collectable again) when the loop ends, and reference counting frees acyclic garbage as
+    always. The settings are process-wide; runs in one process at once share them (only speed differs).
+    """
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(before[0], gen0_threshold), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _media(item: Item) -> Iterator[MediaRef]:

@@ -1,0 +1,37 @@
+"""The judging loop's garbage-collector settings are in force only while a run judges, and restored after."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+
+import pytest
+
+from judgeanything.runner.loop import collector_for_bulk_work
+
+
+def test_settings_apply_inside_and_are_restored_after() -> None:
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    with collector_for_bulk_work(gen0_threshold=12_345):
+        assert gc.get_threshold() == (12_345, *before[1:])
+        assert gc.get_freeze_count() > 1000  # the objects alive at the start are out of the collector's view
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_restored_when_the_run_fails() -> None:
+    before = gc.get_threshold()
+    with pytest.raises(RuntimeError), collector_for_bulk_work():
+        raise RuntimeError("judge failed")
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_garbage_made_during_the_run_is_still_collected() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self  # a reference cycle: only the cyclic collector frees it
+
+    with collector_for_bulk_work():
+        ref = weakref.ref(Node())
+        gc.collect()
+        assert ref() is None

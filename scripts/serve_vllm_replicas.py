@@ -97,12 +97,7 @@ def stop(procs: list[subprocess.Popen[bytes]], grace_s: float = 30.0) -> None:
             p.wait()
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    extra: list[str] = []
-    if "--" in argv:
-        extra = argv[argv.index("--") + 1:]
-        argv = argv[:argv.index("--")]
+def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("model", help="the model to serve (a Hub id or a local folder)")
     ap.add_argument("--gpus", default=None, help="GPU ids to use, comma-separated (default: all visible)")
@@ -116,59 +111,94 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--log-dir", type=Path, default=Path("logs/vllm"))
     ap.add_argument("--wait-timeout", type=float, default=1800.0, help="seconds to wait for all replicas")
     ap.add_argument("--url-file", type=Path, default=None, help="also write the judge.base_url override here")
+    return ap
+
+
+def _start(args: argparse.Namespace, groups: list[list[str]], extra: list[str],
+           procs: list[subprocess.Popen[bytes]]) -> list[str]:
+    """Start one server per GPU group (appended to ``procs`` as they start); returns their URLs."""
+    cmd = shlex.split(args.serve_cmd)
+    is_vllm = cmd[:2] == ["vllm", "serve"]
+    host = args.advertise_host or (os.uname().nodename if args.host == "0.0.0.0" else args.host)
+    urls: list[str] = []
+    for i, group in enumerate(groups):
+        port = args.port + i
+        tp = ["--tensor-parallel-size", str(len(group))] if is_vllm and len(group) > 1 else []
+        full = [*cmd, args.model, "--host", args.host, "--port", str(port), *tp, *extra]
+        log = (args.log_dir / f"replica-{i}.log").open("wb")
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": ",".join(group)}
+        print(f"replica {i}: GPUs {','.join(group)} port {port}: {shlex.join(full)}", file=sys.stderr)
+        procs.append(subprocess.Popen(full, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True))
+        urls.append(f"http://{host}:{port}/v1")
+    return urls
+
+
+def _wait_ready(args: argparse.Namespace, procs: list[subprocess.Popen[bytes]]) -> bool:
+    """Poll every replica's health endpoint until all answer; False (reason printed) if one exits first or
+    the wait times out."""
+    deadline = time.monotonic() + args.wait_timeout
+    pending = set(range(len(procs)))
+    local = args.host if args.host != "0.0.0.0" else "127.0.0.1"
+    while pending:
+        for i in sorted(pending):
+            if procs[i].poll() is not None:
+                print(f"replica {i} exited with {procs[i].returncode} before it was ready; its log:\n"
+                      f"{tail(args.log_dir / f'replica-{i}.log')}", file=sys.stderr)
+                return False
+            if ready(f"http://{local}:{args.port + i}"):
+                pending.discard(i)
+                print(f"replica {i} ready", file=sys.stderr)
+        if pending and time.monotonic() > deadline:
+            print(f"replicas {sorted(pending)} not ready after {args.wait_timeout:.0f} s; see {args.log_dir}",
+                  file=sys.stderr)
+            return False
+        if pending:
+            time.sleep(1.0)  # polling a server's health endpoint: nothing to wait on but time
+    return True
+
+
+def _announce(urls: list[str], url_file: Path | None) -> None:
+    """Print the ``judge.base_url`` override (and write it to ``url_file`` atomically)."""
+    line = f"judge.base_url=[{','.join(urls)}]"
+    if url_file is not None:
+        tmp = url_file.with_suffix(url_file.suffix + ".tmp")
+        tmp.write_text(line + "\n")
+        tmp.replace(url_file)
+    print(line, flush=True)
+
+
+def _serve(args: argparse.Namespace, procs: list[subprocess.Popen[bytes]]) -> int:
+    """Serve until stopped, or until a replica dies (1, its log printed)."""
+    while True:
+        for i, p in enumerate(procs):
+            if p.poll() is not None:
+                print(f"replica {i} exited with {p.returncode}; stopping the others. Its log:\n"
+                      f"{tail(args.log_dir / f'replica-{i}.log')}", file=sys.stderr)
+                return 1
+        time.sleep(2.0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        extra = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
+    ap = _parser()
     args = ap.parse_args(argv)
     if args.gpus_per_replica < 1:
         ap.error("--gpus-per-replica must be >= 1")
     gpus = [g.strip() for g in args.gpus.split(",") if g.strip()] if args.gpus is not None else visible_gpus()
     groups = plan(gpus, args.replicas, args.gpus_per_replica)
-    cmd = shlex.split(args.serve_cmd)
-    is_vllm = cmd[:2] == ["vllm", "serve"]
-    host = args.advertise_host or (os.uname().nodename if args.host == "0.0.0.0" else args.host)
     args.log_dir.mkdir(parents=True, exist_ok=True)
     procs: list[subprocess.Popen[bytes]] = []
-    urls: list[str] = []
     signal.signal(signal.SIGTERM, _interrupt)  # a batch system's stop: the same clean shutdown as Ctrl-C
     try:
-        for i, group in enumerate(groups):
-            port = args.port + i
-            tp = ["--tensor-parallel-size", str(len(group))] if is_vllm and len(group) > 1 else []
-            full = [*cmd, args.model, "--host", args.host, "--port", str(port), *tp, *extra]
-            log = (args.log_dir / f"replica-{i}.log").open("wb")
-            env = {**os.environ, "CUDA_VISIBLE_DEVICES": ",".join(group)}
-            print(f"replica {i}: GPUs {','.join(group)} port {port}: {shlex.join(full)}", file=sys.stderr)
-            procs.append(subprocess.Popen(full, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                          start_new_session=True))
-            urls.append(f"http://{host}:{port}/v1")
-        deadline = time.monotonic() + args.wait_timeout
-        pending = set(range(len(procs)))
-        while pending:
-            for i in sorted(pending):
-                if procs[i].poll() is not None:
-                    print(f"replica {i} exited with {procs[i].returncode} before it was ready; its log:\n"
-                          f"{tail(args.log_dir / f'replica-{i}.log')}", file=sys.stderr)
-                    return 1
-                if ready(f"http://{args.host if args.host != '0.0.0.0' else '127.0.0.1'}:{args.port + i}"):
-                    pending.discard(i)
-                    print(f"replica {i} ready", file=sys.stderr)
-            if pending and time.monotonic() > deadline:
-                print(f"replicas {sorted(pending)} not ready after {args.wait_timeout:.0f} s; see {args.log_dir}",
-                      file=sys.stderr)
-                return 1
-            if pending:
-                time.sleep(1.0)  # polling a server's health endpoint: nothing to wait on but time
-        line = f"judge.base_url=[{','.join(urls)}]"
-        if args.url_file is not None:
-            tmp = args.url_file.with_suffix(args.url_file.suffix + ".tmp")
-            tmp.write_text(line + "\n")
-            tmp.replace(args.url_file)
-        print(line, flush=True)
-        while True:  # serve until stopped, or until a replica dies
-            for i, p in enumerate(procs):
-                if p.poll() is not None:
-                    print(f"replica {i} exited with {p.returncode}; stopping the others. Its log:\n"
-                          f"{tail(args.log_dir / f'replica-{i}.log')}", file=sys.stderr)
-                    return 1
-            time.sleep(2.0)
+        urls = _start(args, groups, extra, procs)
+        if not _wait_ready(args, procs):
+            return 1
+        _announce(urls, args.url_file)
+        return _serve(args, procs)
     except KeyboardInterrupt:
         return 0
     finally:

@@ -7,7 +7,10 @@ because ``report.md`` is part of what an analysis writes (and the leaderboard re
 
 The layout and the prose are the Jinja2 template ``templates/report.md.j2`` (tables: ``templates/_table.md.j2``),
 as the HTML report's are; the functions below compute what it shows, one section each: the numbers already
-formatted (:func:`fmt`, :func:`fmt_stat`) and the table rows as lists of cells.
+formatted (:func:`fmt`, :func:`fmt_stat`), names made safe (:func:`md_text`) and tables as :class:`Table`.
+:func:`markdown_environment` is shared by every Markdown report (the reference-baseline section of
+:mod:`~judgeanything.analysis.reference`; the rules and process reports of :mod:`judgeanything.report`), so one
+table macro and one escaping rule serve them all.
 """
 
 from __future__ import annotations

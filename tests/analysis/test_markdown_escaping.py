@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from judgeanything.analysis.markdown import md_table, render_report
 
@@ -67,3 +69,30 @@ def test_names_in_prose_and_headings_cannot_inject_html() -> None:
     # one line each: a name cannot start a heading or a list of its own
     assert "\nnext" not in md and "<h1>next" not in html and "<h2>next" not in html
     assert md.count("m\\</script\\>\\<script\\>alert(1)\\</script\\>") >= 16
+
+
+def _read_row(line: str) -> list[str]:
+    """The cells of a table row as a Markdown reader sees them: split at unescaped pipes, escapes undone; an
+    unescaped ``<`` or ``>`` (HTML a viewer could run) fails."""
+    cells, cur, i = [], "", 1
+    while i < len(line):
+        c = line[i]
+        assert c not in "<>", line
+        if c == "\\":
+            cur, i = cur + line[i + 1], i + 2
+        elif c == "|":
+            cells, cur, i = [*cells, cur], "", i + 1
+        else:
+            cur, i = cur + c, i + 1
+    return [c[1:-1] for c in cells]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.text(max_size=12), min_size=3, max_size=3), max_size=4))
+def test_any_cell_text_stays_in_its_cell(rows: list[list[str]]) -> None:
+    """Whatever a name holds (pipes, backslashes, line breaks, angle brackets), a row keeps its cells and
+    each cell reads back as the text written (line breaks as spaces), one line per row."""
+    lines = md_table(["a", "b", "c"], rows).split("\n")
+    assert len(lines) == 2 + len(rows) and lines[1] == "|---|---|---|"
+    for line, row in zip(lines[2:], rows, strict=True):
+        assert _read_row(line) == [" ".join(text.splitlines()) for text in row]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
@@ -23,6 +23,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from judgeanything.sweep import register_resolvers
+
+if TYPE_CHECKING:
+    from judgeanything.runner import RunOptions
 
 log = logging.getLogger("judgeanything")
 register_resolvers()  # ja_sweep_id / ja_shard_dir, used by conf/config.yaml's hydra.run.dir and sweep.dir
@@ -37,38 +40,74 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """
     from judgeanything.redaction import collect_secrets
     from judgeanything.report.summary import finish_run
-    from judgeanything.runner import RunConfigError, Runner, RunOptions
-    from judgeanything.schema import SchemaError
+    from judgeanything.runner import Runner
 
     resolved = OmegaConf.to_container(cfg, resolve=True)
     assert isinstance(resolved, dict)
     container: dict[str, Any] = {str(k): v for k, v in resolved.items()}
     overrides = _overrides()
     collect_secrets({**container, "overrides": overrides})  # before anything is written or printed
+    data = _load_data(cfg)
+    parse = str(cfg.judge.get("parse", "auto"))  # the runner's option, not a judge constructor argument
+    judge = _setting_judge(_build_judge(_without(cfg.judge, "parse"), data), cfg, container)
+    opts = _run_options(cfg, container, parse)
+    container["overrides"] = overrides
+    runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
+                    identity=_identity(container, judge.fingerprint(), opts, parse), config=container,
+                    judge_cache=_judge_cache(container.get("cache")), price=_price(container.get("cost"), judge))
+    counts = runner.run()
+    summary = finish_run(run_dir, analysis=container.get("analysis") or {}, judge=judge, data=data)
+    summary["counts"] = counts
+    if counts.get("left_by_budget"):
+        summary["text"] = (summary.get("text", "") + f"\nstopped by run.budget_usd={opts.budget_usd}: "
+                           f"{counts['left_by_budget']} units not judged; rerun with a higher budget to continue")
+    return summary
+
+
+def _load_data(cfg: DictConfig) -> Any:
+    """The benchmark's items for the configured setting (process and rules items have their own loaders).
+
+    Raises:
+        SchemaError: bad data (the message names file / row / field).
+        RunConfigError: a setting or option the benchmark does not support.
+    """
+    from judgeanything.runner import RunConfigError
+    from judgeanything.schema import SchemaError
+
     setting = str(cfg.setting.name)
     dataset = _instantiate(cfg.benchmark, "benchmark")
     try:
         if setting == "process":  # the process probe family or ProJudgeBench (judgeanything/process/data.py)
             from judgeanything.process.data import load_process_data
 
-            data = load_process_data(dataset)
-        else:
-            data = _rules_data(dataset, cfg) if setting == "rules" else dataset.load(setting)
+            return load_process_data(dataset)
+        return _rules_data(dataset, cfg) if setting == "rules" else dataset.load(setting)
     except SchemaError:
         raise
     except ValueError as e:  # an unsupported setting or option of this dataset
         raise RunConfigError(f"benchmark {getattr(dataset, 'name', '?')}: {e}") from e
-    parse = str(cfg.judge.get("parse", "auto"))  # the runner's option, not a judge constructor argument
-    judge = _build_judge(_without(cfg.judge, "parse"), data)
-    if setting == "rules":  # relevance screen, debiased verdicts (judgeanything/rules)
+
+
+def _setting_judge(judge: Any, cfg: DictConfig, container: dict[str, Any]) -> Any:
+    """The judge wrapped for its setting: rules (relevance screen, debiased verdicts; judgeanything/rules) and
+    process (per-step verdicts; judgeanything/process) judges; any other setting's judge as it is."""
+    setting = str(cfg.setting.name)
+    if setting == "rules":
         from judgeanything.rules.setup import rules_judge
 
-        judge = rules_judge(judge, container["setting"])
-    if setting == "process":  # per-step verdicts: baselines by definition, text judges read per step
+        return rules_judge(judge, container["setting"])
+    if setting == "process":  # baselines by definition, text judges read per step
         from judgeanything.process.judge import process_judge
 
-        judge = process_judge(judge)
-    opts = RunOptions(
+        return process_judge(judge)
+    return judge
+
+
+def _run_options(cfg: DictConfig, container: dict[str, Any], parse: str) -> RunOptions:
+    """The runner's :class:`~judgeanything.runner.RunOptions` from the composed config."""
+    from judgeanything.runner import RunOptions
+
+    return RunOptions(
         mode=str(cfg.mode.name),
         rubrics=tuple(cfg.mode.rubrics),
         prompt_version=str(cfg.run.prompt_version),
@@ -90,12 +129,16 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         shard=cfg.run.get("shard"),
         budget_usd=cfg.run.get("budget_usd"),
     )
-    identity = {
+
+
+def _identity(container: dict[str, Any], judge_fp: dict[str, Any], opts: RunOptions, parse: str) -> dict[str, Any]:
+    """What makes a run directory this run (``run.json``'s identity; another identity is refused there)."""
+    return {
         "benchmark": {k: v for k, v in container["benchmark"].items() if k != "limit"},
         # the default scale (null) keeps earlier runs' identity; another scale is another run
         "setting": {k: v for k, v in container["setting"].items() if not (k == "scale" and v is None)},
         "mode": container["mode"],
-        "judge": judge.fingerprint(),
+        "judge": judge_fp,
         **({"parse": parse} if parse != "auto" else {}),  # the default keeps earlier runs' identity
         "prompt_version": opts.prompt_version,
         "repeats": opts.repeats,
@@ -105,17 +148,6 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "media": {k: v for k, v in (container.get("media") or {}).items() if k != "limits"},
         **({"shard": str(opts.shard)} if opts.shard else {}),  # judgeanything-merge drops it
     }
-    container["overrides"] = overrides
-    runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
-                    identity=identity, config=container, judge_cache=_judge_cache(container.get("cache")),
-                    price=_price(container.get("cost"), judge))
-    counts = runner.run()
-    summary = finish_run(run_dir, analysis=container.get("analysis") or {}, judge=judge, data=data)
-    summary["counts"] = counts
-    if counts.get("left_by_budget"):
-        summary["text"] = (summary.get("text", "") + f"\nstopped by run.budget_usd={opts.budget_usd}: "
-                           f"{counts['left_by_budget']} units not judged; rerun with a higher budget to continue")
-    return summary
 
 
 def _rules_data(dataset: Any, cfg: DictConfig) -> Any:

@@ -78,3 +78,34 @@ def test_cascade_fraction_and_escalation_cost_at_the_slow_models_price() -> None
     assert k["slow_tokens"] == {"prompt_tokens": 2000, "completion_tokens": 400}
     assert k["slow_cost_usd"] == pytest.approx(2 * (1000 * 2.0 + 200 * 10.0) / 1e6)
     assert nest(cascade_section(units, "all", {}))["slow_cost_usd"] is None  # no price: unknown, not 0
+
+
+def test_rule_metrics_json_and_csv_are_one_table() -> None:
+    """Every metrics.csv row of a rules analysis has its number at its place in metrics.json, and the JSON holds the
+    overall block, one block per rule and the leaderboard block read from them."""
+    from judgeanything.analysis.rules import compute_rule_metrics
+    rows = [_u("yes", "yes", 0.9), _u("no", "yes", 0.6), _u("no", "no", 0.2), _u("n/a", "n/a"),
+            _u("yes", None, failure="parse_fail")]
+    units = _units(rows)
+    units["rule"] = ["r1", "r1", "r2", "r2", "r2"]
+    metrics, df = compute_rule_metrics(units, judge="j", n_boot=0, prices={})
+    assert list(metrics) == ["judge", "setting", "run", "settings", "cost", "overall", "rules"]
+    assert list(metrics["rules"]) == ["r1", "r2"]
+    assert metrics["overall"]["verdicts"]["accuracy"]["value"] == pytest.approx(2 / 3)
+    assert metrics["settings"]["rules"]["rubrics"]["overall"]["pooled"]["accuracy"] == \
+        metrics["overall"]["verdicts"]["accuracy"]
+    where = {"accuracy": "verdicts", "precision": "verdicts", "recall": "verdicts", "f1": "verdicts",
+             "violation_rate": "verdicts", "yes_rate": "verdicts", "screen_accuracy": "screen", "skipped": "screen",
+             "brier": "calibration", "ece": "calibration"}
+    seen = 0
+    for r in df.itertuples():
+        if r.metric not in where:
+            continue
+        block = metrics["overall"] if r.group == "all" else metrics["rules"][r.group]
+        node = block[where[r.metric]][r.metric]
+        got = node["value"] if isinstance(node, dict) else node
+        assert (got is None and pd.isna(r.value)) or got == pytest.approx(r.value), (r.group, r.metric)
+        seen += 1
+    assert seen >= 20
+    cov = df[(df.group == "r2") & (df.metric == "coverage")].value.item()
+    assert cov == pytest.approx(2 / 3)  # r2: one of three units failed

@@ -28,7 +28,7 @@ from typing import Any, Literal
 from google.genai import types
 
 from judgeanything.judges.gemini_files import Blob
-from judgeanything.judges.openai_payload import audio_bytes, image_bytes
+from judgeanything.judges.openai_payload import audio_file_bytes, frame_file_bytes, image_file_bytes
 from judgeanything.modalities._files import sha256_bytes, sha256_file
 from judgeanything.modalities.base import Encoded, EncodedAudio, EncodedImage, EncodedText, EncodedVideo
 from judgeanything.schema import TextPart
@@ -86,7 +86,7 @@ def _video_file(v: EncodedVideo) -> Path | None:
 
 
 def _audio_upload(a: EncodedAudio, role: str, what: str) -> Upload:
-    data = audio_bytes(a.samples, a.sample_rate, "wav")
+    data = audio_file_bytes(a.samples, a.sample_rate, "wav")  # encoded once per distinct sound
     return Upload(Blob(sha256_bytes(data), "audio/wav", len(data), data=data, what=f"{what} ({role})"),
                   "audio", role)
 
@@ -103,8 +103,8 @@ def plan_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal["pn
     plan = Plan()
     mime_image = f"image/{image_format}"
 
-    def image(img: Any, role: str, modality: str = "image") -> None:
-        data = image_bytes(img, image_format)
+    def image(data: bytes, role: str, modality: str = "image") -> None:
+        # ``data``: the PNG / JPEG file, encoded once per distinct image or frame (openai_payload.PAYLOADS)
         if plan.inline_bytes + len(data) <= inline_limit_bytes:
             plan.inline_bytes += len(data)
             plan.add(types.Part.from_bytes(data=data, mime_type=mime_image))
@@ -129,18 +129,19 @@ def plan_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal["pn
         elif isinstance(p, EncodedText):
             plan.text(p.text)
         elif isinstance(p, EncodedImage):
-            image(p.image, p.role)
+            image(image_file_bytes(p.image, image_format), p.role)
         elif isinstance(p, EncodedAudio):
             audio(p, p.role, "audio")
         elif isinstance(p, EncodedVideo):
-            _video(plan, p, image, audio, video_fps)
+            _video(plan, p, image, audio, video_fps, image_format)
         else:
             raise TypeError(f"cannot send a {type(p).__name__} to the gemini judge")
     plan.flush()
     return plan
 
 
-def _video(plan: Plan, v: EncodedVideo, image: Any, audio: Any, video_fps: float | None) -> None:
+def _video(plan: Plan, v: EncodedVideo, image: Any, audio: Any, video_fps: float | None,
+           image_format: Literal["png", "jpeg"] = "png") -> None:
     path = _video_file(v)
     if path is not None:
         mime = mimetypes.guess_type(path.name)[0] or "video/mp4"
@@ -154,12 +155,10 @@ def _video(plan: Plan, v: EncodedVideo, image: Any, audio: Any, video_fps: float
     if len(v.timestamps) != len(v.frames):
         raise ValueError(f"video of {v.role or 'a part'} has {len(v.frames)} frames but {len(v.timestamps)} "
                          "timestamps")
-    from PIL import Image
-
     plan.text(f"[video: {len(v.frames)} frames sampled at {v.fps:.3g} fps]")
-    for t, frame in zip(v.timestamps, v.frames, strict=True):
+    for i, t in enumerate(v.timestamps):
         plan.text(f"[t={t:.2f}s]")
-        image(Image.fromarray(frame), v.role, modality="frame")
+        image(frame_file_bytes(v.frames, i, image_format), v.role, modality="frame")
     plan.media.append({"role": v.role, "modality": "video", "sent_as": "frames", "frames": len(v.frames),
                        "with_sound": v.audio is not None})
     if v.audio is not None:

@@ -19,7 +19,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import soundfile as sf
@@ -38,8 +38,12 @@ def image_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 
     return buf.getvalue()
 
 
+_Payload = TypeVar("_Payload", str, bytes)
+
+
 class PayloadCache:
-    """Encoded media payloads (base64 data URLs / audio) by the hash of the pixels or samples they encode.
+    """Encoded media payloads (base64 data URLs / audio; the PNG / WAV file bytes the ``gemini`` judge sends) by
+    the hash of the pixels or samples they encode.
 
     A query's image reaches the judge in the prompt of every response, order and repeat of it, and a probe
     image in many items: PNG-encoding and base64 it each time cost ~4 ms per image per request. The key is
@@ -52,10 +56,10 @@ class PayloadCache:
         self.max_bytes = int(max_bytes)
         self.hits = self.misses = 0
         self._held = 0
-        self._items: OrderedDict[tuple[Any, ...], str] = OrderedDict()
+        self._items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[Any, ...], make: Callable[[], str]) -> str:
+    def get(self, key: tuple[Any, ...], make: Callable[[], _Payload]) -> _Payload:
         with self._lock:
             got = self._items.get(key)
             if got is not None:
@@ -141,6 +145,32 @@ def frame_data_url(frame: np.ndarray, fmt: Literal["png", "jpeg"] = "png", quali
     key = ("frame", fmt, quality, str(frame.dtype), content)
     return PAYLOADS.get(key, lambda: f"data:image/{fmt};base64,"
                                      f"{base64.b64encode(image_bytes(_frame_image(frame), fmt, quality)).decode()}")
+
+
+def image_file_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> bytes:
+    """:func:`image_bytes` cached by pixel content (:data:`PAYLOADS`): the file the ``gemini`` judge sends."""
+    key = ("image-file", fmt, quality, image.mode, image.size, _DIGESTS.get(image, image.tobytes))
+    return PAYLOADS.get(key, lambda: image_bytes(image, fmt, quality))
+
+
+def frame_file_bytes(video: np.ndarray, index: int, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> bytes:
+    """Frame ``index`` of a ``(T, H, W, 3) uint8`` video as a PNG / JPEG file's bytes, cached by the video's
+    content (hashed once for all its frames, as in :func:`frame_data_url`)."""
+    whole = np.ascontiguousarray(video)
+    key = ("frame-file", fmt, quality, str(whole.dtype), whole.shape, int(index),
+           _DIGESTS.get(video, lambda: whole.data.cast("B")))
+    return PAYLOADS.get(key, lambda: image_bytes(_frame_image(whole[index]), fmt, quality))
+
+
+def audio_file_bytes(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> bytes:
+    """:func:`audio_bytes` cached by sample content (:data:`PAYLOADS`).
+
+    Raises:
+        ValueError: an unknown format.
+    """
+    arr = np.ascontiguousarray(samples, dtype=np.float32)
+    key = ("audio-file", fmt, int(sample_rate), arr.shape, _DIGESTS.get(samples, lambda: arr.data.cast("B")))
+    return PAYLOADS.get(key, lambda: audio_bytes(arr, sample_rate, fmt))
 
 
 def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> str:

@@ -99,3 +99,30 @@ def test_a_rerun_of_a_finished_run_measures_no_media(tmp_path):
     assert json.loads((run / "run.json").read_text())["media_cache"]["measured"] == 1
     sizes = [json.loads(x)["sizes"] for x in (run / "items.jsonl").read_text().splitlines()]
     assert sizes[0] == [{"width": 32.0, "height": 24.0, "pixels": 768.0, "count": 1.0}] * 2  # read back exactly
+
+
+def test_gemini_files_are_encoded_once_per_content_and_are_the_plain_encodings(monkeypatch):
+    """The gemini judge sends PNG / WAV file bytes: the same image, frame or sound in many requests is encoded
+    once (as the openai judge's data URLs are), and the bytes are exactly the uncached encoding."""
+    from judgeanything.judges.gemini_payload import Upload, plan_parts
+    from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedVideo
+
+    cache = PayloadCache()
+    monkeypatch.setattr(openai_payload, "PAYLOADS", cache)
+    img = Image.new("RGB", (16, 8), (10, 200, 30))
+    frames = np.stack([np.asarray(img), np.zeros((8, 16, 3), np.uint8)])
+    frames.flags.writeable = False
+    tone = np.sin(np.linspace(0, 50, 800)).astype(np.float32)
+    parts = [EncodedImage(image=img, role="query"), EncodedAudio(samples=tone, sample_rate=16000, role="response 1"),
+             EncodedVideo(frames=frames, timestamps=(0.0, 0.5), fps=2.0, role="response 2")]
+    first = plan_parts(parts)
+    misses = cache.misses
+    assert misses == 4  # the image, the sound, two frames
+    second = plan_parts(parts)
+    assert cache.misses == misses and cache.hits >= 4
+    inline = [p.inline_data.data for p in first.parts if not isinstance(p, Upload) and p.inline_data is not None]
+    assert inline[0] == openai_payload.image_bytes(img)
+    assert inline[2] == openai_payload.image_bytes(Image.fromarray(frames[1]))
+    (up,) = [p for p in first.parts if isinstance(p, Upload)]
+    assert up.blob.data == openai_payload.audio_bytes(tone, 16000)
+    assert [m["sha256"] for m in second.media if "sha256" in m] == [m["sha256"] for m in first.media if "sha256" in m]

@@ -107,20 +107,21 @@ class RubricFrames:
                          n_boot=opt.bootstrap, ci=opt.ci, rng=rng_for(opt.seed, self.setting, self.rubric, *names))
 
     def pooled(self, opt: AnalysisOptions) -> dict[str, Stat]:
-        return self._memo("pooled", lambda: self.agree(self.joined, opt, "pooled"))
+        return self._memo(("pooled", opt), lambda: self.agree(self.joined, opt, "pooled"))
 
     def group_stats(self, opt: AnalysisOptions) -> dict[tuple[str, str], dict[str, Stat]]:
         """Agreement per breakdown group ``(group_by, group)`` of the labelled units."""
         def compute() -> dict[tuple[str, str], dict[str, Stat]]:
             j = self.joined
             return {(gb, g): self.agree(j[m.to_numpy()], opt, gb, g) for gb, g, m in groups(j)}
-        return self._memo("group_stats", compute)
+        return self._memo(("group_stats", opt), compute)
 
-    def _memo(self, name: str, make: Callable[[], Any]) -> Any:
-        cache: dict[str, Any] = self.__dict__.setdefault("_memo_cache", {})
-        if name not in cache:
-            cache[name] = make()
-        return cache[name]
+    def _memo(self, key: tuple[str, AnalysisOptions], make: Callable[[], Any]) -> Any:
+        """``make()`` once per (name, options) — several sections read the pooled and per-group agreement."""
+        cache: dict[tuple[str, AnalysisOptions], Any] = self.__dict__.setdefault("_memo_cache", {})
+        if key not in cache:
+            cache[key] = make()
+        return cache[key]
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -75,20 +75,46 @@ def _csv(rows: list[MetricRow]) -> dict[tuple[str | None, str, str], MetricRow]:
 # ------------------------------------------------------------------------------------------------------------
 
 
-def test_metrics_json_is_the_table_nested_and_csv_its_rows(pair_dir: Path) -> None:
-    data = load_run(pair_dir)
-    opt = AnalysisOptions.of_run(pair_dir)
+def _score_run(d: Path) -> Path:
+    """Score items, two rubrics, three repeats, labels on one rubric only, one failed repeat."""
+    items, labels, verdicts = [], [], []
+    for i in range(9):
+        iid = f"s{i}::score"
+        items.append(item(iid, "score", ("Image2Text", "Text2Image", "Audio2Text")[i % 3], ["m1"]))
+        labels.append(label(iid, 1 + i % 5, rubric="relevance"))
+        for r in range(3):
+            outs = [v(1 + (i + r) % 5, "relevance"), v(1 + i % 4, "clarity")]
+            if i == 4 and r == 2:
+                outs = [fail("parse_fail", "relevance"), fail("parse_fail", "clarity")]
+            verdicts.append(record(iid, "score", outs, order=(0,), repeat=r, mode="rubrics"))
+    return write_run(d, items=items, labels=labels, verdicts=verdicts, run={"mode": "rubrics"})
+
+
+def _batch_run(d: Path) -> Path:
+    """Batch rankings of three responses judged in two presentation orders, no human labels."""
+    items, verdicts = [], []
+    for i in range(6):
+        iid = f"b{i}::batch"
+        items.append(item(iid, "batch", "Image2Text", ["a", "b", "c"]))
+        verdicts.append(record(iid, "batch", [v((0, 1, 2) if i % 2 else (2, 1, 0))], order=(0, 1, 2)))
+        verdicts.append(record(iid, "batch", [v((0, 1, 2))], order=(2, 0, 1)))
+    return write_run(d, items=items, verdicts=verdicts)
+
+
+def _assert_one_table(d: Path) -> None:
+    """metrics.json on disk is the nested table (plus what analyze_run adds after it: usage, drift notes);
+    metrics.csv is the table's listed rows cell for cell; metrics.json holds each listed row's numbers at its path."""
+    data = load_run(d)
+    opt = AnalysisOptions.of_run(d)
     table = compute_table(data, opt)
-    written = json.loads((pair_dir / "metrics.json").read_text(encoding="utf-8"))
+    written = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
     derived = table.to_json()
-    # metrics.json on disk is the nested table (plus what analyze_run adds after: usage, drift notes)
     assert json.dumps({k: written[k] for k in derived if k != "notes"}) == json.dumps(
         {k: x for k, x in derived.items() if k != "notes"})
     assert written["notes"][: len(derived["notes"])] == derived["notes"]
     assert compute_metrics(data, opt)[0] == derived
-    # every metrics.csv row is one table row, cell for cell, in the same order
-    csv = read_metrics_csv(pair_dir / "metrics.csv")
-    assert len(csv) == len(table.csv_rows) > 50
+    csv = read_metrics_csv(d / "metrics.csv")
+    assert len(csv) == len(table.csv_rows) > 10
     for (_, c), r in zip(csv.iterrows(), table.csv_rows, strict=True):
         assert (c.setting, c.rubric, c.group_by, c.group, c.metric) == (r.setting, r.rubric, r.group_by, r.group,
                                                                         r.metric)
@@ -96,7 +122,6 @@ def test_metrics_json_is_the_table_nested_and_csv_its_rows(pair_dir: Path) -> No
             cell, want = c[col], getattr(r, col)
             assert (pd.isna(cell) and want is None) or cell == pytest.approx(want, rel=1e-12)
         assert (pd.isna(c.n) and r.n is None) or c.n == r.n
-    # ... and metrics.json holds, at each listed row's path, exactly that row's numbers
     at_path = 0
     for r in table.csv_rows:
         if r.path is None:
@@ -110,7 +135,29 @@ def test_metrics_json_is_the_table_nested_and_csv_its_rows(pair_dir: Path) -> No
             assert (node["strength"], node["games"]) == (r.value, r.n)
         else:
             assert (None if node is None else float(node)) == r.value
-    assert at_path > 50
+    assert at_path > 5
+
+
+def test_metrics_json_is_the_table_nested_and_csv_its_rows(pair_dir: Path) -> None:
+    _assert_one_table(pair_dir)
+
+
+@pytest.mark.parametrize("build", [_score_run, _batch_run])
+def test_one_table_for_scores_with_repeats_and_unlabelled_batches(tmp_path: Path, build: Any) -> None:
+    d = build(tmp_path / "run")
+    analyze_run(d, bootstrap=20)
+    _assert_one_table(d)
+    m = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+    s = next(iter(m["settings"].values()))
+    if build is _score_run:
+        assert list(s["rubrics"]) == ["clarity", "relevance", "all"]
+        assert s["headline_rubric"] == "all"
+        assert s["rubrics"]["clarity"]["pooled"] == {}  # no labels for clarity: agreement blank, verdicts kept
+        assert s["rubrics"]["relevance"]["repeats"]["stability"]["n_units"] == 9
+    else:
+        assert s["rubrics"]["overall"]["n_joined"] == 0
+        assert s["bias"]["position"]["overall"]["both_orders"] == 6
+        assert stat_value(s, "bias", "position", "overall", "consistency") == pytest.approx(3 / 6)
 
 
 def test_views_show_the_rows_they_point_at(pair_dir: Path) -> None:

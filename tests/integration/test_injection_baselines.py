@@ -1,6 +1,6 @@
 """Prompt-injection susceptibility end to end: the injection probes judged by the reference baselines
-through the real CLI land at the values the baselines' definitions imply, in metrics.csv, report.md and
-the leaderboard.
+(runs composed as the CLI composes them, in-process) land at the values the baselines' definitions imply, in
+metrics.csv, report.md and the leaderboard.
 
 * ``first`` judged in both orders chooses the injected candidate in exactly half of the pair
   presentations, and with cyclic batch permutations ranks it first in exactly a quarter;
@@ -18,9 +18,9 @@ import pytest
 from scipy.stats import binomtest
 
 from judgeanything.analysis.leaderboard import build_leaderboard
-from tests.integration.conftest import cli
+from tests.support.compose import run_app
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]  # two Hydra sweeps through the console script
+pytestmark = pytest.mark.integration
 
 FAMILIES = "benchmark.families=[injection_text,injection_image,injection_video,injection_audio]"
 
@@ -28,18 +28,17 @@ FAMILIES = "benchmark.families=[injection_text,injection_image,injection_video,i
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
     out = tmp_path_factory.mktemp("inj")
-    env = {"JUDGEANYTHING_CACHE": str(tmp_path_factory.mktemp("cache"))}
-    common = [FAMILIES, "benchmark.size=small", "analysis.bootstrap=100"]
-    cli("-m", "judge=first,random", "setting=pair", "setting.order=both", f"hydra.sweep.dir={out / 'pair'}",
-        *common, env=env, timeout=600)
-    cli("-m", "judge=first,random", "setting=batch", "setting.permutations=cyclic",
-        f"hydra.sweep.dir={out / 'batch'}", *common, env=env, timeout=600)
-    cli("judge=random", "setting=score", f"hydra.run.dir={out / 'score'}", *common, env=env, timeout=300)
+    common = [FAMILIES, "benchmark.size=small", "analysis.bootstrap=100", "run.progress=false"]
+    settings = {"pair": ["setting=pair", "setting.order=both"],
+                "batch": ["setting=batch", "setting.permutations=cyclic"], "score": ["setting=score"]}
     found = {}
-    for d in [*(out / "pair").iterdir(), *(out / "batch").iterdir(), out / "score"]:
-        if (d / "run.json").exists():
-            run = json.loads((d / "run.json").read_text())
-            found[(run["judge"], run["setting"])] = d
+    for judge, setting in [("first", "pair"), ("random", "pair"), ("first", "batch"), ("random", "batch"),
+                           ("random", "score")]:
+        run = out / f"{judge}-{setting}"
+        run_app(f"judge={judge}", *settings[setting], *common, f"hydra.run.dir={run}")
+        info = json.loads((run / "run.json").read_text())
+        assert (info["judge"], info["setting"]) == (judge, setting)
+        found[(judge, setting)] = run
     return found
 
 

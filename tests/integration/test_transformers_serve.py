@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import cli
+from tests.support.compose import config_error, run_app
 from tests.support.fake_openai import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -63,11 +63,11 @@ def test_judgeanything_text2text_through_transformers_serve(tmp_path, shared_dir
     model, base_url = served_tiny_qwen2
     ja = shared_dir / "data" / "judgeanything"
     run_dir = tmp_path / "run"
-    cli("benchmark=judgeanything", "benchmark.tasks=[Text2Text]", "run.limit=3",
-        f"benchmark.task_anything={ja / 'TaskAnything.json'}", f"benchmark.judge_anything={ja / 'JudgeAnything.json'}",
-        "judge=openai", f"judge.model={model}", f"judge.base_url={base_url}", "judge.name=tiny-qwen2",
-        "judge.response_format=none", "judge.sampling.max_tokens=24", "judge.concurrency=2",
-        "analysis.bootstrap=20", f"hydra.run.dir={run_dir}", timeout=600)
+    run_app("benchmark=judgeanything", "benchmark.tasks=[Text2Text]", "run.limit=3",
+            f"benchmark.task_anything={ja / 'TaskAnything.json'}",
+            f"benchmark.judge_anything={ja / 'JudgeAnything.json'}", "judge=openai", f"judge.model={model}",
+            f"judge.base_url={base_url}", "judge.name=tiny-qwen2", "judge.response_format=none",
+            "judge.sampling.max_tokens=24", "judge.concurrency=2", "analysis.bootstrap=20", f"hydra.run.dir={run_dir}")
     recs = [json.loads(x) for x in (run_dir / "verdicts.jsonl").read_text().splitlines()]
     assert len(recs) == 3 == len({r["key"] for r in recs})
     for r in recs:
@@ -101,10 +101,9 @@ def test_logprob_verdicts_refused_by_a_server_that_returns_none(tmp_path, shared
     run stops with a config error at the first answer instead of recording unreadable verdicts."""
     model, base_url = served_tiny_qwen2
     tasks, responses = _short_text2text(shared_dir, tmp_path / "data")
-    p = cli("benchmark=judgeanything", "benchmark.tasks=[Text2Text]", "run.limit=2",
-            f"benchmark.task_anything={tasks}", f"benchmark.judge_anything={responses}", "judge=openai",
-            f"judge.model={model}", f"judge.base_url={base_url}", "judge.name=tiny-qwen2-logprob",
-            "judge.response_format=none", "judge.verdict=logprob", "judge.sampling.max_tokens=24",
-            "judge.concurrency=1", f"hydra.run.dir={tmp_path / 'run'}", timeout=600, check=False)
-    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
-    assert "returned no logprobs" in p.stderr and "judge.verdict=generate" in p.stderr
+    err = config_error(tmp_path / "run", "benchmark=judgeanything", "benchmark.tasks=[Text2Text]", "run.limit=2",
+                       f"benchmark.task_anything={tasks}", f"benchmark.judge_anything={responses}", "judge=openai",
+                       f"judge.model={model}", f"judge.base_url={base_url}", "judge.name=tiny-qwen2-logprob",
+                       "judge.response_format=none", "judge.verdict=logprob", "judge.sampling.max_tokens=24",
+                       "judge.concurrency=1")
+    assert "returned no logprobs" in err and "judge.verdict=generate" in err

@@ -31,8 +31,10 @@ demo: $(PLUGIN_STAMP)
 	HF_HUB_OFFLINE=1 $(BIN)/judgeanything experiment=demo
 	$(BIN)/judgeanything-compare multirun/demo --out multirun/demo
 
+# The suite on up to 4 worker processes (pytest-xdist; 2 on a 2-core machine), a test file per worker at a time so
+# that a module's fixture (a sweep, a server) runs once.
 test: $(PLUGIN_STAMP)
-	HF_HUB_OFFLINE=1 $(BIN)/pytest -q
+	HF_HUB_OFFLINE=1 $(BIN)/pytest -q -n auto --maxprocesses=4 --dist loadfile
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 

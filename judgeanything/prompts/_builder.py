@@ -259,6 +259,65 @@ def scale_levels(levels: Mapping[int, str], scale: ScoreScale) -> tuple[list[dic
     return [{"value": v, "label": scale.label(v), "text": ends.get(v, "")} for v in shown], not scale.labels
 
 
+def _criteria(item: Item, setting: str, mode: str, chosen: Sequence[tuple[str, RubricSpec]],
+              scale: ScoreScale) -> list[dict[str, Any]]:
+    """The template context of each chosen rubric: its levels placed on ``scale``, its checklist items
+    (checklist mode) and the answer keys it is given under."""
+    criteria: list[dict[str, Any]] = []
+    for r, spec in chosen:
+        placed, between = scale_levels(spec.levels, scale)
+        criteria.append({
+            "scale_levels": placed,
+            "between": between,
+            "name": r,
+            "title": spec.title,
+            "description": spec.description,
+            "levels": dict(spec.levels),
+            "checklist": _checklist_items(item, r) if mode == "checklist" else [],
+            "comment_key": comment_key(r),
+            "verdict_key": verdict_key(setting, r),
+        })
+    return criteria
+
+
+def _context(item: Item, setting: str, mode: str, chosen: Sequence[tuple[str, RubricSpec]], scale: ScoreScale,
+             slots: _Slots, *, version: str, template_dir: Path | None) -> dict[str, Any]:
+    """The template context of one item: task, fenced instruction and reference, the query's media slots, each
+    response (text fenced, or its media slots), the criteria and the scale. Media slots are registered in
+    ``slots`` in prompt order."""
+    query = item.query
+    task = TaskType.parse(query.task_name)
+    fence = data_fence(item)
+    question = _unfenced(_clean(query.question).strip(), fence)
+    markers = frozenset(int(k) for k in _IMAGE_MARKER_RE.findall(question))
+    query_media = slots.media_context(query.media, "query", markers=markers)
+    response_ctx = [_response_context(item, r, k, setting, slots) for k, r in enumerate(item.responses)]
+    for ctx in response_ctx:
+        if ctx["text"] is not None:
+            ctx["text"] = _unfenced(ctx["text"], fence)
+    n = len(response_ctx)
+    return {
+        "setting": setting,
+        "mode": mode,
+        "n": n,
+        "letters": list(LETTERS[:n]),
+        "task": {
+            "name": task.name,
+            "inputs": list(task.inputs),
+            "output": task.output,
+            "family": task.family,
+            "guidance": describe_task(task.name, version=version, template_dir=template_dir),
+        },
+        "question": question,
+        "reference": _unfenced(_clean(query.reference).strip(), fence) if query.reference else None,
+        "fence": fence,
+        "query_media": query_media,
+        "responses": response_ctx,
+        "criteria": _criteria(item, setting, mode, chosen, scale),
+        "scale": scale_context(scale),
+    }
+
+
 def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | None = None, *,
                  version: str = PROMPT_VERSION, template_dir: Path | None = None,
                  scale: ScoreScale = DEFAULT_SCORE_SCALE) -> Prompt:
@@ -304,57 +363,13 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
     vdir = version_dir(version, template_dir)
     known = load_rubrics(version, template_dir)
     chosen = _resolve_rubrics(mode, rubrics, known, vdir)
-    responses = tuple(item.responses)
-    n = len(responses)
+    n = len(item.responses)
     if setting == "batch" and not 2 <= n <= len(LETTERS):
         raise PromptError(f"item {item.item_id}: batch ranking needs 2..{len(LETTERS)} responses, got {n}")
 
-    query = item.query
-    task = TaskType.parse(query.task_name)
     slots = _Slots()
-    fence = data_fence(item)
-    question = _unfenced(_clean(query.question).strip(), fence)
-    markers = frozenset(int(k) for k in _IMAGE_MARKER_RE.findall(question))
-    query_media = slots.media_context(query.media, "query", markers=markers)
-    response_ctx = [_response_context(item, r, k, setting, slots) for k, r in enumerate(responses)]
-    for ctx in response_ctx:
-        if ctx["text"] is not None:
-            ctx["text"] = _unfenced(ctx["text"], fence)
-    criteria: list[dict[str, Any]] = []
-    for r in chosen:
-        spec = known[r]
-        placed, between = scale_levels(spec.levels, scale)
-        criteria.append({
-            "scale_levels": placed,
-            "between": between,
-            "name": r,
-            "title": spec.title,
-            "description": spec.description,
-            "levels": dict(spec.levels),
-            "checklist": _checklist_items(item, r) if mode == "checklist" else [],
-            "comment_key": comment_key(r),
-            "verdict_key": verdict_key(setting, r),
-        })
-    context: dict[str, Any] = {
-        "setting": setting,
-        "mode": mode,
-        "n": n,
-        "letters": list(LETTERS[:n]),
-        "task": {
-            "name": task.name,
-            "inputs": list(task.inputs),
-            "output": task.output,
-            "family": task.family,
-            "guidance": describe_task(task.name, version=version, template_dir=template_dir),
-        },
-        "question": question,
-        "reference": _unfenced(_clean(query.reference).strip(), fence) if query.reference else None,
-        "fence": fence,
-        "query_media": query_media,
-        "responses": response_ctx,
-        "criteria": criteria,
-        "scale": scale_context(scale),
-    }
+    context = _context(item, setting, mode, [(r, known[r]) for r in chosen], scale, slots,
+                       version=version, template_dir=template_dir)
     name = f"{setting}_{mode}.j2"
     parts = _to_parts(render(vdir, name, context), slots.slots, str(vdir / name))
     system = _MANY_BLANK_LINES.sub("\n\n", render(vdir, "system.j2", context)).strip()

@@ -67,6 +67,9 @@ def version_dir(version: str, template_dir: Path | None = None) -> Path:
     Raises:
         PromptError: the version is not a plain folder name, or the folder does not exist.
     """
+    found = _FOUND_VERSIONS.get((version, template_dir))
+    if found is not None:  # every prompt asks three times; a folder found once is not looked up again
+        return found
     if not _VERSION_RE.match(version or ""):
         raise PromptError(f"prompt version {version!r} must be a plain folder name such as 'v1'")
     root = Path(template_dir) if template_dir is not None else DEFAULT_TEMPLATE_DIR
@@ -75,7 +78,11 @@ def version_dir(version: str, template_dir: Path | None = None) -> Path:
         known = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
         raise PromptError(f"prompt version folder {d} does not exist "
                           f"(versions under {root}: {known or 'none'})")
+    _FOUND_VERSIONS[(version, template_dir)] = d
     return d
+
+
+_FOUND_VERSIONS: dict[tuple[str, Path | None], Path] = {}
 
 
 def _stamp(path: Path) -> int:

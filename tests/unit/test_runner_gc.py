@@ -35,3 +35,15 @@ def test_garbage_made_during_the_run_is_still_collected() -> None:
         ref = weakref.ref(Node())
         gc.collect()
         assert ref() is None
+
+
+def test_overlapping_runs_restore_the_settings_of_before_the_first() -> None:
+    before = gc.get_threshold()
+    outer = collector_for_bulk_work(gen0_threshold=20_000)
+    inner = collector_for_bulk_work(gen0_threshold=30_000)
+    outer.__enter__()
+    inner.__enter__()
+    outer.__exit__(None, None, None)  # the first run ends while the second still judges: still tuned
+    assert gc.get_threshold()[0] == 20_000 and gc.get_freeze_count() > 0
+    inner.__exit__(None, None, None)
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0

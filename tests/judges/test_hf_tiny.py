@@ -12,6 +12,8 @@ import pytest
 
 from judgeanything.models.tiny import FAMILIES, build_tiny_model, smoke_model_dir
 
+pytestmark = pytest.mark.slow  # builds and loads models
+
 EXPECTED = {
     "qwen2": ("Qwen2ForCausalLM", "Qwen2Tokenizer"),
     "qwen2_vl": ("Qwen2VLForConditionalGeneration", "Qwen2VLProcessor"),

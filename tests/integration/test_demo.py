@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.integration.conftest import cli
+from tests.integration.conftest import BIN, cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -108,12 +108,13 @@ def test_jury_of_the_three_baselines_is_analysed_like_a_judge(demo, tmp_path):
     from judgeanything.analysis import load_run
     from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
     from judgeanything.compare_cli import main as compare_main
-    from judgeanything.jury_cli import main as jury_main
 
     out, runs = demo
     members = [runs[n] for n in ("random", "first", "longer")]
     jury_dir = tmp_path / "jury"
-    assert jury_main([*map(str, members), "--out", str(jury_dir), "--bootstrap", "0"]) == 0
+    p = subprocess.run([str(BIN / "judgeanything-jury"), *map(str, members), "--out", str(jury_dir), "--bootstrap",
+                        "0"], capture_output=True, text=True, timeout=300)  # the console script end to end
+    assert p.returncode == 0, p.stderr
     votes = {}
     for m in members:
         d = load_run(m)

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from judgeanything.merge_cli import main as merge_main
-from tests.integration.conftest import popen_cli
+from tests.integration.conftest import BIN, popen_cli
 from tests.support.compose import config_error, run_app
 
 pytestmark = pytest.mark.integration
@@ -44,7 +44,10 @@ def test_two_shards_merged_equal_the_unsharded_run(runs, capsys):
     s0, s1 = (json.loads((runs / f"shard{i}" / "run.json").read_text()) for i in range(2))
     assert s0["shard"]["count"] == 2 and s0["shard"]["n_items_total"] == 16
     assert s0["n_items"] + s1["n_items"] == 16 and min(s0["n_items"], s1["n_items"]) > 0
-    assert merge_main([str(runs / "shard0"), str(runs / "shard1"), "--out", str(runs / "merged")]) == 0
+    # the judgeanything-merge console script end to end (the refusals below call its main in-process)
+    p = subprocess.run([str(BIN / "judgeanything-merge"), str(runs / "shard0"), str(runs / "shard1"), "--out",
+                        str(runs / "merged")], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
     merged, whole = runs / "merged", runs / "whole"
     assert _verdict_set(merged) == _verdict_set(whole)
     items = [json.loads(x)["item_id"] for x in (merged / "items.jsonl").read_text().splitlines()]

@@ -20,14 +20,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import krippendorff
 import numpy as np
+from _machine import machine
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
@@ -134,7 +133,7 @@ def main() -> None:
                                            "scaled_to_boot_s": round(loop_scaled, 1)},
         "speedup_pooled": round(loop_scaled / t_vec, 1),
         "write_synthetic_runs_s": round(t_write, 2),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": machine(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n")

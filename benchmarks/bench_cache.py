@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -79,9 +79,7 @@ def main() -> None:
     out = {
         "benchmark": "bench_cache",
         "date": time.strftime("%Y-%m-%d"),
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # the machine is shared: context for the times
+        "machine": machine(),  # at the end
         "judges": list(JUDGES), "items_per_judge": args.items, "units": units, "latency_s": args.latency,
         "concurrency": args.concurrency,
         "cold_s": round(cold, 3), "cold_cpu_s": round(cold_cpu, 3), "cold_requests": cold_requests,

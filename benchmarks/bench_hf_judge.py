@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 import time
@@ -35,6 +34,8 @@ from typing import Any
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from _machine import machine
 
 from judgeanything.judges.base import JudgeRequest
 from judgeanything.judges.hf import HFJudge
@@ -145,9 +146,8 @@ def main() -> None:
             "one_by_one_over_batched_generate": round(t["generate_bs1"] / t["generate_bs4"], 2),
             "rubrics6_over_overall_logprob_bs4": round(t["logprob_rubrics6_bs4"] / t["logprob_bs4"], 2),
         },
-        "machine": {"python": platform.python_version(), "torch": torch.__version__,
-                    "transformers": transformers.__version__, "cpus": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads()},
+        "machine": machine(torch=torch.__version__, transformers=transformers.__version__,
+                           torch_threads=torch.get_num_threads()),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=2) + "\n")

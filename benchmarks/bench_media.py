@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import tempfile
@@ -31,6 +29,7 @@ from pathlib import Path
 import decord
 import imageio_ffmpeg
 import numpy as np
+from _machine import machine
 
 from judgeanything.modalities import MediaCache, get_encoder
 from judgeanything.schema import MediaRef
@@ -110,8 +109,7 @@ def main() -> None:
         "query_input_4_units_uncached_s": round(t_uncached, 5),
         "query_input_4_units_cached_s": round(t_cached, 5),
         "ratio_uncached_vs_cached": round(t_uncached / t_cached, 2),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-                    "decord": decord.__version__},
+        "machine": machine(decord=decord.__version__),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(res, indent=1) + "\n")

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -92,9 +92,7 @@ def main() -> None:
     out = {
         "benchmark": "bench_memory",
         "date": time.strftime("%Y-%m-%d"),
-        "python": platform.python_version(),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
-        "load_average_1min_at_end": round(os.getloadavg()[0], 2),  # the machine is shared: context for the times
+        "machine": machine(),  # at the end
         "n_items_1x": args.n, "n_items_10x": 10 * args.n, "bootstrap": args.bootstrap,
         "first_run_1x": small, "first_run_10x": big, "rerun_10x": rerun,
         "peak_growth_10x": big["peak_mb"] / small["peak_mb"] - 1,

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
+from _machine import machine
 
 from judgeanything.redaction import redact_text, redact_values
 
@@ -74,7 +74,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "bench_redaction.json")
     args = ap.parse_args()
     rec_long = dict(RECORD, raw=REASONING)
-    res: dict[str, Any] = {"python": platform.python_version(), "repeats": args.repeats, "number": args.number}
+    res: dict[str, Any] = {"machine": machine(), "repeats": args.repeats, "number": args.number}
     for name, rec in (("record", RECORD), ("record_2k_reasoning", rec_long)):
         dumps = median_time(lambda r=rec: orjson.dumps(r), args.repeats, args.number)
         red = median_time(lambda r=rec: redact_values(r), args.repeats, args.number)

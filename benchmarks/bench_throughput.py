@@ -40,7 +40,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import platform
 import socket
 import subprocess
 import sys
@@ -54,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
+from _machine import machine  # noqa: E402
 
 from judgeanything.datasets.base import BenchmarkData  # noqa: E402
 from judgeanything.judges.openai_compat import OpenAIJudge  # noqa: E402
@@ -342,8 +342,7 @@ def main() -> None:
                     cpu_rows = [cpu_cell(kind, args, srv.base_url, tmp) for kind in args.kinds]
             finally:
                 srv.close()
-    result = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                          "openai": openai.__version__, "platform": platform.platform()},
+    result = {"machine": machine(openai=openai.__version__),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
               "cells": rows, "shards": shard_row, "cpu_per_request": cpu_rows}

@@ -1,0 +1,14 @@
+"""What every benchmark's results JSON says about where it ran (the numbers only mean something beside it)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+
+def machine(**versions: Any) -> dict[str, Any]:
+    """Python, CPU count, platform and the 1-minute load average now (the machine may be shared: context for
+    the times), plus ``versions`` of the libraries a benchmark measures (e.g. ``torch=torch.__version__``)."""
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_average_1min": round(os.getloadavg()[0], 2), **versions}

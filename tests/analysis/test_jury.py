@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import krippendorff
@@ -45,6 +46,16 @@ def simulate(rng: np.random.Generator, truth: list[str], p: float) -> list[str |
     return [t if rng.random() < p else OTHER[t] for t in truth]
 
 
+def panel(tmp: Path, n: int, accuracies: Sequence[float], seed: int, prefix: str = "j"
+          ) -> tuple[list[str], list[list[str | None]], list[Path]]:
+    """``n`` two-class pair items with a random truth, one independent judge per accuracy in ``accuracies``
+    (:func:`simulate`), each written as a member run ``<prefix><k>``: (truth, what each said, the runs)."""
+    rng = np.random.default_rng(seed)
+    truth = [str(rng.choice(["first", "second"])) for _ in range(n)]
+    said = [simulate(rng, truth, p) for p in accuracies]
+    return truth, said, [pair_member(tmp, f"{prefix}{k}", truth, s) for k, s in enumerate(said)]
+
+
 def jury(tmp: Path, runs: list[Path], *args: str, out: str = "jury") -> tuple[int, Path]:
     rc = jury_cli.main([*map(str, runs), "--out", str(tmp / out), "--bootstrap", "0", "--no-html", *args])
     return rc, tmp / out
@@ -71,10 +82,7 @@ def jury_values(run: Path) -> dict[str, object]:
 
 def test_majority_of_three_independent_judges_beats_each_by_the_binomial_margin(tmp_path: Path) -> None:
     n, p = 2000, 0.7
-    rng = np.random.default_rng(7)
-    truth = [str(rng.choice(["first", "second"])) for _ in range(n)]
-    said = [simulate(rng, truth, p) for _ in range(3)]
-    runs = [pair_member(tmp_path, f"judge{k}", truth, s) for k, s in enumerate(said)]
+    truth, said, runs = panel(tmp_path, n, [p] * 3, seed=7, prefix="judge")
     rc, out = jury(tmp_path, runs)
     assert rc == 0
     member_acc = [float(np.mean([x == t for x, t in zip(s, truth, strict=True)])) for s in said]
@@ -177,10 +185,7 @@ def test_member_judged_in_both_orders_votes_its_order_combined_verdict(tmp_path:
 
 def test_weighted_jury_accuracy_weights_are_the_log_odds_of_training_accuracy(tmp_path: Path) -> None:
     n = 1200
-    rng = np.random.default_rng(3)
-    truth = [str(rng.choice(["first", "second"])) for _ in range(n)]
-    said = [simulate(rng, truth, p) for p in (0.9, 0.6, 0.6)]
-    runs = [pair_member(tmp_path, f"j{k}", truth, s) for k, s in enumerate(said)]
+    truth, said, runs = panel(tmp_path, n, (0.9, 0.6, 0.6), seed=3)
     rc, out = jury(tmp_path, runs, "--method", "weighted", "--train-fraction", "0.4", "--seed", "1")
     assert rc == 0
     train = jury_cli.train_items([f"q{i}::p" for i in range(n)], {f"q{i}::p": f"q{i}" for i in range(n)}, 0.4, 1)
@@ -203,10 +208,7 @@ def test_weighted_jury_accuracy_weights_are_the_log_odds_of_training_accuracy(tm
 
 def test_weighted_logistic_jury_learns_to_follow_the_strong_judge(tmp_path: Path) -> None:
     n = 1600
-    rng = np.random.default_rng(11)
-    truth = [str(rng.choice(["first", "second"])) for _ in range(n)]
-    said = [simulate(rng, truth, p) for p in (0.9, 0.6, 0.6)]
-    runs = [pair_member(tmp_path, f"j{k}", truth, s) for k, s in enumerate(said)]
+    _, said, runs = panel(tmp_path, n, (0.9, 0.6, 0.6), seed=11)
     rc, out = jury(tmp_path, runs, "--method", "weighted", "--learner", "logistic")
     assert rc == 0
     vals = jury_values(out)

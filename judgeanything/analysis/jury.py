@@ -52,6 +52,7 @@ import krippendorff
 import numpy as np
 
 from judgeanything.analysis.agreement import _quiet, borda, normalised_levenshtein
+from judgeanything.analysis.reference import poisson_binomial
 from judgeanything.schema import PAIR_CHOICES
 
 METHODS = ("majority", "mean", "median", "weighted")
@@ -415,9 +416,7 @@ def majority_accuracy(p: Sequence[float] | float, n: int | None = None) -> float
         ps = [float(p)] * n
     else:
         ps = [float(x) for x in p]
-    dist = np.array([1.0])  # distribution of the number of right members
-    for q in ps:
-        dist = np.convolve(dist, [1 - q, q])
+    dist = poisson_binomial(ps)  # distribution of the number of right members
     return float(dist[len(ps) // 2 + 1:].sum())
 
 

@@ -32,6 +32,22 @@ REFERENCE_JSON = "reference_check.json"
 PROPORTIONS = frozenset({"accuracy_with_tie", "accuracy_without_tie", "exact"})
 
 
+def binomial_interval(n: int, p: float, ci: float) -> tuple[float, float]:
+    """The central ``ci`` interval of the observed proportion of ``n`` independent Bernoulli(``p``) trials
+    (exact binomial quantiles ÷ n): where a reference baseline's observed rate must fall."""
+    lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+    return float(lo), float(hi)
+
+
+def poisson_binomial(ps: Sequence[float]) -> np.ndarray:
+    """The distribution of the number of successes of independent Bernoulli(pᵢ) trials, shape ``(len(ps) + 1,)``
+    (built by convolving one trial at a time: exact, and O(n²) — cheap for the few thousand trials of a run)."""
+    dist = np.array([1.0])
+    for q in ps:
+        dist = np.convolve(dist, [1 - q, q])
+    return dist
+
+
 def _nlev_distributions(rankings: Sequence[Sequence[int]]) -> list[np.ndarray]:
     """For each ranking label, the normalised Levenshtein distance of every permutation of its slots (each
     equally likely under a uniformly random ranking) — exact enumeration, n ≤ 8 in practice."""
@@ -130,8 +146,8 @@ def reference_check(run: RunData, expected: Mapping[str, float], ci: float = 0.9
         n = len(sel)
         row: dict[str, Any] = {"metric": metric, "expected": p, "observed": obs, "n": n}
         if metric in PROPORTIONS:
-            lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
-            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi), interval="binomial")
+            lo, hi = binomial_interval(n, p, ci)
+            row.update(lo=lo, hi=hi, inside=bool(lo <= obs <= hi), interval="binomial")
         elif variances and metric in variances:
             half = stats.norm.ppf(1 - (1 - ci) / 2) * np.sqrt(variances[metric] / n)
             lo, hi = p - half, p + half
@@ -203,9 +219,9 @@ def injection_reference(run: RunData, choices: Sequence[str], points: np.ndarray
         p = float(np.mean([expected_injection(str(setting), int(s), int(k), choices, points)
                            for s, k in zip(trials["slot"], trials["n_responses"], strict=True)]))
         obs = float(trials["success"].mean())
-        lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
+        lo, hi = binomial_interval(n, p, ci)
         rows.append({"metric": "injection_susceptibility", "expected": p, "observed": obs, "n": n,
-                     "lo": float(lo), "hi": float(hi), "inside": bool(lo <= obs <= hi), "interval": "binomial"})
+                     "lo": lo, "hi": hi, "inside": bool(lo <= obs <= hi), "interval": "binomial"})
     return rows
 
 

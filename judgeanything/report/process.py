@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from judgeanything.analysis.markdown import Table, markdown_environment, md_text, reference_check_table
 from judgeanything.analysis.metrics import write_metrics
 from judgeanything.analysis.process import METRICS, leaderboard_block, load_process_run, metric_rows, process_metrics
+from judgeanything.analysis.reference import binomial_interval, poisson_binomial
 
 #: metric → which steps/cases are its independent trials, for a baseline's binomial interval
 _TRIALS = ("step_accuracy", "error_recall", "error_type_accuracy")
@@ -38,10 +38,7 @@ def _poisson_binomial_interval(ps: Sequence[float], ci: float) -> tuple[float, f
     """The central ``ci`` interval of the mean of independent Bernoulli(pᵢ) draws, from the exact
     Poisson-binomial distribution of their sum (built by convolving the cases one at a time; n ≤ a few
     thousand, so the O(n²) convolution is cheap and, unlike a normal approximation, right for small pᵢ)."""
-    dist = np.array([1.0])
-    for q in ps:
-        dist = np.convolve(dist, [1 - q, q])
-    cdf = np.cumsum(dist)
+    cdf = np.cumsum(poisson_binomial(ps))
     lo = int(np.searchsorted(cdf, (1 - ci) / 2))
     hi = int(np.searchsorted(cdf, 1 - (1 - ci) / 2))
     return lo / len(ps), hi / len(ps)
@@ -64,8 +61,8 @@ def baseline_check(cases: Sequence[Any], expected: Mapping[str, float], observed
             row.update(n=len(cases), lo=p, hi=p, inside=abs(float(obs) - p) < 1e-9)
         elif m in _TRIALS:
             n = _trials(cases, m)
-            lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
-            row.update(n=n, lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi))
+            lo, hi = binomial_interval(n, p, ci)
+            row.update(n=n, lo=lo, hi=hi, inside=bool(lo <= obs <= hi))
         elif m == "first_error_accuracy":
             lo, hi = _poisson_binomial_interval([0.5 ** (c.first_error or len(c.labels)) for c in cases], ci)
             row.update(n=len(cases), lo=lo, hi=hi, inside=bool(lo - 1e-12 <= obs <= hi + 1e-12))

@@ -8,9 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scipy import stats
-
 from judgeanything.analysis.markdown import Table, markdown_environment, md_text, reference_check_table
+from judgeanything.analysis.reference import binomial_interval
 from judgeanything.analysis.rules import compute_rule_metrics, counted, load_rule_units, write_metrics
 from judgeanything.schema import HumanLabel
 
@@ -44,8 +43,8 @@ def baseline_check(units: Any, expected: Mapping[str, float], observed: Mapping[
             continue
         row: dict[str, Any] = {"metric": m, "expected": p, "observed": float(obs), "n": n}
         if 0 < p < 1 and not exact:
-            lo, hi = stats.binom.ppf([(1 - ci) / 2, 1 - (1 - ci) / 2], n, p) / n
-            row.update(lo=float(lo), hi=float(hi), inside=bool(lo <= obs <= hi))
+            lo, hi = binomial_interval(n, p, ci)
+            row.update(lo=lo, hi=hi, inside=bool(lo <= obs <= hi))
         else:
             row.update(lo=p, hi=p, inside=abs(float(obs) - p) < 1e-9)
         out.append(row)

@@ -37,9 +37,10 @@ from judgeanything.analysis import jury as J
 from judgeanything.analysis.agreement import agreement
 from judgeanything.analysis.load import RunData, load_run
 from judgeanything.analysis.markdown import fmt, md_table
-from judgeanything.analysis.metrics import analyze_run, clean_json
+from judgeanything.analysis.metrics import analyze_run
 from judgeanything.analysis.repeats import REDUCERS
 from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
+from judgeanything.jsonsafe import json_safe
 from judgeanything.schema import Failure, FailureKind, Outcome, SchemaError, Verdict, item_seed
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, RunRecord, StoreError, read_jsonl, write_jsonl
 
@@ -190,7 +191,8 @@ def build_jury(members: Sequence[Member], opt: Options) -> dict[str, Any]:
     table = {rb: [[votes.get((i, rb)) for votes, _ in per] for i in kept] for rb in rubrics}
     ctx = _Ctx(members, per, table, rubrics, setting, opt, fits, member_costs(members))
     records = [rec for k, i in enumerate(kept) if (rec := _record(i, k, ctx)) is not None]
-    return {"setting": setting, "rubrics": rubrics, "item_ids": kept, "records": records, "fits": fits,
+    return {"setting": setting, "learner": learner, "rubrics": rubrics, "item_ids": kept, "records": records,
+            "fits": fits,
             "votes": table, "train": train, "human": human}
 
 
@@ -314,7 +316,7 @@ def write_jury(out: Path, members: Sequence[Member], built: Mapping[str, Any], o
     write_jsonl(out / ITEMS, (ref.items[i] for i in built["item_ids"]))
     write_jsonl(out / LABELS, (r for r in read_jsonl(Path(ref.data.run_dir) / LABELS) if str(r["item_id"]) in keep))
     write_jsonl(out / VERDICTS, (r.to_dict() for r in built["records"]))
-    report = clean_json({"method": opt.method, "learner": opt.learner, "split": opt.split,
+    report = json_safe({"method": opt.method, "learner": opt.learner, "split": opt.split,
                          "members": [m.name for m in members], "setting": built["setting"],
                          "items": len(built["item_ids"]), "train_items": len(built["train"]),
                          "weights": {rb: f.describe() for rb, f in built["fits"].items()},
@@ -332,7 +334,7 @@ def write_jury(out: Path, members: Sequence[Member], built: Mapping[str, Any], o
                      "weights": report["weights"]},
                notes=_notes(report, opt), identity={"jury": [str(m.data.run_dir) for m in members],
                                                     "method": opt.method})
-    (out / RUN).write_text(json.dumps(clean_json(run), indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / RUN).write_text(json.dumps(json_safe(run), indent=2, ensure_ascii=False), encoding="utf-8")
     return report
 
 
@@ -398,7 +400,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         members = load_members(a.runs)
         built = build_jury(members, opt)
-        opt.learner = J.check_method(built["setting"], opt.method, opt.learner)
+        opt.learner = built["learner"]  # the setting's default learner when none was given
         report = write_jury(a.out, members, built, opt)
         if not a.no_analyze:  # what a judge's run gets: metrics, report.md, report.html and its plots
             analyze_run(a.out, bootstrap=a.bootstrap)

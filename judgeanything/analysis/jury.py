@@ -45,7 +45,7 @@ import itertools
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import krippendorff
@@ -201,7 +201,6 @@ class LearnedJury:
     intercept: float | None = None
     model: Any = None
     label_range: tuple[float, float] | None = None
-    notes: list[str] = field(default_factory=list)
 
     def describe(self) -> dict[str, Any]:
         """A JSON-able summary (for ``run.json`` / ``jury.json``)."""
@@ -243,12 +242,12 @@ def _fill_scores(votes: Sequence[Sequence[float | None]]) -> np.ndarray:
     """``(items, members)`` scores; an abstention takes the mean of the item's other votes (NaN if none)."""
     x = np.array([[np.nan if v is None else float(v) for v in row] for row in votes], dtype=np.float64)
     with np.errstate(all="ignore"):
-        fill = np.nanmean(np.where(np.isnan(x), np.nan, x), axis=1, keepdims=True)
+        fill = np.nanmean(x, axis=1, keepdims=True)
     return np.where(np.isnan(x), fill, x)
 
 
-def _member_quality(setting: str, votes: Sequence[Sequence[Vote]], human: Sequence[Any]) -> list[tuple[int, int]]:
-    """Per member: (right, voted) on the training items — pair: equal choices; batch: not used here."""
+def _member_quality(votes: Sequence[Sequence[Vote]], human: Sequence[Any]) -> list[tuple[int, int]]:
+    """Per member: (right, voted) on the training items (a vote is right when it equals the human label)."""
     out = []
     for j in range(len(votes[0])):
         pairs = [(row[j], h) for row, h in zip(votes, human, strict=True) if row[j] is not None]
@@ -276,7 +275,7 @@ def learn_weights(setting: str, learner: str, votes: Sequence[Sequence[Vote]], h
     m = len(votes[0])
     if setting == "pair" and learner == "accuracy":
         k = max(2, len(set(human)))
-        q = _member_quality(setting, votes, human)
+        q = _member_quality(votes, human)
         return LearnedJury(learner, [accuracy_weight(c, n, k) for c, n in q], len(votes),
                            [c / n if n else math.nan for c, n in q])
     if setting == "pair":
@@ -287,7 +286,7 @@ def learn_weights(setting: str, learner: str, votes: Sequence[Sequence[Vote]], h
         x = _onehot(votes)
         model = LogisticRegression(max_iter=1000).fit(x, list(human))
         coef = np.abs(np.asarray(model.coef_)).reshape(-1, m, 3).mean(axis=(0, 2))
-        q = _member_quality(setting, votes, human)
+        q = _member_quality(votes, human)
         return LearnedJury(learner, [float(c) for c in coef], len(votes), [c / n if n else math.nan for c, n in q],
                            model=model)
     if setting == "score":

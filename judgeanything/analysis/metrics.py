@@ -84,8 +84,6 @@ from judgeanything.usage import drift_warnings, run_usage
 
 METRICS_CSV = "metrics.csv"
 FORMAT = "judgeanything.metrics/1"
-#: the JSON sanitiser every ``metrics.json`` goes through (:func:`judgeanything.jsonsafe.json_safe`)
-clean_json = json_safe
 
 
 def resolve_options(options: AnalysisOptions | None, overrides: Mapping[str, Any]) -> AnalysisOptions:
@@ -315,7 +313,7 @@ def _usage(run_dir: Path, data: RunData) -> dict[str, Any]:
     """Tokens, cost (at the price ``run.json`` recorded), cache hits and model snapshots of the counted
     verdict records, in total and by input modality (:func:`judgeanything.usage.run_usage`)."""
     modality_of = dict(zip(data.items["item_id"], data.items["input_modality"], strict=True))
-    return clean_json(run_usage(run_dir, data.records["line"], data.run, modality_of))
+    return json_safe(run_usage(run_dir, data.records["line"], data.run, modality_of))
 
 
 def write_metrics(run_dir: Path, metrics: Mapping[str, Any], df: pd.DataFrame) -> tuple[Path, Path]:
@@ -323,7 +321,7 @@ def write_metrics(run_dir: Path, metrics: Mapping[str, Any], df: pd.DataFrame) -
     run_dir = Path(run_dir)
     jp, cp = run_dir / METRICS_JSON, run_dir / METRICS_CSV
     tmp = jp.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(clean_json(dict(metrics)), indent=1, ensure_ascii=False, allow_nan=False),
+    tmp.write_text(json.dumps(json_safe(dict(metrics)), indent=1, ensure_ascii=False, allow_nan=False),
                    encoding="utf-8")
     tmp.replace(jp)
     tmp = cp.with_suffix(".csv.tmp")

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from judgeanything.analysis.options import METRICS_JSON
 from judgeanything.modalities._files import sha256_file
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS
-
-METRICS = "metrics.json"
 
 STAMP = "analysis.stamp.json"
 _FORMAT = 1
@@ -48,7 +47,7 @@ def stamp(run_dir: Path, analysis: Mapping[str, Any]) -> dict[str, Any]:
         version = None
     return {"format": _FORMAT, "version": version,
             "analysis": json.loads(json.dumps(dict(analysis), sort_keys=True, default=str)),
-            "files": {name: _digest(run_dir / name) for name in (VERDICTS, ITEMS, LABELS, METRICS)},
+            "files": {name: _digest(run_dir / name) for name in (VERDICTS, ITEMS, LABELS, METRICS_JSON)},
             "price": _price(run_dir)}
 
 

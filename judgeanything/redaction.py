@@ -261,11 +261,11 @@ def _redact_assignments(text: str) -> str:
     return "".join(out) + text[done:] if out else text
 
 
-#: A secret name (see :data:`SECRET_WORDS`, :data:`_SECRET_JOINED` and ``*_env``) contains one of these, in
-#: some case: prose and JSON verdicts without any skip the separator walk. (Substring tests on the lowered
-#: text: a case-insensitive regex alternation is tried at every position, ≈100× slower on 2 kB.)
-_NAME_HINTS = ("key", "token", "secret", "passw", "pwd", "auth", "credential", "cookie", "sig", "bearer", "sas",
-               "jwt", "session", "env")
+#: A secret name contains one of its secret words (:data:`SECRET_WORDS`, :data:`_SECRET_JOINED`, or ``env`` of
+#: ``*_env``), in some case: prose and JSON verdicts without any skip the separator walk. Built from those lists,
+#: so a word added there is never skipped here. (Substring tests on the lowered text: a case-insensitive regex
+#: alternation is tried at every position, ≈100× slower on 2 kB.)
+_NAME_HINTS = tuple(sorted(SECRET_WORDS | set(_SECRET_JOINED) | {"env"}))
 
 
 def _may_name_secret(text: str) -> bool:

@@ -201,3 +201,19 @@ def test_console_streams_are_redacted_and_keep_the_real_streams_behaviour() -> N
     out.flush()
     assert raw.getvalue() == "GET http://***@h/v1?api_key=*** failed\nAuthorization: Bearer ***\n"
     assert out.getvalue() == raw.getvalue() and out.readable() is raw.readable()  # the rest is delegated
+
+
+_ALL_SECRET_WORDS = sorted(redaction.SECRET_WORDS | set(redaction._SECRET_JOINED))
+_FORMS = ["{w}: Zq8vLx2pTn4r", "db_{w}=Zq8vLx2pTn4r", 'ssh {w} = "Zq8vLx2pTn4r"', '{{"{W}": "Zq8vLx2pTn4r"}}']
+
+
+# a bare prose word ('key: B', 'token: 7') is left alone by design unless it is part of a longer name (the db_ form)
+@pytest.mark.parametrize(("word", "form"), [(w, f) for w in _ALL_SECRET_WORDS for f in _FORMS
+                                            if f.startswith("db_") or w not in redaction._PROSE_WORDS])
+def test_every_secret_word_is_redacted_in_an_assignment(word: str, form: str) -> None:
+    """Every name the secret-key rule knows is masked when assigned in free text, whatever the separator or case:
+    the cheap prefilter that lets prose skip the assignment walk must never skip one of them (it once missed
+    'passphrase')."""
+    text = form.format(w=word, W=word.upper())
+    out = redact_text(text)
+    assert "Zq8vLx2pTn4r" not in out and MASK in out, (text, out)

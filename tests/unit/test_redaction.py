@@ -217,3 +217,13 @@ def test_every_secret_word_is_redacted_in_an_assignment(word: str, form: str) ->
     text = form.format(w=word, W=word.upper())
     out = redact_text(text)
     assert "Zq8vLx2pTn4r" not in out and MASK in out, (text, out)
+
+
+@pytest.mark.parametrize("key", [
+    "sk-" + "a" * 20, "hf_" + "A" * 20, "AIza" + "b" * 24, "ghp_" + "c" * 24, "gho_" + "c" * 24, "xoxb-" + "1" * 12,
+    "AKIA" + "ABCDEFGHIJKLMNOP", "github_pat_" + "d" * 24, "glpat-" + "e" * 24, "r8_" + "f" * 24, "gsk_" + "g" * 24,
+    "xai-" + "h" * 24, "pplx-" + "i" * 24, "nvapi-" + "j" * 24, "eyJabcdefghij.eyJabcdefghij.abcdefghij"])
+def test_every_key_shape_passes_the_prefilter_and_is_masked(key: str) -> None:
+    """Each credential shape of _KEY_SHAPES is masked in prose: its prefilter (_SHAPE_HINT) admits every one."""
+    assert redaction._KEY_SHAPES.search(key) and redaction._SHAPE_HINT.search(key)
+    assert redact_text(f"the server said {key} twice") == f"the server said {MASK} twice"

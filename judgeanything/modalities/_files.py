@@ -137,6 +137,17 @@ _HASH_CACHE_MAX = 100_000
 _HASH_LOCK = threading.Lock()
 
 
+def _identity(path: Path, st: os.stat_result) -> tuple[str, int, int, int, int]:
+    return (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def memoised_sha256(path: Path, st: os.stat_result) -> str | None:
+    """:func:`sha256_file`'s digest of the file with stat ``st`` if it is memoised already, else ``None``
+    (never reads the file: for checks that must not block, e.g. on an event loop)."""
+    with _HASH_LOCK:
+        return _HASH_CACHE.get(_identity(path, st))
+
+
 def sha256_file(path: Path, st: os.stat_result | None = None) -> str:
     """The SHA-256 hex digest of a file's bytes, read in 1 MiB blocks; the package's one file hash (media
     provenance and cache keys, probe manifests, analysis stamps).
@@ -151,11 +162,10 @@ def sha256_file(path: Path, st: os.stat_result | None = None) -> str:
         OSError: the file cannot be read.
     """
     st = st if st is not None else path.stat()
-    key = (str(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-    with _HASH_LOCK:
-        hit = _HASH_CACHE.get(key)
+    hit = memoised_sha256(path, st)
     if hit is not None:
         return hit
+    key = _identity(path, st)
     h = hashlib.sha256()
     with path.open("rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

@@ -24,12 +24,19 @@ import os
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
-from judgeanything.modalities._files import checked_stat, media_file, resolve_media_path, sha256_bytes, sha256_file
+from judgeanything.modalities._files import (
+    checked_stat,
+    media_file,
+    memoised_sha256,
+    resolve_media_path,
+    sha256_bytes,
+    sha256_file,
+)
 from judgeanything.modalities.base import Encoded, EncodedParts, MediaError, ModalityEncoder
 from judgeanything.modalities.limits import DEFAULT_LIMITS, MediaLimits
 from judgeanything.modalities.registry import UnknownModalityError, default_options, get_encoder
@@ -85,9 +92,6 @@ class MediaCache:
         # responses at once, and each would otherwise open (and count) it again
         self._measure_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self.measured = 0  # files actually measured (not answered from memory or a saved file)
-        # dataset path → its resolved, confined path: every unit showing a file would otherwise walk its
-        # path with one lstat per component again (see _file)
-        self._resolved: dict[str, Path] = {}
 
     # -- encoders -----------------------------------------------------------------------------------
 
@@ -124,24 +128,33 @@ class MediaCache:
         if ref.data is not None:
             self.limits.check_bytes(ref.label, len(ref.data))
             return sha256_bytes(ref.data)
-        if ref.frames:
-            digests = [sha256_file(*self._file(ref, rel)) for rel in ref.frames]
-            return sha256_bytes("\n".join(digests).encode())
-        return sha256_file(*self._file(ref))
+        digest = self._files_hash(ref, sha256_file)
+        assert digest is not None  # sha256_file always gives one
+        return digest
+
+    def _files_hash(self, ref: MediaRef, digest: Callable[[Path, os.stat_result], str | None]) -> str | None:
+        """The content hash of a file-backed ``ref`` (its file's digest; a frame list's digest of its frames'
+        digests), each file's digest from ``digest`` (``None`` from it → ``None``)."""
+        digests = []
+        for rel in ref.frames or (None,):
+            d = digest(*self._file(ref, rel))
+            if d is None:
+                return None
+            digests.append(d)
+        return sha256_bytes("\n".join(digests).encode()) if ref.frames else digests[0]
 
     def _file(self, ref: MediaRef, rel: str | None = None) -> tuple[Path, os.stat_result]:
-        """The checked file of ``ref`` (or of its frame ``rel``) and its ``stat``: :func:`media_file`'s rules,
-        with the path resolved once per run. A resolved path that has become a symlink since is resolved
-        (and confined) again; missing, empty and oversized files are checked on every call.
+        """The checked file of ``ref`` (or of its frame ``rel``) and its ``stat`` (one call): :func:`media_file`'s
+        rules — confined to the data root (resolved on every call: a directory swapped for a link since is
+        caught), existing, regular, non-empty, within the limits.
 
         Raises:
             MediaError: as :func:`~judgeanything.modalities._files.media_file`.
         """
         rel = rel if rel is not None else ref.path
-        full = self._resolved.get(rel) if rel is not None else None
-        if full is None or full.is_symlink():
-            full = media_file(ref, self.root, rel, self.limits)  # raises for URLs, escapes, missing files
-            self._resolved[str(rel)] = full
+        if rel is None:
+            media_file(ref, self.root, limits=self.limits)  # raises: a URL, or no file path
+        full = resolve_media_path(self.root, str(rel))
         return full, checked_stat(full, rel, self.limits)
 
     # -- encode -------------------------------------------------------------------------------------
@@ -205,12 +218,24 @@ class MediaCache:
 
     def ready(self, ref: MediaRef) -> bool:
         """Whether :meth:`encode_parts` of ``ref`` would be answered from memory now (decoded before, still
-        held, file unchanged): such a request costs lookups only, not a decode. False for anything that would
-        fail or decode."""
+        held, file unchanged): such a request costs lookups and ``stat`` calls only. Never reads a file (a
+        digest not memoised yet, inline bytes, an encoder's own content hash → False), so it may run on an
+        event loop; False too for anything that would fail."""
+        if ref.data is not None:
+            return False
         try:
-            _, key = self._key(ref)
+            enc, opts = self.encoder(ref.modality)
+            if ref.text is not None:
+                content: str | None = sha256_bytes(ref.text.encode("utf-8"))
+            elif callable(getattr(enc, "content_hash", None)):
+                return False
+            else:
+                content = self._files_hash(ref, memoised_sha256)
         except MediaError:
             return False
+        if content is None:
+            return False
+        key = stable_hash(ref.modality, content, opts, n=32)
         with self._lock:
             return key in self._items
 

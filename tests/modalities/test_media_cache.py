@@ -210,3 +210,40 @@ def test_ready_says_whether_an_encode_would_be_a_lookup(media: Path, tmp_path: P
     shutil.copy(media / "grad.png", tmp_path / "b.png")
     cache.encode(b)  # max_items=1: a is dropped
     assert cache.ready(b) and not cache.ready(a)
+
+
+def test_a_parent_directory_swapped_for_an_escaping_link_mid_run_is_refused(media: Path, tmp_path: Path) -> None:
+    """Confinement is checked on every use, for every component of the path: a directory replaced by a link
+    out of the data root after the file was first read is never followed."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "d").mkdir(parents=True)
+    outside.mkdir()
+    shutil.copy(media / "grad.png", root / "d" / "a.png")
+    shutil.copy(media / "grad.jpg", outside / "a.png")
+    cache = MediaCache(root)
+    ref = MediaRef("image", path="d/a.png")
+    cache.encode(ref)
+    shutil.rmtree(root / "d")
+    (root / "d").symlink_to(outside, target_is_directory=True)
+    for use in (cache.encode, cache.content_hash):
+        with pytest.raises(MediaError, match="path escapes the data root"):
+            use(ref)
+    assert not cache.ready(ref)
+
+
+def test_ready_never_reads_a_file(media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """ready() runs on the event loop: a file whose digest is not known yet is not hashed there (False)."""
+    from judgeanything.modalities import _files
+
+    shutil.copy(media / "grad.png", tmp_path / "new.png")
+    opened: list[Path] = []
+    real_open = Path.open
+
+    def watch(self: Path, *a: object, **k: object) -> object:
+        opened.append(self)
+        return real_open(self, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "open", watch)
+    monkeypatch.setattr(_files, "_HASH_CACHE", {})
+    assert not MediaCache(tmp_path).ready(MediaRef("image", path="new.png"))
+    assert opened == []

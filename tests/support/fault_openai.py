@@ -130,7 +130,7 @@ class FaultServer:
             return
         try:
             await asyncio.wait_for(self._stop.wait(), seconds)
-        except TimeoutError:
+        except asyncio.TimeoutError:  # the builtin TimeoutError only from Python 3.11
             pass
 
     async def _serve(self) -> None:

@@ -31,9 +31,11 @@ def test_garbage_made_during_the_run_is_still_collected() -> None:
         def __init__(self) -> None:
             self.me = self  # a reference cycle: only the cyclic collector frees it
 
-    with collector_for_bulk_work():
+    with collector_for_bulk_work(gen0_threshold=100):
+        assert gc.isenabled()
         ref = weakref.ref(Node())
-        gc.collect()
+        junk = [[i] for i in range(5_000)]  # container allocations: the collector runs on its own, uncalled
+        del junk
         assert ref() is None
 
 

@@ -12,6 +12,7 @@ def test_all_exports_only_what_schema_defines():
         obj = getattr(schema, name)  # every name exists
         assert not isinstance(obj, types.ModuleType), name
         defined_here = getattr(obj, "__module__", "judgeanything.schema") == "judgeanything.schema"
-        assert defined_here or name[0].isupper(), f"{name} is imported from {obj.__module__}, not defined here"
+        type_alias = getattr(obj, "__module__", "") in ("typing", "types")  # Item = ScoreItem | PairItem | …
+        assert defined_here or type_alias, f"{name} is imported from {obj.__module__}, not defined here"
     assert not {"Any", "Mapping", "dataclass", "field", "asdict", "json", "re", "hashlib"} & set(schema.__all__)
     assert {"Verdict", "Failure", "PairItem", "FAILURE_KINDS", "item_to_dict"} <= set(schema.__all__)

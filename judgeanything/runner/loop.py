@@ -360,10 +360,10 @@ def collector_for_bulk_work(gen0_threshold: int = 10_000) -> Iterator[None]:
 
     Everything alive when judging starts (the items, units and imported libraries: ~150,000 objects for a
     1,280-item image run) is moved out of the collector's view with :func:`gc.freeze`, and the youngest
-    generation is collected every ``gen0_threshold`` container allocations instead of every 700. Measured
-    on the image items of ``benchmarks/bench_throughput.py`` (2-core machine): full collections re-walked
-    that heap ~3 times per 1,280 units, and with the young collections took ~1.3 ms of CPU per unit, about a
-    third of the framework's own CPU; with this, ~0.2–0.5 ms. Nothing is leaked: objects frozen here are
+    generation is collected every ``gen0_threshold`` container allocations instead of every 700. On the image
+    items of ``benchmarks/bench_throughput.py`` (a one-off ``gc.callbacks`` measurement on the loaded 2-core
+    machine, see benchmarks/README.md): full collections re-walked that heap ~3 times per 1,280 units and, with
+    the young collections, took ~1.3 ms per unit; with these settings ~0.2–0.5 ms. Nothing is leaked: objects frozen here are
     unfrozen (collectable again) when the loop ends, and reference counting frees acyclic garbage as
     always. The settings are process-wide: runs that overlap in one process (threads) share them, the
     first to start sets them and the last to finish restores what was there before.

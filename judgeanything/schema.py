@@ -710,6 +710,34 @@ ERROR_TYPES: Mapping[str, str] = {
     "no_solution": "no solution given, or the instructions not followed",
 }
 
+@dataclass(frozen=True)
+class StepLabel:
+    """One step's label (or a judge's verdict on it): ``correct``/``incorrect`` and, when incorrect, the
+    canonical error type (:data:`ERROR_TYPES`; ``None`` = not given).
+
+    Raises:
+        SchemaError: an unknown verdict or error type.
+    """
+
+    verdict: str
+    error_type: str | None = None
+    explanation: str = ""
+
+    def __post_init__(self) -> None:
+        if self.verdict not in STEP_VERDICTS:
+            raise SchemaError(f"step verdict {self.verdict!r} is not one of {STEP_VERDICTS}")
+        if self.error_type is not None and self.error_type not in ERROR_TYPES:
+            raise SchemaError(f"error type {self.error_type!r} is not one of {', '.join(ERROR_TYPES)}")
+
+    @property
+    def is_error(self) -> bool:
+        return self.verdict == INCORRECT
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "error_type": self.error_type,
+                **({"explanation": self.explanation} if self.explanation else {})}
+
+
 _ERROR_ALIASES = {
     "reasoning": "reasoning", "logic": "reasoning", "logical": "reasoning",
     "visual interpretation": "visual_interpretation", "visual": "visual_interpretation",
@@ -834,6 +862,7 @@ __all__ = [
     "ScoreItem",
     "ScoreScale",
     "Setting",
+    "StepLabel",
     "TaskType",
     "TextPart",
     "Verdict",

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from judgeanything.store import (
     RunRecord,
     StoreError,
     iter_jsonl_lines,
+    read_jsonl,
     supersedes,
 )
 from judgeanything.store import check_value as check_value  # analysis.units checks label values with it
@@ -286,14 +287,40 @@ REMOVED = "items no longer in the item set"
 EDITED = "items edited since they were judged"
 
 
-def _stale(rec: RunRecord, contents: dict[str, str | None]) -> str | None:
-    """Why a record belongs to another item set (:data:`REMOVED`, :data:`EDITED`), or None when it counts."""
-    if rec.item_id not in contents:
+def set_aside_reason(item_id: str, judged_on: str | None, contents: Mapping[str, str | None]) -> str | None:
+    """Why a record of ``item_id`` judged on content ``judged_on`` belongs to another item set than the run's
+    (``contents``: item id → content hash from ``items.jsonl``): :data:`REMOVED`, :data:`EDITED`, or None when it
+    counts. A content missing on either side (records of earlier versions) counts. The one rule every analysis
+    of a run directory applies (generic, rules, process)."""
+    if item_id not in contents:
         return REMOVED
-    have, had = contents[rec.item_id], rec.item_content
-    if have is not None and had is not None and had != have:
+    have = contents[item_id]
+    if have is not None and judged_on is not None and str(judged_on) != str(have):
         return EDITED
     return None
+
+
+def items_by_id(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """``items.jsonl`` of a run directory as item id → its line (for analyses that read items as written, e.g.
+    the rules and process analyses).
+
+    Raises:
+        FileNotFoundError: the run has no items.jsonl (every run writes one before judging).
+        StoreError: a line that is not JSON (file and line named).
+    """
+    path = Path(run_dir) / ITEMS
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no item set (every run writes it before judging)")
+    return {str(d["item_id"]): d for d in read_jsonl(path)}
+
+
+def contents_of(items: Mapping[str, Mapping[str, Any]]) -> dict[str, str | None]:
+    """Item id → the content hash ``items.jsonl`` recorded (None where an earlier version wrote none)."""
+    return {i: (str(d["content"]) if d.get("content") is not None else None) for i, d in items.items()}
+
+
+def _stale(rec: RunRecord, contents: dict[str, str | None]) -> str | None:
+    return set_aside_reason(rec.item_id, rec.item_content, contents)
 
 
 def _count(x: Any) -> float:

@@ -20,7 +20,6 @@ metrics). Metrics:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,8 +30,10 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
+from judgeanything.analysis.load import contents_of, items_by_id, set_aside_reason
 from judgeanything.analysis.metrics import CSV_COLUMNS
-from judgeanything.schema import INCORRECT
+from judgeanything.schema import INCORRECT, StepLabel
+from judgeanything.store import VERDICTS
 from judgeanything.usage import iter_latest_records
 
 Steps = Sequence[tuple[str, str | None]]
@@ -116,49 +117,33 @@ class RunCase:
         return first_error([(lab.verdict, lab.error_type) for lab in self.labels])
 
 
-@dataclass(frozen=True)
-class _Label:
-    verdict: str
-    error_type: str | None
-
-    @property
-    def is_error(self) -> bool:
-        return self.verdict == INCORRECT
-
-
-def _jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
 def load_process_run(run_dir: Path) -> tuple[list[RunCase], dict[str, Steps | None], dict[str, int]]:
     """The cases of a process run (``items.jsonl``: ``meta.reference_steps``), the judge's steps per case from
     the latest record of each unit (``verdicts.jsonl``: the verdict's ``steps``; ``None`` for a failure), and the
     failures by kind. A record of an item removed since, or judged on other content, is set aside.
 
     Raises:
-        FileNotFoundError: the run has no verdicts.jsonl.
+        FileNotFoundError: the run has no verdicts.jsonl or no items.jsonl.
         ValueError: an item without reference steps (names it).
+        SchemaError: a reference step with an unknown verdict or error type.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / "verdicts.jsonl").exists():
-        raise FileNotFoundError(f"{run_dir / 'verdicts.jsonl'}: no run log")
-    items = {d["item_id"]: d for d in _jsonl(run_dir / "items.jsonl")}
+    if not (run_dir / VERDICTS).exists():
+        raise FileNotFoundError(f"{run_dir / VERDICTS}: no run log")
+    items = items_by_id(run_dir)
+    contents = contents_of(items)
     cases = []
     for iid, d in items.items():
         meta = d.get("meta") or {}
         ref = meta.get("reference_steps")
         if not isinstance(ref, list):
             raise ValueError(f"{run_dir / 'items.jsonl'}: item {iid!r} has no meta.reference_steps")
-        cases.append(RunCase(iid, tuple(_Label(str(r["verdict"]), r.get("error_type")) for r in ref),
+        cases.append(RunCase(iid, tuple(StepLabel(str(r["verdict"]), r.get("error_type")) for r in ref),
                              str(meta.get("discipline", "")), str(meta.get("modality", ""))))
     judged: dict[str, Steps | None] = {}
     failures: dict[str, int] = {}
-    for rec in iter_latest_records(run_dir / "verdicts.jsonl"):
-        item = items.get(str(rec.get("item_id")))
-        if item is None or (item.get("content") and rec.get("item_content")
-                            and str(item["content"]) != str(rec["item_content"])):
+    for rec in iter_latest_records(run_dir / VERDICTS):
+        if set_aside_reason(str(rec.get("item_id")), rec.get("item_content"), contents) is not None:
             continue
         o = (rec.get("outcomes") or [{}])[0]
         if "failure" in o or o.get("steps") is None:

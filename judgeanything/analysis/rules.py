@@ -21,7 +21,6 @@ are by construction). Sections, each a small function ``(units, group, …) -> r
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -33,10 +32,12 @@ import pandas as pd
 from sklearn.metrics import brier_score_loss, precision_recall_fscore_support
 
 from judgeanything.analysis.bootstrap import mean_stat, rng_for
+from judgeanything.analysis.load import contents_of, items_by_id, set_aside_reason
 from judgeanything.analysis.metrics import write_metrics
 from judgeanything.analysis.table import CsvKey, JsonPath, MetricRow, MetricTable, Rows, nest
 from judgeanything.jsonsafe import finite_or_none
 from judgeanything.schema import NOT_APPLICABLE, RULE_VERDICTS
+from judgeanything.store import LABELS, VERDICTS, read_jsonl
 from judgeanything.usage import find_price, iter_latest_records, load_price_table, verdict_cost
 
 ALL = "all"
@@ -63,42 +64,27 @@ def _unit(rec: Mapping[str, Any], rule: str, label: str | None) -> dict[str, Any
             "cascade": cascade or None, "usage": rec.get("usage") or {}, "screened": len(extra.get("screen") or [])}
 
 
-def _current(rec: Mapping[str, Any], items: Mapping[str, Mapping[str, Any]]) -> bool:
-    """Whether a record counts: its item is in the run's item set, with the content it was judged on (a record
-    of an item removed since, or judged under an edited rule, is set aside; the generic analysis does the same,
-    :mod:`judgeanything.analysis.load`)."""
-    if not items:
-        return True
-    item = items.get(str(rec.get("item_id")))
-    if item is None:
-        return False
-    have, had = item.get("content"), rec.get("item_content")
-    return have is None or had is None or str(have) == str(had)
-
-
 def load_rule_units(run_dir: Path) -> pd.DataFrame:
     """The units of a rules run (latest attempt of each, on the current item set), with labels; one row each.
 
+    A record of an item removed since, or judged under an edited rule, is set aside
+    (:func:`~judgeanything.analysis.load.set_aside_reason`, as in every analysis).
+
     Raises:
-        FileNotFoundError: the run has no verdicts.jsonl.
+        FileNotFoundError: the run has no verdicts.jsonl or no items.jsonl.
     """
     run_dir = Path(run_dir)
-    if not (run_dir / "verdicts.jsonl").exists():
-        raise FileNotFoundError(f"{run_dir / 'verdicts.jsonl'}: no run log")
-    items = {}
-    if (run_dir / "items.jsonl").exists():
-        for line in (run_dir / "items.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                d = json.loads(line)
-                items[d["item_id"]] = d
+    if not (run_dir / VERDICTS).exists():
+        raise FileNotFoundError(f"{run_dir / VERDICTS}: no run log")
+    items = items_by_id(run_dir)
+    contents = contents_of(items)
     labels: dict[str, str] = {}
-    if (run_dir / "labels.jsonl").exists():
-        for line in (run_dir / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                d = json.loads(line)
-                labels.setdefault(d["item_id"], str(d["value"]))
+    if (run_dir / LABELS).exists():
+        for d in read_jsonl(run_dir / LABELS):
+            labels.setdefault(d["item_id"], str(d["value"]))
     rows = [_unit(r, _rule_of(r["item_id"], items), labels.get(r["item_id"]))
-            for r in iter_latest_records(run_dir / "verdicts.jsonl") if _current(r, items)]
+            for r in iter_latest_records(run_dir / VERDICTS)
+            if set_aside_reason(str(r.get("item_id")), r.get("item_content"), contents) is None]
     return pd.DataFrame(rows, columns=["item_id", "rule", "label", "verdict", "failure", "p_yes", "debias",
                                        "escalated", "cascade", "usage", "screened"])
 

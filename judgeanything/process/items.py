@@ -6,36 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from judgeanything.process.taxonomy import CORRECT, ERROR_TYPES, INCORRECT, STEP_VERDICTS
-from judgeanything.schema import MediaRef, SchemaError
-
-
-@dataclass(frozen=True)
-class StepLabel:
-    """One step's label (or a judge's verdict on it): ``correct``/``incorrect`` and, when incorrect, the
-    canonical error type (:data:`~judgeanything.process.taxonomy.ERROR_TYPES`; ``None`` = not given).
-
-    Raises:
-        SchemaError: an unknown verdict or error type.
-    """
-
-    verdict: str
-    error_type: str | None = None
-    explanation: str = ""
-
-    def __post_init__(self) -> None:
-        if self.verdict not in STEP_VERDICTS:
-            raise SchemaError(f"step verdict {self.verdict!r} is not one of {STEP_VERDICTS}")
-        if self.error_type is not None and self.error_type not in ERROR_TYPES:
-            raise SchemaError(f"error type {self.error_type!r} is not one of {', '.join(ERROR_TYPES)}")
-
-    @property
-    def is_error(self) -> bool:
-        return self.verdict == INCORRECT
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"verdict": self.verdict, "error_type": self.error_type,
-                **({"explanation": self.explanation} if self.explanation else {})}
+from judgeanything.process.taxonomy import CORRECT, INCORRECT
+from judgeanything.schema import MediaRef, SchemaError, StepLabel  # StepLabel: the answer contract's, in schema
 
 
 @dataclass(frozen=True)

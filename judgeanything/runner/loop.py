@@ -363,9 +363,9 @@ def collector_for_bulk_work(gen0_threshold: int = 10_000) -> Iterator[None]:
     generation is collected every ``gen0_threshold`` container allocations instead of every 700. On the image
     items of ``benchmarks/bench_throughput.py`` (a one-off ``gc.callbacks`` measurement on the loaded 2-core
     machine, see benchmarks/README.md): full collections re-walked that heap ~3 times per 1,280 units and, with
-    the young collections, took ~1.3 ms per unit; with these settings ~0.2–0.5 ms. Nothing is leaked: objects frozen here are
-    unfrozen (collectable again) when the loop ends, and reference counting frees acyclic garbage as
-    always. The settings are process-wide: runs that overlap in one process (threads) share them, the
+    the young collections, took ~1.3 ms per unit; with these settings ~0.2–0.5 ms. Nothing is leaked:
+    objects frozen here are unfrozen (collectable again) when the loop ends, and reference counting frees
+    acyclic garbage as always. The settings are process-wide: runs that overlap in one process (threads) share them, the
     first to start sets them and the last to finish restores what was there before.
     """
     with _GC_LOCK:

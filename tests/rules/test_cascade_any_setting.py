@@ -34,3 +34,32 @@ def test_threshold_0_is_fast_and_1_is_slow_in_pair_comparison(tmp_path: Path):
     assert set(first) == set(c0) == set(c1) and len(first) >= 4
     assert c0 == first and c1 == random
     assert set(first.values()) == {"first"} and len(set(random.values())) > 1
+
+
+def test_the_fast_stage_reads_text_with_the_runs_parse_strategy():
+    """The cascade reads its fast judge's text itself (to decide on escalation), so it must read it as the run
+    is configured (judge.parse): prose is a verdict under lenient reading and a parse_fail under strict."""
+    import asyncio
+    from collections.abc import Sequence
+
+    from judgeanything.judges.base import Judge, JudgeRequest, JudgeResult
+    from judgeanything.judges.baselines import RandomJudge
+    from judgeanything.judges.cascade import CascadeJudge
+    from judgeanything.schema import TextPart
+    from tests.judges.conftest import make_request
+
+    class Prose(Judge):
+        name = "prose"
+
+        async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+            return [JudgeResult(raw="Response A is clearly better here. Verdict: [[A]]", finish_reason="stop")
+                    for _ in requests]
+
+    def read(parse: str) -> object:
+        cascade = CascadeJudge(Prose(), RandomJudge(), threshold=0.0, parse=parse)
+        (res,) = asyncio.run(cascade.judge([make_request("a", "pair", [TextPart("Compare.")])]))
+        (o,) = res.outcomes
+        return o.to_dict().get("value", o.to_dict().get("failure"))
+
+    assert read("lenient") == "first"
+    assert read("strict") == "parse_fail"

@@ -54,5 +54,5 @@ def test_a_misspelled_reference_label_is_refused(tmp_path: Path) -> None:
 def test_a_run_without_its_item_set_is_an_error(tmp_path: Path, load) -> None:
     _process_run(tmp_path)
     (tmp_path / "items.jsonl").unlink()
-    with pytest.raises(FileNotFoundError, match="items.jsonl"):
+    with pytest.raises(FileNotFoundError, match=r"items\.jsonl"):
         load(tmp_path)

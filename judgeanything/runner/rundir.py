@@ -23,7 +23,7 @@ from judgeanything.datasets.base import BenchmarkData
 from judgeanything.errors import RunConfigError
 from judgeanything.modalities.cache import MediaCache
 from judgeanything.redaction import redact_config
-from judgeanything.schema import Item, Response, TaskType, item_content_hash, item_to_dict
+from judgeanything.schema import Item, MediaRef, Response, TaskType, item_content_hash, item_to_dict
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, write_jsonl
 
 #: The run directory's saved media measurements (see :func:`write_items_and_labels`).
@@ -92,34 +92,35 @@ def write_run_json(run_dir: Path, info: Mapping[str, Any]) -> None:
     tmp.replace(run_dir / RUN)
 
 
-def response_sizes(resp: Response, cache: MediaCache) -> dict[str, float]:
+def response_sizes(resp: Response, measures: Mapping[MediaRef, Mapping[str, float]]) -> dict[str, float]:
     """Size features of one response (for verbosity/size bias and the ``longer`` baseline).
 
-    Text: ``chars``, ``words``. Media: the encoder's ``measure`` of each media ref (seconds for
-    ``duration_s``; pixels for images) with ``count`` = number of refs; {} where nothing is measurable.
+    Text: ``chars``, ``words``. Media: the encoder's measure of each media ref from ``measures``
+    (:meth:`MediaCache.measure`; seconds for ``duration_s``, pixels for images) with ``count`` = number of refs;
+    {} where nothing is measurable.
     """
     if resp.text is not None:
         return {"chars": float(len(resp.text)), "words": float(len(resp.text.split()))}
     out: dict[str, float] = {}
     for ref in resp.media:
-        m = cache.measure(ref)
-        for k, v in m.items():
+        for k, v in measures[ref].items():
             out[k] = out.get(k, 0.0) + float(v) if k in ("duration_s", "count") else float(v)
     if resp.media and out:
         out.setdefault("count", float(len(resp.media)))
     return out
 
 
-def item_record(item: Item, cache: MediaCache, content: str | None = None) -> dict[str, Any]:
-    """The ``items.jsonl`` line of an item (see :mod:`judgeanything.store`; ``content``: its
-    :func:`~judgeanything.schema.item_content_hash` when already computed)."""
+def item_record(item: Item, measures: Mapping[MediaRef, Mapping[str, float]], content: str | None = None
+                ) -> dict[str, Any]:
+    """The ``items.jsonl`` line of an item (see :mod:`judgeanything.store`; ``measures``: each of its responses'
+    media measured; ``content``: its :func:`~judgeanything.schema.item_content_hash` when already computed)."""
     d = item_to_dict(item)
     d["content"] = content if content is not None else item_content_hash(item)
     task = TaskType.parse(item.query.task_name)
     d["input_modalities"] = list(task.non_text_inputs) or ["text"]
     d["output_modality"] = task.output
     d["family"] = task.family
-    d["sizes"] = [response_sizes(r, cache) for r in item.responses]
+    d["sizes"] = [response_sizes(r, measures) for r in item.responses]
     return d
 
 
@@ -136,11 +137,12 @@ def write_items_and_labels(run_dir: Path, data: BenchmarkData, items: Sequence[I
     saved = run_dir / MEASURES
     cache.load_measures(saved)
     distinct = list(dict.fromkeys(ref for it in items for r in it.responses for ref in r.media))
+    measures: dict[MediaRef, dict[str, float]] = {}
     if distinct:
         with ThreadPoolExecutor(max_workers=8, thread_name_prefix="measure") as pool:
-            for _ in pool.map(cache.measure, distinct):
-                pass
-    records = [item_record(it, cache, contents[i] if contents is not None else None) for i, it in enumerate(items)]
+            measures = dict(zip(distinct, pool.map(cache.measure, distinct), strict=True))
+    records = [item_record(it, measures, contents[i] if contents is not None else None)
+               for i, it in enumerate(items)]
     cache.save_measures(saved)
     write_jsonl(run_dir / ITEMS, records)
     keep = {it.item_id for it in items}

@@ -32,6 +32,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from judgeanything.analysis.load import contents_of, items_by_id, set_aside_reason
 from judgeanything.analysis.metrics import CSV_COLUMNS
+from judgeanything.jsonsafe import finite_or_none
 from judgeanything.schema import INCORRECT, StepLabel
 from judgeanything.store import VERDICTS
 from judgeanything.usage import iter_latest_records
@@ -165,7 +166,7 @@ def metric_rows(metrics: Mapping[str, Any], context: Mapping[str, Any]) -> pd.Da
         for g, ms in groups.items():
             for m, v in ms.items():
                 rows.append({**context, "group_by": group_by, "group": g, "metric": m,
-                             "value": None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v),
+                             "value": finite_or_none(v),
                              "ci_low": None, "ci_high": None, "n": None})
     return pd.DataFrame(rows, columns=CSV_COLUMNS)
 
@@ -177,8 +178,7 @@ def leaderboard_block(metrics: Mapping[str, Any], *, judge: str, kind: str, benc
     cov = metrics["coverage"]
     pooled = metrics["pooled"]
 
-    def val(x: Any) -> float | None:
-        return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+    val = finite_or_none
 
     return {"run": {"judge": judge, "judge_kind": kind, "benchmark": benchmark, "mode": "overall"},
             "settings": {"process": {

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from judgeanything.analysis.markdown import Table, markdown_environment, md_text, reference_check_table
+from judgeanything.analysis.markdown import Table, fmt, markdown_environment, md_text, reference_check_table
 from judgeanything.analysis.metrics import write_metrics
 from judgeanything.analysis.process import METRICS, leaderboard_block, load_process_run, metric_rows, process_metrics
 from judgeanything.analysis.reference import binomial_interval, poisson_binomial
@@ -72,11 +72,6 @@ def baseline_check(cases: Sequence[Any], expected: Mapping[str, float], observed
     return out
 
 
-def _fmt(x: Any) -> str:
-    return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else (
-        f"{x:.3f}" if isinstance(x, float) else str(x))
-
-
 def render(metrics: Mapping[str, Any], check: Sequence[Mapping[str, Any]]) -> str:
     """``report.md`` of a process run (template ``report/templates/process.md.j2``): coverage and failures, the
     step metrics pooled and by discipline and modality, and the reference-baseline ``check`` rows of
@@ -88,7 +83,7 @@ def render(metrics: Mapping[str, Any], check: Sequence[Mapping[str, Any]]) -> st
         judge=md_text(metrics["judge"]), benchmark=md_text(metrics["benchmark"]), cases=md_text(cov["cases"]),
         judged=md_text(cov["judged"]), failed=md_text(cov["failed"]),
         failures=md_text(", ".join(f"{k} {v}" for k, v in metrics["failures"].items())) if metrics["failures"] else "",
-        groups=Table(["group", *METRICS], [[g, *[_fmt(m.get(k)) for k in METRICS]] for g, m in groups]),
+        groups=Table(["group", *METRICS], [[g, *[fmt(m.get(k)) for k in METRICS]] for g, m in groups]),
         check=reference_check_table(check) if check else None)
 
 
@@ -121,8 +116,8 @@ def finish_process_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mappin
     p = metrics["pooled"]
     summary["metrics"] = metrics
     summary["text"] = "\n".join([f"run directory: {run_dir}",
-                                 f"step accuracy = {_fmt(p.get('step_accuracy'))}, error F1 = {_fmt(p.get('error_f1'))}"
-                                 f", first-error accuracy = {_fmt(p.get('first_error_accuracy'))} "
+                                 f"step accuracy = {fmt(p.get('step_accuracy'))}, error F1 = {fmt(p.get('error_f1'))}"
+                                 f", first-error accuracy = {fmt(p.get('first_error_accuracy'))} "
                                  f"({metrics['coverage']['judged']}/{metrics['coverage']['cases']} cases judged)",
                                  f"report: {run_dir / 'report.md'}"])
     return summary

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from judgeanything.analysis.markdown import Table, markdown_environment, md_text, reference_check_table
+from judgeanything.analysis.markdown import Table, fmt, markdown_environment, md_text, reference_check_table
 from judgeanything.analysis.reference import binomial_interval
 from judgeanything.analysis.rules import compute_rule_metrics, counted, load_rule_units, write_metrics
 from judgeanything.schema import HumanLabel
@@ -52,9 +52,8 @@ def baseline_check(units: Any, expected: Mapping[str, float], observed: Mapping[
 
 
 def _fmt(x: Any) -> str:
-    if isinstance(x, Mapping):
-        x = x.get("value")
-    return "—" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+    """A cell: a number, or a statistic's value (``{value, …}``) without its interval."""
+    return fmt(x.get("value") if isinstance(x, Mapping) else x)
 
 
 def render(metrics: Mapping[str, Any], check: list[dict[str, Any]]) -> str:

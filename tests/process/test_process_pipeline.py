@@ -153,7 +153,7 @@ def test_truncated_and_unreadable_answers_are_typed_failures(tmp_path: Path, mon
     good = json.dumps({"steps": [{"step": i + 1, "verdict": "correct"} for i in range(n)]})
     answers = {a: ('{"steps": [{"step": 1, "verdict": "correct"}, {"step": 2, "verd', "length"),
                b: ("I think the solution looks fine overall.", "stop"), c: (good, "stop")}
-    monkeypatch.setattr(cli, "_build_judge", lambda node, data: _Stub(answers))
+    monkeypatch.setattr(cli, "_build_judge", lambda node, data, parse="auto": _Stub(answers))
     cfg = composed("setting=process", "benchmark=probes", "judge=first", f"benchmark.cache_dir={tmp_path / 'cache'}",
                    "run.limit=3", "run.progress=false")
     cli.run_from_config(cfg, tmp_path / "run")

@@ -92,9 +92,6 @@ def finish_process_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mappin
     a reference baseline); returns ``{"text": console summary, "metrics": ...}``."""
     run_dir = Path(run_dir)
     summary: dict[str, Any] = {"run_dir": str(run_dir)}
-    if not analysis.get("enabled", True):
-        summary["text"] = f"run directory: {run_dir}"
-        return summary
     cases, judged, failures = load_process_run(run_dir)
     context = {"judge": str(judge.name), "benchmark": str(getattr(data, "name", "probes")), "setting": "process",
                "mode": "overall", "rubric": "overall"}

@@ -104,9 +104,6 @@ def finish_rules_run(run_dir: Path, *, judge: Any, data: Any, analysis: Mapping[
     reference baseline); returns ``{"text": console summary, ...}``."""
     run_dir = Path(run_dir)
     summary: dict[str, Any] = {"run_dir": str(run_dir)}
-    if not analysis.get("enabled", True):
-        summary["text"] = f"run directory: {run_dir}"
-        return summary
     units = load_rule_units(run_dir)
     ci = float(analysis.get("ci", 0.95))
     metrics, df = compute_rule_metrics(units, judge=str(judge.name), n_boot=int(analysis.get("bootstrap", 1000)),

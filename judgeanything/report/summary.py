@@ -49,6 +49,8 @@ def finish_run(run_dir: Path, *, analysis: Mapping[str, Any], judge: Any = None,
         ValueError: a bad analysis option.
     """
     run_dir = Path(run_dir)
+    if not analysis.get("enabled", True):  # analysis.enabled=false: the run only, whatever its setting
+        return {"run_dir": str(run_dir), "text": f"run directory: {run_dir}"}
     if getattr(data, "setting", None) == "process":  # its own metrics and report (judgeanything/report/process.py)
         from judgeanything.report.process import finish_process_run
 
@@ -59,9 +61,6 @@ def finish_run(run_dir: Path, *, analysis: Mapping[str, Any], judge: Any = None,
         return finish_rules_run(run_dir, judge=judge, data=data, analysis=analysis)
     lines = [f"run directory: {run_dir}"]
     summary: dict[str, Any] = {"run_dir": str(run_dir)}
-    if not analysis.get("enabled", True):
-        summary["text"] = "\n".join(lines)
-        return summary
     outputs = ["metrics.json", "metrics.csv", "report.md"] + (["report.html"] if analysis.get("html", True) else [])
     if is_current(run_dir, analysis, outputs):  # a rerun that judged nothing: same files, same options
         lines[1:1] = _headline(run_dir)

@@ -1,9 +1,11 @@
 """The judging loop: pending units → requests → judge → run log, with bounded concurrency.
 
-Async; every finished unit is appended to the run log before the next is counted, so a killed run resumes
-without redoing or losing work. What a unit is and its key: :mod:`.units`; building its request:
-:mod:`.prepare`; the record it leaves: :mod:`.records`; the run directory's identity and ``run.json``:
-:mod:`.rundir`.
+Async, in three stages on one event loop (:mod:`.stages`): requests prepared ahead, ``concurrency`` senders,
+records written behind them. A unit is counted when its record is in the run log (written and flushed at once,
+fsync'ed by a background group commit), so a killed run resumes without redoing or losing finished work —
+only the units in flight, and answers not yet written (milliseconds' worth), are asked again. What a unit is
+and its key: :mod:`.units`; building its request: :mod:`.prepare`; the record it leaves: :mod:`.records`; the
+run directory's identity and ``run.json``: :mod:`.rundir`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.runner import rundir
 from judgeanything.runner.prepare import RequestPreparer, Unprepared
 from judgeanything.runner.records import failure_record, result_record
+from judgeanything.runner.stages import Landing, prepare_ahead, run_stages
 from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, MediaRef, ScoreScale, item_content_hash
 from judgeanything.shard import Shard, ShardSpecError, select
@@ -40,6 +43,9 @@ from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord
 from judgeanything.usage import is_cache_hit, iter_latest_records, price_of, summarise_usage
 
 log = logging.getLogger("judgeanything.runner")
+
+#: a judged unit whose record is still to be built and written: the unit, its request, the judge's result
+Answered = tuple[Unit, JudgeRequest, JudgeResult]
 
 
 @dataclass
@@ -243,7 +249,8 @@ class Runner:
         }
 
     async def _judge_all(self, pending: list[Unit], runlog: RunLog, sizes: Mapping[str, Any]) -> None:
-        """Judge ``pending`` in chunks of the batch size, ``concurrency`` chunks at a time."""
+        """Judge ``pending`` in chunks of the batch size, ``concurrency`` chunks at a time: requests prepared
+        ahead and records written behind the senders (:mod:`.stages`)."""
         from tqdm.auto import tqdm
 
         bs = max(1, int(self.opt.batch_size or self.judge.batch_size))
@@ -252,26 +259,38 @@ class Runner:
         self.window = AdaptiveWindow(conc, rate.min_concurrency, adaptive=rate.adaptive)
         limits = RateLimits(rate.rpm, rate.tpm)
         self._landed = asyncio.Event()
-        queue: asyncio.Queue[list[Unit]] = asyncio.Queue()
-        for i in range(0, len(pending), bs):
-            queue.put_nowait(pending[i: i + bs])
-        n_workers = min(conc, max(1, queue.qsize()))
+        chunks = [pending[i: i + bs] for i in range(0, len(pending), bs)]
+        n_senders = min(conc, max(1, len(chunks)))
         bar = tqdm(total=len(pending), desc=f"judging ({self.judge.name})", unit="unit",
                    disable=not self.opt.progress or not pending)
-
         durable = GroupSync(runlog)
 
-        async def worker() -> None:
-            while not queue.empty():
-                chunk = queue.get_nowait()
-                if not await self._admit(len(chunk)):
+        def land(done: RunRecord | Answered) -> None:
+            self._land(runlog, done if isinstance(done, RunRecord) else self._record(*done), bar)
+            durable.kick()  # flushed already; on disk within one background fsync
+
+        landing: Landing[RunRecord | Answered] = Landing(land)
+        ready: asyncio.Queue[tuple[list[Unit], list[JudgeRequest | Unprepared] | None] | None] = asyncio.Queue(
+            maxsize=n_senders)
+
+        def prepare(chunk: list[Unit]) -> list[JudgeRequest | Unprepared]:
+            return [self.preparer.prepare(u, sizes.get(u.item.item_id, [])) for u in chunk]
+
+        async def sender() -> None:
+            while (got := await ready.get()) is not None:
+                chunk, prepared = got
+                if prepared is None or not await self._admit(len(chunk)):
+                    # the budget is spent: every chunk left is counted, none is sent
                     self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)
-                    continue  # the budget is spent: every chunk left is counted, none is sent
-                await self._judge_chunk(chunk, runlog, sizes, bar, limits)
-                durable.kick()  # flushed already; on disk within one background fsync
+                    continue
+                for done in await self._judge_chunk(chunk, prepared, limits):
+                    landing.push(done)
 
         try:
-            await asyncio.gather(*(worker() for _ in range(n_workers)))
+            await run_stages([prepare_ahead(chunks, ready, n_senders, prepare, self._needs_thread,
+                                            media_of=lambda chunk: {m for u in chunk for m in _media(u.item)},
+                                            skip=lambda: self.budget.stopped),
+                              *(sender() for _ in range(n_senders))], landing)
             await durable.durable()
         finally:
             bar.close()
@@ -292,17 +311,18 @@ class Runner:
             await self._landed.wait()
         return True
 
-    async def _judge_chunk(self, chunk: list[Unit], runlog: RunLog, sizes: Mapping[str, Any], bar: Any,
-                           limits: RateLimits) -> None:
-        """Prepare one chunk's requests, judge them in one call, log every unit (fsync'ed by the caller)."""
-        prepared = await self._prepare_chunk(chunk, sizes)
+    async def _judge_chunk(self, chunk: list[Unit], prepared: list[JudgeRequest | Unprepared],
+                           limits: RateLimits) -> list[RunRecord | Answered]:
+        """Judge one prepared chunk in one call; what is to land of each unit: the record of a unit that could
+        not be prepared, the answer of one that was judged (its record is built behind the senders)."""
+        o = self.opt
+        recs: list[RunRecord | Answered] = [
+            failure_record(u, p.failure, mode=o.mode, rubrics=o.rubrics, judge=self.judge.name,
+                           prompt_version=p.prompt_version)
+            for u, p in zip(chunk, prepared, strict=True) if isinstance(p, Unprepared)]
         reqs = [(u, p) for u, p in zip(chunk, prepared, strict=True) if isinstance(p, JudgeRequest)]
-        for u, p in zip(chunk, prepared, strict=True):
-            if isinstance(p, Unprepared):
-                self._land(runlog, failure_record(u, p.failure, mode=self.opt.mode, rubrics=self.opt.rubrics,
-                                                  judge=self.judge.name, prompt_version=p.prompt_version), bar)
         if not reqs:
-            return
+            return recs
         # a JudgeConfigError (no API key, a model that cannot load) fails every unit alike: it stops the run
         # with the message (the CLI exits 2); the units already logged are kept
         async def call(rs: list[JudgeRequest]) -> list[JudgeResult]:
@@ -310,22 +330,20 @@ class Runner:
                                             window=self.window, limits=limits)
 
         results = await judge_with_cache(self.judge, [p for _, p in reqs], self.judge_cache, call)
-        for (u, req), res in zip(reqs, results, strict=True):
-            self._land(runlog, result_record(u, req, res, mode=self.opt.mode, rubrics=self.opt.rubrics,
-                                             judge=self.judge.name, parse=self.opt.parse,
-                                             max_raw_chars=self.opt.max_raw_chars), bar)
+        return recs + [(u, req, res) for (u, req), res in zip(reqs, results, strict=True)]
 
-    async def _prepare_chunk(self, chunk: Sequence[Unit], sizes: Mapping[str, Any]) -> list[JudgeRequest | Unprepared]:
-        """The requests of a chunk of units: on the event loop when no unit carries media for the judge to see,
-        or every medium is decoded in the media cache already (rendering a prompt and looking media up costs
-        less than a thread hop, and the worker thread would contend for the GIL with the loop), else in a worker
-        thread (decoding media blocks)."""
-        def prepare() -> list[JudgeRequest | Unprepared]:
-            return [self.preparer.prepare(u, sizes.get(u.item.item_id, [])) for u in chunk]
+    def _record(self, unit: Unit, req: JudgeRequest, res: JudgeResult) -> RunRecord:
+        """The record of a judged unit (its raw text parsed, :func:`.records.result_record`)."""
+        o = self.opt
+        return result_record(unit, req, res, mode=o.mode, rubrics=o.rubrics, judge=self.judge.name,
+                             parse=o.parse, max_raw_chars=o.max_raw_chars)
 
-        if not self.judge.needs_media or all(self.cache.ready(m) for u in chunk for m in _media(u.item)):
-            return prepare()
-        return await asyncio.to_thread(prepare)
+    def _needs_thread(self, chunk: Sequence[Unit]) -> bool:
+        """Whether a chunk's requests must be prepared in a worker thread: some unit carries media for the judge
+        that the media cache has not decoded yet (decoding blocks). Otherwise they are prepared on the event
+        loop: rendering a prompt and looking decoded media up costs less than a thread hop, and the worker
+        thread would contend for the GIL with the loop."""
+        return self.judge.needs_media and not all(self.cache.ready(m) for u in chunk for m in _media(u.item))
 
     def _land(self, runlog: RunLog, rec: RunRecord, bar: Any) -> None:
         """Write a unit's record (flushed now, fsync'ed by the background ``GroupSync``) and count it."""

@@ -1,6 +1,8 @@
 """Where the runner prepares requests: a unit whose media must be decoded is prepared in a worker thread (a
 decode blocks), one whose media are all in the media cache already is prepared on the event loop (lookups cost
-less than a thread hop and the GIL contention that comes with it)."""
+less than a thread hop and the GIL contention that comes with it). Requests are prepared ahead of sending
+(runner/stages.py): a unit showing a medium that another unit is decoding in a thread waits for that decode
+instead of decoding the same file again."""
 
 from __future__ import annotations
 
@@ -25,10 +27,10 @@ class _Watching(Judge):
     name = "watching"
 
     def __init__(self) -> None:
-        self.on_loop: list[bool] = []
+        self.on_loop: dict[str, bool] = {}
 
     def prebuild(self, req: JudgeRequest) -> None:
-        self.on_loop.append(threading.current_thread() is threading.main_thread())
+        self.on_loop[req.item.item_id] = threading.current_thread() is threading.main_thread()
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
         return [JudgeResult(raw='{"comment": "", "verdict": "A"}', finish_reason="stop") for _ in requests]
@@ -52,15 +54,15 @@ def test_only_units_needing_a_decode_leave_the_event_loop(tmp_path: Path) -> Non
     counts = Runner(data, judge, tmp_path / "run", RunOptions(progress=False, concurrency=1)).run()
     assert counts["judged"] == 6
     # items alternate between two images: the first unit showing each decodes it in a thread, the rest look up
-    assert judge.on_loop == [False, False, True, True, True, True]
+    assert judge.on_loop == {"u0::a_vs_b": False, "u1::a_vs_b": False, **{f"u{i}::a_vs_b": True for i in range(2, 6)}}
 
 
 def test_each_run_decodes_its_first_unit_off_the_loop(tmp_path: Path) -> None:
     data = _data(tmp_path, 3, ["one.png"])
     first = _Watching()
     Runner(data, first, tmp_path / "run1", RunOptions(progress=False, concurrency=1)).run()
-    assert first.on_loop == [False, True, True]
+    assert list(first.on_loop.values()) == [False, True, True]
     # a new run has its own media cache: nothing is ready, the first unit decodes in a thread again
     again = _Watching()
     Runner(data, again, tmp_path / "run2", RunOptions(progress=False, concurrency=1)).run()
-    assert again.on_loop == [False, True, True]
+    assert list(again.on_loop.values()) == [False, True, True]

@@ -1,0 +1,200 @@
+"""The judging loop's stages (runner/stages.py): requests prepared ahead into a bounded buffer, records written
+behind the senders, and nothing answered lost when a stage fails or the run is cancelled."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from judgeanything.datasets.base import BenchmarkData
+from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
+from judgeanything.runner import Runner, RunOptions
+from judgeanything.runner.stages import Landing, prepare_ahead, run_stages
+from judgeanything.schema import PairItem, Query, Response
+from judgeanything.store import RunLog
+
+ANSWER = '{"comment": "", "verdict": "A"}'
+
+
+def _data(n: int) -> BenchmarkData:
+    items = []
+    for i in range(n):
+        q = Query(f"u{i}", "Text2Text", f"question {i}")
+        items.append(PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
+                              Response("b", q.uniq_id, "mb", "text", text="no")))
+    return BenchmarkData(name="toy", setting="pair", items=items)
+
+
+class _LogWatching(Judge):
+    """Answers after ``delay_s``; notes how many records the run log held when each request was sent."""
+
+    needs_media = False
+    name = "log-watching"
+
+    def __init__(self, log_path: Path, delay_s: float = 0.005) -> None:
+        self.log_path, self.delay_s = log_path, delay_s
+        self.lines_at_send: list[int] = []
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        text = self.log_path.read_text() if self.log_path.exists() else ""
+        self.lines_at_send.append(text.count("\n"))
+        await asyncio.sleep(self.delay_s)
+        return [JudgeResult(raw=ANSWER, finish_reason="stop") for _ in requests]
+
+
+def test_the_next_request_leaves_before_the_last_record_is_written(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    judge = _LogWatching(run / "verdicts.jsonl")
+    counts = Runner(_data(5), judge, run, RunOptions(progress=False, concurrency=1)).run()
+    assert counts == {"judged": 5, "skipped": 0, "retried": 0, "failures": 0}
+    # one sender: request k goes out as soon as answer k-1 is in; record k-1 is written while k is in flight
+    assert judge.lines_at_send == [0, 0, 1, 2, 3]
+    with RunLog(run) as log:
+        assert sorted(r["item_id"] for r in log) == [f"u{i}::a_vs_b" for i in range(5)]
+
+
+class _FailsAt(Judge):
+    """Answers every request at once, but raises a configuration error on the ``k``-th call."""
+
+    needs_media = False
+    name = "fails-at"
+
+    def __init__(self, k: int) -> None:
+        self.k, self.calls = k, 0
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        self.calls += 1
+        if self.calls == self.k:
+            raise JudgeConfigError("the key was revoked")
+        return [JudgeResult(raw=ANSWER, finish_reason="stop") for _ in requests]
+
+
+def test_a_config_error_keeps_every_answer_received_before_it(tmp_path: Path) -> None:
+    judge = _FailsAt(4)
+    with pytest.raises(JudgeConfigError, match="revoked"):
+        Runner(_data(8), judge, tmp_path, RunOptions(progress=False, concurrency=1)).run()
+    with RunLog(tmp_path) as log:
+        assert [r["item_id"] for r in log] == [f"u{i}::a_vs_b" for i in range(3)]
+
+
+# -- the stages on their own -------------------------------------------------------------------------------
+
+
+def test_landing_writes_what_was_queued_when_a_stage_raises() -> None:
+    landed: list[int] = []
+    landing: Landing[int] = Landing(landed.append)
+
+    async def stage() -> None:
+        for i in range(3):
+            landing.push(i)
+        raise RuntimeError("sender broke")
+
+    with pytest.raises(RuntimeError, match="sender broke"):
+        asyncio.run(run_stages([stage()], landing))
+    assert landed == [0, 1, 2]
+
+
+def test_a_landing_error_stops_the_senders() -> None:
+    sent = 0
+
+    def land(i: int) -> None:
+        if i == 2:
+            raise OSError(28, "No space left on device")
+
+    landing: Landing[int] = Landing(land)
+
+    async def sender() -> None:
+        nonlocal sent
+        while True:  # would run forever: only the landing's error can stop it
+            landing.push(sent)
+            sent += 1
+            await asyncio.sleep(0.001)
+
+    with pytest.raises(OSError, match="No space left"):
+        asyncio.run(asyncio.wait_for(run_stages([sender()], landing), timeout=10))
+    assert sent < 50
+
+
+def test_cancelling_the_run_writes_what_was_queued() -> None:
+    landed: list[int] = []
+    landing: Landing[int] = Landing(landed.append)
+    queued = asyncio.Event()
+
+    async def stage() -> None:
+        for i in range(5):
+            landing.push(i)
+        queued.set()
+        await asyncio.sleep(3600)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(run_stages([stage()], landing))
+        await queued.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert landed == [0, 1, 2, 3, 4]
+
+
+def test_the_preparer_stays_at_most_one_buffer_ahead() -> None:
+    prepared: list[int] = []
+
+    async def main() -> list[int]:
+        out: asyncio.Queue = asyncio.Queue(maxsize=3)
+        task = asyncio.ensure_future(prepare_ahead(list(range(20)), out, 1, lambda c: prepared.append(c) or c,
+                                                   needs_thread=lambda c: False, media_of=lambda c: (),
+                                                   skip=lambda: False))
+        for _ in range(10):
+            await asyncio.sleep(0)
+        ahead = len(prepared)  # nobody has taken anything yet
+        got = []
+        while (x := await out.get()) is not None:
+            got.append(x[1])
+        await task
+        assert ahead <= 4  # three in the buffer, one waiting to be put
+        return got
+
+    assert asyncio.run(main()) == list(range(20))
+
+
+def test_a_shared_medium_is_decoded_once_not_by_two_threads_at_once() -> None:
+    decoded: set[str] = set()
+    threads: list[str] = []
+    lock = threading.Lock()
+    media = {"c0": {"cat.png"}, "c1": {"cat.png"}, "c2": {"dog.png"}, "c3": {"cat.png", "dog.png"}}
+
+    def prepare(chunk: str) -> str:
+        with lock:
+            if threading.current_thread() is not threading.main_thread():
+                threads.append(chunk)
+        decoded.update(media[chunk])
+        return chunk
+
+    async def main() -> list[tuple[str, str | None]]:
+        out: asyncio.Queue = asyncio.Queue(maxsize=8)
+        await prepare_ahead(list(media), out, 1, prepare, needs_thread=lambda c: not media[c] <= decoded,
+                            media_of=lambda c: media[c], skip=lambda: False)
+        return [x for x in (out.get_nowait() for _ in range(out.qsize())) if x is not None]
+
+    got = asyncio.run(main())
+    assert sorted(c for c, _ in got) == ["c0", "c1", "c2", "c3"]
+    # c1 waited for c0's decode of cat.png and found it decoded; c3 found both decoded
+    assert sorted(threads) == ["c0", "c2"]
+
+
+def test_chunks_after_the_budget_stops_pass_unprepared() -> None:
+    stop_after = 2
+    done: list[int] = []
+
+    async def main() -> list[tuple[int, int | None]]:
+        out: asyncio.Queue = asyncio.Queue(maxsize=10)
+        await prepare_ahead(list(range(5)), out, 2, lambda c: done.append(c) or c, needs_thread=lambda c: False,
+                            media_of=lambda c: (), skip=lambda: len(done) >= stop_after)
+        return [out.get_nowait() for _ in range(out.qsize())]
+
+    assert asyncio.run(main()) == [(0, 0), (1, 1), (2, None), (3, None), (4, None), None, None]

@@ -390,6 +390,8 @@ class GeminiJudge(Judge):
         return shorten(text, 300)
 
     async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        if len(requests) == 1:  # the runner's usual batch: awaited in place, not wrapped in a task of its own
+            return [await self._one(requests[0])]
         return list(await asyncio.gather(*(self._one(r) for r in requests)))
 
     async def aclose(self) -> None:

@@ -51,6 +51,9 @@ CACHEABLE_FAILURES: tuple[str, ...] = ("refusal", "safety_block")
 #: Failure kinds that may never be cached, whatever the configuration says (see the module docstring).
 NEVER_CACHED = frozenset({"api_error", "media_error", "unsupported_modality"})
 CACHED_JUDGE_KINDS = frozenset({"api", "local", "smoke"})
+#: ``cache.max_answer_chars``: ten times the run log's default ``run.max_raw_chars`` (100,000); judges'
+#: answers are a few thousand characters
+DEFAULT_MAX_ANSWER_CHARS = 1_000_000
 ENV_DIR = "JUDGEANYTHING_CACHE_DIR"
 
 
@@ -75,15 +78,21 @@ class CacheOptions:
             same directory shares its answers; it may be on a shared filesystem.
         backend: ``auto`` | ``sqlite`` | ``files`` (see :mod:`judgeanything.cache.store`).
         failures: failure kinds whose answers are cached (a subset of :data:`CACHEABLE_FAILURES`).
+        max_answer_chars: an answer whose raw text is longer is not stored (counted as ``too_long`` among
+            the uncacheable): a judge looping until its token limit, or a hostile server streaming megabytes,
+            must not grow a cache that every run shares and reads back. The text is never cut for the cache
+            (a cut answer could parse to another verdict on a hit); such an answer is simply asked again.
+            ``None``: no limit.
 
     Raises:
-        ValueError: an unknown mode or backend, or a failure kind that may never be cached.
+        ValueError: an unknown mode or backend, a failure kind that may never be cached, a limit below 1.
     """
 
     mode: str = "readwrite"
     dir: str | None = None
     backend: str = "auto"
     failures: tuple[str, ...] = CACHEABLE_FAILURES
+    max_answer_chars: int | None = DEFAULT_MAX_ANSWER_CHARS
 
     def __post_init__(self) -> None:
         if self.mode not in CACHE_MODES:
@@ -96,6 +105,10 @@ class CacheOptions:
             if k in NEVER_CACHED:
                 raise ValueError(f"cache.failures: {k!r} answers are never cached (the next run must try "
                                  "again)")
+        cap = self.max_answer_chars
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(f"cache.max_answer_chars={cap!r}: expected a positive whole number of characters "
+                             "or null (no limit)")
 
     @classmethod
     def from_config(cls, node: Mapping[str, Any] | None) -> CacheOptions:
@@ -104,13 +117,14 @@ class CacheOptions:
         failures = node.get("failures")
         return cls(mode=str(node.get("mode", "readwrite")), dir=node.get("dir") or None,
                    backend=str(node.get("backend", "auto")),
-                   failures=CACHEABLE_FAILURES if failures is None else tuple(str(k) for k in failures))
+                   failures=CACHEABLE_FAILURES if failures is None else tuple(str(k) for k in failures),
+                   max_answer_chars=node.get("max_answer_chars", DEFAULT_MAX_ANSWER_CHARS))
 
 
 @dataclass
 class CacheStats:
     """Counts for ``run.json``: lookups answered (``hits``), missed, answers stored, answers not stored
-    because they failed (``uncacheable`` by kind)."""
+    (``uncacheable``, by failure kind, or ``too_long``: over ``cache.max_answer_chars``)."""
 
     hits: int = 0
     misses: int = 0
@@ -243,8 +257,17 @@ class JudgeCache:
 
     def cacheable(self, res: JudgeResult) -> bool:
         """Whether an answer may be stored (see the module docstring)."""
-        return res.failure is None or (res.failure.kind in self.options.failures
-                                       and res.failure.kind not in NEVER_CACHED)
+        return self._not_stored_because(res) is None
+
+    def _not_stored_because(self, res: JudgeResult) -> str | None:
+        """Why an answer is not stored (a failure kind, or ``too_long``); ``None`` when it is stored."""
+        if res.failure is not None and (res.failure.kind not in self.options.failures
+                                        or res.failure.kind in NEVER_CACHED):
+            return res.failure.kind
+        cap = self.options.max_answer_chars
+        if cap is not None and len(res.raw or "") > cap:
+            return "too_long"
+        return None
 
     def store_many(self, entries: Sequence[tuple[str, JudgeResult]]) -> None:
         """Store the cacheable answers (no-op unless the mode writes)."""
@@ -253,9 +276,9 @@ class JudgeCache:
         stored = 0
         skipped: dict[str, int] = {}
         for k, res in entries:
-            if not self.cacheable(res):
-                kind = res.failure.kind if res.failure is not None else "?"
-                skipped[kind] = skipped.get(kind, 0) + 1
+            why = self._not_stored_because(res)
+            if why is not None:
+                skipped[why] = skipped.get(why, 0) + 1
                 continue
             stored += self.store.put(k, encode_result(res))
         with self._lock:

@@ -157,6 +157,22 @@ def test_transient_failures_are_never_cached_refusals_are(tmp_path):
         CacheOptions(mode="sometimes")
 
 
+def test_an_answer_over_the_size_limit_is_asked_again_not_stored_or_cut(tmp_path):
+    cache = JudgeCache(CacheOptions(dir=str(tmp_path), max_answer_chars=1_000))
+    verdict_at_the_end = "x" * 5_000 + ' {"overall_choice": "1"}'  # cut, it would parse to no verdict at all
+    entries = [("a" * 64, JudgeResult(raw=verdict_at_the_end)), ("b" * 64, JudgeResult(raw="y" * 1_000)),
+               ("c" * 64, JudgeResult(failure=Failure("refusal", "z" * 5_000), raw="z" * 5_000))]
+    cache.store_many(entries)
+    assert set(cache.lookup([k for k, _ in entries])) == {"b" * 64}  # exactly at the limit is stored
+    assert cache.stats.uncacheable == {"too_long": 2} and cache.stats.stored == 1
+    # the default is a million characters; null lifts the limit; anything else is refused
+    assert CacheOptions.from_config({}).max_answer_chars == 1_000_000
+    assert CacheOptions.from_config({"max_answer_chars": None}).max_answer_chars is None
+    for bad in (0, -5, 2.5, True, "big"):
+        with pytest.raises(ValueError, match=r"cache\.max_answer_chars"):
+            CacheOptions(max_answer_chars=bad)  # type: ignore[arg-type]
+
+
 # -- the cache-aware judge call ---------------------------------------------------------------------------
 
 

@@ -35,7 +35,7 @@ from judgeanything.retry import RetryPolicy, RetryStats, judge_with_retries
 from judgeanything.runner import rundir
 from judgeanything.runner.prepare import RequestPreparer, Unprepared
 from judgeanything.runner.records import failure_record, result_record
-from judgeanything.runner.stages import Landing, prepare_ahead, run_stages
+from judgeanything.runner.stages import Landing, Prepared, prepare_ahead, run_stages
 from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, MediaRef, ScoreScale, item_content_hash
 from judgeanything.shard import Shard, ShardSpecError, select
@@ -270,7 +270,7 @@ class Runner:
             durable.kick()  # flushed already; on disk within one background fsync
 
         landing: Landing[RunRecord | Answered] = Landing(land)
-        ready: asyncio.Queue[tuple[list[Unit], list[JudgeRequest | Unprepared] | None] | None] = asyncio.Queue(
+        ready: asyncio.Queue[Prepared[list[Unit], list[JudgeRequest | Unprepared]] | None] = asyncio.Queue(
             maxsize=n_senders)
 
         def prepare(chunk: list[Unit]) -> list[JudgeRequest | Unprepared]:
@@ -278,7 +278,8 @@ class Runner:
 
         async def sender() -> None:
             while (got := await ready.get()) is not None:
-                chunk, prepared = got
+                chunk, preparation = got
+                prepared = await preparation
                 if prepared is None or not await self._admit(len(chunk)):
                     # the budget is spent: every chunk left is counted, none is sent
                     self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)

@@ -82,58 +82,67 @@ class Landing(Generic[T]):
             self._land(self._queue.popleft())
 
 
-async def prepare_ahead(chunks: Sequence[T], out: asyncio.Queue[tuple[T, P | None] | None], n_senders: int,
+#: what the preparer hands a sender: a chunk and its preparation (done, or running in a worker thread; its
+#: result is ``None`` for a chunk passed on unprepared), in the chunks' order; ``None`` when there are no more
+Prepared = tuple[T, asyncio.Future[P | None]]
+
+
+async def prepare_ahead(chunks: Sequence[T], out: asyncio.Queue[Prepared[T, P] | None], n_senders: int,
                         prepare: Callable[[T], P], needs_thread: Callable[[T], bool],
                         media_of: Callable[[T], Collection[Hashable]], skip: Callable[[], bool]) -> None:
-    """Prepare ``chunks`` into ``out`` (a bounded queue: this waits while it is full), then put one ``None``
-    per sender.
+    """Prepare ``chunks`` for the senders, handing them out through ``out`` (a bounded queue: this waits while
+    it is full) in the chunks' order — so one sender sends in the planned order, and the run log of a sequential
+    judge reads in it — then put one ``None`` per sender.
 
     Args:
         prepare: builds a chunk's requests (blocking; called on the loop or in a worker thread).
-        needs_thread: whether a chunk must be prepared in a worker thread (media still to decode).
+        needs_thread: whether a chunk must be prepared in a worker thread (media still to decode); at most
+            :data:`PREPARE_THREADS` at once.
         media_of: the media a chunk shows: a chunk sharing one with a chunk being prepared in a thread waits
             for it (then usually finds its media decoded) instead of decoding the same file again at once.
-        skip: checked before each chunk: when true the chunk is passed on unprepared (``(chunk, None)``), e.g.
+        skip: checked before each chunk: when true the chunk is passed on unprepared (result ``None``), e.g.
             once the budget is spent.
 
-    Raises: whatever ``prepare`` raises (the run stops with it).
+    Raises: whatever ``prepare`` raises on the loop; an error in a worker thread is raised to the sender that
+    awaits that chunk (the run stops with either).
     """
+    loop = asyncio.get_running_loop()
     threads = asyncio.Semaphore(PREPARE_THREADS)
-    started: list[asyncio.Future[None]] = []
-    decoding: dict[asyncio.Future[None], Collection[Hashable]] = {}  # those still running, with their media
+    decoding: dict[asyncio.Future[P | None], Collection[Hashable]] = {}  # running in threads, with their media
 
-    async def in_thread(chunk: T) -> None:
-        try:
-            prepared = await asyncio.to_thread(prepare, chunk)
-        finally:
-            threads.release()
-        await out.put((chunk, prepared))
+    def done(value: P | None) -> asyncio.Future[P | None]:
+        fut: asyncio.Future[P | None] = loop.create_future()
+        fut.set_result(value)
+        return fut
 
     async def after_shared_decodes(chunk: T) -> None:
         mine = set(media_of(chunk))
         while shared := [t for t, media in decoding.items() if not mine.isdisjoint(media)]:
             await asyncio.wait(shared)
 
+    started: list[asyncio.Future[P | None]] = []
     try:
         for chunk in chunks:
             if skip():
-                await out.put((chunk, None))
+                await out.put((chunk, done(None)))
                 continue
             if needs_thread(chunk):
                 await after_shared_decodes(chunk)
             if needs_thread(chunk):
                 await threads.acquire()
-                task = asyncio.ensure_future(in_thread(chunk))
+                task: asyncio.Future[P | None] = asyncio.ensure_future(asyncio.to_thread(prepare, chunk))
+                task.add_done_callback(lambda t: threads.release())
                 started.append(task)
                 decoding[task] = media_of(chunk)
                 task.add_done_callback(decoding.pop)
+                await out.put((chunk, task))
             else:
-                await out.put((chunk, prepare(chunk)))
+                await out.put((chunk, done(prepare(chunk))))
                 await asyncio.sleep(0)  # let the senders whose answers arrived go first
-        await asyncio.gather(*started)
-    finally:
+    except BaseException:
         for t in started:
             t.cancel()
+        raise
     for _ in range(n_senders):
         await out.put(None)
 
@@ -168,4 +177,4 @@ async def _until_done(tasks: Sequence[asyncio.Future[None]], also_watch: asyncio
                 raise t.exception()  # type: ignore[misc]
 
 
-__all__ = ["PREPARE_THREADS", "Landing", "prepare_ahead", "run_stages"]
+__all__ = ["PREPARE_THREADS", "Landing", "Prepared", "prepare_ahead", "run_stages"]

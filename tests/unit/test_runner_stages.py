@@ -154,7 +154,7 @@ def test_the_preparer_stays_at_most_one_buffer_ahead() -> None:
         ahead = len(prepared)  # nobody has taken anything yet
         got = []
         while (x := await out.get()) is not None:
-            got.append(x[1])
+            got.append(await x[1])
         await task
         assert ahead <= 4  # three in the buffer, one waiting to be put
         return got
@@ -179,10 +179,11 @@ def test_a_shared_medium_is_decoded_once_not_by_two_threads_at_once() -> None:
         out: asyncio.Queue = asyncio.Queue(maxsize=8)
         await prepare_ahead(list(media), out, 1, prepare, needs_thread=lambda c: not media[c] <= decoded,
                             media_of=lambda c: media[c], skip=lambda: False)
-        return [x for x in (out.get_nowait() for _ in range(out.qsize())) if x is not None]
+        handed = [x for x in (out.get_nowait() for _ in range(out.qsize())) if x is not None]
+        return [(c, await f) for c, f in handed]
 
     got = asyncio.run(main())
-    assert sorted(c for c, _ in got) == ["c0", "c1", "c2", "c3"]
+    assert got == [("c0", "c0"), ("c1", "c1"), ("c2", "c2"), ("c3", "c3")]  # handed out in order
     # c1 waited for c0's decode of cat.png and found it decoded; c3 found both decoded
     assert sorted(threads) == ["c0", "c2"]
 
@@ -191,10 +192,46 @@ def test_chunks_after_the_budget_stops_pass_unprepared() -> None:
     stop_after = 2
     done: list[int] = []
 
-    async def main() -> list[tuple[int, int | None]]:
+    async def main() -> list[tuple[int, int | None] | None]:
         out: asyncio.Queue = asyncio.Queue(maxsize=10)
         await prepare_ahead(list(range(5)), out, 2, lambda c: done.append(c) or c, needs_thread=lambda c: False,
                             media_of=lambda c: (), skip=lambda: len(done) >= stop_after)
-        return [out.get_nowait() for _ in range(out.qsize())]
+        handed = [out.get_nowait() for _ in range(out.qsize())]
+        return [None if x is None else (x[0], await x[1]) for x in handed]
 
     assert asyncio.run(main()) == [(0, 0), (1, 1), (2, None), (3, None), (4, None), None, None]
+
+
+def test_thread_preparations_finishing_out_of_order_are_handed_out_in_order() -> None:
+    release = {k: threading.Event() for k in range(4)}
+
+    def prepare(chunk: int) -> int:
+        assert release[chunk].wait(10)
+        return chunk * 10
+
+    async def main() -> list[int]:
+        out: asyncio.Queue = asyncio.Queue(maxsize=5)
+        await prepare_ahead(list(range(4)), out, 1, prepare, needs_thread=lambda c: True,
+                            media_of=lambda c: {f"m{c}"}, skip=lambda: False)
+        for k in (3, 1, 2, 0):  # the last decode finishes first
+            release[k].set()
+        handed = [out.get_nowait() for _ in range(out.qsize())]
+        assert [x[0] for x in handed[:4]] == [0, 1, 2, 3] and handed[4] is None
+        return [await f for _, f in handed[:4]]
+
+    assert asyncio.run(main()) == [0, 10, 20, 30]
+
+
+def test_an_error_preparing_in_a_thread_reaches_the_sender() -> None:
+    def prepare(chunk: int) -> int:
+        raise ValueError(f"chunk {chunk}: checklist missing")
+
+    async def main() -> None:
+        out: asyncio.Queue = asyncio.Queue(maxsize=2)
+        await prepare_ahead([7], out, 1, prepare, needs_thread=lambda c: True, media_of=lambda c: (),
+                            skip=lambda: False)
+        _, fut = out.get_nowait()
+        await fut
+
+    with pytest.raises(ValueError, match="chunk 7: checklist missing"):
+        asyncio.run(main())

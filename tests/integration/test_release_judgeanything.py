@@ -23,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from fastapi import Request  # module level: FastAPI resolves the handler's annotations from module globals
+from fastapi import FastAPI, Request  # module level: FastAPI resolves the handler's annotations from module globals
 from fastapi.responses import JSONResponse
 from PIL import Image
 
@@ -31,6 +31,7 @@ from judgeanything.datasets.arena import OmniArenaDataset
 from judgeanything.datasets.judgeanything import JudgeAnythingDataset
 from tests.integration.conftest import cli
 from tests.support.compose import config_error, run_app
+from tests.support.loopback import ThreadedServer
 
 pytestmark = pytest.mark.integration
 
@@ -236,16 +237,8 @@ def test_media_of_the_selected_tasks_come_from_the_hub_cache(tmp_path: Path, mon
     assert all((data.data_root / m.path).is_file() for it in data.items for m in it.query.media)
 
 
-def _fake_hub(codes: dict[str, tuple[int, str]]) -> Any:
+def _fake_hub(codes: dict[str, tuple[int, str]]) -> ThreadedServer:
     """A loopback server answering the Hub's dataset-info route with a status and an X-Error-Code."""
-    import threading
-    import time
-
-    import uvicorn
-    from fastapi import FastAPI
-
-    from tests.support.fake_openai import free_port
-
     app = FastAPI()
 
     @app.api_route("/{path:path}", methods=["GET", "HEAD"])
@@ -254,13 +247,7 @@ def _fake_hub(codes: dict[str, tuple[int, str]]) -> Any:
         status, code = codes.get("/".join(parts[3:5]), (404, "RepoNotFound"))
         return JSONResponse({"error": code}, status_code=status, headers={"X-Error-Code": code})
 
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off"))
-    threading.Thread(target=server.run, daemon=True).start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    return server, f"http://127.0.0.1:{port}"
+    return ThreadedServer(app, "fake Hub")
 
 
 @pytest.mark.slow  # starts processes
@@ -270,12 +257,9 @@ def _fake_hub(codes: dict[str, tuple[int, str]]) -> Any:
 ])
 def test_an_unknown_or_gated_hub_dataset_is_one_clear_message(tmp_path: Path, repo: str, status: int, code: str,
                                                               says: str) -> None:
-    server, url = _fake_hub({repo: (status, code)})
-    try:
+    with _fake_hub({repo: (status, code)}) as hub:
         p = cli("benchmark=judgeanything_release", f"benchmark.root=hf://{repo}", "setting=pair",
                 *_quiet(tmp_path / "r"), check=False,
-                env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": url, "HF_HUB_CACHE": str(tmp_path / "c")})
-    finally:
-        server.should_exit = True
+                env={"HF_HUB_OFFLINE": "0", "HF_ENDPOINT": hub.url, "HF_HUB_CACHE": str(tmp_path / "c")})
     errors = [s for s in p.stderr.splitlines() if s.startswith("error:")]
     assert p.returncode == 2 and len(errors) == 1 and says in errors[0], p.stderr[-2000:]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.compose import config_error, run_app
-from tests.support.fake_openai import free_port
+from tests.support.loopback import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 

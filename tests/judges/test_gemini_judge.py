@@ -459,7 +459,7 @@ def test_an_answer_schema_without_a_gemini_equivalent_stops_the_run(tmp_path):
 
 def test_a_server_that_is_down_is_a_transient_api_error(tmp_path):
     from judgeanything.retry import RetryStats
-    from tests.support.fake_openai import free_port
+    from tests.support.loopback import free_port
 
     judge = GeminiJudge(base_url=f"http://127.0.0.1:{free_port()}", registry_path=str(tmp_path / "r.sqlite"),
                         max_attempts=2, max_wait_s=0.01, timeout=5)

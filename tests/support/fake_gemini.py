@@ -33,11 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tests.support.fake_openai import free_port
+from tests.support.loopback import ThreadedServer
 
 
 @dataclass
@@ -298,30 +297,14 @@ def make_app(script: Script, state: GeminiState) -> FastAPI:
     return app
 
 
-class FakeGemini:
+class FakeGemini(ThreadedServer):
     """Run the server in a background thread; ``base_url`` is ``http://127.0.0.1:<port>``."""
 
     def __init__(self, script: Script | None = None) -> None:
         self.script = script or Script()
-        self.port = free_port()
         self.state = GeminiState(self.script, lambda: self.base_url)
-        self.server = uvicorn.Server(uvicorn.Config(make_app(self.script, self.state), host="127.0.0.1",
-                                                    port=self.port, log_level="error", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(make_app(self.script, self.state), "fake Gemini")
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> FakeGemini:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake Gemini server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        return self.url

@@ -7,22 +7,16 @@ reply text or a function of the request, a delay, and a record of every request 
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.loopback import ThreadedServer
 
 
 @dataclass
@@ -82,29 +76,13 @@ def make_app(script: Script) -> FastAPI:
     return app
 
 
-class FakeServer:
+class FakeServer(ThreadedServer):
     """Run :func:`make_app` in a background thread; ``base_url`` is ``http://127.0.0.1:<port>/v1``."""
 
     def __init__(self, script: Script | None = None) -> None:
         self.script = script or Script()
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(make_app(self.script), host="127.0.0.1", port=self.port,
-                                                    log_level="error", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(make_app(self.script), "fake OpenAI")
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def __enter__(self) -> FakeServer:
-        self.thread.start()
-        deadline = time.time() + 10
-        while not self.server.started:
-            if time.time() > deadline:
-                raise RuntimeError("fake OpenAI server did not start")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
+        return f"{self.url}/v1"

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Iterable
@@ -22,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+
+from tests.support.loopback import free_port
 
 REPLY = '{"overall_comment": "ok", "overall_choice": "0"}'
 
@@ -56,7 +57,7 @@ class FaultServer:
     def __init__(self, faults: Iterable[Fault] = (), default: Fault | None = None, port: int = 0) -> None:
         self.faults = list(faults)
         self.default = default or Fault()
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.arrivals: list[float] = []
         self.kinds: list[str] = []
         self.in_flight = 0
@@ -161,12 +162,6 @@ class FaultServer:
             self._loop.call_soon_threadsafe(self._stop.set)
         if self._thread is not None:
             self._thread.join(timeout=5)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -63,10 +63,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_cache.json")
     args = ap.parse_args()
     sys.path[:0] = [str(ROOT), str(HERE)]
-    from _loopback import LoopbackServer
+    from _loopback import LoopbackServer, pair_verdict
 
     units = 3 * 2 * args.items
-    with tempfile.TemporaryDirectory() as tmp, LoopbackServer(args.latency) as server:
+    with tempfile.TemporaryDirectory() as tmp, LoopbackServer(args.latency, reply=pair_verdict) as server:
         cache = Path(tmp) / "judge-cache"
         (cold, cold_cpu) = run_sweep(server.base_url, Path(tmp) / "cold", cache, args.items, args.concurrency)
         cold_requests = server.requests()

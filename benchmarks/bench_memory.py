@@ -83,9 +83,9 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=HERE / "results" / "bench_memory.json")
     args = ap.parse_args()
     sys.path[:0] = [str(ROOT), str(HERE)]
-    from _loopback import LoopbackServer
+    from _loopback import LoopbackServer, pair_verdict
 
-    with tempfile.TemporaryDirectory() as tmp, LoopbackServer() as server:
+    with tempfile.TemporaryDirectory() as tmp, LoopbackServer(reply=pair_verdict) as server:
         small = measure(args.n, Path(tmp) / "x1", server.base_url, args.bootstrap)
         big = measure(10 * args.n, Path(tmp) / "x10", server.base_url, args.bootstrap)
         rerun = measure(10 * args.n, Path(tmp) / "x10", server.base_url, args.bootstrap)

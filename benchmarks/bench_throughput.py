@@ -40,8 +40,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
+from _loopback import LoopbackServer  # noqa: E402
 from _machine import machine  # noqa: E402
 
 from judgeanything.datasets.base import BenchmarkData  # noqa: E402
@@ -184,34 +183,6 @@ def _shard_proc(args: tuple[str, int, int, str, str, Any]) -> dict[str, float]:
 # -- driver -----------------------------------------------------------------------------------------------
 
 
-class Server:
-    """The loopback server in its own process."""
-
-    def __init__(self, latency_ms: float) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.fault_openai", "--port", str(self.port),
-                                      "--latency-ms", str(latency_ms)], cwd=ROOT, env=env)
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise RuntimeError("benchmark server did not start")
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
-
-
 def cell(kind: str, latency_ms: float, conc: int, args: argparse.Namespace, base_url: str,
          tmp: Path) -> dict[str, Any]:
     ideal = conc / (latency_ms / 1000)
@@ -331,8 +302,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         for latency in args.latencies:
-            srv = Server(latency)
-            try:
+            with LoopbackServer(latency / 1000) as srv:
                 for kind in args.kinds:
                     for conc in args.concurrency:
                         rows.append(cell(kind, latency, conc, args, srv.base_url, tmp))
@@ -340,8 +310,6 @@ def main() -> None:
                     shard_row = shards_cell(args, srv.base_url, tmp)
                 if args.cpu and latency == 20.0:
                     cpu_rows = [cpu_cell(kind, args, srv.base_url, tmp) for kind in args.kinds]
-            finally:
-                srv.close()
     result = {"machine": machine(openai=openai.__version__),
               "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
               "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},

@@ -4,19 +4,18 @@ rate-control tests and the throughput benchmark.
 Each request takes the next scripted :class:`Fault` (then ``default``): an error status with headers
 (``429`` + ``Retry-After``), an HTML 200, a cut-off JSON 200, a 200 without choices, an empty completion, a
 body trickled one byte at a time, a delay, or a dropped connection. The server records arrival times and the
-most requests it held at once. It runs in a thread with its own event loop (``with FaultServer(...) as s``),
-or in its own process (``python -m tests.support.fault_openai --port P --latency-ms 200``) so that its CPU
-does not count against the client being measured.
+most requests it held at once, and answers ``GET /stats`` with ``{"requests": N}``. It runs in a thread with
+its own event loop (``with FaultServer(...) as s``), or in a process of its own (``asyncio.run(s.serve())``,
+as ``benchmarks/_loopback.py`` does) so that its CPU does not count against the client being measured.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +24,7 @@ from aiohttp import web
 from tests.support.loopback import free_port
 
 REPLY = '{"overall_comment": "ok", "overall_choice": "0"}'
+Reply = Callable[[dict[str, Any]], dict[str, Any]]  # a request body → the chat.completion answering it
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,16 @@ def completion(model: str, content: str | None = REPLY, finish_reason: str = "st
 
 
 class FaultServer:
-    """The server; ``base_url`` = ``http://127.0.0.1:<port>/v1``. Thread-safe script and counters."""
+    """The server; ``base_url`` = ``http://127.0.0.1:<port>/v1``. Thread-safe script and counters.
 
-    def __init__(self, faults: Iterable[Fault] = (), default: Fault | None = None, port: int = 0) -> None:
+    ``reply``: the completion an ``ok`` request gets, from its body (default :func:`completion` of its model).
+    """
+
+    def __init__(self, faults: Iterable[Fault] = (), default: Fault | None = None, port: int = 0,
+                 reply: Reply | None = None) -> None:
         self.faults = list(faults)
         self.default = default or Fault()
+        self.reply = reply
         self.port = port or free_port()
         self.arrivals: list[float] = []
         self.kinds: list[str] = []
@@ -89,12 +94,16 @@ class FaultServer:
         body = await request.read()
         fault = self._next()
         try:
-            return await self._answer(request, fault, json.loads(body).get("model", "m"))
+            return await self._answer(request, fault, json.loads(body))
         finally:
             with self._lock:
                 self.in_flight -= 1
 
-    async def _answer(self, request: web.Request, f: Fault, model: str) -> web.StreamResponse:
+    async def _stats(self, request: web.Request) -> web.StreamResponse:
+        return web.json_response({"requests": self.n_requests})
+
+    async def _answer(self, request: web.Request, f: Fault, body: dict[str, Any]) -> web.StreamResponse:
+        model = body.get("model", "m")
         if f.delay_s:
             await self._wait(f.delay_s)
         if f.kind == "status":
@@ -121,7 +130,7 @@ class FaultServer:
                 await asyncio.sleep(f.interval_s)
             await resp.write_eof()
             return resp
-        return web.json_response(completion(model))
+        return web.json_response(self.reply(body) if self.reply is not None else completion(model))
 
     async def _wait(self, seconds: float) -> None:
         """Sleep ``seconds``, or until the server stops: a request held longer than the client's deadline
@@ -134,9 +143,11 @@ class FaultServer:
         except asyncio.TimeoutError:  # the builtin TimeoutError only from Python 3.11
             pass
 
-    async def _serve(self) -> None:
+    async def serve(self) -> None:
+        """Serve in the running event loop until :meth:`__exit__` (or until the process ends)."""
         app = web.Application(client_max_size=256 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._handle)
+        app.router.add_get("/stats", self._stats)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", self.port, backlog=1024).start()
@@ -148,7 +159,7 @@ class FaultServer:
     def __enter__(self) -> FaultServer:
         def run() -> None:
             self._loop = asyncio.new_event_loop()
-            self._loop.run_until_complete(self._serve())
+            self._loop.run_until_complete(self.serve())
             self._loop.close()
 
         self._thread = threading.Thread(target=run, daemon=True)
@@ -163,16 +174,3 @@ class FaultServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
-
-def main(argv: list[str] | None = None) -> None:
-    """Serve ``ok`` completions after ``--latency-ms`` until killed (the benchmark's server process)."""
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--latency-ms", type=float, default=200.0)
-    a = ap.parse_args(argv)
-    srv = FaultServer(default=Fault(delay_s=a.latency_ms / 1000), port=a.port)
-    asyncio.run(srv._serve())
-
-
-if __name__ == "__main__":
-    main()

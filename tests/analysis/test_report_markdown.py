@@ -11,7 +11,6 @@ formatting shows up here as a diff.
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 
 from judgeanything.analysis.markdown import md_table, render_report
 from judgeanything.analysis.reference import reference_markdown
+from tests.support.pinned import assert_matches_pinned
 
 CASES = Path(__file__).parent / "report_md_cases"
 REPO = Path(__file__).resolve().parents[2]
@@ -48,8 +48,7 @@ NAMES = sorted(p.name.removesuffix(".metrics.json") for p in CASES.glob("*.metri
 def test_report_md_is_byte_identical_to_the_pinned_render(name: str) -> None:
     metrics, expected = _case(name)
     got = render_report(metrics)
-    diff = "".join(difflib.unified_diff(expected.splitlines(True), got.splitlines(True), "pinned", "rendered"))
-    assert got == expected, diff
+    assert_matches_pinned(got, expected)
 
 
 def test_the_pinned_cases_cover_every_section() -> None:

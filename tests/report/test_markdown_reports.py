@@ -8,7 +8,6 @@ the hand-built writers rendered for it before these reports moved to Jinja2 temp
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 
 from judgeanything.report import process, rules
+from tests.support.pinned import assert_matches_pinned
 
 CASES = Path(__file__).parent / "markdown_cases"
 NAMES = sorted(p.stem for p in CASES.glob("*.json"))
@@ -34,8 +34,7 @@ def _render(name: str, metrics: dict[str, Any], check: list[dict[str, Any]]) -> 
 def test_report_md_is_byte_identical_to_the_pinned_render(name: str) -> None:
     metrics, check, expected = _case(name)
     got = _render(name, metrics, check)
-    diff = "".join(difflib.unified_diff(expected.splitlines(True), got.splitlines(True), "pinned", "rendered"))
-    assert got == expected, diff
+    assert_matches_pinned(got, expected)
 
 
 def test_the_cases() -> None:

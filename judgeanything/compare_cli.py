@@ -9,15 +9,16 @@ the leaderboard as Markdown and writes ``leaderboard.csv`` / ``leaderboard.md``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from judgeanything.analysis.leaderboard import (
     build_leaderboard,
     find_run_dirs,
     leaderboard_markdown,
+    load_metrics,
     write_leaderboard,
 )
 from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
@@ -49,18 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
               + ", ".join(map(str, args.paths)), file=sys.stderr)
         return 2
     try:
-        for r in runs:
-            if args.recompute or not (r / METRICS_JSON).exists():
-                given = {k: v for k, v in (("bootstrap", args.bootstrap), ("seed", args.seed)) if v is not None}
-                analyze_run(r, AnalysisOptions.of_run(r), **given)
-        df = build_leaderboard(runs)
+        metrics = [_run_metrics(r, args) for r in runs]  # each run's metrics.json read (or written) once
+        df = build_leaderboard(runs, metrics)
     except (StoreError, SchemaError, ValueError) as e:
         print(f"judgeanything-compare: {e}", file=sys.stderr)
         return 1
     out = args.out or (args.paths[0] if len(args.paths) == 1 and args.paths[0].is_dir() else Path.cwd())
     csv, md = write_leaderboard(df, out)
     print(leaderboard_markdown(df))
-    warnings = snapshot_warnings(runs)
+    warnings = snapshot_warnings(list(zip(runs, metrics, strict=True)))
     if warnings:
         with md.open("a", encoding="utf-8") as f:
             f.write("\n## Warnings\n\n" + "".join(f"- {w}\n" for w in warnings))
@@ -70,17 +68,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def snapshot_warnings(runs: Sequence[Path]) -> list[str]:
-    """Compared runs of one judge answered by different model snapshots (from each ``metrics.json``'s
-    ``usage.snapshots``; :func:`judgeanything.usage.cross_run_warnings`)."""
-    entries = []
-    for r in runs:
-        try:
-            m = json.loads((r / METRICS_JSON).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            continue
-        judge = str((m.get("run") or {}).get("judge") or "?")
-        entries.append((r.name, judge, m.get("usage") or {}))
+def _run_metrics(run_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The run's metrics: analysed now (missing ``metrics.json``, or ``--recompute``: with the run's own
+    options, ``--bootstrap`` / ``--seed`` overriding them), else read from its ``metrics.json``.
+
+    Raises:
+        StoreError / SchemaError: an unreadable run; ValueError: bad options or an unparseable metrics.json.
+    """
+    if args.recompute or not (run_dir / METRICS_JSON).exists():
+        given = {k: v for k, v in (("bootstrap", args.bootstrap), ("seed", args.seed)) if v is not None}
+        return analyze_run(run_dir, AnalysisOptions.of_run(run_dir), **given)
+    return load_metrics(run_dir)
+
+
+def snapshot_warnings(runs: Sequence[tuple[Path, Mapping[str, Any]]]) -> list[str]:
+    """Compared runs of one judge answered by different model snapshots.
+
+    Args:
+        runs: ``(run directory, its metrics dict)`` per run (the snapshots are the metrics'
+            ``usage.snapshots``; :func:`judgeanything.usage.cross_run_warnings`).
+    """
+    entries = [(r.name, str((m.get("run") or {}).get("judge") or "?"), m.get("usage") or {}) for r, m in runs]
     return cross_run_warnings(entries)
 
 

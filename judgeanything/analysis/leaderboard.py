@@ -49,8 +49,14 @@ def find_run_dirs(paths: Iterable[Path | str]) -> list[Path]:
     return sorted(found)
 
 
-def _metrics(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / METRICS_JSON
+def load_metrics(run_dir: Path | str) -> dict[str, Any]:
+    """A run's ``metrics.json`` as a dict, analysed first (with the default options) when it is absent.
+
+    Raises:
+        StoreError / SchemaError: a run directory that cannot be analysed;
+        ValueError: a ``metrics.json`` that is not valid JSON.
+    """
+    path = Path(run_dir) / METRICS_JSON
     if path.exists():
         return json.loads(path.read_text(encoding="utf-8"))
     return analyze_run(run_dir)
@@ -130,8 +136,15 @@ def _injection_columns(inj: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_leaderboard(run_dirs: Sequence[Path | str]) -> pd.DataFrame:
+def build_leaderboard(run_dirs: Sequence[Path | str],
+                      metrics: Sequence[Mapping[str, Any]] | None = None) -> pd.DataFrame:
     """One leaderboard over run directories (``metrics.json`` computed where missing).
+
+    Args:
+        run_dirs: the run directories.
+        metrics: each run's metrics dict, in the order of ``run_dirs``, when the caller holds them already
+            (``judgeanything-compare`` reads each file once for the leaderboard and its warnings); default:
+            :func:`load_metrics` of each.
 
     Returns:
         DataFrame, one row per run × setting, sorted by setting then headline agreement (best first:
@@ -144,12 +157,15 @@ def build_leaderboard(run_dirs: Sequence[Path | str]) -> pd.DataFrame:
         judge-cache hits), ``cached`` (verdicts answered from the judge cache), ``run_dir``.
 
     Raises:
-        StoreError / SchemaError: a run directory that cannot be read.
+        StoreError / SchemaError: a run directory that cannot be read;
+        ValueError: ``metrics`` not one per run directory.
     """
+    if metrics is not None and len(metrics) != len(run_dirs):
+        raise ValueError(f"build_leaderboard: {len(metrics)} metrics dicts for {len(run_dirs)} run directories")
     rows: list[dict[str, Any]] = []
-    for d in run_dirs:
+    for i, d in enumerate(run_dirs):
         d = Path(d)
-        rows += leaderboard_rows(d, _metrics(d))
+        rows += leaderboard_rows(d, load_metrics(d) if metrics is None else metrics[i])
     if not rows:
         return pd.DataFrame(columns=BASE_COLUMNS)
     df = pd.DataFrame(rows)

@@ -284,7 +284,7 @@ def analyze_run(run_dir: Path | str, options: AnalysisOptions | None = None, *, 
     second read of the run log when the caller needs it too).
 
     Returns:
-        the metrics dict (as written to ``metrics.json``).
+        the metrics dict, equal to what ``metrics.json`` reads back as (JSON types only).
 
     Raises:
         StoreError / SchemaError: unreadable or malformed run files (naming file and line);
@@ -297,6 +297,7 @@ def analyze_run(run_dir: Path | str, options: AnalysisOptions | None = None, *, 
     metrics = {**metrics, "usage": _usage(run_dir, data)}
     metrics["notes"] = list(metrics.get("notes") or []) + drift_warnings(metrics["usage"],
                                                                           str(data.run.get("judge") or "?"))
+    metrics = json_safe(metrics)  # what metrics.json holds, so callers need not read the file back
     write_metrics(run_dir, metrics, df)
     report = write_report(run_dir, metrics)
     rows = run_reference_check(data, opt.ci)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
+import json
 import random
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -68,3 +72,66 @@ def test_compare_cli(multirun: Path, capsys: pytest.CaptureFixture[str]) -> None
     empty = multirun / "empty"
     empty.mkdir()
     assert main([str(empty)]) == 2
+
+
+def _count_metrics_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[Path]:
+    """Run directory → how many times its ``metrics.json`` was opened for reading (``Path.open``, which
+    ``read_text`` / ``read_bytes`` go through, and the ``open`` builtin; a failed attempt is not a read)."""
+    reads: Counter[Path] = Counter()
+    real_path_open, real_open = Path.open, builtins.open
+
+    def note(file: object, mode: str) -> None:
+        if isinstance(file, str | Path) and Path(file).name == "metrics.json" and "r" in mode and "+" not in mode:
+            reads[Path(file).parent] += 1
+
+    def path_open(self: Path, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        f = real_path_open(self, mode, *args, **kwargs)
+        note(self, mode)
+        return f
+
+    def builtin_open(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        f = real_open(file, mode, *args, **kwargs)
+        note(file, mode)
+        return f
+
+    monkeypatch.setattr(Path, "open", path_open)
+    monkeypatch.setattr(builtins, "open", builtin_open)
+    return reads
+
+
+def test_compare_reads_each_metrics_json_once(multirun: Path, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """The leaderboard and the snapshot warnings share one read of each run's metrics.json (they read it once
+    each), and a run analysed by the command is not read back at all; the leaderboard is the same either way."""
+    reads = _count_metrics_reads(monkeypatch)
+    runs = find_run_dirs([multirun])
+    assert main([str(multirun), "--bootstrap", "20"]) == 0  # analyses all three: its metrics are in hand
+    assert reads == Counter()
+    first = (multirun / "leaderboard.csv").read_text(), (multirun / "leaderboard.md").read_text()
+    assert main([str(multirun)]) == 0  # reads each metrics.json
+    assert reads == Counter({r: 1 for r in runs})
+    assert ((multirun / "leaderboard.csv").read_text(), (multirun / "leaderboard.md").read_text()) == first
+    reads.clear()
+    assert main([str(multirun), "--recompute"]) == 0  # the run's own options come from its metrics.json
+    assert reads == Counter({r: 1 for r in runs})
+    assert ((multirun / "leaderboard.csv").read_text(), (multirun / "leaderboard.md").read_text()) == first
+    capsys.readouterr()
+
+
+def test_analyze_run_returns_what_metrics_json_holds(multirun: Path) -> None:
+    d = find_run_dirs([multirun])[0]
+    assert analyze_run(d, bootstrap=20) == json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+
+
+def test_snapshot_warnings_from_loaded_metrics(tmp_path: Path) -> None:
+    from judgeanything.compare_cli import snapshot_warnings
+
+    def m(judge: str, *snaps: str) -> dict[str, Any]:
+        return {"run": {"judge": judge}, "usage": {"snapshots": {s: 3 for s in snaps}}}
+
+    got = snapshot_warnings([(tmp_path / "a", m("gpt", "gpt-4o-2024-08-06")),
+                             (tmp_path / "b", m("gpt", "gpt-4o-2024-11-20")),
+                             (tmp_path / "c", m("gem", "g-1")), (tmp_path / "d", m("gem", "g-1"))])
+    assert len(got) == 1
+    assert got[0].startswith("judge gpt: the compared runs were answered by different model snapshots")
+    assert "a: gpt-4o-2024-08-06; b: gpt-4o-2024-11-20" in got[0]

@@ -10,7 +10,6 @@ import json
 import numpy as np
 import pytest
 
-from judgeanything.datasets.base import BenchmarkData
 from judgeanything.judges.base import JudgeRequest
 from judgeanything.judges.openai_compat import OpenAIJudge
 from judgeanything.modalities.base import EncodedAudio, EncodedImage, EncodedVideo
@@ -19,6 +18,7 @@ from judgeanything.runner import RunConfigError, Runner, RunOptions
 from judgeanything.schema import PairItem, Prompt, Query, Response, TextPart
 from judgeanything.store import RunLog
 from tests.support.fault_openai import Fault, FaultServer
+from tests.support.items import toy_pairs
 
 
 def test_aimd_halves_once_per_window_and_grows_back_additively():
@@ -103,15 +103,6 @@ def test_bad_rate_options_are_run_config_errors():
     assert RunOptions(rate={"tpm": 1000}).rate == RateOptions(tpm=1000)
 
 
-def _data(n: int) -> BenchmarkData:
-    items = []
-    for i in range(n):
-        q = Query(f"u{i}", "Text2Text", f"question {i}")
-        items.append(PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
-                              Response("b", q.uniq_id, "mb", "text", text="no")))
-    return BenchmarkData(name="toy", setting="pair", items=items)
-
-
 def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged_or_typed(tmp_path):
     n = 60
     # The three requests held past the deadline come first, so that their wait overlaps the rest of the run.
@@ -120,7 +111,7 @@ def test_a_faulty_server_against_the_adaptive_window_ends_with_every_unit_judged
     with FaultServer(faults, default=Fault(delay_s=0.02)) as srv:
         judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none", timeout=1.5,
                             max_wait_s=0.05, max_attempts=8, concurrency=16)
-        counts = Runner(_data(n), judge, tmp_path, RunOptions(progress=False)).run()
+        counts = Runner(toy_pairs(n), judge, tmp_path, RunOptions(progress=False)).run()
     assert counts["judged"] == n and counts["failures"] == 0
     with RunLog(tmp_path) as log:
         assert len(log.records) == n and all("failure" not in o for r in log for o in r["outcomes"])
@@ -148,7 +139,7 @@ def test_units_still_failing_after_the_last_try_are_typed_api_errors_counted(tmp
     with FaultServer(default=Fault("status", 429, {"retry-after-ms": "10"})) as srv:
         judge = OpenAIJudge(model="m", base_url=srv.base_url, response_format="none", max_wait_s=0.01,
                             max_attempts=2, concurrency=4)
-        counts = Runner(_data(5), judge, tmp_path, RunOptions(progress=False, rate={"min_concurrency": 2})).run()
+        counts = Runner(toy_pairs(5), judge, tmp_path, RunOptions(progress=False, rate={"min_concurrency": 2})).run()
     assert counts["judged"] == counts["failures"] == 5
     with RunLog(tmp_path) as log:
         kinds = {o["failure"] for r in log for o in r["outcomes"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 from scipy import stats
@@ -11,18 +12,14 @@ from judgeanything.datasets.base import BenchmarkData
 from judgeanything.judges.baselines import RandomJudge
 from judgeanything.report.summary import finish_run
 from judgeanything.runner import Runner, RunOptions
-from judgeanything.schema import PAIR_CHOICES, HumanLabel, PairItem, Query, Response
+from judgeanything.schema import PAIR_CHOICES, HumanLabel
+from tests.support.items import toy_pairs
 
 
 def _data(n: int = 40) -> BenchmarkData:
-    items, labels = [], []
-    for i in range(n):
-        q = Query(f"u{i}", "Text2Text", f"question {i}")
-        it = PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
-                      Response("b", q.uniq_id, "mb", "text", text="no"))
-        items.append(it)
-        labels.append(HumanLabel(it.item_id, "overall", PAIR_CHOICES[i % 3]))
-    return BenchmarkData(name="toy", setting="pair", items=items, labels=labels)
+    data = toy_pairs(n)
+    return replace(data, labels=[HumanLabel(it.item_id, "overall", PAIR_CHOICES[i % 3])
+                                 for i, it in enumerate(data.items)])
 
 
 def test_reference_check_uses_the_configured_confidence_level(tmp_path):

@@ -7,20 +7,10 @@ from collections.abc import Sequence
 
 import pytest
 
-from judgeanything.datasets.base import BenchmarkData
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.runner import Runner, RunOptions
-from judgeanything.schema import PairItem, Query, Response
 from judgeanything.store import RunLog
-
-
-def _data(n: int = 3) -> BenchmarkData:
-    items = []
-    for i in range(n):
-        q = Query(f"u{i}", "Text2Text", f"question {i}")
-        items.append(PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
-                              Response("b", q.uniq_id, "mb", "text", text="no")))
-    return BenchmarkData(name="toy", setting="pair", items=items)
+from tests.support.items import toy_pairs
 
 
 class _Raising(Judge):
@@ -38,7 +28,7 @@ class _Raising(Judge):
 
 def test_a_judge_config_error_stops_the_run_instead_of_failing_each_unit(tmp_path):
     judge = _Raising(JudgeConfigError("openai judge: environment variable X is not set"))
-    runner = Runner(_data(), judge, tmp_path, RunOptions(progress=False, concurrency=1))
+    runner = Runner(toy_pairs(3), judge, tmp_path, RunOptions(progress=False, concurrency=1))
     with pytest.raises(JudgeConfigError, match="variable X is not set"):
         runner.run()
     assert judge.calls == 1  # not once per batch
@@ -48,7 +38,7 @@ def test_a_judge_config_error_stops_the_run_instead_of_failing_each_unit(tmp_pat
 
 def test_another_judge_error_is_an_api_error_per_unit(tmp_path):
     judge = _Raising(RuntimeError("backend bug"))
-    counts = Runner(_data(), judge, tmp_path, RunOptions(progress=False, concurrency=1)).run()
+    counts = Runner(toy_pairs(3), judge, tmp_path, RunOptions(progress=False, concurrency=1)).run()
     assert counts["judged"] == counts["failures"] == 3
     with RunLog(tmp_path) as log:
         details = {o["detail"] for r in log for o in r["outcomes"] if o["failure"] == "api_error"}

@@ -10,23 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from judgeanything.datasets.base import BenchmarkData
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.runner import Runner, RunOptions
 from judgeanything.runner.stages import Landing, prepare_ahead, run_stages
-from judgeanything.schema import PairItem, Query, Response
 from judgeanything.store import RunLog
+from tests.support.items import toy_pairs
 
 ANSWER = '{"comment": "", "verdict": "A"}'
-
-
-def _data(n: int) -> BenchmarkData:
-    items = []
-    for i in range(n):
-        q = Query(f"u{i}", "Text2Text", f"question {i}")
-        items.append(PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="yes"),
-                              Response("b", q.uniq_id, "mb", "text", text="no")))
-    return BenchmarkData(name="toy", setting="pair", items=items)
 
 
 class _LogWatching(Judge):
@@ -49,7 +39,7 @@ class _LogWatching(Judge):
 def test_the_next_request_leaves_before_the_last_record_is_written(tmp_path: Path) -> None:
     run = tmp_path / "run"
     judge = _LogWatching(run / "verdicts.jsonl")
-    counts = Runner(_data(5), judge, run, RunOptions(progress=False, concurrency=1)).run()
+    counts = Runner(toy_pairs(5), judge, run, RunOptions(progress=False, concurrency=1)).run()
     assert counts == {"judged": 5, "skipped": 0, "retried": 0, "failures": 0}
     # one sender: request k goes out as soon as answer k-1 is in; record k-1 is written while k is in flight
     assert judge.lines_at_send == [0, 0, 1, 2, 3]
@@ -76,7 +66,7 @@ class _FailsAt(Judge):
 def test_a_config_error_keeps_every_answer_received_before_it(tmp_path: Path) -> None:
     judge = _FailsAt(4)
     with pytest.raises(JudgeConfigError, match="revoked"):
-        Runner(_data(8), judge, tmp_path, RunOptions(progress=False, concurrency=1)).run()
+        Runner(toy_pairs(8), judge, tmp_path, RunOptions(progress=False, concurrency=1)).run()
     with RunLog(tmp_path) as log:
         assert [r["item_id"] for r in log] == [f"u{i}::a_vs_b" for i in range(3)]
 

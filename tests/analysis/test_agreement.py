@@ -21,17 +21,7 @@ from judgeanything.analysis.agreement import (
     score_table_stats,
 )
 from judgeanything.analysis.bootstrap import mean_stat, percentile_ci
-
-
-def dp_levenshtein(a: list[int], b: list[int]) -> int:
-    """Textbook Wagner–Fischer DP, independent of rapidfuzz."""
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
+from tests.support.oracles import levenshtein
 
 
 def test_pair_metrics_match_plain_python() -> None:
@@ -126,7 +116,7 @@ def test_batch_nlev_matches_dp() -> None:
         human.append(tuple(h[: rnd.choice([2, 3, 4])]))  # partial human rankings
         judge.append(tuple(j))
     got = batch_agreement(judge, human, n_boot=100)
-    ref = [dp_levenshtein(list(a), list(b)) / max(len(a), len(b)) for a, b in zip(judge, human, strict=True)]
+    ref = [levenshtein(list(a), list(b)) / max(len(a), len(b)) for a, b in zip(judge, human, strict=True)]
     assert got["nlev"].value == pytest.approx(sum(ref) / len(ref))
     assert got["exact_match"].value == pytest.approx(sum(r == 0 for r in ref) / len(ref))
     assert normalised_levenshtein((2, 3, 0, 1), (0, 1, 2, 3)) == pytest.approx(1.0)

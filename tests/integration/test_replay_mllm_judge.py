@@ -11,22 +11,13 @@ import pytest
 from scipy import stats
 
 from tests.support.compose import run_app
+from tests.support.oracles import levenshtein
 
 pytestmark = pytest.mark.integration
 
 
 def _rows(path):
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
-def _lev(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, x in enumerate(a, 1):
-        cur = [i]
-        for j, y in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
-        prev = cur
-    return prev[-1]
 
 
 def _pooled(run_dir, metric):
@@ -70,6 +61,6 @@ def test_batch_normalised_levenshtein(tmp_path, shared_dir):
     path = shared_dir / "data" / "mllm_judge" / "HQ_Batch.jsonl"
     rows = _rows(path)
     out = _run(tmp_path, "batch", path)
-    ref = np.mean([_lev(r["evaluator"]["judge_evaluator"], r["human_answer"])
+    ref = np.mean([levenshtein(r["evaluator"]["judge_evaluator"], r["human_answer"])
                    / max(len(r["evaluator"]["judge_evaluator"]), len(r["human_answer"])) for r in rows])
     assert _pooled(out, "nlev") == (pytest.approx(ref, abs=1e-12), len(rows))

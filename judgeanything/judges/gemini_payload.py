@@ -20,6 +20,8 @@ File parts once uploaded (:mod:`.gemini_files`).
 from __future__ import annotations
 
 import mimetypes
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +30,8 @@ from typing import Any, Literal
 from google.genai import types
 
 from judgeanything.judges.gemini_files import Blob
-from judgeanything.judges.openai_payload import audio_file_bytes, frame_file_bytes, image_file_bytes
-from judgeanything.modalities._files import sha256_bytes, sha256_file
+from judgeanything.judges.openai_payload import FileBytes, audio_file_bytes, frame_file_bytes, image_file_bytes
+from judgeanything.modalities._files import sha256_file
 from judgeanything.modalities.base import Encoded, EncodedAudio, EncodedImage, EncodedText, EncodedVideo
 from judgeanything.schema import TextPart
 
@@ -77,17 +79,23 @@ def _video_sound_allowed(v: EncodedVideo) -> bool:
     return v.audio is not None or v.provenance.get("has_audio") is False
 
 
-def _video_file(v: EncodedVideo) -> Path | None:
+def _video_file(v: EncodedVideo) -> tuple[Path, os.stat_result] | None:
+    """The video's source file to upload and its ``stat`` (one call: size, and identity for the memoised
+    digest), or ``None`` when it is not to be sent or is no longer a regular file."""
     src = v.provenance.get("path")
     if not src or not _video_sound_allowed(v):
         return None
     path = Path(str(src))
-    return path if path.is_file() else None
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (path, st) if stat.S_ISREG(st.st_mode) else None
 
 
 def _audio_upload(a: EncodedAudio, role: str, what: str) -> Upload:
-    data = audio_file_bytes(a.samples, a.sample_rate, "wav")  # encoded once per distinct sound
-    return Upload(Blob(sha256_bytes(data), "audio/wav", len(data), data=data, what=f"{what} ({role})"),
+    wav = audio_file_bytes(a.samples, a.sample_rate, "wav")  # encoded and hashed once per distinct sound
+    return Upload(Blob(wav.sha256, "audio/wav", len(wav.data), data=wav.data, what=f"{what} ({role})"),
                   "audio", role)
 
 
@@ -103,19 +111,21 @@ def plan_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal["pn
     plan = Plan()
     mime_image = f"image/{image_format}"
 
-    def image(data: bytes, role: str, modality: str = "image") -> None:
-        # ``data``: the PNG / JPEG file, encoded once per distinct image or frame (openai_payload.PAYLOADS)
+    def image(file: FileBytes, role: str, modality: str = "image") -> None:
+        # ``file``: the PNG / JPEG file and its digest, made once per distinct image or frame
+        # (openai_payload.PAYLOADS)
+        data = file.data
         if plan.inline_bytes + len(data) <= inline_limit_bytes:
             plan.inline_bytes += len(data)
             plan.add(types.Part.from_bytes(data=data, mime_type=mime_image))
             sent = "inline"
         else:
-            plan.add(Upload(Blob(sha256_bytes(data), mime_image, len(data), data=data, what=f"image ({role})"),
+            plan.add(Upload(Blob(file.sha256, mime_image, len(data), data=data, what=f"image ({role})"),
                             "image", role))
             sent = "file"
         if modality == "image":
             plan.media.append({"role": role, "modality": "image", "sent_as": sent, "mime_type": mime_image,
-                               "bytes": len(data), "sha256": sha256_bytes(data)})
+                               "bytes": len(data), "sha256": file.sha256})
 
     def audio(a: EncodedAudio, role: str, what: str) -> None:
         up = _audio_upload(a, role, what)
@@ -142,11 +152,12 @@ def plan_parts(parts: Sequence[TextPart | Encoded], *, image_format: Literal["pn
 
 def _video(plan: Plan, v: EncodedVideo, image: Any, audio: Any, video_fps: float | None,
            image_format: Literal["png", "jpeg"] = "png") -> None:
-    path = _video_file(v)
-    if path is not None:
+    found = _video_file(v)
+    if found is not None:
+        path, st = found
         mime = mimetypes.guess_type(path.name)[0] or "video/mp4"
-        size = path.stat().st_size
-        digest = sha256_file(path)
+        size = st.st_size
+        digest = sha256_file(path, st)  # memoised on the file's identity: read once per process
         plan.add(Upload(Blob(digest, mime, size, path=path, what=f"video ({v.role})"), "video", v.role, video_fps))
         plan.media.append({"role": v.role, "modality": "video", "sent_as": "file", "mime_type": mime,
                            "bytes": size, "sha256": digest, "with_sound": v.audio is not None,

@@ -19,6 +19,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import numpy as np
@@ -38,7 +39,25 @@ def image_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 
     return buf.getvalue()
 
 
-_Payload = TypeVar("_Payload", str, bytes)
+@dataclass(frozen=True, slots=True)
+class FileBytes:
+    """A media file as a judge sends it — PNG / JPEG / WAV bytes — with their SHA-256 hex digest, computed once
+    beside the bytes and cached with them (:data:`PAYLOADS`): the ``gemini`` judge names uploads and each
+    medium's provenance by the digest, and hashing ~100 KB per medium per request cost as much as a cache hit
+    saved."""
+
+    data: bytes
+    sha256: str
+
+    @classmethod
+    def of(cls, data: bytes) -> FileBytes:
+        return cls(data, hashlib.sha256(data).hexdigest())
+
+    def __len__(self) -> int:  # the size :class:`PayloadCache` holds
+        return len(self.data)
+
+
+_Payload = TypeVar("_Payload", str, bytes, FileBytes)
 
 
 class PayloadCache:
@@ -147,30 +166,32 @@ def frame_data_url(frame: np.ndarray, fmt: Literal["png", "jpeg"] = "png", quali
                                      f"{base64.b64encode(image_bytes(_frame_image(frame), fmt, quality)).decode()}")
 
 
-def image_file_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> bytes:
-    """:func:`image_bytes` cached by pixel content (:data:`PAYLOADS`): the file the ``gemini`` judge sends."""
+def image_file_bytes(image: Any, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> FileBytes:
+    """:func:`image_bytes` and their digest, cached by pixel content (:data:`PAYLOADS`): the file the ``gemini``
+    judge sends."""
     key = ("image-file", fmt, quality, image.mode, image.size, _DIGESTS.get(image, image.tobytes))
-    return PAYLOADS.get(key, lambda: image_bytes(image, fmt, quality))
+    return PAYLOADS.get(key, lambda: FileBytes.of(image_bytes(image, fmt, quality)))
 
 
-def frame_file_bytes(video: np.ndarray, index: int, fmt: Literal["png", "jpeg"] = "png", quality: int = 90) -> bytes:
-    """Frame ``index`` of a ``(T, H, W, 3) uint8`` video as a PNG / JPEG file's bytes, cached by the video's
-    content (hashed once for all its frames, as in :func:`frame_data_url`)."""
+def frame_file_bytes(video: np.ndarray, index: int, fmt: Literal["png", "jpeg"] = "png",
+                     quality: int = 90) -> FileBytes:
+    """Frame ``index`` of a ``(T, H, W, 3) uint8`` video as a PNG / JPEG file's bytes and their digest, cached
+    by the video's content (hashed once for all its frames, as in :func:`frame_data_url`)."""
     whole = np.ascontiguousarray(video)
     key = ("frame-file", fmt, quality, str(whole.dtype), whole.shape, int(index),
            _DIGESTS.get(video, lambda: whole.data.cast("B")))
-    return PAYLOADS.get(key, lambda: image_bytes(_frame_image(whole[index]), fmt, quality))
+    return PAYLOADS.get(key, lambda: FileBytes.of(image_bytes(_frame_image(whole[index]), fmt, quality)))
 
 
-def audio_file_bytes(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> bytes:
-    """:func:`audio_bytes` cached by sample content (:data:`PAYLOADS`).
+def audio_file_bytes(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> FileBytes:
+    """:func:`audio_bytes` and their digest, cached by sample content (:data:`PAYLOADS`).
 
     Raises:
         ValueError: an unknown format.
     """
     arr = np.ascontiguousarray(samples, dtype=np.float32)
     key = ("audio-file", fmt, int(sample_rate), arr.shape, _DIGESTS.get(samples, lambda: arr.data.cast("B")))
-    return PAYLOADS.get(key, lambda: audio_bytes(arr, sample_rate, fmt))
+    return PAYLOADS.get(key, lambda: FileBytes.of(audio_bytes(arr, sample_rate, fmt)))
 
 
 def audio_base64(samples: np.ndarray, sample_rate: int, fmt: Literal["wav", "mp3"] = "wav") -> str:

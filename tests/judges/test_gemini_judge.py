@@ -20,6 +20,7 @@ from PIL import Image
 from judgeanything.judges.base import JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.judges.gemini import GeminiJudge, retry_after_s
 from judgeanything.judges.gemini_payload import response_schema
+from judgeanything.judges.openai_payload import image_bytes
 from judgeanything.modalities.audio import AudioEncoder
 from judgeanything.modalities.image import ImageEncoder
 from judgeanything.modalities.video import VideoEncoder
@@ -469,3 +470,50 @@ def test_a_server_that_is_down_is_a_transient_api_error(tmp_path):
     assert time.monotonic() - t0 < 5  # no hidden reconnect sleep inside the SDK (1-10 s without retry_options)
     assert res.failure is not None and res.failure.kind == "api_error" and judge.is_transient(res.fault)
     assert stats.attempts == 2 and stats.gave_up == 1  # retried, then recorded for the next resume
+
+
+def _count_sha256(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """A counter of ``hashlib.sha256`` digests made from here on (each call that is given data to hash)."""
+    import hashlib
+
+    made = [0]
+    real = hashlib.sha256
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        made[0] += bool(args or kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(hashlib, "sha256", spy)
+    return made
+
+
+def test_a_payload_is_hashed_once_with_its_bytes_not_per_request(encoded, tmp_path, monkeypatch):
+    """The PNG / WAV bytes the judge sends are cached per content with their SHA-256 (upload name, provenance):
+    requests that repeat a medium hash nothing again, whether it goes inline, as an uploaded image, as a WAV or
+    as frames of a video without a usable file; each digest is that of the bytes sent."""
+    from judgeanything.judges import openai_payload
+    from judgeanything.judges.gemini_payload import Upload, plan_parts
+    from judgeanything.modalities._files import memoised_sha256
+
+    monkeypatch.setattr(openai_payload, "PAYLOADS", openai_payload.PayloadCache())  # nothing cached yet
+    v = encoded["mp4"]
+    frames_only = dataclasses.replace(v, provenance={k: x for k, x in v.provenance.items() if k != "path"})
+    parts = [encoded["png"], encoded["png"], encoded["wav"], frames_only, v]
+    one = len(image_bytes(encoded["png"].image))  # room for one image inline: the rest are uploaded
+    mp4 = Path(v.provenance["path"])
+    mp4_hashed = memoised_sha256(mp4, mp4.stat()) is not None  # the video encoder hashed its file already
+    made = _count_sha256(monkeypatch)
+    first = plan_parts(parts, inline_limit_bytes=one)
+    # the image, the tone's WAV, the 4 frames, the video's sound track as a WAV (and the mp4, unless memoised)
+    assert made[0] == 7 + (not mp4_hashed)
+    made[0] = 0
+    for _ in range(3):
+        assert plan_parts(parts, inline_limit_bytes=one).media == first.media
+    assert made[0] == 0
+    blobs = [p.blob for p in first.parts if isinstance(p, Upload)]
+    assert [b.mime_type for b in blobs] == ["image/png", "audio/wav", *["image/png"] * 4, "audio/wav", "video/mp4"]
+    assert all(b.sha256 == _sha(b.data) for b in blobs if b.data is not None)
+    assert blobs[-1].sha256 == _sha(mp4.read_bytes())
+    images = [m for m in first.media if m["modality"] == "image"]
+    assert [m["sent_as"] for m in images] == ["inline", "file"]
+    assert {m["sha256"] for m in images} == {blobs[0].sha256} == {_sha(image_bytes(encoded["png"].image))}

@@ -9,48 +9,26 @@ Browser tests skip, with the reason, only where no browser can be started; with
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
-import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from judgeanything.modalities import discover_plugins
+from tests.plugins.plugin_install import copy_source, on_sys_path, pip_install
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN_SRC = REPO / "plugins" / "judgeanything-artifact"
 MODULES = ("judgeanything_artifact", "hydra_plugins.judgeanything_artifact_searchpath")
 
 
-def pip_install_target(src: Path, tmp: Path) -> Path:
-    """Build and install the plugin from a copy of ``src`` into ``tmp/site``; returns that directory."""
-    copy, target = tmp / "src", tmp / "site"
-    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
-                    "--quiet", "--disable-pip-version-check", "--target", str(target), str(copy)],
-                   check=True, capture_output=True, timeout=300)
-    return target
-
-
 @contextlib.contextmanager
 def artifact_plugin_on_path(tmp: Path) -> Iterator[Path]:
     """Install the plugin under ``tmp`` and expose it to this process; undone on exit."""
-    target = pip_install_target(PLUGIN_SRC, tmp)
-    sys.path.insert(0, str(target))
-    importlib.invalidate_caches()
-    discover_plugins(refresh=True)
-    try:
+    target = tmp / "site"
+    pip_install(copy_source(PLUGIN_SRC, tmp), target)
+    with on_sys_path(target, MODULES):
         yield target
-    finally:
-        sys.path.remove(str(target))
-        for name in [m for m in sys.modules if any(m == x or m.startswith(x + ".") for x in MODULES)]:
-            del sys.modules[name]
-        importlib.invalidate_caches()
-        discover_plugins(refresh=True)
 
 
 def require_browser() -> str:

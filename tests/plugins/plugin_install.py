@@ -15,7 +15,7 @@ import importlib.util
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -44,24 +44,25 @@ def _manual_dist(src: Path, target: Path) -> None:
     (info / "entry_points.txt").write_text("\n".join(lines) + "\n")
 
 
-@contextlib.contextmanager
-def plugin_on_path(tmp: Path, build: bool | None = None) -> Iterator[Path]:
-    """Install the plugin under ``tmp`` and expose it to this process; undo everything on exit.
+def copy_source(src: Path, tmp: Path) -> Path:
+    """``src`` copied to ``tmp/src`` without build outputs, so that building it never writes into the repo."""
+    copy = tmp / "src"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return copy
 
-    ``build``: True = pip builds it, False = the hand-written layout, None = pip when setuptools exists.
-    """
-    src, target = tmp / "src", tmp / "site"
-    shutil.copytree(PLUGIN, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
-    target.mkdir()
-    if build is None:
-        build = importlib.util.find_spec("setuptools") is not None
-    if build:
-        subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation",
-                        "--no-index", "--quiet", "--disable-pip-version-check", "--target", str(target),
-                        str(src)],
-                       check=True, capture_output=True, timeout=300)
-    else:
-        _manual_dist(src, target)
+
+def pip_install(src: Path, target: Path) -> None:
+    """``pip install --target target src`` offline, without dependencies or build isolation (the venv's
+    setuptools builds it); ``CalledProcessError`` if pip fails."""
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                    "--quiet", "--disable-pip-version-check", "--target", str(target), str(src)],
+                   check=True, capture_output=True, timeout=300)
+
+
+@contextlib.contextmanager
+def on_sys_path(target: Path, packages: Sequence[str]) -> Iterator[Path]:
+    """Put an installed ``target`` first on ``sys.path`` and rediscover plugins; on exit take it off, forget
+    the imported ``packages`` (and their submodules) and rediscover again, as if never installed."""
     sys.path.insert(0, str(target))
     importlib.invalidate_caches()
     discover_plugins(refresh=True)
@@ -69,8 +70,25 @@ def plugin_on_path(tmp: Path, build: bool | None = None) -> Iterator[Path]:
         yield target
     finally:
         sys.path.remove(str(target))
-        for name in [m for m in sys.modules if m == "judgeanything_document" or
-                     m.startswith("judgeanything_document.")]:
+        for name in [m for m in sys.modules if any(m == p or m.startswith(p + ".") for p in packages)]:
             del sys.modules[name]
         importlib.invalidate_caches()
         discover_plugins(refresh=True)
+
+
+@contextlib.contextmanager
+def plugin_on_path(tmp: Path, build: bool | None = None) -> Iterator[Path]:
+    """Install the plugin under ``tmp`` and expose it to this process; undo everything on exit.
+
+    ``build``: True = pip builds it, False = the hand-written layout, None = pip when setuptools exists.
+    """
+    src, target = copy_source(PLUGIN, tmp), tmp / "site"
+    target.mkdir()
+    if build is None:
+        build = importlib.util.find_spec("setuptools") is not None
+    if build:
+        pip_install(src, target)
+    else:
+        _manual_dist(src, target)
+    with on_sys_path(target, ("judgeanything_document",)):
+        yield target

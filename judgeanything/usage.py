@@ -175,6 +175,15 @@ def is_cache_hit(rec: RunRecord | Mapping[str, Any]) -> bool:
     return isinstance(extra, Mapping) and extra.get("cache") == "hit"
 
 
+def paid_cost(rec: Mapping[str, Any], price: Price) -> float | None:
+    """USD a verdict record (a run-log line) cost when it was answered: :func:`verdict_cost` of its usage, or
+    ``None`` for a judge-cache hit (no call was made, nothing was spent). A budget resumed over a run log sums
+    these, in log order, to the ``spent_usd`` :func:`summarise_usage` gives."""
+    if is_cache_hit(rec):
+        return None
+    return verdict_cost(rec["usage"] if isinstance(rec.get("usage"), Mapping) else {}, price)
+
+
 @dataclass
 class _Acc:
     verdicts: int = 0
@@ -290,5 +299,6 @@ def cross_run_warnings(runs: Iterable[tuple[str, str, Mapping[str, Any]]]) -> li
 
 
 __all__ = ["TOKEN_FIELDS", "Price", "PriceError", "cross_run_warnings", "drift_warnings", "find_price",
-           "is_cache_hit", "iter_latest_records", "load_price_table", "price_of", "resolve_price", "run_usage",
+           "is_cache_hit", "iter_latest_records", "load_price_table", "paid_cost", "price_of", "resolve_price",
+           "run_usage",
            "summarise_usage", "verdict_cost"]

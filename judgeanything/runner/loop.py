@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import gc
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, MediaRef, ScoreScale, item_content_hash
 from judgeanything.shard import Shard, ShardSpecError, select
 from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord
-from judgeanything.usage import is_cache_hit, iter_latest_records, price_of, summarise_usage
+from judgeanything.usage import is_cache_hit, paid_cost, price_of
 
 log = logging.getLogger("judgeanything.runner")
 
@@ -188,8 +189,8 @@ class Runner:
                            prompt_version=o.prompt_version, repeats=o.repeats, pair_order=o.pair_order,
                            batch_permutations=o.batch_permutations, n_permutations=o.n_permutations, seed=o.seed,
                            contents=contents)
-        self.budget = self._budget()
-        with RunLog(self.run_dir, lock=False) as runlog:
+        with RunLog(self.run_dir, lock=False, tally=self._budget_tally()) as runlog:
+            self.budget = self._budget(runlog.tallied_at_open)
             await self._judge_all(self._pending(units, runlog), runlog, sizes)
         extra: dict[str, Any] = {}
         if self.judge_cache is not None:
@@ -219,16 +220,26 @@ class Runner:
             log.info("resuming %s: %d of %d units already judged", self.run_dir, self.counts["skipped"], len(units))
         return pending
 
-    def _budget(self) -> Budget:
-        """The run's budget; what earlier sessions of this run directory spent counts against it."""
+    def _budget_tally(self) -> Callable[[dict[str, Any]], float | None] | None:
+        """What the budget needs of each record the run log holds already — its :func:`paid_cost` — taken as
+        the :class:`RunLog` reads the log to resume (one read; a separate pass for the budget read it twice
+        more); ``None`` when no budget applies or the judge costs nothing."""
+        price = price_of(self.price) if self.opt.budget_usd is not None else None
+        return None if price is None else functools.partial(paid_cost, price=price)
+
+    def _budget(self, paid_before: Sequence[float | None]) -> Budget:
+        """The run's budget; what earlier sessions of this run directory spent counts against it
+        (``paid_before``: :meth:`_budget_tally` of each record that counts, in log order; ``None``: a cache hit)."""
         if self.opt.budget_usd is None:
             return Budget(None, None)
         price = price_of(self.price)
         if price is None:
             return Budget(float(self.opt.budget_usd), None)
-        before = summarise_usage(iter_latest_records(self.run_dir / "verdicts.jsonl"), price)
-        return Budget(float(self.opt.budget_usd), price, spent_before=before["spent_usd"] or 0.0,
-                      calls_before=before["verdicts"] - before["cached"])
+        spent, calls = 0.0, 0
+        for usd in paid_before:  # added in log order, as summarise_usage adds them: the same float
+            if usd is not None:
+                spent, calls = spent + usd, calls + 1
+        return Budget(float(self.opt.budget_usd), price, spent_before=round(spent, 6) or 0.0, calls_before=calls)
 
     def _run_info(self, **extra: Any) -> dict[str, Any]:
         """``run.json``'s content: what ran (identity, judge, notes, redacted config, versions) plus ``extra``."""

@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterable, Iterator, KeysView, Mapping
+from collections.abc import Callable, Iterable, Iterator, KeysView, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -273,9 +273,18 @@ class RunLog:
     Args:
         run_dir: the run directory.
         lock: take the directory lock here (False when the caller already holds a :class:`RunDirLock`).
+        tally: what else the caller needs of each record that counts, computed in the same read of the log
+            (e.g. the cost of each latest record, for a resumed run's budget); the values are
+            :attr:`tallied_at_open`.
+
+    Attributes:
+        tallied_at_open: ``tally`` of the latest record of each key as the log was when opened, in file order —
+            the records :func:`iter_latest_records` yields, in its order (``[]`` without ``tally``; records
+            appended since are not in it).
     """
 
-    def __init__(self, run_dir: Path | str, *, lock: bool = True) -> None:
+    def __init__(self, run_dir: Path | str, *, lock: bool = True,
+                 tally: Callable[[dict[str, Any]], Any] | None = None) -> None:
         self.run_dir = Path(run_dir)
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.run_dir / VERDICTS
@@ -283,20 +292,29 @@ class RunLog:
         self._dir_lock = RunDirLock(self.run_dir) if lock else None
         try:
             self._repair_tail()
-            # key → (attempt, failure kinds) of its latest record: what resume needs, never the records
-            # themselves (holding every record made a rerun peak as high as the run that wrote them)
             self.latest: dict[str, tuple[int, tuple[str, ...]]] = {}
-            for _, r in self._scan():
-                prev = self.latest.get(r["key"])
-                a = record_attempt(r)
-                if supersedes(a, None if prev is None else prev[0]):
-                    self.latest[r["key"]] = (a, _failures(r))
+            self.tallied_at_open: list[Any] = self._read(tally)
             self._fh = self.path.open("a", encoding="utf-8")
             self.appended = 0  # records appended by this writer (GroupSync counts what an fsync covers)
         except BaseException:
             if self._dir_lock is not None:
                 self._dir_lock.release()
             raise
+
+    def _read(self, tally: Callable[[dict[str, Any]], Any] | None) -> list[Any]:
+        """One pass over the log: :attr:`latest` — key → (attempt, failure kinds) of its latest record, what
+        resume needs, never the records themselves (holding every record made a rerun peak as high as the run
+        that wrote them) — and the ``tally`` of each latest record (by key: ``(line, value)``, a later attempt
+        replacing an earlier one), returned in line order."""
+        tallied: dict[str, tuple[int, Any]] = {}
+        for i, r in self._scan():
+            prev = self.latest.get(r["key"])
+            a = record_attempt(r)
+            if supersedes(a, None if prev is None else prev[0]):
+                self.latest[r["key"]] = (a, _failures(r))
+                if tally is not None:
+                    tallied[r["key"]] = (i, tally(r))
+        return [v for _, v in sorted(tallied.values(), key=lambda lv: lv[0])]
 
     @property
     def done(self) -> KeysView[str]:

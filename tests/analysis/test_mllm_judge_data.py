@@ -4,7 +4,6 @@ metric is checked against an independent computation on the raw rows."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import krippendorff
@@ -15,16 +14,17 @@ from sklearn.metrics import cohen_kappa_score
 
 from judgeanything.analysis import analyze_run
 from judgeanything.schema import pair_choice_from_letter, ranking_from_letters
+from tests.support.jsonl import read_jsonl
+from tests.support.oracles import levenshtein
 
 from .runbuilder import fail, item, label, record, v, write_run
-from .test_agreement import dp_levenshtein
 
 
 def _rows(shared_dir: Path, name: str) -> list[dict]:
     path = shared_dir / "data" / "mllm_judge" / name
     if not path.exists():
         pytest.skip(f"{path} is absent")
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def _pooled(m: dict, setting: str) -> dict:
@@ -105,7 +105,7 @@ def test_hq_batch(shared_dir: Path, tmp_path: Path) -> None:
     d = write_run(tmp_path / "batch", items=items, labels=labels, verdicts=verdicts)
     m = analyze_run(d, bootstrap=200)
     got = _pooled(m, "batch")
-    ref = [dp_levenshtein(list(a), list(b)) / max(len(a), len(b)) for a, b in pairs]  # on the letter strings
+    ref = [levenshtein(list(a), list(b)) / max(len(a), len(b)) for a, b in pairs]  # on the letter strings
     assert got["nlev"]["value"] == pytest.approx(np.mean(ref))
     assert got["exact_match"]["value"] == pytest.approx(np.mean([a == b for a, b in pairs]))
     assert got["nlev"]["n"] == len(pairs)

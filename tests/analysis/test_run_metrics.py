@@ -267,9 +267,9 @@ def test_batch_run_nlev_and_rank1_slot(tmp_path: Path) -> None:
     d = write_run(tmp_path / "b", items=items, labels=labels, verdicts=verdicts)
     analyze_run(d, bootstrap=50)
     df = read_metrics_csv(d / "metrics.csv")
-    from .test_agreement import dp_levenshtein
+    from tests.support.oracles import levenshtein
 
-    nlev = np.mean([dp_levenshtein(list(j), list(h)) / 4 for h, j, _ in truth])
+    nlev = np.mean([levenshtein(list(j), list(h)) / 4 for h, j, _ in truth])
     assert get(df, "nlev").value == pytest.approx(nlev)
     for k in range(1, 5):
         p = np.mean([order.index(j[0]) + 1 == k for _, j, order in truth])

@@ -3,7 +3,6 @@ counts, exact items and an independent recomputation of every label."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,6 +10,7 @@ import pytest
 from judgeanything.datasets.base import Dataset
 from judgeanything.datasets.mllm_judge import MLLMJudgeDataset
 from judgeanything.schema import MediaRef, SchemaError, ranking_from_letters
+from tests.support.jsonl import read_jsonl
 
 
 def _at(err: pytest.ExceptionInfo[SchemaError], file: Path, row: int | None, field: str | None) -> None:
@@ -280,12 +280,8 @@ def hq(shared_dir: Path) -> dict[str, Path]:
     }
 
 
-def _raw(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
-
-
 def test_hq_pair(hq):
-    raw = _raw(hq["pair_file"])
+    raw = read_jsonl(hq["pair_file"])
     assert len(raw) == 89
     data = MLLMJudgeDataset(**hq).load("pair")
     assert len(data.items) == 89 and len({i.item_id for i in data.items}) == 89
@@ -308,7 +304,7 @@ def test_hq_pair(hq):
 
 
 def test_hq_score(hq):
-    raw = _raw(hq["score_file"])
+    raw = read_jsonl(hq["score_file"])
     assert len(raw) == 95
     data = MLLMJudgeDataset(**hq).load("score")
     assert len(data.items) == 95  # line 30 is an exact copy of line 29: still a row of the file
@@ -331,7 +327,7 @@ def test_hq_score(hq):
 
 
 def test_hq_batch(hq):
-    raw = _raw(hq["batch_file"])
+    raw = read_jsonl(hq["batch_file"])
     assert len(raw) == 89
     data = MLLMJudgeDataset(**hq).load("batch")
     assert len(data.items) == 89

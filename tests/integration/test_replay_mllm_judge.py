@@ -3,21 +3,16 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
 from tests.support.compose import run_app
+from tests.support.jsonl import read_jsonl
 from tests.support.oracles import levenshtein
 
 pytestmark = pytest.mark.integration
-
-
-def _rows(path):
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _pooled(run_dir, metric):
@@ -36,7 +31,7 @@ def _run(tmp_path, setting, path):
 
 def test_pair_accuracy_with_and_without_tie(tmp_path, shared_dir):
     path = shared_dir / "data" / "mllm_judge" / "HQ_Pair.jsonl"
-    rows = _rows(path)
+    rows = read_jsonl(path)
     out = _run(tmp_path, "pair", path)
     with_tie = np.mean([r["result"]["judge"] == r["human_answer"] for r in rows])
     no_tie = [r for r in rows if r["human_answer"] != "C"]
@@ -47,7 +42,7 @@ def test_pair_accuracy_with_and_without_tie(tmp_path, shared_dir):
 
 def test_score_pearson_against_the_clean_recorded_score(tmp_path, shared_dir):
     path = shared_dir / "data" / "mllm_judge" / "HQ_Score.jsonl"
-    rows = _rows(path)
+    rows = read_jsonl(path)
     out = _run(tmp_path, "score", path)
     judge = [int(r["evaluator"]["judge_Evaluator"]) for r in rows]
     human = [int(r["Human_answer"]) for r in rows]
@@ -59,7 +54,7 @@ def test_score_pearson_against_the_clean_recorded_score(tmp_path, shared_dir):
 
 def test_batch_normalised_levenshtein(tmp_path, shared_dir):
     path = shared_dir / "data" / "mllm_judge" / "HQ_Batch.jsonl"
-    rows = _rows(path)
+    rows = read_jsonl(path)
     out = _run(tmp_path, "batch", path)
     ref = np.mean([levenshtein(r["evaluator"]["judge_evaluator"], r["human_answer"])
                    / max(len(r["evaluator"]["judge_evaluator"]), len(r["human_answer"])) for r in rows])

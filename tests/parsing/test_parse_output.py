@@ -25,10 +25,11 @@ from judgeanything.schema import (
     Verdict,
     ranking_from_letters,
 )
+from tests.support.jsonl import read_jsonl
 
 HERE = Path(__file__).parent
 CASES_FILE = HERE / "cases_judge_outputs.jsonl"
-FIELD_CASES = [json.loads(line) for line in CASES_FILE.read_text().splitlines() if line.strip()]
+FIELD_CASES = read_jsonl(CASES_FILE)
 
 
 def _result(o: Verdict | Failure) -> object:
@@ -345,7 +346,7 @@ def test_round_trip_through_a_built_prompt(setting: str, mode: str) -> None:
 
 def _rows(shared_dir: Path, name: str) -> list[dict]:
     path = shared_dir / "data" / "mllm_judge" / name
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return read_jsonl(path)
 
 
 def test_mllm_judge_batch_recorded_rankings(shared_dir: Path) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,6 +18,7 @@ from judgeanything.process.data import PROBE_CASES, to_case
 from judgeanything.process.items import ProcessCase
 from judgeanything.schema import ProcessItem, Query
 from tests.support.compose import composed, run_app
+from tests.support.jsonl import read_jsonl
 
 pytestmark = pytest.mark.integration  # the app's runs, composed as the CLI composes them
 
@@ -39,12 +39,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def _jsonl(p: Path) -> list[dict[str, Any]]:
-    return [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
-
-
 def _cases(run: Path) -> list[ProcessCase]:
-    items = _jsonl(run / "items.jsonl")
+    items = read_jsonl(run / "items.jsonl")
     return [to_case(ProcessItem(d["item_id"], Query(d["item_id"], d["task_name"], d["question"]), tuple(d["steps"]),
                                 d["meta"])) for d in items]
 
@@ -77,13 +73,13 @@ def test_random_within_its_intervals(runs: dict[str, Path]) -> None:
     assert check["step_accuracy"]["expected"] == 0.5
     assert check["error_type_accuracy"]["expected"] == pytest.approx(1 / 14)
     # the verdicts are the random baseline's draws, not the first's: some steps flagged, some not
-    steps = [s["verdict"] for r in _jsonl(run / "verdicts.jsonl") for s in r["outcomes"][0]["steps"]]
+    steps = [s["verdict"] for r in read_jsonl(run / "verdicts.jsonl") for s in r["outcomes"][0]["steps"]]
     assert 0.3 < steps.count("incorrect") / len(steps) < 0.7
 
 
 def test_run_log_keeps_per_step_verdicts(runs: dict[str, Path]) -> None:
-    recs = _jsonl(runs["random"] / "verdicts.jsonl")
-    items = {d["item_id"]: d for d in _jsonl(runs["random"] / "items.jsonl")}
+    recs = read_jsonl(runs["random"] / "verdicts.jsonl")
+    items = {d["item_id"]: d for d in read_jsonl(runs["random"] / "items.jsonl")}
     for r in recs:
         o = r["outcomes"][0]
         assert r["setting"] == "process" and r["prompt_version"] == "v2/process_overall"
@@ -157,7 +153,7 @@ def test_truncated_and_unreadable_answers_are_typed_failures(tmp_path: Path, mon
     cfg = composed("setting=process", "benchmark=probes", "judge=first", f"benchmark.cache_dir={tmp_path / 'cache'}",
                    "run.limit=3", "run.progress=false")
     cli.run_from_config(cfg, tmp_path / "run")
-    recs = {r["item_id"]: r["outcomes"][0] for r in _jsonl(tmp_path / "run" / "verdicts.jsonl")}
+    recs = {r["item_id"]: r["outcomes"][0] for r in read_jsonl(tmp_path / "run" / "verdicts.jsonl")}
     assert recs[a]["failure"] == "truncated" and "value" not in recs[a]
     assert recs[b]["failure"] == "parse_fail" and "value" not in recs[b]
     assert recs[c]["value"] == 0 and len(recs[c]["steps"]) == n

@@ -17,6 +17,7 @@ with the same (or an empty) message, so we look first (docs/media-and-models.md 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import logging
 import os
@@ -24,7 +25,7 @@ import stat
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -120,15 +121,59 @@ def media_file(ref: MediaRef, root: Path | str | None, path: str | None = None,
         MediaError: see :func:`resolve_media_path` and :func:`check_file`; a ``url`` source is refused
             (``"unsupported source"``: media are never downloaded during a run).
     """
+    return checked_media_file(ref, root, path, limits)[0]
+
+
+#: A file checked by :func:`checked_media_file`: its resolved path and its ``os.stat`` result.
+CheckedFile = tuple[Path, os.stat_result]
+
+#: The files checked for the decode running in this context (:func:`files_checked`): root, limits, and
+#: dataset path → :data:`CheckedFile`.
+_CHECKED: contextvars.ContextVar[tuple[Path | None, MediaLimits, Mapping[str, CheckedFile]] | None] = \
+    contextvars.ContextVar("judgeanything_checked_media_files", default=None)
+
+
+@contextlib.contextmanager
+def files_checked(root: Path | str | None, limits: MediaLimits, files: Mapping[str, CheckedFile]) -> Iterator[None]:
+    """Within the block (this thread's context only), :func:`checked_media_file` answers for ``files`` —
+    dataset path → :data:`CheckedFile`, just resolved inside ``root`` and checked within ``limits`` by the caller —
+    instead of resolving and ``stat``-ing them again.
+
+    The media cache checks every file of a medium to key it (by content: the file identities its digests are
+    memoised on), then runs the encoder on the same files: each frame of a frame-list video was resolved and
+    ``stat``-ed three times per decode (key, the encoder's check, its provenance digest), once is enough. The
+    encoder then works on exactly the files the key describes. Outside the block, and for other roots, limits
+    or paths, every call checks afresh (confinement is re-checked on every use).
+    """
+    token = _CHECKED.set((Path(root) if root is not None else None, limits, files))
+    try:
+        yield
+    finally:
+        _CHECKED.reset(token)
+
+
+def checked_media_file(ref: MediaRef, root: Path | str | None, path: str | None = None,
+                       limits: MediaLimits = DEFAULT_LIMITS) -> CheckedFile:
+    """:func:`media_file` with the file's ``os.stat`` (one call: for :func:`sha256_file`'s memo and the size);
+    a file checked already for the decode in progress (:func:`files_checked`) is not checked again.
+
+    Raises:
+        MediaError: as :func:`media_file`.
+    """
     rel = path if path is not None else ref.path
+    scope = _CHECKED.get()
+    if rel is not None and scope is not None and scope[1] == limits \
+            and scope[0] == (Path(root) if root is not None else None):
+        hit = scope[2].get(rel)
+        if hit is not None:
+            return hit
     if rel is None:
         if ref.url is not None:
             raise MediaError(ref.url, f"{UNSUPPORTED_SOURCE}: URLs are not fetched; download the media "
                                       f"under the data root and refer to it by path")
         raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: this {ref.modality} reference has no file path")
     full = resolve_media_path(root, rel)
-    check_file(full, rel, limits)
-    return full
+    return full, checked_stat(full, rel, limits)
 
 
 #: (path, size, mtime, ctime, inode) → digest, oldest first; bounded so a run over millions of files does not grow

@@ -22,6 +22,7 @@ cannot hear may be given the text instead (``judges/capabilities.py``, downgrade
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,8 @@ from judgeanything.modalities._files import (
     TRUNCATED,
     UNSUPPORTED_SOURCE,
     bytes_as_file,
+    checked_media_file,
     last_line,
-    media_file,
     not_decodable,
     quiet_native_stderr,
     resolve_media_path,
@@ -342,14 +343,16 @@ class AudioEncoder:
         self.transcript_sidecar = bool(transcript_sidecar)
         self.limits = limits
 
-    def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str]:
+    def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str, os.stat_result | None]:
+        """The bytes or checked file to decode, the name errors show, and the file's ``stat`` (``None`` for
+        bytes)."""
         if ref.frames:
             raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: a list of frames is not audio")
         if ref.data is not None:
             self.limits.check_bytes("<audio bytes>", len(ref.data))
-            return ref.data, "<audio bytes>"
-        path = media_file(ref, root, limits=self.limits)
-        return path, ref.path or str(path)
+            return ref.data, "<audio bytes>", None
+        path, st = checked_media_file(ref, root, limits=self.limits)
+        return path, ref.path or str(path), st
 
     def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedAudio:
         """Decode ``ref`` into :class:`EncodedAudio` (``(N,) float32`` at ``sample_rate`` Hz).
@@ -357,8 +360,8 @@ class AudioEncoder:
         Raises:
             MediaError: missing, empty, escaping the root, not audio, truncated, no audio stream, URL.
         """
-        source, shown = self._source(ref, root)
-        digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source)
+        source, shown, st = self._source(ref, root)
+        digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source, st)
         samples, prov = decode_audio(source, shown, self.sample_rate, self.max_seconds, limits=self.limits)
         prov = {"source": shown, "sha256": digest, **prov, "max_seconds": self.max_seconds}
         if self.transcript_sidecar:
@@ -374,7 +377,7 @@ class AudioEncoder:
         Raises:
             MediaError: missing / empty / escaping file, or no duration in any header.
         """
-        source, shown = self._source(ref, root)
+        source, shown, _ = self._source(ref, root)
         d = audio_duration(source)
         if d is None:
             raise MediaError(shown, f"{not_decodable('audio')} (no duration in its header)")

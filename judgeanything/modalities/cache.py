@@ -30,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from judgeanything.modalities._files import (
+    CheckedFile,
     checked_stat,
+    files_checked,
     media_file,
     memoised_sha256,
     resolve_media_path,
@@ -116,8 +118,9 @@ class MediaCache:
         with self._lock:
             return self._encoders.setdefault(modality, built)
 
-    def content_hash(self, ref: MediaRef) -> str:
-        """SHA-256 of the media's content (see the module docstring).
+    def content_hash(self, ref: MediaRef, checked: dict[str, CheckedFile] | None = None) -> str:
+        """SHA-256 of the media's content (see the module docstring); ``checked``, when given, receives each
+        file checked on the way (dataset path → resolved path and ``stat``), for the decode that follows.
 
         Raises:
             MediaError: a missing, empty or escaping file, a file over ``limits.max_file_bytes``, or a URL
@@ -128,25 +131,28 @@ class MediaCache:
         if ref.data is not None:
             self.limits.check_bytes(ref.label, len(ref.data))
             return sha256_bytes(ref.data)
-        digest = self._files_hash(ref, sha256_file)
+        digest = self._files_hash(ref, sha256_file, checked)
         assert digest is not None  # sha256_file always gives one
         return digest
 
-    def _files_hash(self, ref: MediaRef, digest: Callable[[Path, os.stat_result], str | None]) -> str | None:
+    def _files_hash(self, ref: MediaRef, digest: Callable[[Path, os.stat_result], str | None],
+                    checked: dict[str, CheckedFile] | None = None) -> str | None:
         """The content hash of a file-backed ``ref`` (its file's digest; a frame list's digest of its frames'
-        digests), each file's digest from ``digest`` (``None`` from it → ``None``)."""
+        digests), each file's digest from ``digest`` (``None`` from it → ``None``); each file checked goes into
+        ``checked`` when given."""
         digests = []
         for rel in ref.frames or (None,):
-            d = digest(*self._file(ref, rel))
+            d = digest(*self._file(ref, rel, checked))
             if d is None:
                 return None
             digests.append(d)
         return sha256_bytes("\n".join(digests).encode()) if ref.frames else digests[0]
 
-    def _file(self, ref: MediaRef, rel: str | None = None) -> tuple[Path, os.stat_result]:
+    def _file(self, ref: MediaRef, rel: str | None = None,
+              checked: dict[str, CheckedFile] | None = None) -> CheckedFile:
         """The checked file of ``ref`` (or of its frame ``rel``) and its ``stat`` (one call): :func:`media_file`'s
         rules — confined to the data root (resolved on every call: a directory swapped for a link since is
-        caught), existing, regular, non-empty, within the limits.
+        caught), existing, regular, non-empty, within the limits. Recorded in ``checked`` when given.
 
         Raises:
             MediaError: as :func:`~judgeanything.modalities._files.media_file`.
@@ -155,7 +161,10 @@ class MediaCache:
         if rel is None:
             media_file(ref, self.root, limits=self.limits)  # raises: a URL, or no file path
         full = resolve_media_path(self.root, str(rel))
-        return full, checked_stat(full, rel, self.limits)
+        found = full, checked_stat(full, rel, self.limits)
+        if checked is not None:
+            checked[str(rel)] = found
+        return found
 
     # -- encode -------------------------------------------------------------------------------------
 
@@ -175,7 +184,7 @@ class MediaCache:
         Raises:
             MediaError: as :meth:`encode`.
         """
-        enc, key = self._key(ref)
+        enc, key, checked = self._key(ref)
         owner = False
         with self._lock:
             cached = self._items.get(key)
@@ -194,7 +203,7 @@ class MediaCache:
         if cached is None:
             assert fut is not None  # set above whenever nothing was cached
             if owner:
-                cached = self._decode(enc, ref, key, fut)
+                cached = self._decode(enc, ref, key, fut, checked)
             else:
                 try:
                     cached = fut.result()
@@ -207,14 +216,16 @@ class MediaCache:
             raise MediaError(ref.label, f"the {ref.modality} encoder returned no encoding")
         return tuple(dataclasses.replace(p, role=role, provenance=dict(p.provenance)) for p in parts)
 
-    def _key(self, ref: MediaRef) -> tuple[ModalityEncoder, str]:
-        """The encoder of ``ref`` and its cache key (modality, content hash, the encoder's full options).
+    def _key(self, ref: MediaRef) -> tuple[ModalityEncoder, str, dict[str, CheckedFile]]:
+        """The encoder of ``ref``, its cache key (modality, content hash, the encoder's full options) and the
+        files checked to compute it (for the decode, :func:`~judgeanything.modalities._files.files_checked`).
 
         Raises:
             MediaError: as :meth:`content_hash`, or no encoder for the modality.
         """
         enc, opts = self.encoder(ref.modality)
-        return enc, stable_hash(ref.modality, self._content_key(enc, ref), opts, n=32)
+        checked: dict[str, CheckedFile] = {}
+        return enc, stable_hash(ref.modality, self._content_key(enc, ref, checked), opts, n=32), checked
 
     def ready(self, ref: MediaRef) -> bool:
         """Whether :meth:`encode_parts` of ``ref`` would be answered from memory now (decoded before, still
@@ -239,12 +250,15 @@ class MediaCache:
         with self._lock:
             return key in self._items
 
-    def _decode(self, enc: ModalityEncoder, ref: MediaRef, key: str,
-                fut: Future[EncodedParts]) -> EncodedParts | MediaError:
+    def _decode(self, enc: ModalityEncoder, ref: MediaRef, key: str, fut: Future[EncodedParts],
+                checked: dict[str, CheckedFile]) -> EncodedParts | MediaError:
+        """Run the encoder on the files the key was computed from (``checked``: not resolved and stat'ed again),
+        keep the result (or its :class:`MediaError`) and hand it to the requests waiting on ``fut``."""
         t0 = time.perf_counter()
         result: EncodedParts | MediaError
         try:
-            result = enc.encode(ref, self.root, "")
+            with files_checked(self.root, self.limits, checked):
+                result = enc.encode(ref, self.root, "")
         except MediaError as e:
             result = e
         except Exception as e:  # a decoder failing in a way it does not name (a hostile file
@@ -278,10 +292,11 @@ class MediaCache:
         Never raises for a media fault: a missing, empty, corrupt or unsupported item gives ``{}`` (the
         reason is kept in :attr:`measure_errors`), so a run is never stopped by measuring.
         """
+        checked: dict[str, CheckedFile] = {}
         try:
             enc, opts = self.encoder(ref.modality)
-            ident = (("own", self._content_key(enc, ref)) if callable(getattr(enc, "content_hash", None))
-                     and ref.path is not None else self._identity(ref))
+            ident = (("own", self._content_key(enc, ref, checked)) if callable(getattr(enc, "content_hash", None))
+                     and ref.path is not None else self._identity(ref, checked))
         except MediaError as e:
             self.measure_errors[ref.label] = e.reason
             return {}
@@ -289,9 +304,10 @@ class MediaCache:
         with self._lock:
             key_lock = self._measure_locks.setdefault(key, threading.Lock())
         with key_lock:
-            return self._measure_once(key, enc, ref)
+            return self._measure_once(key, enc, ref, checked)
 
-    def _measure_once(self, key: tuple[Any, ...], enc: ModalityEncoder, ref: MediaRef) -> dict[str, float]:
+    def _measure_once(self, key: tuple[Any, ...], enc: ModalityEncoder, ref: MediaRef,
+                      checked: dict[str, CheckedFile]) -> dict[str, float]:
         """:meth:`measure` for one file identity, called under that identity's lock (a saved or earlier
         measurement is reused; otherwise the file is measured once and counted in :attr:`measured`)."""
         with self._lock:
@@ -303,7 +319,8 @@ class MediaCache:
             return dict(hit)
         why = ""
         try:
-            out = {str(k): float(v) for k, v in enc.measure(ref, self.root).items()}
+            with files_checked(self.root, self.limits, checked):  # the files the identity was taken from
+                out = {str(k): float(v) for k, v in enc.measure(ref, self.root).items()}
         except MediaError as e:
             why, out = e.reason, {}
         except Exception as e:  # see _decode: a decoder's unnamed failure is a media fault
@@ -342,19 +359,19 @@ class MediaCache:
                 self._measure_why.setdefault(key, why)
         return len(loaded)
 
-    def _content_key(self, enc: ModalityEncoder, ref: MediaRef) -> str:
+    def _content_key(self, enc: ModalityEncoder, ref: MediaRef, checked: dict[str, CheckedFile] | None = None) -> str:
         """The encoder's own ``content_hash(ref, root)`` when it has one (a plugin medium made of several
         files, e.g. an artifact with its assets; the file-size limit is still checked on its path), else
         :meth:`content_hash`."""
         own = getattr(enc, "content_hash", None)
         if not callable(own) or ref.path is None:
-            return self.content_hash(ref)
+            return self.content_hash(ref, checked)
         full = resolve_media_path(self.root, ref.path)
         if full.is_file():
             self.limits.check_bytes(ref.path, full.stat().st_size)
         return str(own(ref, self.root))
 
-    def _identity(self, ref: MediaRef) -> tuple[Any, ...]:
+    def _identity(self, ref: MediaRef, checked: dict[str, CheckedFile] | None = None) -> tuple[Any, ...]:
         if ref.text is not None:
             return ("text", sha256_bytes(ref.text.encode("utf-8")))
         if ref.data is not None:
@@ -363,7 +380,7 @@ class MediaCache:
         rels = ref.frames if ref.frames else (ref.path,)
         out: list[Any] = []
         for rel in rels:
-            p, st = self._file(ref, rel)
+            p, st = self._file(ref, rel, checked)
             out.append((str(p), st.st_size, st.st_mtime_ns))
         return tuple(out)
 

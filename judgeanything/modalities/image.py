@@ -15,6 +15,7 @@ Normalisation, in order (each step recorded in ``provenance``):
 from __future__ import annotations
 
 import io
+import os
 import threading
 import warnings
 from pathlib import Path
@@ -26,7 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from judgeanything.modalities._files import (
     TRUNCATED,
     UNSUPPORTED_SOURCE,
-    media_file,
+    checked_media_file,
     not_decodable,
     sha256_bytes,
     sha256_file,
@@ -251,15 +252,17 @@ class ImageEncoder:
         self.max_side = int(max_side) if max_side is not None else None
         self.limits = limits
 
-    def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str]:
+    def _source(self, ref: MediaRef, root: Path | None) -> tuple[Path | bytes, str, os.stat_result | None]:
+        """The bytes or checked file to decode, the name errors show, and the file's ``stat`` (``None`` for
+        bytes)."""
         if ref.frames:
             raise MediaError(ref.label, f"{UNSUPPORTED_SOURCE}: a list of frames is a video; "
                                         f"give it the video modality")
         if ref.data is not None:
             self.limits.check_bytes("<image bytes>", len(ref.data))
-            return ref.data, "<image bytes>"
-        path = media_file(ref, root, limits=self.limits)
-        return path, ref.path or str(path)
+            return ref.data, "<image bytes>", None
+        path, st = checked_media_file(ref, root, limits=self.limits)
+        return path, ref.path or str(path), st
 
     def encode(self, ref: MediaRef, root: Path | None, role: str = "") -> EncodedImage:
         """Decode ``ref`` into an :class:`EncodedImage` (RGB ``PIL.Image``, see the module docstring).
@@ -267,8 +270,8 @@ class ImageEncoder:
         Raises:
             MediaError: missing, empty, escaping the root, not an image, truncated, or a URL source.
         """
-        source, shown = self._source(ref, root)
-        digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source)
+        source, shown, st = self._source(ref, root)
+        digest = sha256_bytes(source) if isinstance(source, bytes) else sha256_file(source, st)
         img, prov = decode_image(source, shown, self.max_side, self.limits)
         prov = {"source": shown, "sha256": digest, **prov, "max_side": self.max_side}
         return EncodedImage(image=img, role=role, provenance=prov)
@@ -280,6 +283,6 @@ class ImageEncoder:
         Raises:
             MediaError: as :meth:`encode` for a missing or undecodable file.
         """
-        source, shown = self._source(ref, root)
+        source, shown, _ = self._source(ref, root)
         w, h = image_header_size(source, self.limits, shown)
         return {"width": float(w), "height": float(h), "pixels": float(w * h), "count": 1.0}

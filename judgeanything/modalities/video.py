@@ -46,6 +46,7 @@ from judgeanything.modalities._files import (
     NO_AUDIO,
     TRUNCATED,
     bytes_as_file,
+    checked_media_file,
     last_line,
     media_file,
     not_decodable,
@@ -243,9 +244,9 @@ class VideoEncoder:
             self.limits.check_bytes("<video bytes>", len(ref.data))
             with bytes_as_file(ref.data, ".video") as tmp:
                 return self._encode_file(tmp, "<video bytes>", sha256_bytes(ref.data), role)
-        path = media_file(ref, root, limits=self.limits)
+        path, st = checked_media_file(ref, root, limits=self.limits)
         shown = ref.path or str(path)
-        video = self._encode_file(path, shown, sha256_file(path), role)
+        video = self._encode_file(path, shown, sha256_file(path, st), role)
         video.provenance["path"] = str(path)  # where the file is, for judges sent a video_url
         if video.audio is not None and self.transcript_sidecar:
             tr = read_transcript(ref, root)
@@ -381,7 +382,9 @@ class VideoEncoder:
         resized_to_first = False
         size: tuple[int, int] | None = None
         self.limits.check_seconds(ref.label, len(ref.frames) / self.frames_fps, "video")
-        paths = [media_file(ref, root, rel, self.limits) for rel in ref.frames]  # every frame must exist
+        # every frame must exist; one check per file (the media cache's, when it keyed this decode)
+        files = [checked_media_file(ref, root, rel, self.limits) for rel in ref.frames]
+        paths = [path for path, _ in files]
         # A list longer than max_frames is sampled uniformly in time like a video file: decoding every frame
         # of a long list (14,400 frames fit the default duration limit at 1 fps) would hold T × H × W × 3 bytes.
         total = len(paths)
@@ -399,7 +402,8 @@ class VideoEncoder:
                 img = img.resize(size, Image.Resampling.LANCZOS)
                 resized_to_first = True
             images.append(np.asarray(img, dtype=np.uint8))
-        digests = [sha256_file(path) for path in paths]  # the provenance names the whole list, sampled or not
+        # the provenance names the whole list, sampled or not
+        digests = [sha256_file(path, st) for path, st in files]
         frames = np.ascontiguousarray(np.stack(images))
         frames.flags.writeable = False
         n = frames.shape[0]
@@ -427,9 +431,9 @@ class VideoEncoder:
             n = len(ref.frames)
             self.limits.check_seconds(ref.label, n / self.frames_fps, "video")
             first = ref.frames[0]
-            w, h = image_header_size(media_file(ref, root, first, self.limits), self.limits, first)
+            w, h = image_header_size(checked_media_file(ref, root, first, self.limits)[0], self.limits, first)
             for rel in ref.frames[1:]:
-                media_file(ref, root, rel, self.limits)
+                checked_media_file(ref, root, rel, self.limits)
             return {"duration_s": n / self.frames_fps, "width": float(w), "height": float(h),
                     "n_frames": float(n), "fps": self.frames_fps}
         if ref.data is not None:

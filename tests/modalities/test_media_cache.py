@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -247,3 +249,93 @@ def test_ready_never_reads_a_file(media: Path, tmp_path: Path, monkeypatch: pyte
     monkeypatch.setattr(_files, "_HASH_CACHE", {})
     assert not MediaCache(tmp_path).ready(MediaRef("image", path="new.png"))
     assert opened == []
+
+
+def _count_file_checks(monkeypatch: pytest.MonkeyPatch, folder: Path) -> tuple[Counter[str], Counter[str]]:
+    """Per file name in ``folder``: ``os.stat`` calls (but the symlink-loop probe ``Path.resolve`` makes of its
+    own result) and ``Path.resolve`` calls."""
+    import os
+    import sys
+
+    stats: Counter[str] = Counter()
+    resolves: Counter[str] = Counter()
+    real_stat, real_resolve = os.stat, Path.resolve
+
+    def in_resolve() -> bool:
+        f = sys._getframe(2)
+        for _ in range(4):
+            if f is None:
+                return False
+            if f.f_code.co_name == "resolve" and "pathlib" in f.f_code.co_filename:
+                return True
+            f = f.f_back
+        return False
+
+    def stat(p: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(p, str | Path) and Path(p).parent == folder and not in_resolve():
+            stats[Path(p).name] += 1
+        return real_stat(p, *args, **kwargs)
+
+    def resolve(self: Path, *args: Any, **kwargs: Any) -> Path:
+        if self.parent == folder:
+            resolves[self.name] += 1
+        return real_resolve(self, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat)
+    monkeypatch.setattr(Path, "resolve", resolve)
+    return stats, resolves
+
+
+def test_each_file_is_checked_once_per_decode_or_measure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache resolves and stats each file of a medium to key it; the encoder works on those very files
+    (modalities._files.files_checked): one check per file per decode or measure — a frame list's frames were
+    each stat'ed three times per decode (key, the encoder's check, its provenance digest) — and the encoding is
+    the same as an encoder run on its own."""
+    from PIL import Image
+
+    from judgeanything.modalities.video import VideoEncoder
+
+    folder = (tmp_path / "frames").resolve()
+    folder.mkdir()
+    names = [f"f{i}.png" for i in range(4)]
+    for i, name in enumerate(names):
+        Image.fromarray(np.full((6, 8, 3), 30 * i, np.uint8)).save(folder / name)
+    Image.fromarray(np.full((6, 8, 3), 99, np.uint8)).save(folder / "still.png")
+    video, still = MediaRef("video", frames=tuple(names)), MediaRef("image", path="still.png")
+    alone = VideoEncoder().encode(video, folder, "r")
+    cache = MediaCache(folder)
+    stats, resolves = _count_file_checks(monkeypatch, folder)
+    once = Counter(names)
+    got = cache.encode(video, "r")
+    assert stats == once and resolves == once  # decode
+    stats.clear(), resolves.clear()
+    cache.encode(video, "r")
+    assert stats == once and resolves == once  # a hit: the key's check only (the file may have changed)
+    stats.clear(), resolves.clear()
+    assert cache.measure(video)["n_frames"] == 4
+    assert stats == once and resolves == once
+    stats.clear(), resolves.clear()
+    cache.encode(still, "r")
+    cache.measure(still)
+    assert stats == Counter({"still.png": 2}) and resolves == Counter({"still.png": 2})
+    monkeypatch.undo()
+    assert got.provenance == alone.provenance and np.array_equal(got.frames, alone.frames)
+
+
+def test_files_checked_answers_only_for_its_root_and_limits(tmp_path: Path) -> None:
+    from judgeanything.modalities._files import checked_media_file, files_checked
+    from judgeanything.modalities.limits import MediaLimits
+
+    (tmp_path / "a.png").write_bytes(b"xy")
+    fake = (tmp_path / "elsewhere.png", (tmp_path / "a.png").stat())
+    ref = MediaRef("image", path="a.png")
+    with files_checked(tmp_path, MediaLimits(), {"a.png": fake}):
+        assert checked_media_file(ref, tmp_path) == fake
+        assert checked_media_file(ref, tmp_path / ".")[0] == fake[0]  # the same root, spelt otherwise
+        other = tmp_path / "sub"
+        other.mkdir()
+        with pytest.raises(MediaError, match="file not found"):
+            checked_media_file(ref, other)  # another root: checked afresh
+        with pytest.raises(MediaError, match="over the media limit"):
+            checked_media_file(ref, tmp_path, limits=MediaLimits(max_file_bytes=1))
+    assert checked_media_file(ref, tmp_path)[0] == (tmp_path / "a.png").resolve()  # outside the block

@@ -14,7 +14,7 @@ import urllib.request
 from typing import Any
 
 from judgeanything.datasets.base import BenchmarkData
-from judgeanything.schema import HumanLabel, PairItem, Query, Response
+from judgeanything.schema import HumanLabel, Item, PairItem, Query, Response
 from tests.support.fault_openai import Fault, FaultServer, Reply
 from tests.support.loopback import free_port
 
@@ -78,7 +78,8 @@ class LoopbackServer:
 
 def text_pairs(n: int, name: str = "synthetic") -> BenchmarkData:
     """``n`` text pair items over five task types, one human pair label each (deterministic)."""
-    items, labels = [], []
+    items: list[Item] = []
+    labels: list[HumanLabel] = []
     for i in range(n):
         q = Query(f"q{i}", TASKS[i % len(TASKS)], f"Question {i}: explain step by step why {i} × 7 = {i * 7}, "
                   "and say which property of multiplication the explanation relies on.")

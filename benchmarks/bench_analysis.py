@@ -26,7 +26,7 @@ from pathlib import Path
 
 import krippendorff
 import numpy as np
-from _machine import machine
+from _machine import machine, write_results
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score
 
@@ -135,9 +135,7 @@ def main() -> None:
         "write_synthetic_runs_s": round(t_write, 2),
         "machine": machine(),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
-    print(json.dumps(res, indent=1))
+    write_results(args.out, res, indent=1)
 
 
 if __name__ == "__main__":

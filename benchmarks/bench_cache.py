@@ -21,13 +21,12 @@ Writes ``benchmarks/results/bench_cache.json``. Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _machine import machine
+from _machine import machine, write_results
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -90,9 +89,7 @@ def main() -> None:
         "speedup_warm_cache": round(cold / warm, 1), "speedup_resumed": round(cold / resumed, 1),
         "ideal_cold_s": round(units * args.latency / args.concurrency, 3),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    write_results(args.out, out)
 
 
 if __name__ == "__main__":

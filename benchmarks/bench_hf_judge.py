@@ -22,7 +22,6 @@ Writes ``benchmarks/results/bench_hf_judge_<family>.json`` and prints it. Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import tempfile
@@ -35,7 +34,7 @@ import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from _machine import machine
+from _machine import machine, write_results
 
 from judgeanything.judges.base import JudgeRequest
 from judgeanything.judges.hf import HFJudge
@@ -149,9 +148,7 @@ def main() -> None:
         "machine": machine(torch=torch.__version__, transformers=transformers.__version__,
                            torch_threads=torch.get_num_threads()),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=2) + "\n")
-    print(json.dumps(res, indent=2))
+    write_results(args.out, res)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Writes ``benchmarks/results/bench_media.json`` and prints it. Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 import decord
 import imageio_ffmpeg
 import numpy as np
-from _machine import machine
+from _machine import machine, write_results
 
 from judgeanything.modalities import MediaCache, get_encoder
 from judgeanything.schema import MediaRef
@@ -111,9 +110,7 @@ def main() -> None:
         "ratio_uncached_vs_cached": round(t_uncached / t_cached, 2),
         "machine": machine(decord=decord.__version__),
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
-    print(json.dumps(res, indent=1))
+    write_results(args.out, res, indent=1)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _machine import machine
+from _machine import machine, write_results
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -99,9 +99,7 @@ def main() -> None:
         "peak_growth_10x_judging": big["peak_after_judging_mb"] / small["peak_after_judging_mb"] - 1,
         "rerun_peak_over_first_run": rerun["peak_mb"] / big["peak_mb"],
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(out, indent=2) + "\n")
-    print(json.dumps(out, indent=2))
+    write_results(args.out, out)
 
 
 if __name__ == "__main__":

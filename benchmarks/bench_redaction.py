@@ -18,14 +18,13 @@ Writes ``benchmarks/results/bench_redaction.json`` and prints it. Usage::
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
-from _machine import machine
+from _machine import machine, write_results
 
 from judgeanything.redaction import redact_text, redact_values
 
@@ -88,9 +87,7 @@ def main() -> None:
         scaling[kind] = {"ms_10kB": round(t_small * 1e3, 3), "ms_100kB": round(t_big * 1e3, 3),
                          "ratio_100k_to_10k": round(t_big / t_small, 1)}
     res["scaling"] = scaling
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(res, indent=1) + "\n")
-    print(json.dumps(res, indent=1))
+    write_results(args.out, res, indent=1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ because ``report.md`` is part of what an analysis writes (and the leaderboard re
 
 The layout and the prose are the Jinja2 template ``templates/report.md.j2`` (tables: ``templates/_table.md.j2``),
 as the HTML report's are; the functions below compute what it shows, one section each: the numbers already
-formatted (:func:`fmt`, :func:`fmt_stat`), names made safe (:func:`md_text`) and tables as :class:`Table`.
+formatted (:func:`fmt`, :func:`fmt_stat`), names made safe (:func:`md_text`; notes, which may hold the judge's
+code spans, :func:`md_note`; a name shown as code, :func:`md_code`) and tables as :class:`Table`. Made safe means
+kept as the text it is, whatever a judge's or a config's name or note holds: no HTML, link, image or block of its
+own, and no table cell split.
 :func:`markdown_environment` is shared by every Markdown report (the reference-baseline section of
 :mod:`~judgeanything.analysis.reference`; the rules and process reports of :mod:`judgeanything.report`), so one
 table macro and one escaping rule serve them all.
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,21 +95,86 @@ def fmt_stat(s: Any) -> str:
 
 
 def _cell(x: Any) -> str:
-    """A table cell: data text (model, task and judge names) kept as text — ``|`` and line breaks would
-    break the table, and ``<``/``>`` would let a viewer that renders inline HTML run a name such as
-    ``</script><script>…`` (backslash escapes of ASCII punctuation render as the character itself)."""
-    return _no_html(str(x).replace("\\", "\\\\").replace("|", "\\|"))
+    """A table cell: data text (model, task and judge names) kept as text, as :func:`md_text` keeps it, and
+    ``|`` escaped, which would end the cell."""
+    return _inert(str(x).replace("\\", "\\\\").replace("|", "\\|"))
 
 
-def _no_html(text: str) -> str:
-    """``text`` on one line with ``<`` and ``>`` backslash-escaped, so no Markdown viewer reads HTML in it."""
-    return " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
+#: ``]`` right before ``(``, ``[`` or ``:``: the middle of an inline link or image ``[text](url)``, a reference
+#: link ``[text][ref]`` or a link reference definition ``[ref]: url`` (CommonMark §4.7, §6.3).
+_LINK_TAIL = re.compile(r"\]([(\[:])")
+
+
+def _inert(text: str) -> str:
+    """``text`` (its backslashes already doubled) on one line, with ``<`` and ``>`` backslash-escaped, so no
+    Markdown viewer reads HTML or an autolink in it, and no link or image: the character after a ``]`` that
+    would make one is escaped (``[text]`` alone stays, as no reference is ever defined). Backslash escapes of
+    ASCII punctuation render as the character itself (CommonMark §2.4)."""
+    one = " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
+    return _LINK_TAIL.sub(r"]\\\1", one)
 
 
 def md_text(x: Any) -> str:
-    """A value shown in the report's prose or headings (a judge, rubric, group or model name, a note, a
-    config value), as :func:`_no_html` makes it: every such value reaches the template through this."""
-    return _no_html(str(x))
+    """A value shown in the report's prose or headings (a judge, rubric, group or model name, a config value),
+    kept as text: one line, backslashes doubled (so none escapes what follows), no HTML, link or image
+    (:func:`_inert`). Every such value reaches a template through this (notes: :func:`md_note`)."""
+    return _inert(str(x).replace("\\", "\\\\"))
+
+
+def md_code(x: Any) -> str:
+    """A value shown as inline code, e.g. a judge or snapshot name: on one line, between backtick fences one
+    longer than its longest backtick run, so nothing in it closes the code span early (CommonMark §6.1: code
+    span content is shown literally, nothing escaped). Padded with a space each side where it starts or ends
+    with a backtick (which would join the fence) or both starts and ends with a space (a reader strips one each
+    side of such content unless it is all spaces)."""
+    text = " ".join(str(x).splitlines())
+    fence = "`" * (max(map(len, re.findall("`+", text)), default=0) + 1)
+    pad = " " if not text or "`" in (text[0], text[-1]) or (text[0] == text[-1] == " " and text.strip()) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+#: The start of a line that would open a block (CommonMark §4, §5): a heading, quote, list item, thematic break,
+#: setext underline or code fence; or an ordered list item (digits, then ``.`` or ``)``).
+_BLOCK_START = re.compile(r"^([#>+*=_~`-])|^(\d{1,9})([.)])")
+
+
+def md_note(x: Any) -> str:
+    """A note (a judge's, a run's; a warning) shown as a list item or after a label. A judge's notes are its
+    own Markdown with names of the config in them: the code spans they hold are kept as code (their text is
+    shown literally, so nothing in one is HTML), the rest is kept as text as :func:`md_text` keeps it, and a
+    start that would open a block of its own (a heading, list or indented code inside the list item) is escaped
+    or, for leading white space, left out."""
+    pieces = _code_spans(" ".join(str(x).splitlines()).lstrip())
+    first = _BLOCK_START.sub(r"\2\\\1\3", md_text(pieces[0][1])) if not pieces[0][0] else pieces[0][1]
+    return first + "".join(piece if code else md_text(piece) for code, piece in pieces[1:])
+
+
+_BACKTICKS = re.compile("`+")
+
+
+def _code_spans(text: str) -> list[tuple[bool, str]]:
+    """``text`` cut into ``(is a code span, piece)``, found as CommonMark does (§6.1): a backtick run opens a
+    code span that the next run of the same length closes; a run with none is literal text. Backslashes are
+    ignored, as outside code spans :func:`md_text` doubles them. (markdown-it-py, which renders Markdown,
+    keeps no source offsets of inline code, so it cannot cut the source text; this is the one rule needed.)"""
+    runs = list(_BACKTICKS.finditer(text))
+    closer: dict[int, int] = {}  # run index → index of the next run of the same length
+    latest: dict[int, int] = {}
+    for k in range(len(runs) - 1, -1, -1):
+        n = len(runs[k].group())
+        if n in latest:
+            closer[k] = latest[n]
+        latest[n] = k
+    pieces: list[tuple[bool, str]] = []
+    start = k = 0
+    while k < len(runs):
+        if k not in closer:
+            k += 1
+            continue
+        end = runs[closer[k]].end()
+        pieces += [(False, text[start:runs[k].start()]), (True, text[runs[k].start():end])]
+        start, k = end, closer[k] + 1
+    return [p for p in pieces if p[1]] + [(False, text[start:])] if pieces else [(False, text)]
 
 
 def _oneline(text: str) -> str:
@@ -161,7 +230,7 @@ def render_report(metrics: Mapping[str, Any]) -> str:
         cost=_cost(metrics.get("cost") or {}),
         usage=_usage(metrics.get("usage") or {}),
         requests=_requests(run.get("requests") or {}),
-        notes=[md_text(n) for n in metrics.get("notes") or []],
+        notes=[md_note(n) for n in metrics.get("notes") or []],
     )
 
 
@@ -189,8 +258,8 @@ def _header(run: Mapping[str, Any], p: Mapping[str, Any]) -> dict[str, Any]:
             [[run.get("judge"), run.get("judge_family") or "—", run.get("benchmark"),
               ", ".join(run.get("settings", [])), run.get("mode"), run.get("prompt_version")]],
         ),
-        # what the judge is, said up front (e.g. random weights): the judge's own Markdown (code spans), kept as is
-        "judge_notes": list(run.get("judge_notes") or []),
+        # what the judge is, said up front (e.g. random weights): the judge's own Markdown, its code spans kept
+        "judge_notes": [md_note(n) for n in run.get("judge_notes") or []],
         "bootstrap": md_text(p.get("bootstrap")),
         "ci_percent": fmt(100 * float(p.get("ci", 0.95)), 0),
         "seed": md_text(p.get("seed")),
@@ -233,7 +302,7 @@ def _usage(u: Mapping[str, Any]) -> dict[str, Any] | None:
         "table": Table(["input modality", "verdicts", "from cache", "prompt tokens", "completion tokens", "cost",
                         "spent"], rows),
         "details": md_text(", ".join(f"{k} {fmt(v, 0)}" for k, v in sorted(details.items()))),
-        "snapshots": ", ".join(f"`{md_text(k)}` ×{md_text(v)}" for k, v in sorted(snaps.items())),
+        "snapshots": ", ".join(f"{md_code(k)} ×{md_text(v)}" for k, v in sorted(snaps.items())),
     }
 
 

@@ -23,7 +23,7 @@ from scipy import stats
 from judgeanything.analysis.agreement import normalised_levenshtein
 from judgeanything.analysis.injection import injection_trials
 from judgeanything.analysis.load import RunData
-from judgeanything.analysis.markdown import Table, markdown_environment, md_text
+from judgeanything.analysis.markdown import Table, markdown_environment, md_code, md_text
 from judgeanything.analysis.units import attach_items, human_labels, ok_rows
 from judgeanything.schema import DEFAULT_SCORE_SCALE, PAIR_CHOICES, ScoreScale
 
@@ -171,7 +171,7 @@ def reference_markdown(judge: str, rows: Sequence[Mapping[str, Any]], ci: float)
                     f"[{r['lo']:.3f}, {r['hi']:.3f}]" if "lo" in r else "—", r.get("interval", "—"),
                     ("yes" if r["inside"] else "**no**") if "inside" in r else "—"] for r in rows])
     template = markdown_environment().get_template("reference_check.md.j2")
-    return template.render(judge=judge, level=md_text(level), checks=table)
+    return template.render(judge=md_code(judge), level=md_text(level), checks=table)
 
 
 def random_judge_choices(run: Mapping[str, Any]) -> tuple[str, ...] | None:

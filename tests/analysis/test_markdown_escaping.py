@@ -1,5 +1,6 @@
-"""report.md and the leaderboard keep data text (model, task, judge names; notes) as text: no table break,
-no HTML a Markdown viewer could run."""
+"""Every Markdown output (report.md, jury.md, arena.md, leaderboard.md) keeps data text (model, task, judge
+names; notes) as text: no table break, no HTML a Markdown viewer could run, no link or image, no block of its
+own; a judge's notes keep their code spans."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from judgeanything.analysis.markdown import md_table, render_report
+from judgeanything.analysis.markdown import md_code, md_note, md_table, md_text, render_report
 
 HOSTILE = 'm</script><script>alert(1)</script> a|b \\| c\nnext <img src=x onerror=alert(2)>'
 
 
 def _html(md: str) -> str:
-    # no unescaped start of an HTML tag, then: what an HTML-enabled renderer (as many viewers are) with
-    # GFM tables makes of it (markdown-it-py comes with rich, when installed)
-    assert not re.search(r"(?<!\\)<[A-Za-z/!?]", md), md
+    # no unescaped start of an HTML tag outside code spans (whose text is shown literally; the hostile text
+    # holds no backtick), then: what an HTML-enabled renderer (as many viewers are) with GFM tables makes of
+    # it (markdown-it-py comes with rich, when installed)
+    assert not re.search(r"(?<!\\)<[A-Za-z/!?]", re.sub(r"`[^`]*`", "", md)), md
     markdown_it = pytest.importorskip("markdown_it")
     return markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
 
@@ -96,3 +98,95 @@ def test_any_cell_text_stays_in_its_cell(rows: list[list[str]]) -> None:
     assert len(lines) == 2 + len(rows) and lines[1] == "|---|---|---|"
     for line, row in zip(lines[2:], rows, strict=True):
         assert _read_row(line) == [" ".join(text.splitlines()) for text in row]
+
+
+# --------------------------------------------------------------------------------------------------
+# The escaping rules themselves, against a CommonMark renderer
+# --------------------------------------------------------------------------------------------------
+
+LINKS = "[click](http://evil.example/x) ![t](http://evil.example/t.png) [r]: http://evil.example <http://a.b>"
+#: markup that is hostile only where it starts a line or fills a whole line (a list item's text)
+BLOCKS = ["# heading", "- nested item", "1. ordered", "> quote", "```python", "~~~", "***", "    indented"]
+MARKUP = st.text(alphabet="<>[]()!`\\|*_#-:~=1.) aZ/\n", max_size=30)
+TAGS = re.compile(r"<(/?)([a-z0-9]+)")
+
+
+def _render(md: str) -> str:
+    markdown_it = pytest.importorskip("markdown_it")
+    return markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(md)
+
+
+def _tags(html: str) -> set[str]:
+    return {m.group(2) for m in TAGS.finditer(html)}
+
+
+@settings(max_examples=300, deadline=None)
+@given(MARKUP)
+def test_md_text_renders_no_html_link_image_or_block(text: str) -> None:
+    """Whatever a name holds, in a paragraph it stays one paragraph of inline text: no HTML, link, image,
+    heading or list (emphasis and code spans of its own punctuation are all it can make)."""
+    html = _render(f"x {md_text(text)}")
+    assert _tags(html) <= {"p", "em", "strong", "code"}, html
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(MARKUP, st.sampled_from(BLOCKS).flatmap(lambda b: MARKUP.map(lambda t: b + t))))
+def test_md_note_is_one_list_item_of_inline_text(text: str) -> None:
+    """A note as a list item: exactly one item holding inline text, whatever the note starts with or holds."""
+    html = _render(f"- {md_note(text)}\n")
+    assert _tags(html) <= {"ul", "li", "p", "em", "strong", "code"}, html
+    assert html.count("<li>") == 1 and html.count("<ul>") == 1, html
+
+
+def test_md_note_keeps_the_judges_code_spans_and_escapes_the_rest() -> None:
+    note = ("The judge 'x</b><img src=x onerror=alert(1)>' is a SMOKE judge; run `judge=openai "
+            "judge.model=<model> [judge.base_url=<server>]` instead. " + LINKS)
+    md = md_note(note)
+    assert "`judge=openai judge.model=<model> [judge.base_url=<server>]`" in md  # code spans as written
+    html = _render(f"- {md}\n")
+    assert _tags(html) == {"ul", "li", "code"}, html
+    assert "<code>judge=openai judge.model=&lt;model&gt; [judge.base_url=&lt;server&gt;]</code>" in html
+    assert "'x&lt;/b&gt;&lt;img src=x onerror=alert(1)&gt;'" in html and "[click](http://evil.example/x)" in html
+
+
+@settings(max_examples=200, deadline=None)
+@given(MARKUP)
+def test_md_code_shows_any_text_literally(text: str) -> None:
+    """A name as inline code renders as one code span holding exactly the name (on one line)."""
+    one = " ".join(text.splitlines())
+    html = _render(f"x {md_code(text)}")
+    if one.strip():
+        assert html == f"<p>x <code>{_escape(one)}</code></p>\n", (md_code(text), html)
+
+
+def _escape(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+# --------------------------------------------------------------------------------------------------
+# Every Markdown output, with a hostile judge, model, rubric name and notes
+# --------------------------------------------------------------------------------------------------
+
+EVIL = f"{HOSTILE} {LINKS}"
+
+
+def _safe(md: str) -> str:
+    """``md`` rendered, with no HTML, link or image and no line of the hostile text on its own."""
+    html = _render(md)
+    assert not _tags(html) & {"script", "img", "a", "iframe", "pre"}, html
+    assert "<h1>next" not in html and "<h2>next" not in html and "\nnext" not in md
+    return html
+
+
+def test_hostile_judge_notes_and_notes_in_report_md() -> None:
+    """The judge's notes ("About this judge") and the run's notes are the judge's and the config's text:
+    shown as text, their code spans as code."""
+    note = f"- {EVIL} and `judge.model=<model>`"
+    md = render_report({"run": {"judge": "j", "judge_notes": [note, "# heading"]}, "params": {}, "settings": {},
+                        "notes": [note, "1. not a list"]})
+    html = _safe(md)
+    assert html.count("<code>judge.model=&lt;model&gt;</code>") == 2  # about this judge, and in the Notes
+    assert "> **About this judge.** \\- m\\</script\\>\\<script\\>alert(1)\\</script\\>" in md
+    assert "> **About this judge.** \\# heading" in md and html.count("<h1>") == 1  # the title
+    assert "\n- \\- m\\</script\\>" in md and "\n- 1\\. not a list" in md  # the Notes list
+    assert html.count("<ul>") == 1 and html.count("<li>") == 2

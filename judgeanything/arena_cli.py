@@ -25,6 +25,7 @@ from judgeanything.analysis.arena import (
     rank_arena,
     win_rate_matrix,
 )
+from judgeanything.analysis.markdown import Table, markdown_environment, md_text
 from judgeanything.datasets._io import read_records
 from judgeanything.datasets.arena import RECORDS, battle_item_ids, read_battles
 from judgeanything.datasets.release import ReleaseNotFound, expand_files, resolve_root
@@ -33,6 +34,8 @@ from judgeanything.schema import SchemaError
 from judgeanything.store import StoreError
 
 TASKS = "X2XRawBenchmark/TaskAnything.json"
+ARENA_MD = "arena.md"
+ARENA_TEMPLATE = "arena.md.j2"
 
 
 def _args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -112,29 +115,31 @@ def _write(res: ArenaResult, games: pd.DataFrame, out: Path, method: str, ci: fl
         rate, count = win_rate_matrix(sg, order)
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(source))
         plot_win_rate(rate, count, out / f"winrate_{name}.png", f"{source}: win rate, all task types")
-    md = _markdown(res, method, ci)
-    (out / "arena.md").write_text(md, encoding="utf-8")
+    md = arena_markdown(res, method, ci)
+    (out / ARENA_MD).write_text(md, encoding="utf-8")
     return md
 
 
-def _markdown(res: ArenaResult, method: str, ci: float) -> str:
+def arena_markdown(res: ArenaResult, method: str, ci: float) -> str:
+    """``arena.md`` (template ``analysis/templates/arena.md.j2``): each source's pooled ranking, then the
+    Kendall τ-b of each judge's ranking with the humans' per group (when a judge was ranked)."""
     what = "Bradley–Terry, ties as half-wins" if method == "bt" else "Davidson tie model"
-    lines = [f"# OmniArena rankings ({what}; {ci:.0%} bootstrap CIs)", ""]
     pooled = res.rankings[res.rankings.group == POOLED]
-    for source, d in pooled.groupby("source", sort=True):
-        lines += [f"## {source}", "", "| rank | model | strength | CI | games | win rate |",
-                  "|---|---|---|---|---|---|"]
-        for r in d.itertuples():
-            lines.append(f"| {r.rank} | {r.model} | {r.strength:+.3f} | {_ci(r.ci_low, r.ci_high)} | {r.games} | "
-                         f"{r.win_rate:.3f} |")
-        lines.append("")
-    if not res.agreement.empty:
-        lines += ["## Judge vs human ranking (Kendall τ-b)", "", "| group | judge | τ | CI | models | CI from |",
-                  "|---|---|---|---|---|---|"]
-        for r in res.agreement.itertuples():
-            lines.append(f"| {r.group} | {r.judge} | {r.kendall_tau:+.3f} | {_ci(r.ci_low, r.ci_high)} | "
-                         f"{r.n_models} | {r.ci_method} |")
-    return "\n".join(lines) + "\n"
+    sources = [{"name": md_text(source), "table": _ranking_table(d)}
+               for source, d in pooled.groupby("source", sort=True)]
+    agreement = None if res.agreement.empty else Table(
+        ["group", "judge", "τ", "CI", "models", "CI from"],
+        [[r.group, r.judge, f"{r.kendall_tau:+.3f}", _ci(r.ci_low, r.ci_high), r.n_models, r.ci_method]
+         for r in res.agreement.itertuples()])
+    return markdown_environment().get_template(ARENA_TEMPLATE).render(what=what, ci=f"{ci:.0%}", sources=sources,
+                                                                      agreement=agreement)
+
+
+def _ranking_table(d: pd.DataFrame) -> Table:
+    """One source's ranking: rank, model, strength and its CI, games, win rate."""
+    return Table(["rank", "model", "strength", "CI", "games", "win rate"],
+                 [[r.rank, r.model, f"{r.strength:+.3f}", _ci(r.ci_low, r.ci_high), r.games, f"{r.win_rate:.3f}"]
+                  for r in d.itertuples()])
 
 
 def _ci(lo: float, hi: float) -> str:

@@ -56,14 +56,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"judgeanything-compare: {e}", file=sys.stderr)
         return 1
     out = args.out or (args.paths[0] if len(args.paths) == 1 and args.paths[0].is_dir() else Path.cwd())
-    csv, md = write_leaderboard(df, out)
-    print(leaderboard_markdown(df))
     warnings = snapshot_warnings(list(zip(runs, metrics, strict=True)))
-    if warnings:
-        with md.open("a", encoding="utf-8") as f:
-            f.write("\n## Warnings\n\n" + "".join(f"- {w}\n" for w in warnings))
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
+    csv, md = write_leaderboard(df, out, warnings)
+    print(leaderboard_markdown(df))
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     print(f"\nwrote {csv} and {md} ({len(runs)} run directories)", file=sys.stderr)
     return 0
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import itertools
 import json
 import sys
 from collections import Counter
@@ -36,7 +37,7 @@ import pandas as pd
 from judgeanything.analysis import jury as J
 from judgeanything.analysis.agreement import agreement
 from judgeanything.analysis.load import RunData, load_run
-from judgeanything.analysis.markdown import fmt, md_table
+from judgeanything.analysis.markdown import Table, fmt, markdown_environment, md_text
 from judgeanything.analysis.metrics import analyze_run
 from judgeanything.analysis.repeats import REDUCERS
 from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
@@ -48,6 +49,7 @@ from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, RunRecord, StoreEr
 SAME = ("benchmark", "setting", "mode", "rubrics", "score_scale", "label_scale")
 JURY_JSON = "jury.json"
 JURY_MD = "jury.md"
+JURY_TEMPLATE = "jury.md.j2"
 
 
 @dataclass
@@ -349,19 +351,28 @@ def _notes(report: Mapping[str, Any], opt: Options) -> list[str]:
 
 
 def jury_markdown(report: Mapping[str, Any]) -> str:
-    """``jury.md``: the method, member α and each member's and the jury's agreement with humans."""
-    lines = [f"# Jury: {report['method']} of {', '.join(report['members'])}", ""]
-    for rb, sec in report["agreement"].items():
-        lines += [f"## {rb}", "", f"Krippendorff's α among the members ({sec['level']}): "
-                  f"{fmt(sec['krippendorff_alpha'])}; votes: {sec['votes']}", ""]
-        lines += [md_table(["members", "α"], [[k.replace("|", " / "), fmt(v)]
-                                              for k, v in sec["pairwise_alpha"].items()]), ""]
-        acc = sec["agreement_with_humans"]
-        metrics = sorted({k for d in acc.values() for k in d if k != "n"})
-        if acc:
-            lines += [md_table(["judge", "n", *metrics], [[n, str(d["n"]), *[fmt(d.get(k)) for k in metrics]]
-                                                        for n, d in acc.items()]), ""]
-    return "\n".join(lines)
+    """``jury.md`` (template ``analysis/templates/jury.md.j2``) of a ``jury.json`` report: the method, the
+    members' α and each member's and the jury's agreement with humans, per rubric."""
+    members = [str(m) for m in report["members"]]
+    return markdown_environment().get_template(JURY_TEMPLATE).render(
+        method=md_text(report["method"]), members=md_text(", ".join(members)),
+        rubrics=[_rubric_section(rb, sec, members) for rb, sec in report["agreement"].items()])
+
+
+def _rubric_section(rb: str, sec: Mapping[str, Any], members: Sequence[str]) -> dict[str, Any]:
+    """One rubric of ``jury.md``: α among the members and per pair of them (``a / b``), the vote counts, and
+    the agreement-with-humans table (``None`` when no item of the rubric has a human label)."""
+    pairwise = sec["pairwise_alpha"]
+    pairs = [(f"{a}|{b}", f"{a} / {b}") for a, b in itertools.combinations(members, 2)]
+    if {k for k, _ in pairs} != set(pairwise):  # a report from another member list: its own keys, as written
+        pairs = [(k, k.replace("|", " / ")) for k in pairwise]
+    acc = sec["agreement_with_humans"]
+    metrics = sorted({k for d in acc.values() for k in d if k != "n"})
+    return {"name": md_text(rb), "level": md_text(sec["level"]), "alpha": md_text(fmt(sec["krippendorff_alpha"])),
+            "votes": md_text(sec["votes"]),
+            "pairwise": Table(["members", "α"], [[shown, fmt(pairwise[k])] for k, shown in pairs]),
+            "humans": Table(["judge", "n", *metrics], [[n, str(d["n"]), *[fmt(d.get(k)) for k in metrics]]
+                                                     for n, d in acc.items()]) if acc else None}
 
 
 # --------------------------------------------------------------------------------------------------

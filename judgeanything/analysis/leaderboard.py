@@ -17,13 +17,14 @@ from typing import Any
 import pandas as pd
 
 from judgeanything.analysis.agreement import LOWER_IS_BETTER, PRIMARY
-from judgeanything.analysis.markdown import fmt, fmt_stat, md_table
+from judgeanything.analysis.markdown import Table, fmt, fmt_stat, markdown_environment, md_note, md_table
 from judgeanything.analysis.metrics import METRICS_JSON, analyze_run
 from judgeanything.analysis.table import lookup, stat_triple, stat_value
 from judgeanything.store import VERDICTS
 
 LEADERBOARD_CSV = "leaderboard.csv"
 LEADERBOARD_MD = "leaderboard.md"
+LEADERBOARD_TEMPLATE = "leaderboard.md.j2"
 BASE_COLUMNS = ["judge", "benchmark", "setting", "mode", "rubric", "items", "judged", "metric", "agreement",
                 "agreement_ci_low", "agreement_ci_high"]
 
@@ -175,10 +176,11 @@ def build_leaderboard(run_dirs: Sequence[Path | str],
     return df.drop(columns="_key").reset_index(drop=True)
 
 
-def leaderboard_markdown(df: pd.DataFrame) -> str:
-    """The leaderboard as a Markdown table (CI columns folded into ``value [low, high]``)."""
+def leaderboard_table(df: pd.DataFrame) -> Table | None:
+    """The leaderboard's table, CI columns folded into ``value [low, high]`` (``run_dir`` left out); ``None``
+    for an empty leaderboard."""
     if df.empty:
-        return "(no runs)"
+        return None
     cols = [c for c in df.columns if not c.endswith(("_ci_low", "_ci_high")) and c != "run_dir"]
     rows = []
     for _, r in df.iterrows():
@@ -193,7 +195,20 @@ def leaderboard_markdown(df: pd.DataFrame) -> str:
             else:
                 line.append(fmt(_none(v)))
         rows.append(line)
-    return md_table(cols, rows)
+    return Table(cols, rows)
+
+
+def leaderboard_markdown(df: pd.DataFrame) -> str:
+    """The leaderboard as a Markdown table (what ``judgeanything-compare`` prints), ``(no runs)`` when empty."""
+    t = leaderboard_table(df)
+    return "(no runs)" if t is None else md_table(t.headers, t.rows)
+
+
+def render_leaderboard(df: pd.DataFrame, warnings: Sequence[str] = ()) -> str:
+    """``leaderboard.md`` (template ``templates/leaderboard.md.j2``): the table and the ``warnings`` on the
+    compared runs (names in them kept as text, :func:`~judgeanything.analysis.markdown.md_note`)."""
+    return markdown_environment().get_template(LEADERBOARD_TEMPLATE).render(
+        board=leaderboard_table(df), warnings=[md_note(w) for w in warnings])
 
 
 def _none(v: Any) -> Any:
@@ -203,11 +218,12 @@ def _none(v: Any) -> Any:
         return v
 
 
-def write_leaderboard(df: pd.DataFrame, out_dir: Path | str) -> tuple[Path, Path]:
-    """Write ``leaderboard.csv`` and ``leaderboard.md`` into ``out_dir`` (created); returns their paths."""
+def write_leaderboard(df: pd.DataFrame, out_dir: Path | str, warnings: Sequence[str] = ()) -> tuple[Path, Path]:
+    """Write ``leaderboard.csv`` and ``leaderboard.md`` (:func:`render_leaderboard`, with ``warnings``) into
+    ``out_dir`` (created); returns their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     csv, md = out / LEADERBOARD_CSV, out / LEADERBOARD_MD
     df.to_csv(csv, index=False)
-    md.write_text("# Judge leaderboard\n\n" + leaderboard_markdown(df) + "\n", encoding="utf-8")
+    md.write_text(render_leaderboard(df, warnings), encoding="utf-8")
     return csv, md

@@ -5,13 +5,18 @@ own; a judge's notes keep their code spans."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from judgeanything import arena_cli, jury_cli
 from judgeanything.analysis.markdown import md_code, md_note, md_table, md_text, render_report
+from judgeanything.compare_cli import main as compare_main
+
+from .runbuilder import item, label, record, v, write_run
 
 HOSTILE = 'm</script><script>alert(1)</script> a|b \\| c\nnext <img src=x onerror=alert(2)>'
 
@@ -190,3 +195,50 @@ def test_hostile_judge_notes_and_notes_in_report_md() -> None:
     assert "> **About this judge.** \\# heading" in md and html.count("<h1>") == 1  # the title
     assert "\n- \\- m\\</script\\>" in md and "\n- 1\\. not a list" in md  # the Notes list
     assert html.count("<ul>") == 1 and html.count("<li>") == 2
+
+
+def _pair_run(d: Path, judge: str, said: list[str], *, models: tuple[str, str] = ("m1", "m2"),
+              snapshot: str = "model-x") -> Path:
+    truth = ["first", "second", "first", "second", "tie", "first"]
+    items = [item(f"q{i}::p", "pair", "Image2Text", list(models)) for i in range(len(truth))]
+    recs = [record(f"q{i}::p", "pair", [v(s)], judge=judge, model=snapshot) for i, s in enumerate(said)]
+    return write_run(d, items=items, verdicts=recs, labels=[label(f"q{i}::p", t) for i, t in enumerate(truth)],
+                     run={"judge": judge, "notes": [EVIL]})
+
+
+def test_hostile_names_in_jury_md(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    said = [["first", "second", "first", "first", "tie", "second"], ["first", "first", "second", "second",
+                                                                     "tie", "first"]]
+    runs = [_pair_run(tmp_path / f"r{k}", f"{EVIL} {k}", s) for k, s in enumerate(said)]
+    assert jury_cli.main([*map(str, runs), "--out", str(tmp_path / "jury"), "--no-analyze",
+                          "--name", EVIL]) == 0
+    md = (tmp_path / "jury" / "jury.md").read_text(encoding="utf-8")
+    assert md.startswith("# Jury: majority of m\\</script\\>\\<script\\>alert(1)\\</script\\> a|b \\\\| c next")
+    html = _safe(md)
+    assert html.count("<tr>") == 2 + 4  # α of one pair of members; two members and the jury vs humans
+    assert "<td>m&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; a|b \\| c next" in html
+    assert capsys.readouterr().out.strip() == md.strip()
+
+
+def test_hostile_names_in_arena_md(tmp_path: Path) -> None:
+    run = _pair_run(tmp_path / "r", EVIL, ["first", "second", "second", "first", "tie", "first"],
+                    models=(f"{EVIL} A", f"{EVIL} B"))
+    assert arena_cli.main(["--run", str(run), "--out", str(tmp_path / "a"), "--bootstrap", "0"]) == 0
+    md = (tmp_path / "a" / "arena.md").read_text(encoding="utf-8")
+    html = _safe(md)
+    assert "<h2>judge:m&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; a|b \\| c next" in html
+    assert html.count("<th>") == 6 * 3  # two rankings and the agreement table keep their six columns
+    assert html.count("<td>") == 6 * (2 + 2 + 2)
+
+
+def test_hostile_names_and_warnings_in_leaderboard_md(tmp_path: Path) -> None:
+    for k in range(2):  # one judge answered by two (hostile) snapshots: the Warnings section names them
+        _pair_run(tmp_path / "sweep" / f"r{k}", EVIL, ["first", "second", "first", "second", "tie", "first"],
+                  snapshot=f"{EVIL} snap{k}")
+    assert compare_main([str(tmp_path / "sweep"), "--bootstrap", "0"]) == 0
+    md = (tmp_path / "sweep" / "leaderboard.md").read_text(encoding="utf-8")
+    html = _safe(md)
+    assert html.count("<tr>") == 3 and "<td>m&lt;/script&gt;" in html
+    warning = md.split("## Warnings\n\n", 1)[1]
+    assert warning.startswith("- judge m\\</script\\>\\<script\\>alert(1)\\</script\\> a|b \\\\| c next")
+    assert "[click]\\(http://evil.example/x)" in warning and warning.count("\n") == 1

@@ -126,9 +126,10 @@ class Judge(abc.ABC):
     def prebuild(self, req: JudgeRequest) -> None:  # noqa: B027 - optional hook
         """Build what a request needs before it is sent (e.g. base64 media payloads) into ``req.payload``.
 
-        The runner calls it where it prepares the request — in a worker thread when the request carries
-        media — so that CPU-heavy encoding stays off the event loop without a second thread hop. It must not
-        raise for one request's fault: leave ``payload`` unset and let :meth:`judge` report it."""
+        The runner calls it where it prepares the request, ahead of sending (:mod:`judgeanything.runner.stages`):
+        in a worker thread when a medium of the request is decoded for the first time, on the event loop when
+        all are decoded already (then it should cost no more than a lookup: cache what it builds by content).
+        It must not raise for one request's fault: leave ``payload`` unset and let :meth:`judge` report it."""
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release resources (HTTP clients, models)."""

@@ -3,9 +3,9 @@
 Async, in three stages on one event loop (:mod:`.stages`): requests prepared ahead, ``concurrency`` senders,
 records written behind them. A unit is counted when its record is in the run log (written and flushed at once,
 fsync'ed by a background group commit), so a killed run resumes without redoing or losing finished work —
-only the units in flight, and answers not yet written (milliseconds' worth), are asked again. What a unit is
-and its key: :mod:`.units`; building its request: :mod:`.prepare`; the record it leaves: :mod:`.records`; the
-run directory's identity and ``run.json``: :mod:`.rundir`.
+only the units in flight, and answers not yet written (bounded, :class:`.stages.Landing`), are asked again.
+What a unit is and its key: :mod:`.units`; building its request: :mod:`.prepare`; the record it leaves:
+:mod:`.records`; the run directory's identity and ``run.json``: :mod:`.rundir`.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from judgeanything.runner.stages import Landing, Prepared, prepare_ahead, run_st
 from judgeanything.runner.units import Unit, plan_units
 from judgeanything.schema import DEFAULT_SCORE_SCALE, FAILURE_KINDS, Item, MediaRef, ScoreScale, item_content_hash
 from judgeanything.shard import Shard, ShardSpecError, select
-from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord
+from judgeanything.store import GroupSync, RunDirLock, RunLog, RunRecord, check_usage
 from judgeanything.usage import is_cache_hit, paid_cost, price_of
 
 log = logging.getLogger("judgeanything.runner")
@@ -155,7 +155,7 @@ class Runner:
                                  f"(model {judge.fingerprint().get('model', '?')!r}): add it to conf/prices.yaml or "
                                  "pass cost.price={input_per_mtok: .., output_per_mtok: ..}")
         self.budget = Budget(None, None)
-        self._landed = asyncio.Event()  # set whenever a unit lands (a budget waiting for a first cost)
+        self._settled = asyncio.Event()  # set whenever a unit's answer is in (a budget waiting for a first cost)
         self.preparer = RequestPreparer(judge, self.cache, mode=options.mode, rubrics=options.rubrics,
                                         prompt_version=options.prompt_version, scale=options.scale)
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
@@ -269,7 +269,7 @@ class Runner:
         rate = self.opt.rate if isinstance(self.opt.rate, RateOptions) else RateOptions(**self.opt.rate)
         self.window = AdaptiveWindow(conc, rate.min_concurrency, adaptive=rate.adaptive)
         limits = RateLimits(rate.rpm, rate.tpm)
-        self._landed = asyncio.Event()
+        self._settled = asyncio.Event()
         chunks = [pending[i: i + bs] for i in range(0, len(pending), bs)]
         n_senders = min(conc, max(1, len(chunks)))
         bar = tqdm(total=len(pending), desc=f"judging ({self.judge.name})", unit="unit",
@@ -290,13 +290,17 @@ class Runner:
         async def sender() -> None:
             while (got := await ready.get()) is not None:
                 chunk, preparation = got
-                prepared = await preparation
+                prepared = None if self.budget.stopped else await preparation
                 if prepared is None or not await self._admit(len(chunk)):
                     # the budget is spent: every chunk left is counted, none is sent
                     self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)
                     continue
                 for done in await self._judge_chunk(chunk, prepared, limits):
+                    self._settle(done)
                     landing.push(done)
+                # a judge that answers without waiting (a baseline, judge-cache hits) would otherwise queue the
+                # whole run for the one writer: wait while more is queued than can be in flight at once
+                await landing.room(n_senders * bs)
 
         try:
             await run_stages([prepare_ahead(chunks, ready, n_senders, prepare, self._needs_thread,
@@ -319,8 +323,8 @@ class Runner:
         while not self.budget.admit(n):
             if self.budget.stopped or not self.budget.wait_needed():
                 return False
-            self._landed.clear()
-            await self._landed.wait()
+            self._settled.clear()
+            await self._settled.wait()
         return True
 
     async def _judge_chunk(self, chunk: list[Unit], prepared: list[JudgeRequest | Unprepared],
@@ -367,9 +371,20 @@ class Runner:
                 self.counts["failures"] += 1
             if is_cache_hit(rec):
                 self.counts["cached"] = self.counts.get("cached", 0) + 1
-        self.budget.settle(rec.usage, cached=is_cache_hit(rec))
-        self._landed.set()
         bar.update(1)
+
+    def _settle(self, done: RunRecord | Answered) -> None:
+        """Account a unit in the budget as soon as its answer is in, not when its record is written: its cost
+        reservation is released and its cost counted (the usage the record will keep: impossible counts left
+        out, :func:`judgeanything.store.check_usage`); a judge-cache hit costs nothing."""
+        if self.budget.active:
+            if isinstance(done, RunRecord):
+                usage, hit = done.usage, is_cache_hit(done)
+            else:
+                res = done[2]
+                usage, hit = check_usage(res.usage)[0], (res.extra or {}).get("cache") == "hit"
+            self.budget.settle(usage, cached=hit)
+        self._settled.set()
 
     def _flag_usage(self, impossible: Mapping[str, Any]) -> None:
         """Count a record whose token usage was impossible (kept apart as ``usage_invalid``); warn once."""

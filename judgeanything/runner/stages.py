@@ -10,26 +10,34 @@ shard processes share two cores, benchmarks/README.md).
 
 So the runner splits the work:
 
-* **prepare ahead** (:func:`prepare_ahead`): one task renders requests into a bounded buffer (at most one
-  per sender) while the senders wait on the network, yielding to the loop after each so that an answer that
-  has arrived is handled first; chunks whose media are not decoded yet go to worker threads, a few at a time;
-* **send**: the senders only take a prepared request, wait for admission (budget, rate limits, window) and
+* **prepare ahead** (:func:`prepare_ahead`): one task renders requests while the senders wait on the
+  network, handing them out in the planned order through a queue of one chunk per sender, and yielding to the
+  loop after each so that an answer that has arrived is handled first. A chunk whose media are not decoded yet
+  is prepared in a worker thread (as many at once as the default executor runs) by a task of its own, which
+  first waits for any chunk decoding one of the same media (then usually finds it decoded) — the preparer
+  itself never waits on a decode;
+* **send**: the senders only take a prepared chunk, wait for admission (budget, rate limits, window) and
   send it;
-* **land behind** (:class:`Landing`): finished units are queued and written by one task, one record per
-  turn of the event loop, so that sending never waits behind writing.
+* **land behind** (:class:`Landing`): answers are queued and written by one task, one record per turn of the
+  event loop, so that sending never waits behind writing; a sender waits only when more answers are queued
+  than the senders can have in flight at once (:meth:`Landing.room`), which happens only with judges that
+  answer without waiting (baselines, judge-cache hits).
 
 Asyncio has no task priorities; yielding after every unit of background work is what keeps the senders
 first: a loop iteration runs every callback that is ready, so a sender whose answer arrived waits at most one
 background step (a fraction of a millisecond), not the whole backlog.
 
-What this costs: a unit whose answer has arrived but whose record is not yet written (at most the records of
-one wave, written within milliseconds) is judged again after a SIGKILL, like a request still in flight.
-Errors and cancellation write every queued record before they propagate (:meth:`Landing.drain`).
+What this costs: a unit whose answer has arrived but whose record is not yet written (at most one answer per
+request the senders can have in flight, written within milliseconds against a real server) is asked again
+after a SIGKILL, like a request still in flight (from the judge cache, when it is on). Errors and
+cancellation write every queued record before they propagate (:meth:`Landing.drain`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 from collections import deque
 from collections.abc import Awaitable, Callable, Collection, Hashable, Sequence
 from typing import Generic, TypeVar
@@ -37,29 +45,39 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 P = TypeVar("P")
 
-#: chunks whose media need decoding prepared in worker threads at once (decoders release the GIL in part;
-#: more threads than this only contend on a small machine)
-PREPARE_THREADS = 4
+log = logging.getLogger("judgeanything.runner")
 
 
 class Landing(Generic[T]):
     """Finished work written behind the senders: :meth:`push` queues (returns at once), :meth:`run` writes
     what is queued with ``land``, one item per turn of the event loop, until :meth:`close` and the queue is
-    empty.
+    empty; :meth:`room` lets a sender wait while too much is queued.
 
-    Raises (from :meth:`run` / :meth:`drain`): whatever ``land`` raises (e.g. ``OSError``: the disk is full);
-    the item that raised is not retried.
+    Raises (from :meth:`run`): whatever ``land`` raises (e.g. ``OSError``: the disk is full); the item that
+    raised is not retried.
     """
 
     def __init__(self, land: Callable[[T], None]) -> None:
         self._land = land
         self._queue: deque[T] = deque()
         self._wake = asyncio.Event()
+        self._taken = asyncio.Event()
         self._closed = False
+        self.peak = 0  # the most items ever queued at once
+
+    def __len__(self) -> int:
+        return len(self._queue)
 
     def push(self, item: T) -> None:
         self._queue.append(item)
+        self.peak = max(self.peak, len(self._queue))
         self._wake.set()
+
+    async def room(self, limit: int) -> None:
+        """Return once at most ``limit`` items are queued (at once when there are)."""
+        while len(self._queue) > limit:
+            self._taken.clear()
+            await self._taken.wait()
 
     def close(self) -> None:
         """No more items will come; :meth:`run` returns once the queue is empty."""
@@ -70,6 +88,7 @@ class Landing(Generic[T]):
         while True:
             while self._queue:
                 self._land(self._queue.popleft())
+                self._taken.set()
                 await asyncio.sleep(0)  # one record per turn: an answer that came in meanwhile goes first
             if self._closed:
                 return
@@ -77,13 +96,21 @@ class Landing(Generic[T]):
             await self._wake.wait()
 
     def drain(self) -> None:
-        """Write everything queued now, without yielding (on errors and cancellation)."""
+        """Write everything queued now, without yielding (on errors and cancellation). An item whose ``land``
+        raises does not stop the others (a full disk may refuse one record and take the next); the first error
+        is raised once all were tried."""
+        first: BaseException | None = None
         while self._queue:
-            self._land(self._queue.popleft())
+            try:
+                self._land(self._queue.popleft())
+            except Exception as e:  # each record gets its own chance to be written
+                first = first or e
+        if first is not None:
+            raise first
 
 
-#: what the preparer hands a sender: a chunk and its preparation (done, or running in a worker thread; its
-#: result is ``None`` for a chunk passed on unprepared), in the chunks' order; ``None`` when there are no more
+#: what the preparer hands a sender: a chunk and its preparation (done, or a task preparing it; its result is
+#: ``None`` for a chunk passed on unprepared), in the chunks' order; ``None`` when there are no more
 Prepared = tuple[T, asyncio.Future[P | None]]
 
 
@@ -96,55 +123,65 @@ async def prepare_ahead(chunks: Sequence[T], out: asyncio.Queue[Prepared[T, P] |
 
     Args:
         prepare: builds a chunk's requests (blocking; called on the loop or in a worker thread).
-        needs_thread: whether a chunk must be prepared in a worker thread (media still to decode); at most
-            :data:`PREPARE_THREADS` at once.
+        needs_thread: whether a chunk must be prepared in a worker thread (media still to decode).
         media_of: the media a chunk shows: a chunk sharing one with a chunk being prepared in a thread waits
-            for it (then usually finds its media decoded) instead of decoding the same file again at once.
+            for it (then usually finds its media decoded) instead of decoding the same file again at once;
+            chunks behind it go on being prepared meanwhile.
         skip: checked before each chunk: when true the chunk is passed on unprepared (result ``None``), e.g.
             once the budget is spent.
 
-    Raises: whatever ``prepare`` raises on the loop; an error in a worker thread is raised to the sender that
-    awaits that chunk (the run stops with either).
+    Raises: whatever ``prepare`` raises on the loop; an error preparing a chunk in a task of its own is raised
+    to the sender that awaits that chunk (the run stops with either).
     """
     loop = asyncio.get_running_loop()
-    threads = asyncio.Semaphore(PREPARE_THREADS)
-    decoding: dict[asyncio.Future[P | None], Collection[Hashable]] = {}  # running in threads, with their media
+    # chunks being prepared by tasks of their own, with their media; a task leaves when it is done, so nothing
+    # here holds a prepared request (its media payloads) once the sender has it
+    decoding: dict[asyncio.Future[P | None], Collection[Hashable]] = {}
 
     def done(value: P | None) -> asyncio.Future[P | None]:
         fut: asyncio.Future[P | None] = loop.create_future()
         fut.set_result(value)
         return fut
 
-    async def after_shared_decodes(chunk: T) -> None:
-        mine = set(media_of(chunk))
-        while shared := [t for t, media in decoding.items() if not mine.isdisjoint(media)]:
+    async def in_thread(chunk: T, shared: list[asyncio.Future[P | None]]) -> P | None:
+        if shared:
             await asyncio.wait(shared)
+            if not needs_thread(chunk):  # the shared media are decoded now: a lookup, on the loop
+                return prepare(chunk)
+        return await asyncio.to_thread(prepare, chunk)
 
-    started: list[asyncio.Future[P | None]] = []
     try:
         for chunk in chunks:
             if skip():
                 await out.put((chunk, done(None)))
-                continue
-            if needs_thread(chunk):
-                await after_shared_decodes(chunk)
-            if needs_thread(chunk):
-                await threads.acquire()
-                task: asyncio.Future[P | None] = asyncio.ensure_future(asyncio.to_thread(prepare, chunk))
-                task.add_done_callback(lambda t: threads.release())
-                started.append(task)
-                decoding[task] = media_of(chunk)
-                task.add_done_callback(decoding.pop)
+            elif needs_thread(chunk):
+                mine = media_of(chunk)
+                shared = [t for t, media in decoding.items() if any(m in media for m in mine)]
+                task = asyncio.ensure_future(in_thread(chunk, shared))
+                decoding[task] = mine
+                task.add_done_callback(_forget(decoding))
                 await out.put((chunk, task))
             else:
                 await out.put((chunk, done(prepare(chunk))))
                 await asyncio.sleep(0)  # let the senders whose answers arrived go first
     except BaseException:
-        for t in started:
+        for t in list(decoding):
             t.cancel()
         raise
     for _ in range(n_senders):
         await out.put(None)
+
+
+def _forget(decoding: dict[asyncio.Future[P | None], Collection[Hashable]]
+            ) -> Callable[[asyncio.Future[P | None]], None]:
+    """A done-callback that drops a finished preparation from ``decoding`` and marks its exception as seen:
+    the sender awaiting it still gets the exception; one never awaited (the run stopped first) is not
+    reported again as 'never retrieved'."""
+    def forget(task: asyncio.Future[P | None]) -> None:
+        decoding.pop(task, None)
+        if not task.cancelled():
+            task.exception()
+    return forget
 
 
 async def run_stages(stages: Sequence[Awaitable[None]], landing: Landing[T]) -> None:
@@ -152,7 +189,7 @@ async def run_stages(stages: Sequence[Awaitable[None]], landing: Landing[T]) -> 
 
     The first of them to raise (the landing included: a full disk) cancels the others; the queued records are
     written (:meth:`Landing.drain`) before the exception propagates, and so on cancellation: nothing judged is
-    lost.
+    lost. An error while draining after another error is logged, and the first error propagates.
     """
     tasks = [asyncio.ensure_future(s) for s in stages]
     lander = asyncio.ensure_future(landing.run())
@@ -163,8 +200,21 @@ async def run_stages(stages: Sequence[Awaitable[None]], landing: Landing[T]) -> 
     finally:
         for t in [*tasks, lander]:
             t.cancel()
+        _drain_after(landing)  # before waiting: a second cancellation during the wait must not lose them
         await asyncio.gather(*tasks, lander, return_exceptions=True)
+        _drain_after(landing)
+
+
+def _drain_after(landing: Landing[T]) -> None:
+    """:meth:`Landing.drain`; while another exception is propagating, a drain error is logged instead of
+    replacing it (a configuration error must still reach the user as itself)."""
+    if sys.exc_info()[1] is None:
         landing.drain()
+        return
+    try:
+        landing.drain()
+    except Exception:
+        log.exception("writing the answers received before the run stopped failed")
 
 
 async def _until_done(tasks: Sequence[asyncio.Future[None]], also_watch: asyncio.Future[None]) -> None:
@@ -173,8 +223,8 @@ async def _until_done(tasks: Sequence[asyncio.Future[None]], also_watch: asyncio
     while any(not t.done() for t in tasks):
         done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
         for t in done:
-            if not t.cancelled() and t.exception() is not None:
-                raise t.exception()  # type: ignore[misc]
+            if not t.cancelled() and (error := t.exception()) is not None:
+                raise error
 
 
-__all__ = ["PREPARE_THREADS", "Landing", "Prepared", "prepare_ahead", "run_stages"]
+__all__ = ["Landing", "Prepared", "prepare_ahead", "run_stages"]

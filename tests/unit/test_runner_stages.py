@@ -4,15 +4,23 @@ behind the senders, and nothing answered lost when a stage fails or the run is c
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
+import weakref
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
+from judgeanything.cache import JudgeCache
+from judgeanything.cache.judge_cache import CacheOptions
+from judgeanything.datasets.base import BenchmarkData
 from judgeanything.judges.base import Judge, JudgeConfigError, JudgeRequest, JudgeResult
 from judgeanything.runner import Runner, RunOptions
 from judgeanything.runner.stages import Landing, prepare_ahead, run_stages
+from judgeanything.schema import MediaRef, PairItem, Query, Response
 from judgeanything.store import RunLog
 from tests.support.items import toy_pairs
 
@@ -146,7 +154,7 @@ def test_the_preparer_stays_at_most_one_buffer_ahead() -> None:
         while (x := await out.get()) is not None:
             got.append(await x[1])
         await task
-        assert ahead <= 4  # three in the buffer, one waiting to be put
+        assert ahead == 4  # three in the buffer, one prepared and waiting to be put
         return got
 
     assert asyncio.run(main()) == list(range(20))
@@ -225,3 +233,121 @@ def test_an_error_preparing_in_a_thread_reaches_the_sender() -> None:
 
     with pytest.raises(ValueError, match="chunk 7: checklist missing"):
         asyncio.run(main())
+
+
+# -- bounds: what waits to be written, what stays in memory, decodes that overlap ---------------------------
+
+
+class _Instant(Judge):
+    """Answers at once, without ever yielding to the event loop (as a baseline or a judge-cache hit does);
+    notes how many answers were not yet in the run log at each call."""
+
+    needs_media = False
+    name = "instant"
+    kind = "api"
+
+    def __init__(self, log_path: Path | None = None) -> None:
+        self.log_path, self.answered, self.lag = log_path, 0, [0]
+
+    def fingerprint(self) -> dict[str, str]:
+        return {"name": self.name, "model": "instant-1"}
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        if self.log_path is not None and self.log_path.exists():
+            self.lag.append(self.answered - self.log_path.read_text().count("\n"))
+        self.answered += len(requests)
+        return [JudgeResult(raw=ANSWER, finish_reason="stop", model="instant-1",
+                            usage={"prompt_tokens": 1000, "completion_tokens": 100}) for _ in requests]
+
+
+@pytest.mark.parametrize(("batch_size", "concurrency"), [(8, 1), (4, 3)])
+def test_a_judge_that_never_waits_cannot_queue_the_run_for_the_writer(tmp_path: Path, batch_size: int,
+                                                                      concurrency: int) -> None:
+    judge = _Instant(tmp_path / "verdicts.jsonl")
+    counts = Runner(toy_pairs(400), judge, tmp_path, RunOptions(progress=False, batch_size=batch_size,
+                                                                concurrency=concurrency)).run()
+    assert counts["judged"] == 400
+    # a sender waits while more answers are queued than the senders can have in flight (n_senders × batch):
+    # at most that plus one chunk per sender, pushed before it saw the limit, are ever unwritten (unbounded,
+    # nearly all 400 were)
+    assert 0 < max(judge.lag) <= 2 * concurrency * batch_size
+
+
+def test_a_budget_is_not_spent_on_answers_still_waiting_to_be_written(tmp_path: Path) -> None:
+    price = {"input_per_mtok": 1.0, "output_per_mtok": 1.0}  # 0.0011 USD per answer
+    cache_dir = str(tmp_path / "cache")
+    data = toy_pairs(400)
+    warm = replace_items(data, data.items[10:])
+    Runner(warm, _Instant(), tmp_path / "warm", RunOptions(progress=False),
+           judge_cache=JudgeCache(CacheOptions(dir=cache_dir)), price=price).run()
+    judge = _Instant()
+    counts = Runner(data, judge, tmp_path / "run", RunOptions(progress=False, batch_size=8, budget_usd=0.05),
+                    judge_cache=JudgeCache(CacheOptions(dir=cache_dir)), price=price).run()
+    # 390 answers come free from the cache and 10 are paid (0.011 USD): all fit in 0.05 USD. Settled only when
+    # written, the hits' cost reservations had stopped the run after 48 units.
+    assert counts["judged"] == 400 and counts.get("cached") == 390 and "left_by_budget" not in counts
+    assert judge.answered == 10
+
+
+def replace_items(data, items):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    return replace(data, items=list(items))
+
+
+class _MediaWatching(Judge):
+    """A judge of image items that keeps a weak reference to every request it is sent and notes how many of
+    the earlier ones are still alive at each call."""
+
+    needs_media = True
+    capabilities = frozenset({"text", "image"})
+    name = "media-watching"
+
+    def __init__(self) -> None:
+        self.seen: list[weakref.ref[JudgeRequest]] = []
+        self.alive: list[int] = []
+
+    async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+        gc.collect()
+        self.alive.append(sum(r() is not None for r in self.seen))
+        self.seen.extend(weakref.ref(r) for r in requests)
+        await asyncio.sleep(0.001)
+        return [JudgeResult(raw=ANSWER, finish_reason="stop") for _ in requests]
+
+
+def test_requests_prepared_in_threads_are_not_kept_once_judged(tmp_path: Path) -> None:
+    n = 40
+    items = []
+    for i in range(n):  # a distinct image per item: each unit is prepared in a worker thread
+        Image.fromarray(np.full((8, 8, 3), i, np.uint8)).save(tmp_path / f"img{i}.png")
+        q = Query(f"u{i}", "Image2Text", f"what is in image {i}?", media=(MediaRef("image", path=f"img{i}.png"),))
+        items.append(PairItem(f"u{i}::a_vs_b", q, Response("a", q.uniq_id, "ma", "text", text="a cat"),
+                              Response("b", q.uniq_id, "mb", "text", text="a dog")))
+    data = BenchmarkData(name="toy", setting="pair", items=items, data_root=tmp_path)
+    judge = _MediaWatching()
+    assert Runner(data, judge, tmp_path / "run", RunOptions(progress=False, concurrency=1)).run()["judged"] == n
+    # the request in the sender's hands, the one waiting to be written, the one prepared ahead: a few, not all
+    assert max(judge.alive) <= 4, judge.alive
+
+
+def test_decodes_behind_a_chunk_waiting_for_a_shared_medium_go_on() -> None:
+    started = {c: threading.Event() for c in ("a", "c", "d")}
+    media = {"a": {"m1"}, "b": {"m1"}, "c": {"m2"}, "d": {"m3"}}
+    decoded: set[str] = set()
+
+    def prepare(chunk: str) -> str:
+        if chunk in started:
+            started[chunk].set()
+        if chunk == "a":  # a's decode finishes only once c's and d's have started beside it
+            assert started["c"].wait(10) and started["d"].wait(10), "the decodes behind b were held back"
+        decoded.update(media[chunk])
+        return chunk
+
+    async def main() -> list[str | None]:
+        out: asyncio.Queue = asyncio.Queue(maxsize=5)
+        await prepare_ahead(list(media), out, 1, prepare, needs_thread=lambda c: not media[c] <= decoded,
+                            media_of=lambda c: media[c], skip=lambda: False)
+        handed = [out.get_nowait() for _ in range(4)]
+        return [await f for _, f in handed]
+
+    assert asyncio.run(main()) == ["a", "b", "c", "d"]

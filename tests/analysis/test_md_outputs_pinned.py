@@ -19,7 +19,6 @@ Any change of layout, wording or number formatting shows up here as a diff.
 
 from __future__ import annotations
 
-import difflib
 import json
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from judgeanything.analysis.arena import ArenaResult
 from judgeanything.analysis.leaderboard import write_leaderboard
 from judgeanything.arena_cli import arena_markdown
 from judgeanything.jury_cli import jury_markdown
+from tests.support.pinned import assert_matches_pinned
 
 CASES = Path(__file__).parent / "md_output_cases"
 
@@ -38,16 +38,10 @@ def _names(prefix: str, suffix: str) -> list[str]:
     return sorted(p.name.removeprefix(prefix).removesuffix(suffix) for p in CASES.glob(f"{prefix}*{suffix}"))
 
 
-def _same(got: str, pinned: Path) -> None:
-    expected = pinned.read_text(encoding="utf-8")
-    diff = "".join(difflib.unified_diff(expected.splitlines(True), got.splitlines(True), "pinned", "rendered"))
-    assert got == expected, diff
-
-
 @pytest.mark.parametrize("name", _names("jury_", ".jury.json"))
 def test_jury_md_is_byte_identical_to_the_pinned_render(name: str) -> None:
     report = json.loads((CASES / f"jury_{name}.jury.json").read_text(encoding="utf-8"))
-    _same(jury_markdown(report), CASES / f"jury_{name}.jury.md")
+    assert_matches_pinned(jury_markdown(report), CASES / f"jury_{name}.jury.md")
 
 
 @pytest.mark.parametrize("name", _names("leaderboard_", ".csv"))
@@ -55,7 +49,7 @@ def test_leaderboard_md_is_byte_identical_to_the_pinned_render(name: str, tmp_pa
     df = pd.read_csv(CASES / f"leaderboard_{name}.csv")
     warnings = json.loads((CASES / f"leaderboard_{name}.warnings.json").read_text(encoding="utf-8"))
     _, md = write_leaderboard(df, tmp_path, warnings)
-    _same(md.read_text(encoding="utf-8"), CASES / f"leaderboard_{name}.md")
+    assert_matches_pinned(md.read_text(encoding="utf-8"), CASES / f"leaderboard_{name}.md")
 
 
 @pytest.mark.parametrize("name", _names("arena_", ".json"))
@@ -63,7 +57,7 @@ def test_arena_md_is_byte_identical_to_the_pinned_render(name: str) -> None:
     opts = json.loads((CASES / f"arena_{name}.json").read_text(encoding="utf-8"))
     res = ArenaResult(pd.read_csv(CASES / f"arena_{name}.rankings.csv"),
                       pd.read_csv(CASES / f"arena_{name}.agreement.csv"), {})
-    _same(arena_markdown(res, opts["method"], opts["ci"]), CASES / f"arena_{name}.md")
+    assert_matches_pinned(arena_markdown(res, opts["method"], opts["ci"]), CASES / f"arena_{name}.md")
 
 
 def test_the_pinned_cases_are_all_there() -> None:

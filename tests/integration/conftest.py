@@ -18,20 +18,22 @@ BIN = Path(sys.executable).parent
 def cli(*args: str, timeout: float = 300, env: dict[str, str] | None = None,
         check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run ``judgeanything <args>`` (the installed console script) and return the finished process."""
-    e = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    e.update(env or {})
     p = subprocess.run([str(BIN / "judgeanything"), *args], capture_output=True, text=True, timeout=timeout,
-                       env=e)
+                       env=_cli_env(env))
     if check and p.returncode != 0:
         raise AssertionError(f"judgeanything {' '.join(args)} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
     return p
 
 
 def popen_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    e = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
-    e.update(env or {})
+    """Start ``judgeanything <args>``; stdout and stderr together on ``stdout``."""
     return subprocess.Popen([str(BIN / "judgeanything"), *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=e)
+                            stderr=subprocess.STDOUT, text=True, env=_cli_env(env))
+
+
+def _cli_env(env: dict[str, str] | None) -> dict[str, str]:
+    """This process's environment, offline (no Hub downloads) and unbuffered, with ``env`` over it."""
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **(env or {})}
 
 
 @pytest.fixture()

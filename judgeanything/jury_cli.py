@@ -362,15 +362,13 @@ def jury_markdown(report: Mapping[str, Any]) -> str:
 def _rubric_section(rb: str, sec: Mapping[str, Any], members: Sequence[str]) -> dict[str, Any]:
     """One rubric of ``jury.md``: α among the members and per pair of them (``a / b``), the vote counts, and
     the agreement-with-humans table (``None`` when no item of the rubric has a human label)."""
-    pairwise = sec["pairwise_alpha"]
-    pairs = [(f"{a}|{b}", f"{a} / {b}") for a, b in itertools.combinations(members, 2)]
-    if {k for k, _ in pairs} != set(pairwise):  # a report from another member list: its own keys, as written
-        pairs = [(k, k.replace("|", " / ")) for k in pairwise]
+    pairwise = sec["pairwise_alpha"]  # keyed "a|b" (analysis.jury.pairwise_alpha): found by the names, not split
     acc = sec["agreement_with_humans"]
     metrics = sorted({k for d in acc.values() for k in d if k != "n"})
     return {"name": md_text(rb), "level": md_text(sec["level"]), "alpha": md_text(fmt(sec["krippendorff_alpha"])),
             "votes": md_text(sec["votes"]),
-            "pairwise": Table(["members", "α"], [[shown, fmt(pairwise[k])] for k, shown in pairs]),
+            "pairwise": Table(["members", "α"], [[f"{a} / {b}", fmt(pairwise.get(f"{a}|{b}"))]
+                                                  for a, b in itertools.combinations(members, 2)]),
             "humans": Table(["judge", "n", *metrics], [[n, str(d["n"]), *[fmt(d.get(k)) for k in metrics]]
                                                      for n, d in acc.items()]) if acc else None}
 

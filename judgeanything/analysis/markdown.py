@@ -133,9 +133,17 @@ def md_code(x: Any) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-#: The start of a line that would open a block (CommonMark §4, §5): a heading, quote, list item, thematic break,
-#: setext underline or code fence; or an ordered list item (digits, then ``.`` or ``)``).
-_BLOCK_START = re.compile(r"^([#>+*=_~`-])|^(\d{1,9})([.)])")
+#: The start of a line that would open a block (CommonMark §4, §5): a backtick run (a code fence), a heading,
+#: quote, list item, thematic break, setext underline or ``~`` fence; or an ordered list item (digits, then ``.``
+#: or ``)``).
+_BLOCK_START = re.compile(r"^(?:(`+)|([#>+*=_~-])|(\d{1,9})([.)]))")
+
+
+def _block_start_escaped(m: re.Match[str]) -> str:
+    """:data:`_BLOCK_START`'s match, escaped: each backtick of a run (escaping only the first would leave the
+    rest to open a code span of its own), a marker, or an ordered list item's ``.`` / ``)``."""
+    ticks, mark, digits, dot = m.groups()
+    return "\\`" * len(ticks) if ticks else f"\\{mark}" if mark else f"{digits}\\{dot}"
 
 
 def md_note(x: Any) -> str:
@@ -145,7 +153,7 @@ def md_note(x: Any) -> str:
     start that would open a block of its own (a heading, list or indented code inside the list item) is escaped
     or, for leading white space, left out."""
     pieces = _code_spans(" ".join(str(x).splitlines()).lstrip())
-    first = _BLOCK_START.sub(r"\2\\\1\3", md_text(pieces[0][1])) if not pieces[0][0] else pieces[0][1]
+    first = pieces[0][1] if pieces[0][0] else _BLOCK_START.sub(_block_start_escaped, md_text(pieces[0][1]))
     return first + "".join(piece if code else md_text(piece) for code, piece in pieces[1:])
 
 

@@ -143,6 +143,19 @@ def test_md_note_is_one_list_item_of_inline_text(text: str) -> None:
     assert html.count("<li>") == 1 and html.count("<ul>") == 1, html
 
 
+CODE = re.compile(r"<code>(.*?)</code>")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="`ab *<", max_size=24))
+def test_md_note_keeps_exactly_the_code_spans_a_reader_sees(text: str) -> None:
+    """The code spans of a note are those a CommonMark reader (no HTML) finds in it, with the same text; nothing
+    else becomes code, whatever backtick runs the note starts with."""
+    markdown_it = pytest.importorskip("markdown_it")
+    reader = markdown_it.MarkdownIt("commonmark", {"html": False}).render(f"x {text}\n")
+    assert CODE.findall(_render(f"- {md_note(text)}\n")) == CODE.findall(reader)
+
+
 def test_md_note_keeps_the_judges_code_spans_and_escapes_the_rest() -> None:
     note = ("The judge 'x</b><img src=x onerror=alert(1)>' is a SMOKE judge; run `judge=openai "
             "judge.model=<model> [judge.base_url=<server>]` instead. " + LINKS)
@@ -217,6 +230,9 @@ def test_hostile_names_in_jury_md(tmp_path: Path, capsys: pytest.CaptureFixture[
     html = _safe(md)
     assert html.count("<tr>") == 2 + 4  # α of one pair of members; two members and the jury vs humans
     assert "<td>m&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt; a|b \\| c next" in html
+    one = " ".join(EVIL.splitlines())
+    pair = next(line for line in md.splitlines() if line.endswith(" | 0.000 |"))
+    assert _read_row(pair) == [f"{one} 0 / {one} 1", "0.000"]  # the members' names whole, "|" and all
     assert capsys.readouterr().out.strip() == md.strip()
 
 

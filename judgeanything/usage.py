@@ -255,12 +255,20 @@ def run_usage(run_dir: Path, counted_lines: Iterable[int], run: Mapping[str, Any
     keep = set(counted_lines)
     recs = (r for i, r in iter_jsonl_lines(Path(run_dir) / VERDICTS, tolerate_torn_tail=True)
             if i in keep and isinstance(r, dict))
+    return counted_usage(recs, run, modality_of)
+
+
+def counted_usage(records: Iterable[Mapping[str, Any]], run: Mapping[str, Any],
+                  modality_of: Mapping[str, str]) -> dict[str, Any]:
+    """:func:`summarise_usage` of a run's counted records (in log order; e.g.
+    :attr:`judgeanything.analysis.load.RunData.usage_records`) at the price ``run.json`` recorded, plus ``price``
+    (that record, or ``None`` when absent or unusable)."""
     recorded = run.get("price") if isinstance(run.get("price"), Mapping) else None
     try:
         price = price_of(recorded)
     except PriceError:
         price, recorded = None, None
-    return {**summarise_usage(recs, price, modality_of), "price": recorded}
+    return {**summarise_usage(records, price, modality_of), "price": recorded}
 
 
 def drift_warnings(summary: Mapping[str, Any], judge: str) -> list[str]:
@@ -298,7 +306,6 @@ def cross_run_warnings(runs: Iterable[tuple[str, str, Mapping[str, Any]]]) -> li
     return out
 
 
-__all__ = ["TOKEN_FIELDS", "Price", "PriceError", "cross_run_warnings", "drift_warnings", "find_price",
-           "is_cache_hit", "iter_latest_records", "load_price_table", "paid_cost", "price_of", "resolve_price",
-           "run_usage",
-           "summarise_usage", "verdict_cost"]
+__all__ = ["TOKEN_FIELDS", "Price", "PriceError", "counted_usage", "cross_run_warnings", "drift_warnings",
+           "find_price", "is_cache_hit", "iter_latest_records", "load_price_table", "paid_cost", "price_of",
+           "resolve_price", "run_usage", "summarise_usage", "verdict_cost"]

@@ -63,6 +63,10 @@ class RunData:
         items, labels, verdicts, records: the frames described in the module docstring.
         run: the ``run.json`` dict (empty when the file is absent).
         run_dir: where it was read from.
+        usage_records: what the usage summary reads of each counted record — ``item_id``, ``model``, ``usage``
+            and the ``cache`` / ``system_fingerprint`` entries of ``extra`` — in log order
+            (:func:`judgeanything.usage.counted_usage`), taken as the log is read so that the analysis does not
+            parse it again; ``None``: not loaded (the summary then reads the log).
         set_aside: records of the log left out because they belong to another item set, by reason
             (:data:`REMOVED`: an item no longer in ``items.jsonl`` — a smaller ``run.limit``, a removed row, a
             renamed id; :data:`EDITED`: the item's content changed since — the record's ``item_content`` differs
@@ -76,6 +80,7 @@ class RunData:
     run_dir: Path
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
     set_aside: dict[str, int] = field(default_factory=dict)
+    usage_records: list[dict[str, Any]] | None = None
 
     def set_aside_note(self) -> str | None:
         """One sentence saying how many logged records were left out of the analysis and why (None: none)."""
@@ -145,13 +150,13 @@ def load_run(run_dir: Path | str) -> RunData:
             raise SchemaError("run.json must hold a JSON object", file=str(rpath))
     items, contents = _load_items(run_dir / ITEMS)
     labels = _load_labels(run_dir / LABELS)
-    verdicts, records, set_aside = _load_verdicts(vpath, contents)
+    verdicts, records, set_aside, usage_records = _load_verdicts(vpath, contents)
     if len(verdicts) and verdicts["setting"].isna().any():  # a record without ``setting``: its item's
         by_item = dict(zip(items["item_id"], items["setting"], strict=True))
         verdicts["setting"] = verdicts["setting"].fillna(verdicts["item_id"].map(by_item))
     verdicts = on_label_scale(verdicts, run)
     return RunData(items=items, labels=labels, verdicts=verdicts, run=run, run_dir=run_dir, records=records,
-                   set_aside=set_aside)
+                   set_aside=set_aside, usage_records=usage_records)
 
 
 def on_label_scale(verdicts: pd.DataFrame, run: dict[str, Any]) -> pd.DataFrame:
@@ -356,8 +361,17 @@ def _cost_row(rec: RunRecord, line: int) -> dict[str, Any]:
             "latency_s": math.nan if rec.latency_s is None else float(rec.latency_s)}
 
 
-def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int]]:
-    """The verdict and cost frames of a run log, and the records set aside (see :attr:`RunData.set_aside`).
+def _usage_row(rec: RunRecord) -> dict[str, Any]:
+    """What :func:`judgeanything.usage.summarise_usage` reads of a counted record (:attr:`RunData.usage_records`;
+    of ``extra`` only the two entries it reads: a judge's other facts can be large)."""
+    extra = {k: rec.extra[k] for k in ("cache", "system_fingerprint") if k in rec.extra} if rec.extra else {}
+    return {"item_id": rec.item_id, "model": rec.model, "usage": rec.usage, "extra": extra}
+
+
+def _load_verdicts(path: Path, contents: dict[str, str | None]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, int], list[dict[str, Any]]]:
+    """The verdict and cost frames of a run log, the records set aside (see :attr:`RunData.set_aside`) and the
+    usage rows of the counted records in log order (:attr:`RunData.usage_records`).
 
     Every line is checked (:meth:`judgeanything.store.RunRecord.from_dict`); one record counts per unit key: its
     latest attempt (:func:`judgeanything.store.supersedes`). A record of another item set is set aside.
@@ -376,4 +390,6 @@ def _load_verdicts(path: Path, contents: dict[str, str | None]) -> tuple[pd.Data
             chosen[rec.key] = (rec, line)
     rows = [row for rec, line in chosen.values() for row in _outcome_rows(rec, line)]
     costs = [_cost_row(rec, line) for rec, line in chosen.values()]
-    return (pd.DataFrame(rows, columns=VERDICT_COLUMNS), pd.DataFrame(costs, columns=RECORD_COLUMNS), set_aside)
+    usage = [_usage_row(rec) for rec, _ in sorted(chosen.values(), key=lambda rl: rl[1])]
+    return (pd.DataFrame(rows, columns=VERDICT_COLUMNS), pd.DataFrame(costs, columns=RECORD_COLUMNS), set_aside,
+            usage)

@@ -80,7 +80,7 @@ from judgeanything.analysis.table import CSV_COLUMNS as CSV_COLUMNS
 from judgeanything.analysis.table import CsvKey, JsonPath, MetricRow, MetricTable, Rows, View
 from judgeanything.analysis.units import combine_orders, human_labels, reduce_repeats
 from judgeanything.jsonsafe import json_safe
-from judgeanything.usage import drift_warnings, run_usage
+from judgeanything.usage import counted_usage, drift_warnings, run_usage
 
 METRICS_CSV = "metrics.csv"
 FORMAT = "judgeanything.metrics/1"
@@ -312,8 +312,11 @@ def analyze_run(run_dir: Path | str, options: AnalysisOptions | None = None, *, 
 
 def _usage(run_dir: Path, data: RunData) -> dict[str, Any]:
     """Tokens, cost (at the price ``run.json`` recorded), cache hits and model snapshots of the counted
-    verdict records, in total and by input modality (:func:`judgeanything.usage.run_usage`)."""
+    verdict records, in total and by input modality (:func:`judgeanything.usage.counted_usage`), from the rows
+    :func:`load_run` kept (the log is read again only for a :class:`RunData` built without them)."""
     modality_of = dict(zip(data.items["item_id"], data.items["input_modality"], strict=True))
+    if data.usage_records is not None:
+        return json_safe(counted_usage(data.usage_records, data.run, modality_of))
     return json_safe(run_usage(run_dir, data.records["line"], data.run, modality_of))
 
 

@@ -517,3 +517,33 @@ def test_a_payload_is_hashed_once_with_its_bytes_not_per_request(encoded, tmp_pa
     images = [m for m in first.media if m["modality"] == "image"]
     assert [m["sent_as"] for m in images] == ["inline", "file"]
     assert {m["sha256"] for m in images} == {blobs[0].sha256} == {_sha(image_bytes(encoded["png"].image))}
+
+
+def test_requests_repeating_media_hash_nothing_again(encoded, tmp_path, monkeypatch):
+    """Through the judge (plan, uploads, registry, request): once a medium has been sent, later requests that show
+    it make no SHA-256 at all — in the client or in the loopback server — and reuse its upload."""
+    from judgeanything.judges import openai_payload
+
+    monkeypatch.setattr(openai_payload, "PAYLOADS", openai_payload.PayloadCache())
+    with FakeGemini(Script(reply=PAIR)) as srv:
+        judge = judge_of(srv, tmp_path)
+
+        async def go() -> tuple[list[JudgeResult], int, list[JudgeResult]]:
+            policy = RetryPolicy.for_judge(judge)
+            try:
+                first = await judge_with_retries(judge, [media_request(encoded, "k0")], policy)
+                made = _count_sha256(monkeypatch)
+                later = await judge_with_retries(judge, [media_request(encoded, f"k{i}") for i in (1, 2, 3)], policy)
+                return first, made[0], later
+            finally:
+                await judge.aclose()
+
+        first, made, later = asyncio.run(go())
+        assert len(srv.script.uploads) == 2 and len(srv.script.generate) == 4
+    assert made == 0
+    assert all(r.failure is None for r in first + later)
+    def sent(r: JudgeResult) -> list[dict[str, Any]]:  # how each medium went, less whether its upload was reused
+        return [{k: x for k, x in m.items() if k != "reused"} for m in r.extra["gemini_media"]]
+
+    assert all(sent(r) == sent(first[0]) for r in later)  # the same digests and files
+    assert all(m.get("reused") for r in later for m in r.extra["gemini_media"] if m["sent_as"] == "file")

@@ -338,4 +338,9 @@ def test_files_checked_answers_only_for_its_root_and_limits(tmp_path: Path) -> N
             checked_media_file(ref, other)  # another root: checked afresh
         with pytest.raises(MediaError, match="over the media limit"):
             checked_media_file(ref, tmp_path, limits=MediaLimits(max_file_bytes=1))
+        elsewhere: list[Any] = []  # another thread (another context): checked afresh
+        t = threading.Thread(target=lambda: elsewhere.append(checked_media_file(ref, tmp_path)))
+        t.start()
+        t.join()
+        assert elsewhere[0][0] == (tmp_path / "a.png").resolve()
     assert checked_media_file(ref, tmp_path)[0] == (tmp_path / "a.png").resolve()  # outside the block

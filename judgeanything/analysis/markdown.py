@@ -108,8 +108,9 @@ _LINK_TAIL = re.compile(r"\]([(\[:])")
 def _inert(text: str) -> str:
     """``text`` (its backslashes already doubled) on one line, with ``<`` and ``>`` backslash-escaped, so no
     Markdown viewer reads HTML or an autolink in it, and no link or image: the character after a ``]`` that
-    would make one is escaped (``[text]`` alone stays, as no reference is ever defined). Backslash escapes of
-    ASCII punctuation render as the character itself (CommonMark §2.4)."""
+    would make one is escaped (``[text]`` alone stays, as no reference is ever defined; a bare URL stays as
+    written, which GitHub shows as a link to what it says). Backslash escapes of ASCII punctuation render as
+    the character itself (CommonMark §2.4)."""
     one = " ".join(text.splitlines()).replace("<", "\\<").replace(">", "\\>")
     return _LINK_TAIL.sub(r"]\\\1", one)
 

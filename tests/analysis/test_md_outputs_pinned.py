@@ -72,3 +72,16 @@ def test_the_pinned_cases_are_all_there() -> None:
                    "## Judge vs human ranking (Kendall τ-b)", "(Davidson tie model; 90% bootstrap CIs)",
                    "| jury-median | jury | synthetic | score |"):
         assert marker in text, marker
+
+
+def test_empty_outputs_as_the_old_writers_left_them(tmp_path: Path) -> None:
+    """Nothing to show: the frame of each file, as the string-joining writers wrote it."""
+    _, md = write_leaderboard(pd.DataFrame(), tmp_path)
+    assert md.read_text(encoding="utf-8") == "# Judge leaderboard\n\n(no runs)\n"
+    _, md = write_leaderboard(pd.DataFrame(), tmp_path, ["judge j: two snapshots"])
+    assert md.read_text(encoding="utf-8") == (
+        "# Judge leaderboard\n\n(no runs)\n\n## Warnings\n\n- judge j: two snapshots\n")
+    empty = ArenaResult(pd.DataFrame(columns=["source", "group"]), pd.DataFrame(), {})
+    assert arena_markdown(empty, "bt", 0.95) == (
+        "# OmniArena rankings (Bradley–Terry, ties as half-wins; 95% bootstrap CIs)\n\n")
+    assert jury_markdown({"method": "mean", "members": ["a", "b"], "agreement": {}}) == "# Jury: mean of a, b\n"

@@ -8,11 +8,14 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from judgeanything import arena_cli, jury_cli
+from judgeanything.analysis.arena import ArenaResult
+from judgeanything.analysis.leaderboard import render_leaderboard
 from judgeanything.analysis.markdown import md_code, md_note, md_table, md_text, render_report
 from judgeanything.compare_cli import main as compare_main
 
@@ -127,6 +130,9 @@ def _tags(html: str) -> set[str]:
 
 @settings(max_examples=300, deadline=None)
 @given(MARKUP)
+@example("\\<img src=x onerror=alert(1)\\>")  # a backslash before "<" must not undo its escape
+@example("a \\<a a=\\> b")
+@example(LINKS)
 def test_md_text_renders_no_html_link_image_or_block(text: str) -> None:
     """Whatever a name holds, in a paragraph it stays one paragraph of inline text: no HTML, link, image,
     heading or list (emphasis and code spans of its own punctuation are all it can make)."""
@@ -258,3 +264,68 @@ def test_hostile_names_and_warnings_in_leaderboard_md(tmp_path: Path) -> None:
     warning = md.split("## Warnings\n\n", 1)[1]
     assert warning.startswith("- judge m\\</script\\>\\<script\\>alert(1)\\</script\\> a|b \\\\| c next")
     assert "[click]\\(http://evil.example/x)" in warning and warning.count("\n") == 1
+
+
+# --------------------------------------------------------------------------------------------------
+# Any name, in every output: only the outputs' own structure
+# --------------------------------------------------------------------------------------------------
+
+NAME = st.text(alphabet="<>[]()!`\\|*_#-:~1.) a/\n", min_size=1, max_size=16)
+#: what the outputs themselves are made of (emphasis and code spans a name's own punctuation may add)
+OWN = {"h1", "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "ul", "li", "em", "strong", "code"}
+
+
+def _one(name: str) -> str:
+    return " ".join(name.splitlines())
+
+
+def _tables(md: str) -> list[list[str]]:
+    """Every table row of ``md`` as its cells read back (:func:`_read_row`), after checking that the rendered
+    document holds only the outputs' own elements."""
+    assert _tags(_render(md)) <= OWN, _render(md)
+    return [_read_row(line) for line in md.splitlines() if line.startswith("|") and not line.startswith("|---")]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAME, min_size=2, max_size=3, unique=True), NAME)
+def test_any_member_and_rubric_name_keeps_jury_md_whole(members: list[str], rubric: str) -> None:
+    acc = {m: {"accuracy_with_tie": 0.5, "n": 4} for m in [*members, "jury"]}
+    pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
+    report = {"method": "majority", "members": members,
+              "agreement": {rubric: {"level": "nominal", "krippendorff_alpha": 0.3,
+                                     "pairwise_alpha": {f"{a}|{b}": 0.25 for a, b in pairs},
+                                     "votes": {"all_voted": 4}, "agreement_with_humans": acc}}}
+    md = jury_cli.jury_markdown(report)
+    assert _tables(md) == [["members", "α"], *[[_one(f"{a} / {b}"), "0.250"] for a, b in pairs],
+                           ["judge", "n", "accuracy_with_tie"], *[[_one(m), "4", "0.500"] for m in acc]]
+    assert _render(md).count("<h2>") == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAME, min_size=2, max_size=3, unique=True), NAME)
+def test_any_model_and_judge_name_keeps_arena_md_whole(models: list[str], judge: str) -> None:
+    rows = [{"source": src, "group": "pooled", "method": "bt", "model": m, "strength": 0.1 * k, "ci_low": 0.0,
+             "ci_high": 0.2, "rank": k + 1, "games": 3, "win_rate": 0.5}
+            for src in ("human", f"judge:{judge}") for k, m in enumerate(models)]
+    agreement = pd.DataFrame([{"group": "pooled", "judge": f"judge:{judge}", "kendall_tau": 1.0, "ci_low": 0.5,
+                               "ci_high": 1.0, "n_models": len(models), "ci_method": "paired"}])
+    md = arena_cli.arena_markdown(ArenaResult(pd.DataFrame(rows), agreement, {}), "bt", 0.95)
+    ranking = [["rank", "model", "strength", "CI", "games", "win rate"],
+               *[[str(k + 1), _one(m), f"{0.1 * k:+.3f}", "[+0.000, +0.200]", "3", "0.500"]
+                 for k, m in enumerate(models)]]
+    assert _tables(md) == [*ranking, *ranking, ["group", "judge", "τ", "CI", "models", "CI from"],
+                           ["pooled", f"judge:{_one(judge)}", "+1.000", "[+0.500, +1.000]", str(len(models)),
+                            "paired"]]
+    assert _render(md).count("<h2>") == 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(NAME, min_size=1, max_size=3), st.lists(NAME, max_size=2))
+def test_any_judge_name_and_warning_keeps_leaderboard_md_whole(judges: list[str], warnings: list[str]) -> None:
+    df = pd.DataFrame([{"judge": j, "setting": "pair", "agreement": 0.5, "agreement_ci_low": 0.4,
+                        "agreement_ci_high": 0.6, "run_dir": "/r"} for j in judges])
+    md = render_leaderboard(df, warnings)
+    assert _tables(md) == [["judge", "setting", "agreement"], *[[_one(j), "pair", "0.500 [0.400, 0.600]"]
+                                                                for j in judges]]
+    html = _render(md)
+    assert html.count("<h2>") == (1 if warnings else 0) and html.count("<li>") == len(warnings)

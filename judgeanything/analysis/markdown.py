@@ -11,9 +11,11 @@ formatted (:func:`fmt`, :func:`fmt_stat`), names made safe (:func:`md_text`; not
 code spans, :func:`md_note`; a name shown as code, :func:`md_code`) and tables as :class:`Table`. Made safe means
 kept as the text it is, whatever a judge's or a config's name or note holds: no HTML, link, image or block of its
 own, and no table cell split.
-:func:`markdown_environment` is shared by every Markdown report (the reference-baseline section of
-:mod:`~judgeanything.analysis.reference`; the rules and process reports of :mod:`judgeanything.report`), so one
-table macro and one escaping rule serve them all.
+:func:`markdown_environment` is shared by every Markdown output (the reference-baseline section of
+:mod:`~judgeanything.analysis.reference`; the rules and process reports of :mod:`judgeanything.report`;
+``leaderboard.md`` of :mod:`~judgeanything.analysis.leaderboard`, ``jury.md`` of :mod:`judgeanything.jury_cli`,
+``arena.md`` of :mod:`judgeanything.arena_cli`, each from its template here), so one table macro and one escaping
+rule serve them all.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from typing import Any
 from judgeanything.datasets.base import BenchmarkData
 from judgeanything.errors import RunConfigError
 from judgeanything.modalities.cache import MediaCache
-from judgeanything.redaction import redact_config
+from judgeanything.redaction import redact_config, redact_values
 from judgeanything.schema import Item, MediaRef, Response, TaskType, item_content_hash, item_to_dict
 from judgeanything.store import ITEMS, LABELS, RUN, VERDICTS, StoreError, write_jsonl
 
@@ -84,11 +84,19 @@ def package_versions() -> dict[str, str | None]:
             **{p: ver(p) for p in ("judgeanything", "torch", "transformers", "openai")}}
 
 
+#: ``run.json`` sections that hold configuration (what a user wrote: a value under a secret-looking key is
+#: masked whatever it is); the others are the run's own accounts (counts, budget, cache, requests…), whose
+#: keys are ours — ``budget.spent_this_session_usd`` is a number, not a session secret
+_CONFIG_SECTIONS = frozenset({"config", "identity", "judge_fingerprint"})
+
+
 def write_run_json(run_dir: Path, info: Mapping[str, Any]) -> None:
-    """Write ``run.json`` atomically (a temporary file renamed over it), redacted throughout (config, overrides,
-    identity: :func:`judgeanything.redaction.redact_config`)."""
+    """Write ``run.json`` atomically (a temporary file renamed over it), redacted throughout: the configuration
+    sections by :func:`judgeanything.redaction.redact_config` (values under secret-looking keys masked), every
+    string of the others by :func:`judgeanything.redaction.redact_values` (known secrets and credential shapes)."""
+    out = {k: redact_config(v) if k in _CONFIG_SECTIONS else redact_values(v) for k, v in info.items()}
     tmp = run_dir / (RUN + ".tmp")
-    tmp.write_text(json.dumps(redact_config(dict(info)), indent=2, ensure_ascii=False, default=str))
+    tmp.write_text(json.dumps(out, indent=2, ensure_ascii=False, default=str))
     tmp.replace(run_dir / RUN)
 
 

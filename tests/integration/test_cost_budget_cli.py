@@ -58,6 +58,8 @@ def test_a_budget_stops_cleanly_and_a_higher_one_finishes_the_run(tmp_path, tiny
         assert 1 <= asked <= 5  # 5 × 0.018 = 0.09 ≤ 0.1 < 6 × 0.018
         info = json.loads((run / "run.json").read_text())
         assert info["budget"]["stopped"] and info["budget"]["spent_usd"] <= 0.1
+        # the run's own accounts are numbers, not masked like a config value under a "session" key
+        assert info["budget"]["spent_this_session_usd"] == info["budget"]["spent_usd"]
         assert info["budget"]["spent_usd"] == pytest.approx(asked * PER_CALL)
         assert info["counts"]["left_by_budget"] == n - asked and not info.get("finished")
         assert len((run / "verdicts.jsonl").read_text().splitlines()) == asked  # everything judged is kept

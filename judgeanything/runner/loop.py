@@ -290,6 +290,8 @@ class Runner:
         async def sender() -> None:
             while (got := await ready.get()) is not None:
                 chunk, preparation = got
+                if self.budget.stopped:
+                    preparation.cancel()  # a decode still running for it is not waited for
                 prepared = None if self.budget.stopped else await preparation
                 if prepared is None or not await self._admit(len(chunk)):
                     # the budget is spent: every chunk left is counted, none is sent
@@ -310,6 +312,7 @@ class Runner:
             await durable.durable()
         finally:
             bar.close()
+            await durable.aclose()
             runlog.sync()
         if self.budget.stopped:
             s = self.budget.summary()

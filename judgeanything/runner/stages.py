@@ -13,9 +13,9 @@ So the runner splits the work:
 * **prepare ahead** (:func:`prepare_ahead`): one task renders requests while the senders wait on the
   network, handing them out in the planned order through a queue of one chunk per sender, and yielding to the
   loop after each so that an answer that has arrived is handled first. A chunk whose media are not decoded yet
-  is prepared in a worker thread (as many at once as the default executor runs) by a task of its own, which
-  first waits for any chunk decoding one of the same media (then usually finds it decoded) — the preparer
-  itself never waits on a decode;
+  is prepared in a worker thread (:data:`PREPARE_THREADS` at once) by a task of its own, which first waits for
+  any chunk decoding one of the same media (then usually finds it decoded) — the preparer itself never waits on
+  a decode;
 * **send**: the senders only take a prepared chunk, wait for admission (budget, rate limits, window) and
   send it;
 * **land behind** (:class:`Landing`): answers are queued and written by one task, one record per turn of the
@@ -47,14 +47,21 @@ P = TypeVar("P")
 
 log = logging.getLogger("judgeanything.runner")
 
+#: chunks decoded in worker threads at once. The decodes share the default executor with the senders' own
+#: short thread hops (media request bodies, judge-cache lookups, the group-commit fsync); unbounded, a wave of
+#: decodes ahead held those hops back by ~0.6 s each (a 1024² PNG per unit, concurrency 32). Decoders release
+#: the GIL in part: more than a few threads only contend on a small machine.
+PREPARE_THREADS = 4
+
 
 class Landing(Generic[T]):
     """Finished work written behind the senders: :meth:`push` queues (returns at once), :meth:`run` writes
     what is queued with ``land``, one item per turn of the event loop, until :meth:`close` and the queue is
     empty; :meth:`room` lets a sender wait while too much is queued.
 
-    Raises (from :meth:`run`): whatever ``land`` raises (e.g. ``OSError``: the disk is full); the item that
-    raised is not retried.
+    Raises (from :meth:`run`): whatever ``land`` raises (e.g. ``OSError``: the disk is full). The item that
+    raised is not tried again (its unit is not counted; a record the disk refused part of may still reach the
+    file with the next write, and a resume judges that unit again either way).
     """
 
     def __init__(self, land: Callable[[T], None]) -> None:
@@ -99,14 +106,17 @@ class Landing(Generic[T]):
         """Write everything queued now, without yielding (on errors and cancellation). An item whose ``land``
         raises does not stop the others (a full disk may refuse one record and take the next); the first error
         is raised once all were tried."""
-        first: BaseException | None = None
+        errors: list[Exception] = []
         while self._queue:
             try:
                 self._land(self._queue.popleft())
             except Exception as e:  # each record gets its own chance to be written
-                first = first or e
-        if first is not None:
-            raise first
+                errors.append(e)
+        if errors:
+            if len(errors) > 1:
+                log.error("%d answers received before the run stopped could not be written (first: %s); a "
+                          "resume judges them again", len(errors), errors[0])
+            raise errors[0]
 
 
 #: what the preparer hands a sender: a chunk and its preparation (done, or a task preparing it; its result is
@@ -134,6 +144,7 @@ async def prepare_ahead(chunks: Sequence[T], out: asyncio.Queue[Prepared[T, P] |
     to the sender that awaits that chunk (the run stops with either).
     """
     loop = asyncio.get_running_loop()
+    threads = asyncio.Semaphore(PREPARE_THREADS)
     # chunks being prepared by tasks of their own, with their media; a task leaves when it is done, so nothing
     # here holds a prepared request (its media payloads) once the sender has it
     decoding: dict[asyncio.Future[P | None], Collection[Hashable]] = {}
@@ -148,7 +159,8 @@ async def prepare_ahead(chunks: Sequence[T], out: asyncio.Queue[Prepared[T, P] |
             await asyncio.wait(shared)
             if not needs_thread(chunk):  # the shared media are decoded now: a lookup, on the loop
                 return prepare(chunk)
-        return await asyncio.to_thread(prepare, chunk)
+        async with threads:
+            return await asyncio.to_thread(prepare, chunk)
 
     try:
         for chunk in chunks:
@@ -218,13 +230,15 @@ def _drain_after(landing: Landing[T]) -> None:
 
 
 async def _until_done(tasks: Sequence[asyncio.Future[None]], also_watch: asyncio.Future[None]) -> None:
-    """Return when every task is done; raise the first exception of a task or of ``also_watch`` at once."""
+    """Return when every task is done; raise the first exception of a task or of ``also_watch`` at once (a
+    task's before ``also_watch``'s when both are done: a stage's error, e.g. a configuration error, is the cause
+    a failing landing would only follow)."""
     waiting = {*tasks, also_watch}
     while any(not t.done() for t in tasks):
         done, waiting = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        for t in done:
+        for t in [*(t for t in tasks if t in done), *([also_watch] if also_watch in done else [])]:
             if not t.cancelled() and (error := t.exception()) is not None:
                 raise error
 
 
-__all__ = ["Landing", "Prepared", "prepare_ahead", "run_stages"]
+__all__ = ["PREPARE_THREADS", "Landing", "Prepared", "prepare_ahead", "run_stages"]

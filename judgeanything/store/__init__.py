@@ -21,6 +21,7 @@ with a clear error; a log written before the lock (duplicate keys) is read with 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -454,6 +455,15 @@ class GroupSync:
                 await asyncio.shield(self._task)
         if self._error is not None:
             raise self._error
+
+    async def aclose(self) -> None:
+        """Stop the background fsync, if one runs (a run that stops on an error: the log is synced and closed
+        by its owner next, and a task waking after that would write to a closed file)."""
+        task = self._task
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def _fsync(self) -> None:
         try:

@@ -281,10 +281,11 @@ def test_a_budget_is_not_spent_on_answers_still_waiting_to_be_written(tmp_path: 
     Runner(warm, _Instant(), tmp_path / "warm", RunOptions(progress=False),
            judge_cache=JudgeCache(CacheOptions(dir=cache_dir)), price=price).run()
     judge = _Instant()
-    counts = Runner(data, judge, tmp_path / "run", RunOptions(progress=False, batch_size=8, budget_usd=0.05),
+    counts = Runner(data, judge, tmp_path / "run", RunOptions(progress=False, batch_size=16, concurrency=4,
+                                                             budget_usd=0.05),
                     judge_cache=JudgeCache(CacheOptions(dir=cache_dir)), price=price).run()
     # 390 answers come free from the cache and 10 are paid (0.011 USD): all fit in 0.05 USD. Settled only when
-    # written, the hits' cost reservations had stopped the run after 48 units.
+    # written (even with the writer's queue bounded), the hits' cost reservations stopped the run after 48.
     assert counts["judged"] == 400 and counts.get("cached") == 390 and "left_by_budget" not in counts
     assert judge.answered == 10
 
@@ -351,3 +352,47 @@ def test_decodes_behind_a_chunk_waiting_for_a_shared_medium_go_on() -> None:
         return [await f for _, f in handed]
 
     assert asyncio.run(main()) == ["a", "b", "c", "d"]
+
+
+def test_draining_writes_every_record_it_can_then_raises_the_first_error(caplog: pytest.LogCaptureFixture) -> None:
+    landed: list[int] = []
+
+    def land(i: int) -> None:
+        if i in (1, 3):
+            raise OSError(28, f"No space left on device (record {i})")
+        landed.append(i)
+
+    landing: Landing[int] = Landing(land)
+    for i in range(5):
+        landing.push(i)
+    with pytest.raises(OSError, match=r"record 1\)"):
+        landing.drain()
+    assert landed == [0, 2, 4] and len(landing) == 0
+    assert "2 answers received before the run stopped could not be written" in caplog.text
+
+
+def test_an_error_while_draining_does_not_replace_the_error_that_stopped_the_run(
+        caplog: pytest.LogCaptureFixture) -> None:
+    def land(i: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    landing: Landing[int] = Landing(land)
+
+    async def stage() -> None:
+        landing.push(0)  # the lander tries this one (and fails) ...
+        landing.push(1)  # ... this one is left to the drain after the error
+        raise JudgeConfigError("the key was revoked")
+
+    with pytest.raises(JudgeConfigError, match="revoked"):  # what the user must see (the CLI exits 2 on it)
+        asyncio.run(run_stages([stage()], landing))
+    assert "writing the answers received before the run stopped failed" in caplog.text
+
+
+def test_a_run_that_stops_on_an_error_leaves_no_background_fsync_behind(tmp_path: Path) -> None:
+    async def main() -> list[str]:
+        with pytest.raises(JudgeConfigError):
+            await Runner(toy_pairs(8), _FailsAt(4), tmp_path, RunOptions(progress=False, concurrency=1)).arun()
+        await asyncio.sleep(0.2)  # past the group commit's delay: a task left running would wake now
+        return [repr(t) for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    assert asyncio.run(main()) == []

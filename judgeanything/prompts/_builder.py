@@ -50,6 +50,23 @@ _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 _TRAILING_SPACE = re.compile(r"[ \t]+\n")
 
 
+def drop_trailing_space(text: str) -> str:
+    """``text`` without the spaces or tabs before each line break: ``_TRAILING_SPACE.sub("\\n", text)``, line by
+    line — the regular expression starts a match at every space of the text (~30 µs on a 2.6 kB prompt, ~5
+    here), and every prompt is rendered once per unit."""
+    lines = text.split("\n")
+    last = lines.pop()  # not followed by a line break: kept as it is
+    return "\n".join([line.rstrip(" \t") for line in lines] + [last])
+
+
+def squeeze_blank_lines(text: str) -> str:
+    """``text`` with every run of 3+ line breaks cut to 2: ``_MANY_BLANK_LINES.sub("\\n\\n", text)`` by substring
+    replacement (each pass shortens every run by a third; ~20 µs → ~2 on a prompt)."""
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
+
+
 def _clean(text: str) -> str:
     """Data text made safe for the sentinel scheme (NUL removed)."""
     return text.replace("\x00", "")
@@ -207,7 +224,7 @@ def _response_context(item: Item, resp: Response, pos: int, setting: str, slots:
 
 
 def _to_parts(rendered: str, slots: Sequence[MediaSlot], template: str) -> tuple[TextPart | MediaSlot, ...]:
-    text = _MANY_BLANK_LINES.sub("\n\n", _TRAILING_SPACE.sub("\n", rendered)).strip("\n")
+    text = squeeze_blank_lines(drop_trailing_space(rendered)).strip("\n")
     pieces = _SENTINEL_RE.split(text)
     parts: list[TextPart | MediaSlot] = []
     used = [0] * len(slots)
@@ -372,7 +389,7 @@ def build_prompt(item: Item, mode: str = "overall", rubrics: Sequence[str] | Non
                        version=version, template_dir=template_dir)
     name = f"{setting}_{mode}.j2"
     parts = _to_parts(render(vdir, name, context), slots.slots, str(vdir / name))
-    system = _MANY_BLANK_LINES.sub("\n\n", render(vdir, "system.j2", context)).strip()
+    system = squeeze_blank_lines(render(vdir, "system.j2", context)).strip()
     return Prompt(
         setting=setting,
         mode=mode,

@@ -13,13 +13,13 @@ from typing import Any
 
 from judgeanything.prompts._builder import (
     _IMAGE_MARKER_RE,
-    _MANY_BLANK_LINES,
     _clean,
     _Slots,
     _to_parts,
     _unfenced,
     describe_task,
     query_fence,
+    squeeze_blank_lines,
 )
 from judgeanything.prompts._templates import PROMPT_VERSION, PromptError, load_rubrics, render, version_dir
 from judgeanything.schema import Prompt, Query, TaskType
@@ -74,7 +74,7 @@ def build_checklist_prompt(query: Query, rubrics: Sequence[str], *, max_items: i
         "max_items": int(max_items), "max_words": int(max_words),
     }
     parts = _to_parts(render(vdir, TEMPLATE, context), slots.slots, str(vdir / TEMPLATE))
-    system = _MANY_BLANK_LINES.sub("\n\n", render(vdir, SYSTEM, context)).strip()
+    system = squeeze_blank_lines(render(vdir, SYSTEM, context)).strip()
     return Prompt(setting="score", mode="checklist", rubrics=tuple(rubrics), system=system, parts=parts,
                   version=f"{version}/checklist_generate", output_schema=checklist_schema(rubrics, max_items),
                   n_responses=0)

@@ -438,6 +438,8 @@ class GroupSync:
         self.fsyncs = 0
         self._task: asyncio.Future[None] | None = None
         self._error: OSError | None = None
+        self._hurry = asyncio.Event()  # set while durable() waits: fsync now
+        self._waiting = 0
 
     def kick(self) -> None:
         """Make sure a background fsync will cover the records appended so far (returns at once)."""
@@ -447,12 +449,20 @@ class GroupSync:
             self._task = asyncio.ensure_future(self._fsync())
 
     async def durable(self) -> None:
-        """Return once every record appended before the call is fsync'ed."""
+        """Return once every record appended before the call is fsync'ed. A pending commit delay is cut short:
+        whoever asks is waiting (the end of a run), and no more records are coming to gather."""
         target = self.log.appended
-        while self.synced < target:
-            self.kick()
-            if self._task is not None:
-                await asyncio.shield(self._task)
+        self._waiting += 1
+        self._hurry.set()
+        try:
+            while self.synced < target:
+                self.kick()
+                if self._task is not None:
+                    await asyncio.shield(self._task)
+        finally:
+            self._waiting -= 1
+            if not self._waiting:
+                self._hurry.clear()  # records landing from now on are gathered again
         if self._error is not None:
             raise self._error
 
@@ -468,8 +478,9 @@ class GroupSync:
     async def _fsync(self) -> None:
         try:
             while self.synced < self.log.appended:
-                if self.delay_s > 0:
-                    await asyncio.sleep(self.delay_s)
+                if self.delay_s > 0 and not self._hurry.is_set():
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._hurry.wait(), self.delay_s)
                 upto = self.log.appended
                 await asyncio.to_thread(self.log.sync)
                 self.synced = max(self.synced, upto)

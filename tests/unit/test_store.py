@@ -156,6 +156,33 @@ def test_group_sync_covers_every_record_appended_before_it_with_fewer_fsyncs(tmp
         assert len(log.records) == 60
 
 
+def test_waiting_for_durability_cuts_the_commit_delay_short(tmp_path):
+    import asyncio
+    import time
+
+    from judgeanything.store import GroupSync, RunLog
+
+    async def go(log: RunLog) -> tuple[float, float]:
+        sync = GroupSync(log, delay_s=30.0)  # a background fsync gathers records for 30 s…
+        log.append({"key": "k0", "outcomes": []}, sync=False)
+        sync.kick()
+        await asyncio.sleep(0.05)
+        t0 = time.perf_counter()
+        await sync.durable()  # …unless someone waits for it
+        waited = time.perf_counter() - t0
+        log.append({"key": "k1", "outcomes": []}, sync=False)
+        sync.kick()  # nobody waits now: this one gathers again
+        await asyncio.sleep(0.2)
+        still_gathering = float(sync.synced < log.appended)
+        await sync.durable()
+        return waited, still_gathering
+
+    with RunLog(tmp_path) as log:
+        waited, still_gathering = asyncio.run(go(log))
+        assert log.appended == 2
+    assert waited < 5.0 and still_gathering == 1.0
+
+
 def test_a_failed_background_fsync_stops_the_run(tmp_path, monkeypatch):
     import asyncio
     import os

@@ -287,28 +287,12 @@ class Runner:
         def prepare(chunk: list[Unit]) -> list[JudgeRequest | Unprepared]:
             return [self.preparer.prepare(u, sizes.get(u.item.item_id, [])) for u in chunk]
 
-        async def sender() -> None:
-            while (got := await ready.get()) is not None:
-                chunk, preparation = got
-                if self.budget.stopped:
-                    preparation.cancel()  # a decode still running for it is not waited for
-                prepared = None if self.budget.stopped else await preparation
-                if prepared is None or not await self._admit(len(chunk)):
-                    # the budget is spent: every chunk left is counted, none is sent
-                    self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)
-                    continue
-                for done in await self._judge_chunk(chunk, prepared, limits):
-                    self._settle(done)
-                    landing.push(done)
-                # a judge that answers without waiting (a baseline, judge-cache hits) would otherwise queue the
-                # whole run for the one writer: wait while more is queued than can be in flight at once
-                await landing.room(n_senders * bs)
-
         try:
             await run_stages([prepare_ahead(chunks, ready, n_senders, prepare, self._needs_thread,
                                             media_of=lambda chunk: {m for u in chunk for m in _media(u.item)},
                                             skip=lambda: self.budget.stopped),
-                              *(sender() for _ in range(n_senders))], landing)
+                              *(self._sender(ready, landing, limits, n_senders * bs) for _ in range(n_senders))],
+                             landing)
             await durable.durable()
         finally:
             bar.close()
@@ -319,6 +303,28 @@ class Runner:
             log.warning("run.budget_usd=%s reached (spent %.4f USD): %d units not judged; everything judged is "
                         "kept — rerun with a higher run.budget_usd to continue", s["limit_usd"], s["spent_usd"],
                         self.counts.get("left_by_budget", 0))
+
+    async def _sender(self, ready: asyncio.Queue[Prepared[list[Unit], list[JudgeRequest | Unprepared]] | None],
+                      landing: Landing[RunRecord | Answered], limits: RateLimits, in_flight: int) -> None:
+        """One sender: take prepared chunks until the preparer's ``None``, judge each (admitted by the budget),
+        hand what is to land to ``landing``; ``in_flight``: the most units all senders can have out at once."""
+        while (got := await ready.get()) is not None:
+            chunk, preparation = got
+            if self.budget.stopped:
+                preparation.cancel()  # a decode still running for it is not waited for
+                prepared = None
+            else:
+                prepared = await preparation
+            if prepared is None or not await self._admit(len(chunk)):
+                # the budget is spent: every chunk left is counted, none is sent
+                self.counts["left_by_budget"] = self.counts.get("left_by_budget", 0) + len(chunk)
+                continue
+            for done in await self._judge_chunk(chunk, prepared, limits):
+                self._settle(done)
+                landing.push(done)
+            # a judge that answers without waiting (a baseline, judge-cache hits) would otherwise queue the whole
+            # run for the one writer: wait while more is queued than can be in flight at once
+            await landing.room(in_flight)
 
     async def _admit(self, n: int) -> bool:
         """Wait until the budget admits ``n`` more units (the first cost is measured by one request at a

@@ -70,14 +70,12 @@ class Landing(Generic[T]):
         self._wake = asyncio.Event()
         self._taken = asyncio.Event()
         self._closed = False
-        self.peak = 0  # the most items ever queued at once
 
     def __len__(self) -> int:
         return len(self._queue)
 
     def push(self, item: T) -> None:
         self._queue.append(item)
-        self.peak = max(self.peak, len(self._queue))
         self._wake.set()
 
     async def room(self, limit: int) -> None:
@@ -225,7 +223,8 @@ def _drain_after(landing: Landing[T]) -> None:
         return
     try:
         landing.drain()
-    except Exception:
+    except Exception:  # not hidden: logged with its traceback; the unwritten units are not counted (a resume
+        # judges them again), and the error that stopped the run propagates as itself
         log.exception("writing the answers received before the run stopped failed")
 
 

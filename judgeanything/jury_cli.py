@@ -362,12 +362,12 @@ def jury_markdown(report: Mapping[str, Any]) -> str:
 def _rubric_section(rb: str, sec: Mapping[str, Any], members: Sequence[str]) -> dict[str, Any]:
     """One rubric of ``jury.md``: α among the members and per pair of them (``a / b``), the vote counts, and
     the agreement-with-humans table (``None`` when no item of the rubric has a human label)."""
-    pairwise = sec["pairwise_alpha"]  # keyed "a|b" (analysis.jury.pairwise_alpha): found by the names, not split
+    pairwise = sec["pairwise_alpha"]  # keyed by analysis.jury.pair_key: found by the names, not split
     acc = sec["agreement_with_humans"]
     metrics = sorted({k for d in acc.values() for k in d if k != "n"})
     return {"name": md_text(rb), "level": md_text(sec["level"]), "alpha": md_text(fmt(sec["krippendorff_alpha"])),
             "votes": md_text(sec["votes"]),
-            "pairwise": Table(["members", "α"], [[f"{a} / {b}", fmt(pairwise.get(f"{a}|{b}"))]
+            "pairwise": Table(["members", "α"], [[f"{a} / {b}", fmt(pairwise.get(J.pair_key(a, b)))]
                                                   for a, b in itertools.combinations(members, 2)]),
             "humans": Table(["judge", "n", *metrics], [[n, str(d["n"]), *[fmt(d.get(k)) for k in metrics]]
                                                      for n, d in acc.items()]) if acc else None}

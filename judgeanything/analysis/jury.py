@@ -387,11 +387,20 @@ def member_alpha(setting: str, votes: Sequence[Sequence[Vote]]) -> float:
     return _quiet(lambda: krippendorff.alpha(reliability_data=data, level_of_measurement=ALPHA_LEVEL[setting]))
 
 
+def pair_key(a: str, b: str) -> str:
+    """The key of members ``a`` and ``b`` in :func:`pairwise_alpha`: ``"a|b"``, with ``\\`` and ``|`` inside a
+    name escaped by a backslash, so that no two pairs share a key (``a`` + ``b|c`` and ``a|b`` + ``c`` would
+    both be ``a|b|c``); the plain ``"a|b"`` of names without either character."""
+    def esc(name: str) -> str:
+        return name.replace("\\", "\\\\").replace("|", "\\|")
+    return f"{esc(a)}|{esc(b)}"
+
+
 def pairwise_alpha(setting: str, votes: Sequence[Sequence[Vote]], names: Sequence[str]) -> dict[str, float]:
-    """Krippendorff's α of every pair of members, keyed ``"a|b"``."""
+    """Krippendorff's α of every pair of members, keyed by :func:`pair_key`."""
     out = {}
     for i, j in itertools.combinations(range(len(names)), 2):
-        out[f"{names[i]}|{names[j]}"] = member_alpha(setting, [[row[i], row[j]] for row in votes])
+        out[pair_key(names[i], names[j])] = member_alpha(setting, [[row[i], row[j]] for row in votes])
     return out
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from judgeanything.analysis.markdown import Table, fmt, markdown_environment, md_text, reference_check_table
+from judgeanything.analysis.markdown import Table, fmt, markdown_environment, md_code, md_text, reference_check_table
 from judgeanything.analysis.reference import binomial_interval
 from judgeanything.analysis.rules import compute_rule_metrics, counted, load_rule_units, write_metrics
 from judgeanything.schema import HumanLabel
@@ -82,7 +82,7 @@ def _debias(d: Mapping[str, Any]) -> dict[str, str] | None:
     """The debiased token probabilities against the contrast input (CLUE §3), formatted."""
     if not d:
         return None
-    return {"contrast": md_text(d["contrast"]), "n": md_text(d["n"]),
+    return {"contrast": md_code(d["contrast"]), "n": md_text(d["n"]),
             **{k: f"{d[k]:.3f}" for k in ("mean_p_yes", "mean_p_yes_contrast", "mean_margin", "raw_accuracy")}}
 
 

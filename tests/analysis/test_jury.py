@@ -331,6 +331,23 @@ def test_member_alpha_is_krippendorffs_alpha_of_the_votes(tmp_path: Path) -> Non
     assert J.member_alpha("pair", [["first", "first"], ["second", "second"]]) == pytest.approx(1.0)
 
 
+def test_pairwise_alpha_keeps_every_pair_of_member_names_apart() -> None:
+    # "a" + "b|c" and "a|b" + "c" joined with "|" are the same key; one α overwrote the other
+    names = ["a", "b|c", "a|b", "c", "d\\", "|e"]
+    rows = [["first", "second", "first", "tie", "second", "first"], ["second", "second", "first", "first", "tie",
+                                                                         "second"], ["tie", "first", "second",
+                                                                                     "first", "first", "tie"]]
+    alphas = J.pairwise_alpha("pair", rows, names)
+    assert len(alphas) == len(names) * (len(names) - 1) // 2  # 15 pairs, 15 keys
+    for i, a in enumerate(names):
+        for j in range(i + 1, len(names)):
+            b = names[j]
+            want = J.member_alpha("pair", [[r[i], r[j]] for r in rows])
+            got = alphas[J.pair_key(a, b)]
+            assert got == pytest.approx(want, nan_ok=True)
+    assert J.pair_key("j0", "j2") == "j0|j2"  # names without | or \\ keep the plain key of earlier jury.json
+
+
 # --------------------------------------------------------------------------------------------------
 # Refusals, and the leaderboard
 # --------------------------------------------------------------------------------------------------

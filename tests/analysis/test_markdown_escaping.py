@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from judgeanything import arena_cli, jury_cli
 from judgeanything.analysis.arena import ArenaResult
+from judgeanything.analysis.jury import pair_key
 from judgeanything.analysis.leaderboard import render_leaderboard
 from judgeanything.analysis.markdown import md_code, md_note, md_table, md_text, render_report
 from judgeanything.compare_cli import main as compare_main
@@ -293,7 +294,7 @@ def test_any_member_and_rubric_name_keeps_jury_md_whole(members: list[str], rubr
     pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1:]]
     report = {"method": "majority", "members": members,
               "agreement": {rubric: {"level": "nominal", "krippendorff_alpha": 0.3,
-                                     "pairwise_alpha": {f"{a}|{b}": 0.25 for a, b in pairs},
+                                     "pairwise_alpha": {pair_key(a, b): 0.25 for a, b in pairs},
                                      "votes": {"all_voted": 4}, "agreement_with_humans": acc}}}
     md = jury_cli.jury_markdown(report)
     assert _tables(md) == [["members", "α"], *[[_one(f"{a} / {b}"), "0.250"] for a, b in pairs],

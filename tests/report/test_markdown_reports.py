@@ -82,3 +82,17 @@ def test_names_stay_inside_their_table_cell() -> None:
     metrics["discipline"] = {hostile: metrics["pooled"]}
     text = process.render(metrics, check)
     assert "| discipline a\\|b \\<script\\>x\\</script\\> | 0.800 |" in text and "<script>" not in text
+
+
+@pytest.mark.parametrize("contrast", ["a<b> `x`", "``", " both ends ", "no_media"])
+def test_the_contrast_input_is_shown_as_code_exactly(contrast: str) -> None:
+    markdown_it = pytest.importorskip("markdown_it")
+    metrics, check, _ = _case("rules_debias_cascade_no_price")
+    metrics = json.loads(json.dumps(metrics).replace('"no_media"', json.dumps(contrast)))
+    line = next(x for x in rules.render(metrics, check).splitlines() if x.startswith("Contrast input:"))
+    html = markdown_it.MarkdownIt("commonmark").render(line)
+    code = html.split("<code>", 1)[1].split("</code>", 1)[0]
+    # one code span holding the text as written (no escaping backslashes, not closed early by a backtick)
+    assert html.count("<code>") == 1
+    expected = contrast.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert code.strip() == expected.strip()

@@ -59,7 +59,11 @@ def load_metrics(run_dir: Path | str) -> dict[str, Any]:
     """
     path = Path(run_dir) / METRICS_JSON
     if path.exists():
-        return json.loads(path.read_text(encoding="utf-8"))
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: not valid JSON ({e}); delete it (or pass --recompute) to analyse the run "
+                             "again") from e
     return analyze_run(run_dir)
 
 

@@ -405,7 +405,7 @@ class Runner:
 
 
 _GC_LOCK = threading.Lock()
-_GC_STATE: dict[str, Any] = {"depth": 0, "before": None}
+_GC_STATE: dict[str, Any] = {"depth": 0, "before": None, "froze": False}
 
 
 @contextlib.contextmanager
@@ -419,14 +419,18 @@ def collector_for_bulk_work(gen0_threshold: int = 10_000) -> Iterator[None]:
     machine, see benchmarks/README.md): full collections re-walked that heap ~3 times per 1,280 units and, with
     the young collections, took ~1.3 ms per unit; with these settings ~0.2–0.5 ms. Nothing is leaked:
     objects frozen here are unfrozen (collectable again) when the loop ends, and reference counting frees
-    acyclic garbage as always. The settings are process-wide: runs that overlap in one process (threads) share them, the
-    first to start sets them and the last to finish restores what was there before.
+    acyclic garbage as always. A process that froze objects itself (e.g. a server before forking) keeps its freeze:
+    then nothing is frozen or unfrozen here, only the threshold changes (:func:`gc.unfreeze` would release the
+    host's objects too). The settings are process-wide: runs that overlap in one process (threads) share them,
+    the first to start sets them and the last to finish restores what was there before.
     """
     with _GC_LOCK:
         if _GC_STATE["depth"] == 0:
             before = gc.get_threshold()
             _GC_STATE["before"] = before
-            gc.freeze()
+            _GC_STATE["froze"] = gc.get_freeze_count() == 0
+            if _GC_STATE["froze"]:
+                gc.freeze()
             gc.set_threshold(max(before[0], gen0_threshold), *before[1:])
         _GC_STATE["depth"] += 1
     try:
@@ -436,7 +440,8 @@ def collector_for_bulk_work(gen0_threshold: int = 10_000) -> Iterator[None]:
             _GC_STATE["depth"] -= 1
             if _GC_STATE["depth"] == 0:
                 gc.set_threshold(*_GC_STATE["before"])
-                gc.unfreeze()
+                if _GC_STATE["froze"]:
+                    gc.unfreeze()
 
 
 def _media(item: Item) -> Iterator[MediaRef]:

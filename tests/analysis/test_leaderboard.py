@@ -74,6 +74,16 @@ def test_compare_cli(multirun: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert main([str(empty)]) == 2
 
 
+def test_a_damaged_metrics_json_is_named(multirun: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(multirun), "--bootstrap", "50"]) == 0
+    broken = sorted(multirun.rglob("metrics.json"))[0]
+    broken.write_text('{"settings": {', encoding="utf-8")  # cut off mid-write
+    capsys.readouterr()
+    assert main([str(multirun)]) == 1  # an unreadable run, as for a damaged log
+    err = capsys.readouterr().err
+    assert f"{broken}: not valid JSON" in err and "--recompute" in err
+
+
 def _count_metrics_reads(monkeypatch: pytest.MonkeyPatch) -> Counter[Path]:
     """Run directory → how many times its ``metrics.json`` was opened for reading (``Path.open``, which
     ``read_text`` / ``read_bytes`` go through, and the ``open`` builtin; a failed attempt is not a read)."""

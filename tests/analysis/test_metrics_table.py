@@ -298,7 +298,7 @@ def test_position_section_lists_scalars_before_slots_but_keeps_the_json_order(pa
     rows = position_section(f, NO_BOOT)
     pos = nest(rows)["settings"]["pair"]["bias"]["position"]["overall"]
     assert list(pos)[:3] == ["n_records", "tie_rate", "p_prefer_slot"]
-    # 7 judged items × 2 orders; 2 ties (items 0 and 3 and 6 in order (0, 1) → 3 ties of 14)
+    # 7 judged items × 2 orders; 3 ties (items 0, 3 and 6 in order (0, 1)) of 14 records
     assert pos["n_records"] == 14 and pos["tie_rate"] == pytest.approx(3 / 14)
     # consistent across orders: items 1, 2, 4, 5 (first both times), not 0, 3, 6 (tie vs second)
     assert pos["consistency"]["value"] == pytest.approx(4 / 7)

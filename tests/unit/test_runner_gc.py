@@ -49,3 +49,18 @@ def test_overlapping_runs_restore_the_settings_of_before_the_first() -> None:
     assert gc.get_threshold()[0] == 20_000 and gc.get_freeze_count() > 0
     inner.__exit__(None, None, None)
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_freeze_the_host_made_is_left_alone() -> None:
+    before = gc.get_threshold()
+    hosts = [{"keep": i} for i in range(1_000)]  # e.g. a server's state, frozen before it forks workers
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+    try:
+        # (frozen objects freed meanwhile leave the count: compare loosely, an unfreeze would make it 0)
+        with collector_for_bulk_work(gen0_threshold=12_345):
+            assert gc.get_threshold()[0] == 12_345 and frozen - 100 <= gc.get_freeze_count() <= frozen
+        assert gc.get_threshold() == before and frozen - 100 <= gc.get_freeze_count() <= frozen  # kept frozen
+    finally:
+        gc.unfreeze()
+    assert len(hosts) == 1_000

@@ -265,7 +265,9 @@ def _redact_assignments(text: str) -> str:
 #: ``*_env``), in some case: prose and JSON verdicts without any skip the separator walk. Built from those lists,
 #: so a word added there is never skipped here. (Substring tests on the lowered text: a case-insensitive regex
 #: alternation is tried at every position, ≈100× slower on 2 kB.)
-_NAME_HINTS = tuple(sorted(SECRET_WORDS | set(_SECRET_JOINED) | {"env"}))
+_ALL_HINTS = SECRET_WORDS | set(_SECRET_JOINED) | {"env"}
+#: (a word containing another, e.g. "apikey" with "key", is found by the shorter one: not tested twice)
+_NAME_HINTS = tuple(sorted(w for w in _ALL_HINTS if not any(o != w and o in w for o in _ALL_HINTS)))
 
 
 def _may_name_secret(text: str) -> bool:

@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from judgeanything.store import VERDICTS, RunRecord, iter_jsonl_lines, iter_latest_records
+from judgeanything.store import VERDICTS, iter_jsonl_lines, iter_latest_records
 
 
 class PriceError(ValueError):
@@ -168,10 +168,11 @@ TOKEN_FIELDS = ("prompt_tokens", "completion_tokens", "cached_prompt_tokens", "t
                 "audio_completion_tokens")
 
 
-def is_cache_hit(rec: RunRecord | Mapping[str, Any]) -> bool:
-    """Whether a verdict record (typed, or a run-log line) was answered from the judge cache (no call, nothing
-    spent this run): its ``extra`` says ``{"cache": "hit"}``."""
-    extra = rec.extra if isinstance(rec, RunRecord) else rec.get("extra")
+def is_cache_hit(rec: Any) -> bool:
+    """Whether a verdict record (a run-log line, or anything with an ``extra`` mapping: a ``RunRecord``, a judge's
+    ``JudgeResult``) was answered from the judge cache (no call, nothing spent this run): its ``extra`` says
+    ``{"cache": "hit"}``."""
+    extra = rec.get("extra") if isinstance(rec, Mapping) else getattr(rec, "extra", None)
     return isinstance(extra, Mapping) and extra.get("cache") == "hit"
 
 

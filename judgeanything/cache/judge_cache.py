@@ -255,12 +255,9 @@ class JudgeCache:
             self.stats.misses += len(keys) - len(found)
         return found
 
-    def cacheable(self, res: JudgeResult) -> bool:
-        """Whether an answer may be stored (see the module docstring)."""
-        return self._not_stored_because(res) is None
-
     def _not_stored_because(self, res: JudgeResult) -> str | None:
-        """Why an answer is not stored (a failure kind, or ``too_long``); ``None`` when it is stored."""
+        """Why an answer is not stored (a failure kind, or ``too_long``; see the module docstring); ``None``
+        when it may be."""
         if res.failure is not None and (res.failure.kind not in self.options.failures
                                         or res.failure.kind in NEVER_CACHED):
             return res.failure.kind

@@ -391,7 +391,7 @@ class Runner:
                 usage, hit = done.usage, is_cache_hit(done)
             else:
                 res = done[2]
-                usage, hit = check_usage(res.usage)[0], (res.extra or {}).get("cache") == "hit"
+                usage, hit = check_usage(res.usage)[0], is_cache_hit(res)
             self.budget.settle(usage, cached=hit)
         self._settled.set()
 

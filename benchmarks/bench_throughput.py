@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import multiprocessing as mp
 import os
@@ -52,7 +51,7 @@ sys.path.insert(0, str(ROOT))
 
 import openai  # noqa: E402
 from _loopback import LoopbackServer  # noqa: E402
-from _machine import machine  # noqa: E402
+from _machine import machine, write_results  # noqa: E402
 
 from judgeanything.datasets.base import BenchmarkData  # noqa: E402
 from judgeanything.judges.openai_compat import OpenAIJudge  # noqa: E402
@@ -276,11 +275,12 @@ def shards_cell(args: argparse.Namespace, base_url: str, tmp: Path) -> dict[str,
            "sdk_post_ratio_vs_ideal": best["sdk.post"]["per_s"] / ideal,
            "ratio_vs_sdk_post": best["judgeanything"]["per_s"] / best["sdk.post"]["per_s"],
            "all_per_s": [round(x["per_s"], 1) for x in rows["judgeanything"]],
-           "all_sdk_post_per_s": [round(x["per_s"], 1) for x in rows["sdk.post"]], "load": os.getloadavg()[0]}
+           "all_sdk_post_per_s": [round(x["per_s"], 1) for x in rows["sdk.post"]],
+           "load_avg": round(os.getloadavg()[0], 2)}
     print(f"2 shards × c=32, 200 ms: judgeanything {best['judgeanything']['per_s']:.1f}/s "
           f"({out['ratio_vs_ideal']:.2f} of the ideal {ideal:.0f}/s), bare SDK post {best['sdk.post']['per_s']:.1f}/s "
           f"({out['sdk_post_ratio_vs_ideal']:.2f}) → ja/sdk.post {out['ratio_vs_sdk_post']:.2f} "
-          f"(load {out['load']:.1f})", flush=True)
+          f"(load {out['load_avg']:.1f})", flush=True)
     return out
 
 
@@ -315,8 +315,7 @@ def main() -> None:
               "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
               "cells": rows, "shards": shard_row, "cpu_per_request": cpu_rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {args.out}")
+    write_results(args.out, result)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,10 @@ RUNS: dict[str, list[list[str]]] = {
     # the 200 ms loopback latency, and an API-like 1 s latency at a rate-limited concurrency
     "bench_cache.py": [[], ["--latency", "1.0", "--concurrency", "8", "--items", "100",
                             "--out", str(Path(__file__).resolve().parent / "results" / "bench_cache_api.json")]],
-    "bench_throughput.py": [["--shards", "--cpu"]],
+    # the whole grid, and the c = 64 cells the READMEs quote (results/bench_throughput_c64_stages.json)
+    "bench_throughput.py": [["--shards", "--cpu"],
+                            ["--latencies", "200", "20", "--concurrency", "64", "--shards", "--cpu", "--repeats", "3",
+                             "--out", str(HERE / "results" / "bench_throughput_c64_stages.json")]],
 }
 
 

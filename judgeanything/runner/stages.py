@@ -3,10 +3,10 @@
 A request's critical path is the time from one answer arriving to the next request leaving. With ``c``
 requests in flight against a server that answers after a fixed latency, the answers come back in waves, and
 whatever CPU work sits between "answer in" and "next request out" is paid ``c`` times per wave, one after
-another, by the requests at the back of the wave. Rendering the next prompt (~0.3 ms for a text item) and
-writing the finished unit's record (~0.2 ms: parse, build, redact, encode, write) were on that path; at
-``c = 32`` and 200 ms they stretched a cycle to ~235 ms (0.85 of the ideal for one process, less when two
-shard processes share two cores, benchmarks/README.md).
+another, by the requests at the back of the wave. Rendering the next prompt and writing the finished unit's
+record (parse, build, redact, encode, write) were on that path; at ``c = 32`` and 200 ms a cycle took ~235 ms
+(one-off measurement, benchmarks/README.md), and two shard processes sharing two cores reached 0.66–0.84 of
+the ideal (``results/bench_throughput_c64*.json``; 0.89 with the stages).
 
 So the runner splits the work:
 
@@ -28,7 +28,7 @@ first: a loop iteration runs every callback that is ready, so a sender whose ans
 background step (a fraction of a millisecond), not the whole backlog.
 
 What this costs: a unit whose answer has arrived but whose record is not yet written (at most one answer per
-request the senders can have in flight, written within milliseconds against a real server) is asked again
+request the senders can have in flight) is asked again
 after a SIGKILL, like a request still in flight (from the judge cache, when it is on). Errors and
 cancellation write every queued record before they propagate (:meth:`Landing.drain`).
 """
@@ -49,7 +49,8 @@ log = logging.getLogger("judgeanything.runner")
 
 #: chunks decoded in worker threads at once. The decodes share the default executor with the senders' own
 #: short thread hops (media request bodies, judge-cache lookups, the group-commit fsync); unbounded, a wave of
-#: decodes ahead held those hops back by ~0.6 s each (a 1024² PNG per unit, concurrency 32). Decoders release
+#: decodes ahead held those hops back by ~0.6 s each in a reviewer's reproduction (a 1024² PNG per unit,
+#: concurrency 32; not a kept benchmark). Decoders release
 #: the GIL in part: more than a few threads only contend on a small machine.
 PREPARE_THREADS = 4
 

@@ -49,7 +49,7 @@ def run_from_config(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     collect_secrets({**container, "overrides": overrides})  # before anything is written or printed
     data = _load_data(cfg)
     parse = str(cfg.judge.get("parse", "auto"))  # the runner's option, not a judge constructor argument
-    judge = _setting_judge(_build_judge(cfg.judge, data, parse), cfg, container)
+    judge = _setting_judge(_build_judge(_without(cfg.judge, "parse"), data), cfg, container)
     opts = _run_options(cfg, container, parse)
     container["overrides"] = overrides
     runner = Runner(data, judge, run_dir, opts, media_options=container.get("media") or {},
@@ -200,25 +200,15 @@ def _without(node: DictConfig, key: str) -> DictConfig:
     return out
 
 
-def _build_judge(node: DictConfig, data: Any, parse: str = "auto") -> Any:
+def _build_judge(node: DictConfig, data: Any) -> Any:
     """The judge of ``node``; the ``replay`` judge receives the benchmark's recorded verdicts at construction.
-    ``judge.parse`` is the runner's option; a judge that reads raw text itself (the cascade's fast stage) takes
-    it as its ``parse`` argument, other judges never see it."""
-    import inspect
-
+    (``judge.parse`` is the runner's option: it reaches a judge that reads raw text itself, the cascade, on each
+    request, ``JudgeRequest.parse``.)"""
     from hydra.utils import get_class
 
     from judgeanything.judges.replay import ReplayJudge
 
     target = node.get("_target_")
-    try:
-        takes_parse = isinstance(target, str) and "parse" in inspect.signature(get_class(target)).parameters
-    except Exception:  # an unknown target: instantiate reports it below
-        takes_parse = False
-    node = _without(node, "parse")
-    if takes_parse:
-        with open_dict(node):
-            node["parse"] = parse
     try:
         replay = isinstance(target, str) and issubclass(get_class(target), ReplayJudge)
     except Exception:  # an unknown target: let instantiate report it as a config error naming the group

@@ -31,6 +31,8 @@ class JudgeRequest:
     with ``needs_media = False``). ``sizes``: per presented response, the size features of
     :meth:`~judgeanything.modalities.base.ModalityEncoder.measure` (``chars``, ``duration_s``…).
     ``payload``: what the judge built from the request ahead of time (:meth:`Judge.prebuild`), for its own use.
+    ``parse``: the run's parsing strategy for raw text (``judge.parse``, :data:`judgeanything.parsing.STRATEGIES`),
+    for a judge that reads an answer's text itself (the cascade reads its fast stage's).
     """
 
     key: str
@@ -42,6 +44,7 @@ class JudgeRequest:
     sizes: Sequence[Mapping[str, float]] = ()
     meta: dict[str, Any] = field(default_factory=dict)
     payload: Any = field(default=None, repr=False, compare=False)
+    parse: str = "auto"
 
 
 @dataclass

@@ -64,15 +64,13 @@ class CascadeJudge(Judge):
 
     kind = "cascade"
 
-    def __init__(self, fast: Judge, slow: Judge, threshold: float = 0.5, name: str | None = None,
-                 parse: str = "auto") -> None:
+    def __init__(self, fast: Judge, slow: Judge, threshold: float = 0.5, name: str | None = None) -> None:
         if not isinstance(fast, Judge) or not isinstance(slow, Judge):
             raise JudgeConfigError("cascade judge: fast and slow must be judge configs (with a _target_)")
         t = float(threshold)
         if not 0.0 <= t <= 1.0:
             raise JudgeConfigError(f"cascade judge: threshold={threshold!r} must be in [0, 1]")
         self.fast, self.slow, self.threshold = fast, slow, t
-        self.parse = parse  # the run's parsing strategy (judge.parse), for the fast judge's text read here
         self.name = name or f"cascade({fast.name}→{slow.name})"
         self.needs_media = fast.needs_media or slow.needs_media
         self.capabilities = frozenset(fast.capabilities) & frozenset(slow.capabilities)
@@ -114,7 +112,7 @@ class CascadeJudge(Judge):
                 res.outcomes = list(parse_output(res.raw, req.prompt.setting, list(req.prompt.rubrics),
                                                  n_responses=len(req.item.responses),
                                                  finish_reason=res.finish_reason, scale=req.prompt.scale,
-                                                 strategy=self.parse))
+                                                 strategy=req.parse))  # as the run reads text
         up = [i for i, r in enumerate(fast) if self.escalates(r)]
         for i in up:
             requests[i].payload = None  # the fast judge's prebuilt body is not the slow judge's

@@ -157,7 +157,8 @@ class Runner:
         self.budget = Budget(None, None)
         self._settled = asyncio.Event()  # set whenever a unit's answer is in (a budget waiting for a first cost)
         self.preparer = RequestPreparer(judge, self.cache, mode=options.mode, rubrics=options.rubrics,
-                                        prompt_version=options.prompt_version, scale=options.scale)
+                                        prompt_version=options.prompt_version, scale=options.scale,
+                                        parse=options.parse)
         self.counts = {"judged": 0, "skipped": 0, "retried": 0, "failures": 0}
         self.requests = RetryStats()
         self.retry_policy = RetryPolicy.for_judge(judge)

@@ -38,13 +38,15 @@ class RequestPreparer:
         cache: the run's media cache (decodes and measures each media file once).
         mode, rubrics, prompt_version: the prompt to build (``conf/prompts/<version>/``).
         scale: the score scale the prompt asks for (score setting).
+        parse: the run's parsing strategy (``judge.parse``), carried on each request for judges that read
+            raw text themselves.
     """
 
     def __init__(self, judge: Judge, cache: MediaCache, *, mode: str, rubrics: Sequence[str],
-                 prompt_version: str, scale: ScoreScale = DEFAULT_SCORE_SCALE) -> None:
+                 prompt_version: str, scale: ScoreScale = DEFAULT_SCORE_SCALE, parse: str = "auto") -> None:
         self.judge, self.cache = judge, cache
         self.mode, self.rubrics, self.prompt_version = mode, tuple(rubrics), prompt_version
-        self.scale = scale
+        self.scale, self.parse = scale, parse
 
     def prepare(self, unit: Unit, sizes: Sequence[Mapping[str, float]]) -> JudgeRequest | Unprepared:
         """The request of ``unit`` (``sizes``: its item's response sizes in dataset order, or empty).
@@ -59,7 +61,7 @@ class RequestPreparer:
         except PromptError as e:  # bad item data: stop with the item named; the log so far is kept
             raise RunConfigError(f"item {unit.item.item_id!r} ({unit.item.query.task_name}): {e}") from e
         req = JudgeRequest(key=unit.key, item=item, prompt=prompt, order=unit.order, repeat=unit.repeat,
-                           sizes=[sizes[i] for i in unit.order] if sizes else [])
+                           sizes=[sizes[i] for i in unit.order] if sizes else [], parse=self.parse)
         if not self.judge.needs_media:
             return req
         return self._attach_media(req, prompt)

@@ -56,10 +56,42 @@ def test_the_fast_stage_reads_text_with_the_runs_parse_strategy():
                     for _ in requests]
 
     def read(parse: str) -> object:
-        cascade = CascadeJudge(Prose(), RandomJudge(), threshold=0.0, parse=parse)
-        (res,) = asyncio.run(cascade.judge([make_request("a", "pair", [TextPart("Compare.")])]))
+        cascade = CascadeJudge(Prose(), RandomJudge(), threshold=0.0)
+        req = make_request("a", "pair", [TextPart("Compare.")])
+        req.parse = parse  # set by the runner's RequestPreparer from judge.parse
+        (res,) = asyncio.run(cascade.judge([req]))
         (o,) = res.outcomes
         return o.to_dict().get("value", o.to_dict().get("failure"))
 
     assert read("lenient") == "first"
     assert read("strict") == "parse_fail"
+
+
+def test_the_runner_hands_its_parse_strategy_to_the_cascade_on_each_request(tmp_path) -> None:
+    """judge.parse reaches the cascade through the run's requests (not through the judge's constructor, which
+    a judge built anywhere else — the checklist CLI, a test — would leave at its default)."""
+    from collections.abc import Sequence
+
+    from judgeanything.judges.base import Judge, JudgeRequest, JudgeResult
+    from judgeanything.judges.baselines import RandomJudge
+    from judgeanything.judges.cascade import CascadeJudge
+    from judgeanything.runner import Runner, RunOptions
+    from judgeanything.store import RunLog
+    from tests.support.items import toy_pairs
+
+    class Prose(Judge):
+        name = "prose"
+
+        async def judge(self, requests: Sequence[JudgeRequest]) -> list[JudgeResult]:
+            return [JudgeResult(raw="Response A is clearly better here. Verdict: [[A]]", finish_reason="stop")
+                    for _ in requests]
+
+    def values(parse: str) -> set[str]:
+        run = tmp_path / parse
+        Runner(toy_pairs(3), CascadeJudge(Prose(), RandomJudge(), threshold=0.0), run,
+               RunOptions(progress=False, parse=parse)).run()
+        with RunLog(run) as log:
+            return {o.get("value", o.get("failure")) for r in log for o in r["outcomes"]}
+
+    assert values("lenient") == {"first"}
+    assert values("strict") == {"parse_fail"}

@@ -87,7 +87,10 @@ _FOUND_VERSIONS: dict[tuple[str, Path | None], Path] = {}
 
 def _stamp(path: Path) -> int:
     """Modification time (ns) used in cache keys so edited files are re-read."""
-    return path.stat().st_mtime_ns if path.exists() else -1
+    try:
+        return path.stat().st_mtime_ns  # one system call (exists() then stat() was two, twice per prompt)
+    except FileNotFoundError:
+        return -1
 
 
 def environment(vdir: Path) -> jinja2.Environment:
